@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The main job: set up, ingest Chicago into the default store, print a summary.
+#   - from ../shared/data/chicago when present (six yearly exports + the later homicide extract),
+#   - otherwise a bounded download of recent years from the City of Chicago portal.
+# Store: $CRIMESCOPE_STORE or ./crimescope.duckdb.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+DATA=${CRIMESCOPE_SHARED_DATA:-../shared/data}
+if [ -d "$DATA/chicago/crimes" ]; then
+  set +e
+  crimescope ingest chicago "$DATA"/chicago/crimes/*.csv.gz "$DATA"/chicago/homicides-2001-2017.csv.gz
+  rc=$?
+  set -e
+  [ "$rc" -le 1 ] || exit "$rc"
+else
+  echo "no local data at $DATA: downloading the last three years from the City of Chicago portal"
+  crimescope sync chicago --occurred-since "$(date -d '3 years ago' +%Y-01-01)"
+fi
+crimescope info

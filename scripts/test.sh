@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up and run the whole test suite (this is what CI runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+set +e
+.venv/bin/python -m pytest "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then echo "no tests were collected"; exit 1; fi
+exit "$rc"

@@ -1,0 +1,49 @@
+"""crimescope: violent-crime analytics on city open data.
+
+The public Python API is re-exported here; heavy modules load lazily, so
+``import crimescope`` stays quick on a headless server.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from .errors import (
+    CategoryError,
+    CrimescopeError,
+    IngestError,
+    NotFittedError,
+    ParameterError,
+    StoreError,
+    SyncError,
+)
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported on first use)
+_LAZY = {
+    "Store": "crimescope.store",
+}
+
+__all__ = [
+    "__version__",
+    "CrimescopeError",
+    "ParameterError",
+    "IngestError",
+    "SyncError",
+    "StoreError",
+    "CategoryError",
+    "NotFittedError",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'crimescope' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,161 @@
+"""Commands that fill and describe the store: `ingest ...`, `info`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import IngestError
+from ..store import Batch
+from .context import state
+
+ingest_app = typer.Typer(help="Load exported files into the store (upsert; nothing is lost).",
+                         no_args_is_help=True)
+
+
+def _progress(total: int, label: str):
+    """A Rich progress bar on a terminal; a no-op context otherwise."""
+    from contextlib import nullcontext
+
+    if not sys.stderr.isatty():
+        return nullcontext(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=True)
+
+
+def _report(results: list[tuple[Path, "Batch | IngestError"]]) -> int:
+    """Print one line per file and the totals; return the exit status (0, 1 or 2)."""
+    out = Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    tot = dict(rows_read=0, inserted=0, updated=0, unchanged=0, rejected=0)
+    refused = 0
+    for path, res in results:
+        if isinstance(res, IngestError):
+            refused += 1
+            err.print(f"refused: {res}", markup=False)
+            continue
+        for k in tot:
+            tot[k] += getattr(res, k)
+        out.print(f"{path.name}: read {res.rows_read:,} · inserted {res.inserted:,} · updated {res.updated:,}"
+                  f" · unchanged {res.unchanged:,} · rejected {res.rejected:,}", markup=False)
+    out.print(f"total: read {tot['rows_read']:,} · inserted {tot['inserted']:,} · updated {tot['updated']:,}"
+              f" · unchanged {tot['unchanged']:,} · rejected {tot['rejected']:,}"
+              + (f" · files refused {refused}" if refused else ""), markup=False)
+    if tot["rejected"]:
+        out.print("rejected rows are kept with their reason: `crimescope rejected` lists them", markup=False)
+    return 2 if refused else (1 if tot["rejected"] else 0)
+
+
+@ingest_app.command("chicago")
+def ingest_chicago(
+    ctx: typer.Context,
+    files: List[Path] = typer.Argument(..., help="Portal CSV exports (plain or .gz; 20- or 22-column header)."),
+) -> None:
+    """Ingest City of Chicago 'Crimes - 2001 to present' CSV exports.
+
+    Upserts on (source, id): a newer `Updated On` replaces the stored version,
+    which moves to history. Exit status: 0 all loaded, 1 some rows rejected,
+    2 a file was refused (nothing from it committed).
+    """
+    from ..sources.chicago import ingest_files
+
+    store = state(ctx).open_store()
+    results: list = []
+    with _progress(len(files), "ingest chicago") as prog:
+        task = prog.add_task("files", total=len(files)) if prog else None
+
+        def on_file(p: Path, res) -> None:
+            results.append((p, res))
+            if prog:
+                prog.advance(task)
+
+        ingest_files(store, files, on_file=on_file)
+    store.close()
+    order = {p: i for i, p in enumerate(files)}
+    results.sort(key=lambda r: order.get(r[0], 0))
+    raise typer.Exit(_report(results))
+
+
+@ingest_app.command("nyc-shootings")
+def ingest_nyc(
+    ctx: typer.Context,
+    files: List[Path] = typer.Argument(..., help="NYPD Shooting Incident Data exports (official header)."),
+) -> None:
+    """Ingest NYPD shooting-incident exports (one row per victim).
+
+    Exit status as for `ingest chicago`.
+    """
+    from ..sources.nyc_shootings import ingest_file
+
+    store = state(ctx).open_store()
+    results: list = []
+    for f in files:
+        try:
+            results.append((f, ingest_file(store, f)))
+        except IngestError as exc:
+            results.append((f, exc))
+    store.close()
+    raise typer.Exit(_report(results))
+
+
+def info(
+    ctx: typer.Context,
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """What is in the store: rows per source and year, rejected rows, vintages, last sync."""
+    from ..store.info import store_info
+
+    if fmt not in ("table", "json"):
+        raise typer.BadParameter("--format must be table or json")
+    store = state(ctx).open_store(read_only=True)
+    data = store_info(store)
+    store.close()
+    if fmt == "json":
+        typer.echo(json.dumps(data, indent=2))
+        return
+    con = Console(highlight=False, soft_wrap=True)
+    for source, s in data["sources"].items():
+        con.print(f"{source}: {s['incidents']:,} records, {s['rejected']:,} rejected, "
+                  f"{s.get('history_versions', 0):,} earlier versions; vintage {s.get('vintage')}", markup=False)
+        t = Table()
+        t.add_column("year", justify="right")
+        t.add_column("records", justify="right")
+        for y, n in s["by_year"].items():
+            t.add_row(y, f"{n:,}")
+        con.print(t)
+    for sy in data["syncs"]:
+        con.print(f"sync {sy['source']} {sy['base_url']} {sy['dataset']}: {sy['status']}, "
+                  f"watermark {sy['watermark_updated_at']} / {sy['watermark_id']}, last finished {sy['last_finished_at']}",
+                  markup=False)
+
+
+def rejected(
+    ctx: typer.Context,
+    limit: int = typer.Option(20, help="Rows to show (0 = all)."),
+    fmt: str = typer.Option("table", "--format", help="table, csv or json"),
+) -> None:
+    """Rows refused by the importers, with file, line and reason."""
+    store = state(ctx).open_store(read_only=True)
+    sql = "SELECT source, origin, line, reason, raw FROM rejected ORDER BY rejected_at, origin, line"
+    df = store.con.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).df()
+    store.close()
+    if fmt == "csv":
+        typer.echo(df.to_csv(index=False), nl=False)
+    elif fmt == "json":
+        typer.echo(df.to_json(orient="records"))
+    else:
+        Console(highlight=False).print(df.to_string(index=False) if len(df) else "no rejected rows", markup=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ingest_app, name="ingest")
+    app.command("info")(info)
+    app.command("rejected")(rejected)

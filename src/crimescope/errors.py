@@ -1,0 +1,74 @@
+"""The exception tree of crimescope.
+
+Library code raises one of these; the CLI maps them to a one-line message and an
+exit status, the web layer to an HTTP status and one JSON error shape.
+
+    CrimescopeError
+    ├── ParameterError      a user-supplied setting is invalid (dates, cell size, ...)
+    ├── IngestError         an input file or page was refused as a whole
+    ├── SyncError           the live API failed repeatedly or answered nonsense
+    ├── StoreError          the store is missing, locked, or of another schema
+    ├── CategoryError       an unknown offense category or a bad taxonomy file
+    └── NotFittedError      a model was asked to predict before ``fit``
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CrimescopeError",
+    "ParameterError",
+    "IngestError",
+    "SyncError",
+    "StoreError",
+    "CategoryError",
+    "NotFittedError",
+]
+
+
+class CrimescopeError(Exception):
+    """Root of every error crimescope raises on purpose."""
+
+    #: exit status used by the CLI when this error reaches it
+    exit_code: int = 2
+    #: HTTP status used by the web layer
+    http_status: int = 400
+
+
+class ParameterError(CrimescopeError, ValueError):
+    """A parameter given by the user is invalid; the message says which and why."""
+
+
+class IngestError(CrimescopeError):
+    """An input was refused whole; nothing from it was committed."""
+
+    def __init__(self, origin: str, problem: str):
+        self.origin = origin
+        self.problem = problem
+        super().__init__(f"{origin}: {problem}")
+
+
+class SyncError(CrimescopeError):
+    """The live API could not be read; what was committed so far is kept."""
+
+    http_status = 502
+
+
+class StoreError(CrimescopeError):
+    """The store cannot be opened or is not a crimescope store."""
+
+    http_status = 503
+
+
+class CategoryError(CrimescopeError, KeyError):
+    """Unknown category or invalid category file."""
+
+    http_status = 404
+
+    def __str__(self) -> str:  # KeyError quotes its message; we do not want that
+        return str(self.args[0]) if self.args else ""
+
+
+class NotFittedError(CrimescopeError, AttributeError):
+    """A model was used before ``fit`` was called."""
+
+    http_status = 409

@@ -1,0 +1,384 @@
+"""Chicago's "Crimes - 2001 to present" (Socrata ijzp-q8t2): CSV exports and API pages.
+
+Both paths end in :func:`ingest_raw`, which takes rows as text in the portal's
+field names (the SODA names, which the CSV header maps to), parses them in DuckDB,
+sends malformed rows to ``rejected`` with the reason, and upserts the rest.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Callable, Iterable
+
+import duckdb
+import pyarrow as pa
+
+from ..errors import IngestError
+from ..store import Batch, Store
+from ..store.upsert import upsert_staged
+from ._files import gzip_problem, is_gzip, read_header
+
+SOURCE = "chicago"
+TIMEZONE = "America/Chicago"
+CRS = "EPSG:3435"  # Illinois State Plane East, NAD83, US survey feet
+#: plausible extent of Chicago in EPSG:3435 (generous); outside it a geocode is not usable
+EXTENT = (1_000_000.0, 1_750_000.0, 1_300_000.0, 2_000_000.0)
+
+#: SODA field names, in the order of the 22-column CSV export
+RAW_COLUMNS = [
+    "id", "case_number", "date", "block", "iucr", "primary_type", "description",
+    "location_description", "arrest", "domestic", "beat", "district", "ward",
+    "community_area", "fbi_code", "x_coordinate", "y_coordinate", "year", "updated_on",
+    "latitude", "longitude", "location",
+]
+_CSV_NAMES = {
+    "ID": "id", "Case Number": "case_number", "Date": "date", "Block": "block",
+    "IUCR": "iucr", "Primary Type": "primary_type", "Description": "description",
+    "Location Description": "location_description", "Arrest": "arrest",
+    "Domestic": "domestic", "Beat": "beat", "District": "district", "Ward": "ward",
+    "Community Area": "community_area", "FBI Code": "fbi_code",
+    "X Coordinate": "x_coordinate", "Y Coordinate": "y_coordinate", "Year": "year",
+    "Updated On": "updated_on", "Latitude": "latitude", "Longitude": "longitude",
+    "Location": "location",
+}
+HEADER_22 = list(_CSV_NAMES)
+HEADER_20 = [h for h in HEADER_22 if h not in ("Year", "Location")]
+#: human names for reasons, keyed by raw name
+_LABEL = {v: k for k, v in _CSV_NAMES.items()}
+
+_TS_FORMATS = "['%m/%d/%Y %I:%M:%S %p', '%Y-%m-%dT%H:%M:%S.%g', '%Y-%m-%dT%H:%M:%S', '%Y-%m-%d %H:%M:%S']"
+
+
+# Text is kept verbatim (no trim: trimming every field costs more than the read).
+# Casts tolerate surrounding blanks; a field of blanks only is malformed.
+
+
+def _ts(col: str) -> str:
+    return f"try_strptime({col}, {_TS_FORMATS})"
+
+
+def _num(col: str) -> str:
+    return f"try_cast({col} AS DOUBLE)"
+
+
+def _int(col: str) -> str:
+    # '012', '12', '12.0' -> 12; '12.5' or 'x' -> NULL (and a reason below)
+    d = _num(col)
+    return f"CASE WHEN {d} = floor({d}) THEN CAST({d} AS INTEGER) END"
+
+
+def _bool(col: str) -> str:
+    return (f"CASE WHEN {col} IN ('true', 'True', 'TRUE') THEN true "
+            f"WHEN {col} IN ('false', 'False', 'FALSE') THEN false END")
+
+
+def _blank(col: str) -> str:
+    return f"({col} IS NULL OR {col} = '')"
+
+
+def _reason_sql() -> str:
+    """First failing check of a row, as text; NULL for a good row (typed columns are `_t_*`)."""
+    checks = [
+        (_blank("id"), "'empty ID'"),
+        ("_t_id IS NULL", "'ID is not a whole number: ' || id"),
+        (_blank("date"), "'missing Date'"),
+        ("_t_occ IS NULL", "'unparseable Date: ' || date"),
+        (f"_t_upd IS NULL AND NOT {_blank('updated_on')}", "'unparseable Updated On: ' || updated_on"),
+    ]
+    for c in ("x_coordinate", "y_coordinate", "latitude", "longitude"):
+        checks.append((f"_t_{c} IS NULL AND NOT {_blank(c)}", f"'non-numeric {_LABEL[c]}: ' || {c}"))
+    for c in ("beat", "district", "ward", "community_area"):
+        checks.append((f"_t_{c} IS NULL AND NOT {_blank(c)}", f"'non-integer {_LABEL[c]}: ' || {c}"))
+    for c in ("arrest", "domestic"):
+        checks.append((f"_t_{c} IS NULL AND NOT {_blank(c)}", f"'{_LABEL[c]} is not true/false: ' || {c}"))
+    checks.append(("length(_t_iucr) NOT BETWEEN 3 AND 4", "'malformed IUCR: ' || iucr"))
+    whens = " ".join(f"WHEN {cond} THEN {msg}" for cond, msg in checks)
+    return f"CASE {whens} END"
+
+
+def _parse_sql(raw_from: str, *, raw_text: str = "_raw", line: str = "_line") -> str:
+    """SELECT turning raw text rows into staged canonical rows with a `_reason`.
+
+    ``raw_from`` is a table name or a ``read_csv(...)`` call; ``raw_text`` and
+    ``line`` are SQL for the verbatim record and its line (evaluated for rejected
+    rows only where it matters).
+    """
+    x0, y0, x1, y1 = EXTENT
+    typed = f"""
+        SELECT *,
+            try_cast(id AS BIGINT) AS _t_id,
+            {_ts('date')} AS _t_occ,
+            {_ts('updated_on')} AS _t_upd,
+            {_num('x_coordinate')} AS _t_x_coordinate,
+            {_num('y_coordinate')} AS _t_y_coordinate,
+            {_num('latitude')} AS _t_latitude,
+            {_num('longitude')} AS _t_longitude,
+            {_int('beat')} AS _t_beat,
+            {_int('district')} AS _t_district,
+            {_int('ward')} AS _t_ward,
+            {_int('community_area')} AS _t_community_area,
+            {_bool('arrest')} AS _t_arrest,
+            {_bool('domestic')} AS _t_domestic,
+            upper(nullif(iucr, '')) AS _t_iucr
+        FROM {raw_from}
+    """
+    checked = f"SELECT *, {_reason_sql()} AS _reason FROM ({typed})"
+    return f"""
+    SELECT
+        '{SOURCE}' AS source,
+        id,
+        nullif(case_number, '') AS case_number,
+        _t_occ AS occurred_local,
+        timezone('{TIMEZONE}', _t_occ) AS occurred_utc,
+        nullif(block, '') AS block,
+        lpad(_t_iucr, 4, '0') AS iucr,
+        nullif(primary_type, '') AS primary_type,
+        nullif(description, '') AS description,
+        nullif(location_description, '') AS location_description,
+        _t_arrest AS arrest,
+        _t_domestic AS domestic,
+        _t_beat AS beat,
+        _t_district AS district,
+        _t_ward AS ward,
+        _t_community_area AS community_area,
+        nullif(fbi_code, '') AS fbi_code,
+        _t_x_coordinate AS x,
+        _t_y_coordinate AS y,
+        CASE WHEN _t_x_coordinate IS NOT NULL AND _t_y_coordinate IS NOT NULL THEN '{CRS}' END AS crs,
+        _t_longitude AS lon,
+        _t_latitude AS lat,
+        coalesce(_t_x_coordinate BETWEEN {x0} AND {x1} AND _t_y_coordinate BETWEEN {y0} AND {y1}, false)
+            AS has_location,
+        _t_upd AS updated_at,
+        NULL::INTEGER AS batch_id,
+        NULL::TIMESTAMPTZ AS loaded_at,
+        {line} AS _line,
+        CASE WHEN _reason IS NOT NULL THEN {raw_text} END AS _raw,
+        _reason
+    FROM ({checked})
+    """
+
+
+def ingest_raw(store: Store, rows: "pa.Table | str", batch: Batch, *, origin: str) -> Batch:
+    """Parse, reject and upsert rows given as text in the portal's field names.
+
+    ``rows`` is a pyarrow Table (or the name of a DuckDB table) with string columns
+    named as :data:`RAW_COLUMNS` (``year`` and ``location`` may be absent) plus
+    ``_line`` (int) and ``_raw`` (the verbatim line or record). Call inside
+    ``store.transaction()``. Adds the counts to ``batch`` and returns it.
+    """
+    con = store.con
+    if isinstance(rows, str):
+        name = rows
+    else:
+        missing = [c for c in RAW_COLUMNS if c not in rows.column_names and c not in ("year", "location")]
+        missing += [c for c in ("_line", "_raw") if c not in rows.column_names]
+        if missing:
+            raise IngestError(origin, f"records lack the fields {', '.join(missing)}")
+        name = "_raw_page"
+        con.register(name, rows)
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _staged AS {_parse_sql(name)}")
+    finally:
+        if not isinstance(rows, str):
+            con.unregister(name)
+    try:
+        return upsert_staged(store, "_staged", batch, origin)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _staged")
+
+
+def _check_header(path: Path) -> list[str]:
+    header = read_header(path)
+    if header == HEADER_20 or header == HEADER_22:
+        return header
+    got = ",".join(header)[:120]
+    raise IngestError(
+        str(path),
+        f"not a Chicago crimes export: header is {got!r}; expected the portal's 20 or 22 columns "
+        f"starting ID,Case Number,Date",
+    )
+
+
+def _read_csv_sql(paths: list[Path], header: list[str], tag: str) -> str:
+    cols = ", ".join(f"'{_CSV_NAMES[h]}': 'VARCHAR'" for h in header)
+    comps = {"gzip" if is_gzip(p) else "none" for p in paths}
+    comp = comps.pop() if len(comps) == 1 else "auto"
+    plist = "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
+    return (
+        f"read_csv({plist}, header = true, auto_detect = false, columns = {{{cols}}}, "
+        f"delim = ',', quote = '\"', escape = '\"', compression = '{comp}', filename = '_file', "
+        f"store_rejects = true, rejects_table = '_rej_err_{tag}', rejects_scan = '_rej_scan_{tag}', "
+        f"strict_mode = true, null_padding = false)"
+    )
+
+
+def _stage(store: Store, paths: list[Path], header: list[str], tag: str) -> None:
+    """Read, type and check the rows of files sharing one header, in one parallel pass.
+
+    Creates ``_staged_all`` (rows in file order, with ``_file``) and the DuckDB
+    rejects tables ``_rej_err_<tag>`` / ``_rej_scan_<tag>``. Raises duckdb.Error.
+    """
+    fields = [_CSV_NAMES[h] for h in header]
+    raw_text = "to_json(struct_pack(" + ", ".join(f"{c} := {c}" for c in fields) + "))::VARCHAR"
+    sql = _parse_sql(_read_csv_sql(paths, header, tag), raw_text=raw_text, line="NULL::BIGINT")
+    sql = sql.replace("        _reason\n    FROM (", "        _reason,\n        _file\n    FROM (", 1)
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged_all AS {sql}")
+
+
+def _fix_reject_lines(con: duckdb.DuckDBPyConnection, tag: str) -> None:
+    """Give each rejected staged row its line and gather the structural rejects.
+
+    A record's line is its record number in its file + 1 (the header) + the
+    number of structural rejects (rows DuckDB could not split) before it.
+    """
+    # DuckDB logs one error per missing column of a short row: keep the first per line
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _rej_all AS
+            SELECT _file, line, error_type, error_message, csv_line,
+                   line - row_number() OVER (PARTITION BY _file ORDER BY line) AS adj
+            FROM (SELECT s.file_path AS _file, e.line, arg_min(e.error_type, e.column_idx) AS error_type,
+                         arg_min(e.error_message, e.column_idx) AS error_message, any_value(e.csv_line) AS csv_line
+                  FROM _rej_err_{tag} e JOIN _rej_scan_{tag} s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
+                  GROUP BY ALL)"""
+    )
+    (n_bad,) = con.execute("SELECT count(*) FROM _staged_all WHERE _reason IS NOT NULL").fetchone()
+    if not n_bad:
+        return
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE _file_start AS
+           SELECT _file, min(rowid) AS first FROM _staged_all GROUP BY _file"""
+    )
+    con.execute(
+        """UPDATE _staged_all SET _line = rowid + 2 - (
+               SELECT f.first FROM _file_start f WHERE f._file = _staged_all._file)
+           WHERE _reason IS NOT NULL"""
+    )
+    con.execute(
+        """UPDATE _staged_all SET _line = _line + (
+               SELECT count(*) FROM _rej_all r WHERE r._file = _staged_all._file AND r.adj <= _staged_all._line - 1)
+           WHERE _reason IS NOT NULL"""
+    )
+
+
+def _commit_file(store: Store, path: Path) -> Batch:
+    """Upsert one staged file's rows in its own transaction."""
+    con = store.con
+    origin = str(path.resolve())
+    key = str(path).replace("'", "''")
+    with store.transaction():
+        batch = store.new_batch(SOURCE, "file", origin)
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW _staged AS SELECT * EXCLUDE (_file) FROM _staged_all WHERE _file = '{key}'"
+        )
+        try:
+            # structural rejects (wrong number of fields, bad quoting, bad UTF-8) keep their line
+            con.execute(
+                """INSERT INTO rejected SELECT ?, ?, ?, line,
+                       'malformed CSV row (' || error_type || '): ' || error_message, csv_line, now()
+                   FROM _rej_all WHERE _file = ?""",
+                [SOURCE, batch.batch_id, origin, str(path)],
+            )
+            (n_struct,) = con.execute("SELECT count(*) FROM _rej_all WHERE _file = ?", [str(path)]).fetchone()
+            upsert_staged(store, "_staged", batch, origin)
+            batch.rows_read += n_struct
+            batch.rejected += n_struct
+            store.finish_batch(batch)
+        finally:
+            con.execute("DROP VIEW IF EXISTS _staged")
+    return batch
+
+
+def ingest_file(store: Store, path: str | Path) -> Batch:
+    """Load one CSV export (plain or gzip) in one transaction; refused whole on a bad file.
+
+    Raises :class:`IngestError` (nothing committed) when the file is not this
+    format or cannot be read to its end. Malformed rows go to ``rejected`` with
+    their line: the record's line counting the header as line 1 (the physical
+    line unless a quoted field spans lines).
+    """
+    (res,) = ingest_files(store, [path])
+    if isinstance(res, IngestError):
+        raise res
+    return res
+
+
+def _describe_read_error(exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    low = str(exc).lower()
+    if "gzip" in low or "zlib" in low or "inflate" in low or "compress" in low:
+        return f"truncated or corrupt gzip stream ({msg})"
+    return f"cannot be read as CSV ({msg})"
+
+
+def ingest_files(
+    store: Store,
+    paths: Iterable[str | Path],
+    *,
+    on_file: Callable[[Path, "Batch | IngestError"], None] | None = None,
+) -> list["Batch | IngestError"]:
+    """Ingest several exports; each file is committed (or refused) on its own.
+
+    Files with the same header are read together in one parallel DuckDB scan
+    (gzip streams decompress on separate threads), then each file's rows are
+    upserted in a transaction of its own. If the joint read fails (a truncated
+    gzip, say), the files are read one by one so that only the bad file is
+    refused. Returns, per path in order, its Batch or the IngestError.
+    """
+    paths = [Path(p) for p in paths]
+    results: dict[int, Batch | IngestError] = {}
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, p in enumerate(paths):
+        try:
+            groups.setdefault(tuple(_check_header(p)), []).append(i)
+        except IngestError as exc:
+            results[i] = exc
+            if on_file:
+                on_file(p, exc)
+    con = store.con
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        for n_group, (header, idx) in enumerate(groups.items()):
+            chunks = [idx]
+            while chunks:
+                chunk = chunks.pop(0)
+                tag = f"{n_group}_{chunk[0]}_{len(chunk)}"
+                # gzip integrity is checked on a thread while DuckDB reads
+                checks = {i: pool.submit(gzip_problem, paths[i]) for i in chunk if is_gzip(paths[i])}
+                try:
+                    _stage(store, [paths[i] for i in chunk], list(header), tag)
+                except duckdb.Error as exc:
+                    _drop_stage(con, tag)
+                    if len(chunk) > 1:  # find the bad file(s): read them one at a time
+                        chunks = [[i] for i in chunk] + chunks
+                        continue
+                    _refuse(results, on_file, chunk[0], paths[chunk[0]], _describe_read_error(exc))
+                    continue
+                try:
+                    _fix_reject_lines(con, tag)
+                    for i in chunk:
+                        problem = checks[i].result() if i in checks else None
+                        if problem:
+                            _refuse(results, on_file, i, paths[i], problem)
+                            continue
+                        results[i] = _commit_file(store, paths[i])
+                        if on_file:
+                            on_file(paths[i], results[i])
+                finally:
+                    _drop_stage(con, tag)
+    finally:
+        pool.shutdown(cancel_futures=True)
+    return [results[i] for i in range(len(paths))]
+
+
+def _refuse(results: dict, on_file, i: int, path: Path, problem: str) -> None:
+    err = IngestError(str(path), problem)
+    results[i] = err
+    if on_file:
+        on_file(path, err)
+
+
+def _drop_stage(con: duckdb.DuckDBPyConnection, tag: str) -> None:
+    for t in ("_staged_all", f"_rej_err_{tag}", f"_rej_scan_{tag}", "_rej_all", "_file_start"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")

@@ -1,0 +1,139 @@
+"""Versioned upsert of staged rows into ``incidents`` (generic over sources).
+
+The staged table has the canonical incident columns plus ``_line``, ``_raw`` and
+``_reason`` (NULL for a good row). Rules, applied per (source, id):
+
+* a good row whose id is not stored is inserted;
+* a good row with a strictly newer ``updated_at`` than the stored version replaces
+  it, and the stored version moves to ``incident_history``;
+* a row with an equal or older ``updated_at`` changes nothing (``unchanged``);
+* when one batch carries several versions of an id, the newest wins and the
+  intermediate versions that are newer than the stored one go straight to
+  history (counted as ``updated``);
+* rows with a ``_reason`` go to ``rejected`` with their line and raw text.
+
+Every staged row is counted exactly once: rows = inserted + updated + unchanged + rejected.
+"""
+
+from __future__ import annotations
+
+from .schema import INCIDENT_COLUMN_NAMES
+from .store import Batch, Store
+
+_COLS = ", ".join(INCIDENT_COLUMN_NAMES)
+
+
+def _newer(a: str, b: str) -> str:
+    """SQL: version time ``a`` is strictly newer than stored time ``b``."""
+    return f"coalesce({a} > {b} OR ({b} IS NULL AND {a} IS NOT NULL), false)"
+
+
+def upsert_staged(store: Store, staged: str, batch: Batch, origin: str) -> Batch:
+    """Move the staged rows of one batch into the store; returns the batch with counts.
+
+    Must run inside ``store.transaction()``; the caller drops ``staged``.
+    """
+    con = store.con
+    bid = batch.batch_id
+    (n_rows,) = con.execute(f"SELECT count(*) FROM {staged}").fetchone()
+    con.execute(
+        f"INSERT INTO rejected SELECT source, ?, ?, _line, _reason, _raw, now() "
+        f"FROM {staged} WHERE _reason IS NOT NULL",
+        [bid, origin],
+    )
+    (n_rej,) = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NOT NULL").fetchone()
+
+    (n_dup,) = con.execute(
+        f"SELECT count(*) FROM (SELECT id FROM {staged} WHERE _reason IS NULL GROUP BY source, id HAVING count(*) > 1)"
+    ).fetchone()
+    if n_dup:
+        n_new, n_repl, n_interm = _upsert_with_duplicates(store, staged, bid)
+    else:
+        n_new, n_repl, n_interm = _upsert_unique(store, staged, bid)
+    batch.rows_read += n_rows
+    batch.rejected += n_rej
+    batch.inserted += n_new
+    batch.updated += n_repl + n_interm
+    batch.unchanged += n_rows - n_rej - n_new - n_repl - n_interm
+    return batch
+
+
+_SELECT_NEW = _COLS.replace("batch_id", "?").replace("loaded_at", "now()")
+
+
+def _archive_and_delete(con, keys: str, bid: int) -> None:
+    """Move the stored versions of ``keys`` (a table of source, id) to history."""
+    con.execute(
+        f"INSERT INTO incident_history SELECT {_COLS}, now(), ? FROM incidents "
+        f"WHERE (source, id) IN (SELECT (source, id) FROM {keys})",
+        [bid],
+    )
+    con.execute(f"DELETE FROM incidents WHERE (source, id) IN (SELECT (source, id) FROM {keys})")
+
+
+def _upsert_unique(store: Store, staged: str, bid: int) -> tuple[int, int, int]:
+    """Fast path: each id occurs once among the good staged rows."""
+    con = store.con
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _match AS
+            SELECT s.source, s.id, {_newer('s.updated_at', 'i.updated_at')} AS _replace
+            FROM {staged} s JOIN incidents i ON i.source = s.source AND i.id = s.id
+            WHERE s._reason IS NULL"""
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _repl AS SELECT source, id FROM _match WHERE _replace")
+    (n_match,) = con.execute("SELECT count(*) FROM _match").fetchone()
+    (n_repl,) = con.execute("SELECT count(*) FROM _repl").fetchone()
+    if n_repl:
+        _archive_and_delete(con, "_repl", bid)
+    if n_match:
+        sql = (f"INSERT INTO incidents SELECT {_SELECT_NEW} FROM {staged} s WHERE _reason IS NULL "
+               f"AND NOT EXISTS (SELECT 1 FROM _match m WHERE m.source = s.source AND m.id = s.id AND NOT m._replace)")
+    else:
+        sql = f"INSERT INTO incidents SELECT {_SELECT_NEW} FROM {staged} WHERE _reason IS NULL"
+    con.execute(sql, [bid])
+    (n_good,) = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NULL").fetchone()
+    con.execute("DROP TABLE _match")
+    con.execute("DROP TABLE _repl")
+    return n_good - n_match, n_repl, 0
+
+
+def _upsert_with_duplicates(store: Store, staged: str, bid: int) -> tuple[int, int, int]:
+    """General path: a batch may carry several versions of one id; the later row wins a tie."""
+    con = store.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ord AS SELECT * FROM {staged}")  # rowid = arrival order
+    staged = "_ord"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cand AS
+        SELECT s.*,
+               row_number() OVER (PARTITION BY s.source, s.id
+                                  ORDER BY s.updated_at DESC NULLS LAST, s.rowid DESC) AS _rk,
+               max(s.updated_at) OVER (PARTITION BY s.source, s.id) AS _best,
+               i.id IS NOT NULL AS _exists,
+               i.updated_at AS _old
+        FROM {staged} s
+        LEFT JOIN incidents i ON i.source = s.source AND i.id = s.id
+        WHERE s._reason IS NULL
+        """
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _repl AS SELECT source, id FROM _cand "
+        f"WHERE _rk = 1 AND _exists AND {_newer('updated_at', '_old')}"
+    )
+    (n_repl,) = con.execute("SELECT count(*) FROM _repl").fetchone()
+    if n_repl:
+        _archive_and_delete(con, "_repl", bid)
+    # intermediate versions inside the batch that are newer than the stored one
+    interm = f"_rk > 1 AND updated_at < _best AND (NOT _exists OR {_newer('updated_at', '_old')})"
+    (n_interm,) = con.execute(f"SELECT count(*) FROM _cand WHERE {interm}").fetchone()
+    if n_interm:
+        con.execute(f"INSERT INTO incident_history SELECT {_SELECT_NEW}, now(), ? FROM _cand WHERE {interm}", [bid, bid])
+    (n_new,) = con.execute("SELECT count(*) FROM _cand WHERE _rk = 1 AND NOT _exists").fetchone()
+    con.execute(
+        f"INSERT INTO incidents SELECT {_SELECT_NEW} FROM _cand "
+        f"WHERE _rk = 1 AND (NOT _exists OR {_newer('updated_at', '_old')})",
+        [bid],
+    )
+    for t in ("_cand", "_repl", "_ord"):
+        con.execute(f"DROP TABLE {t}")
+    return n_new, n_repl, n_interm

@@ -1,0 +1,41 @@
+"""Shared fixtures. Shared-data fixtures skip when ../shared/data is absent."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _shared import CRIME_FILES, SHARED  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def chicago_store_path(tmp_path_factory) -> Path:
+    """A store with the six shared Chicago crime files (2012-2017) ingested, built once per run.
+
+    Treat it as read-only: open it with ``Store(path, read_only=True)``.
+    """
+    if SHARED is None:
+        pytest.skip("../shared/data not present")
+    from crimescope.sources.chicago import ingest_files
+    from crimescope.store import Store
+
+    path = tmp_path_factory.mktemp("chicago") / "chicago.duckdb"
+    with Store(path) as store:
+        results = ingest_files(store, CRIME_FILES)
+    bad = [r for r in results if not hasattr(r, "batch_id")]
+    assert not bad, bad
+    return path
+
+
+@pytest.fixture(scope="session")
+def chicago_store(chicago_store_path):
+    """The shared Chicago store opened read-only (one connection per test session)."""
+    from crimescope.store import Store
+
+    store = Store(chicago_store_path, read_only=True)
+    yield store
+    store.close()
