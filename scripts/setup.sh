@@ -7,5 +7,8 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q -e ".[all]"
+# (this machine's pip config names local mirrors that may be absent: drop those notices)
+quiet() { grep -v -e "^WARNING: Location" -e "^ *$" || true; }
+.venv/bin/python -m pip install -q --upgrade pip 2>&1 | quiet
+.venv/bin/python -m pip install -q -e ".[all]" 2>&1 | quiet
+.venv/bin/python -c "import crimescope" # fail here, clearly, if the install did not work

@@ -340,7 +340,7 @@ def ingest_files(
     pool = ThreadPoolExecutor(max_workers=1)
     try:
         for n_group, (header, idx) in enumerate(groups.items()):
-            chunks = [idx]
+            chunks = _chunks(paths, idx)
             while chunks:
                 chunk = chunks.pop(0)
                 tag = f"{n_group}_{chunk[0]}_{len(chunk)}"
@@ -370,6 +370,24 @@ def ingest_files(
     finally:
         pool.shutdown(cancel_futures=True)
     return [results[i] for i in range(len(paths))]
+
+
+#: files read together in one scan are bounded, so staging memory stays bounded
+MAX_FILES_PER_READ = 6
+MAX_BYTES_PER_READ = 120 * 2**20  # on disk; about 1 GB of staged rows for gzip input
+
+
+def _chunks(paths: list[Path], idx: list[int]) -> list[list[int]]:
+    out: list[list[int]] = []
+    size = 0
+    for i in idx:
+        n = paths[i].stat().st_size
+        if not out or len(out[-1]) >= MAX_FILES_PER_READ or size + n > MAX_BYTES_PER_READ:
+            out.append([])
+            size = 0
+        out[-1].append(i)
+        size += n
+    return out
 
 
 def _refuse(results: dict, on_file, i: int, path: Path, problem: str) -> None:

@@ -1,0 +1,127 @@
+"""Ingest speed and memory: crimescope's importer vs DuckDB's bare CSV read, same run.
+
+    python benchmarks/bench_ingest.py [--repeat 3] [--scale]
+
+Each measurement runs in a fresh subprocess (so peak RSS is its own) writing a
+fresh database file. "bare" is `CREATE TABLE t AS SELECT * FROM read_csv([...six files...])`
+into a file database; "ingest" is `ingest_files` (parse, check, versioned upsert,
+one transaction per file) into a new store; "re-ingest" ingests the same files
+again into that store (everything unchanged). Runs are interleaved and the
+medians compared, because the machine is shared and noisy.
+
+--scale builds a 10-million-row store by replaying the real rows with years
+shifted by multiples of 28 (same weekdays and leap years) and fresh ids, and
+reports time per replay (linearity) and the store size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _machine import command, describe  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = (ROOT / ".." / "shared" / "data").resolve()
+FILES = sorted((SHARED / "chicago" / "crimes").glob("*.csv.gz"))
+
+CHILD = r"""
+import json, resource, sys, time
+mode, db, files = sys.argv[1], sys.argv[2], sys.argv[3:]
+t = time.perf_counter()
+if mode == "bare":
+    import duckdb
+    con = duckdb.connect(db)
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv({files!r})")
+    n = con.execute("SELECT count(*) FROM t").fetchone()[0]
+    con.close()
+else:
+    from crimescope.store import Store
+    from crimescope.sources.chicago import ingest_files
+    with Store(db) as s:
+        res = ingest_files(s, files)
+        n = sum(b.rows_read for b in res)
+el = time.perf_counter() - t
+print(json.dumps({"seconds": el, "rows": n, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def run(mode: str, db: Path, files: list[Path]) -> dict:
+    out = subprocess.run([sys.executable, "-c", CHILD, mode, str(db), *map(str, files)],
+                         check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--scale", action="store_true", help="also build the 10M-row store")
+    args = ap.parse_args()
+    print(f"# {command()}\n# {describe()}")
+    res: dict[str, list[dict]] = {"bare": [], "ingest": [], "re-ingest": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(args.repeat):
+            for mode in ("bare", "ingest"):
+                db = Path(tmp) / f"{mode}{r}.duckdb"
+                res[mode].append(run(mode, db, FILES))
+                if mode == "ingest":
+                    res["re-ingest"].append(run("ingest", db, FILES))
+                db.unlink()
+    med = {k: statistics.median(x["seconds"] for x in v) for k, v in res.items()}
+    rows = res["ingest"][0]["rows"]
+    print(f"rows: {rows:,} in {len(FILES)} files")
+    for k, v in res.items():
+        print(f"{k:10s} median {med[k]:6.2f} s  runs {[round(x['seconds'], 2) for x in v]}  "
+              f"peak RSS {max(x['peak_rss_mb'] for x in v):,.0f} MB  {rows / med[k]:,.0f} rows/s")
+    print(f"ingest / bare = {med['ingest'] / med['bare']:.2f}")
+    if args.scale:
+        scale()
+
+
+def scale() -> None:
+    """Build and ingest the 10M-row replay; report time per replay and store size."""
+    import duckdb
+
+    data = ROOT / "benchmarks" / "_data" / "replay"
+    data.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    replays = []
+    for k in range(6):
+        files = []
+        for f in FILES:
+            out = data / f"r{k}_{f.name}"
+            if k == 0:
+                files.append(f)
+                continue
+            if not out.exists():
+                shift = -28 * k
+                con.execute(f"""
+                    COPY (SELECT * REPLACE (
+                            CAST(CAST("ID" AS BIGINT) + {k} * 100000000 AS VARCHAR) AS "ID",
+                            substr("Date", 1, 6) || CAST(CAST(substr("Date", 7, 4) AS INT) + {shift} AS VARCHAR)
+                                || substr("Date", 11) AS "Date")
+                          FROM read_csv('{f}', all_varchar = true))
+                    TO '{out}' (HEADER, COMPRESSION gzip, QUOTE '"')""")
+            files.append(out)
+        replays.append(files)
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "scale.duckdb"
+        total = 0
+        print("\nscale: replay  rows_in_store  seconds  rows/s  peak_rss_mb")
+        for k, files in enumerate(replays):
+            r = run("ingest", db, files)
+            total += r["rows"]
+            print(f"scale: {k:6d}  {total:13,d}  {r['seconds']:7.2f}  {r['rows'] / r['seconds']:8,.0f}  {r['peak_rss_mb']:,.0f}")
+        print(f"store size: {db.stat().st_size / 2**20:,.0f} MB for {total:,} rows")
+
+
+if __name__ == "__main__":
+    main()
