@@ -29,6 +29,7 @@ app = typer.Typer(
 #: command modules, in the order their commands appear in --help
 COMMAND_MODULES = [
     "crimescope.cli.data",
+    "crimescope.cli.sync",
 ]
 
 
@@ -37,7 +38,7 @@ def _main(
     ctx: typer.Context,
     store: Path = typer.Option(
         None, "--store", envvar=settings.SETTINGS["store"].env,
-        help=f"{settings.SETTINGS['store'].help} [default: {settings.SETTINGS['store'].default}]",
+        help=f"{settings.SETTINGS['store'].help} (default: {settings.SETTINGS['store'].default})",
     ),
 ) -> None:
     ctx.obj = State(store_path=store or settings.default_store_path())
