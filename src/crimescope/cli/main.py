@@ -30,6 +30,8 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "crimescope.cli.data",
     "crimescope.cli.sync",
+    "crimescope.cli.counting",
+    "crimescope.cli.spatial",
 ]
 
 

@@ -1,0 +1,5 @@
+"""Offense categories (IUCR / FBI code sets) with their counting rules."""
+
+from .taxonomy import UNITS, Category, Taxonomy, get_category, load_taxonomy
+
+__all__ = ["Category", "Taxonomy", "load_taxonomy", "get_category", "UNITS"]

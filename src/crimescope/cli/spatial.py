@@ -1,0 +1,257 @@
+"""Spatial commands: hotspots, concentration, emerging, near-repeat, map.
+
+Each command loads the category's events (from the store, or with ``--from-csv``
+straight from the shared CSV extracts), calls one analysis of
+``crimescope.spatial`` and prints its table; ``--out`` writes the result
+(.geojson/.csv/.parquet) and ``--map`` draws it (.png/.svg, or .html offline).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import ParameterError
+from .context import state
+
+CAT_HELP = "Offense category (see `crimescope categories`), e.g. gun_violence."
+START_HELP = "First local date (YYYY-MM-DD), inclusive."
+END_HELP = "Last local date (YYYY-MM-DD), inclusive."
+CSV_HELP = "Read events straight from the shared Chicago CSV extracts instead of the store."
+CELL_HELP = "Grid cell size in feet (EPSG:3435). [default: setting cell_size_ft, 500]"
+UNITS_HELP = "Spatial units: grid, beat, district, ward or community_area."
+
+
+def _events(ctx: typer.Context, category: str, start: Optional[str], end: Optional[str], from_csv: bool):
+    from ..spatial.sample import category_events
+
+    if from_csv:
+        return category_events(category, start, end, from_csv=True)
+    store = state(ctx).open_store(read_only=True)
+    try:
+        return category_events(category, start, end, store=store)
+    finally:
+        close = getattr(store, "close", None)
+        if close:
+            close()
+
+
+def _units(kind: str, cell: Optional[float]):
+    from ..spatial.grid import Grid
+    from ..spatial.units import UNIT_KINDS, AreaUnits
+
+    if kind == "grid":
+        return Grid.chicago(cell)
+    if kind in UNIT_KINDS:
+        return AreaUnits.load(kind)
+    raise ParameterError(f"--units {kind!r} is not one of grid, {', '.join(UNIT_KINDS)}")
+
+
+def _label(category: str, start: Optional[str], end: Optional[str]) -> str:
+    return f"{category}, {start or 'start'} to {end or 'end'}"
+
+
+def _print_df(df, caption: str = "") -> None:
+    typer.echo(df.to_string(index=False))
+    if caption:
+        typer.echo(caption)
+
+
+def _draw(res, path: Optional[Path]) -> None:
+    if path is None:
+        return
+    if path.suffix.lower() in (".html", ".htm"):
+        from ..spatial.maps import html_map
+
+        html_map(res, path)
+    else:
+        res.plot(path)
+    typer.echo(f"map written to {path}")
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("hotspots")
+    def hotspots_cmd(
+        ctx: typer.Context,
+        category: str = typer.Argument(..., help=CAT_HELP),
+        start: Optional[str] = typer.Option(None, help=START_HELP),
+        end: Optional[str] = typer.Option(None, help=END_HELP),
+        units: str = typer.Option("grid", help=UNITS_HELP),
+        cell: Optional[float] = typer.Option(None, help=CELL_HELP),
+        band: Optional[float] = typer.Option(None, help="Distance band in feet (binary weights, self included). "
+                                             "[default: 3 cell sizes for the grid]"),
+        knn: Optional[int] = typer.Option(None, help="Use the k nearest units instead of a distance band."),
+        fdr: bool = typer.Option(True, "--fdr/--no-fdr", help="Benjamini-Hochberg correction of the bins."),
+        out: Optional[Path] = typer.Option(None, help="Write units with z, p, bin (.geojson/.csv/.parquet)."),
+        map_: Optional[Path] = typer.Option(None, "--map", help="Draw the bins (.png/.svg/.html)."),
+        from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
+    ) -> None:
+        """Getis-Ord Gi* hot spots of event counts per unit, with ArcGIS -3..3 confidence bins."""
+        from ..spatial.gistar import hotspots
+
+        ev = _events(ctx, category, start, end, from_csv)
+        res = hotspots(ev, _units(units, cell), band=band, knn=knn, fdr=fdr, label=_label(category, start, end))
+        _print_df(res.bin_counts(), f"Gi* on {len(res.z):,} {units} units; weights: {res.weights}; "
+                                    f"{int(res.values.sum()):,} events, {res.n_no_location:,} without coordinates, "
+                                    f"{res.n_outside:,} outside the units.")
+        if out:
+            res.write(out)
+            typer.echo(f"written {out}")
+        _draw(res, map_)
+
+    @app.command("concentration")
+    def concentration_cmd(
+        ctx: typer.Context,
+        category: str = typer.Argument(..., help=CAT_HELP),
+        start: Optional[str] = typer.Option(None, help=START_HELP),
+        end: Optional[str] = typer.Option(None, help=END_HELP),
+        units: str = typer.Option("grid", help=UNITS_HELP),
+        cell: Optional[float] = typer.Option(None, help=CELL_HELP),
+        top: str = typer.Option("0.001,0.01,0.05,0.1", help="Top fractions of units, comma-separated."),
+        stability_top: float = typer.Option(0.05, help="Top fraction whose year-to-year stability is reported."),
+        out: Optional[Path] = typer.Option(None, help="Write the concentration table (.csv/.parquet/.json)."),
+        lorenz: Optional[Path] = typer.Option(None, help="Draw the Lorenz curve (.png/.svg)."),
+        from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
+    ) -> None:
+        """Share of events in the busiest units, Gini (standard and generalized) and stability of the top units."""
+        from ..spatial.concentration import concentration, top_stability
+        from ..spatial.export import write_table
+        from ..spatial.units import assign_units
+
+        try:
+            fractions = [float(v) for v in top.split(",") if v.strip()]
+        except ValueError as exc:
+            raise ParameterError(f"--top {top!r}: give fractions like 0.01,0.05") from exc
+        ev = _events(ctx, category, start, end, from_csv)
+        u = _units(units, cell)
+        placed = assign_units(ev, u)
+        res = concentration(placed.counts, fractions, label=_label(category, start, end))
+        _print_df(res.table(), f"{res.n_units:,} {units} units. {placed.summary()}.")
+        years = ev["occurred_local"].dt.year.to_numpy()
+        ok = placed.unit_index >= 0
+        yrs = sorted(set(years[ok].tolist()))
+        if len(yrs) >= 2:
+            import numpy as np
+
+            by = {y: np.bincount(placed.unit_index[ok & (years == y)], minlength=len(placed.counts)) for y in yrs}
+            st = top_stability(by, stability_top)
+            typer.echo(f"\nStability of the top {100 * stability_top:g}% of units from year to year:")
+            _print_df(st.table)
+        if out:
+            write_table(res.table(), out)
+            typer.echo(f"written {out}")
+        if lorenz:
+            res.plot_lorenz(path=lorenz)
+            typer.echo(f"Lorenz curve written to {lorenz}")
+
+    @app.command("emerging")
+    def emerging_cmd(
+        ctx: typer.Context,
+        category: str = typer.Argument(..., help=CAT_HELP),
+        start: Optional[str] = typer.Option(None, help=START_HELP),
+        end: Optional[str] = typer.Option(None, help=END_HELP),
+        step: str = typer.Option("month", help="Time step of the cube: week or month."),
+        cell: Optional[float] = typer.Option(None, help=CELL_HELP),
+        band: Optional[float] = typer.Option(None, help="Spatial neighbourhood in feet [default: 3 cell sizes]."),
+        time_window: int = typer.Option(1, help="Previous time steps counted as neighbours (ArcGIS default 1)."),
+        alpha: float = typer.Option(0.05, help="Significance of a hot/cold bin (after FDR per step)."),
+        trend_alpha: float = typer.Option(0.05, help="Significance of the Mann-Kendall trend."),
+        locations: str = typer.Option("all", help="all cells of the city, or with_data (ArcGIS: cells with events)."),
+        out: Optional[Path] = typer.Option(None, help="Write cells with category and trend (.geojson/.csv/.parquet)."),
+        map_: Optional[Path] = typer.Option(None, "--map", help="Draw the categories (.png/.svg/.html)."),
+        from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
+    ) -> None:
+        """Emerging hot spots: space-time Gi* per step, Mann-Kendall trend, the 17 ArcGIS categories."""
+        from ..spatial.emerging import emerging_hot_spots
+        from ..spatial.grid import Grid
+
+        ev = _events(ctx, category, start, end, from_csv)
+        res = emerging_hot_spots(ev, Grid.chicago(cell), freq=step, band=band, time_window=time_window, alpha=alpha,
+                                 trend_alpha=trend_alpha, start=start, end=end, locations=locations,
+                                 label=_label(category, start, end))
+        c = res.cube
+        _print_df(res.summary(), f"{c.n_locations:,} cells x {c.n_steps} {c.freq}s; {res.rule}; {c.n_events:,} "
+                                 f"events, {c.n_no_location:,} without coordinates, {c.n_outside:,} outside the city.")
+        if out:
+            res.write(out)
+            typer.echo(f"written {out}")
+        _draw(res, map_)
+
+    @app.command("near-repeat")
+    def near_repeat_cmd(
+        ctx: typer.Context,
+        category: str = typer.Argument(..., help=CAT_HELP),
+        start: Optional[str] = typer.Option(None, help=START_HELP),
+        end: Optional[str] = typer.Option(None, help=END_HELP),
+        distance_band: float = typer.Option(400.0, help="Width of a spatial band in feet."),
+        distance_bands: int = typer.Option(5, help="Number of spatial bands."),
+        day_band: int = typer.Option(14, help="Width of a time band in days."),
+        day_bands: int = typer.Option(5, help="Number of time bands."),
+        permutations: int = typer.Option(999, help="Monte Carlo permutations of the times."),
+        seed: int = typer.Option(0, help="Seed of the permutations."),
+        same_location: bool = typer.Option(True, "--same-location/--no-same-location",
+                                           help="Report pairs at distance 0 in their own row."),
+        out: Optional[Path] = typer.Option(None, help="Write the long table (.csv/.parquet/.json)."),
+        from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
+    ) -> None:
+        """Knox near-repeat test: observed/expected pairs and p-value per distance x time band."""
+        from ..spatial.knox import knox_test
+
+        ev = _events(ctx, category, start, end, from_csv)
+        res = knox_test(ev, distance_band=distance_band, n_distance_bands=distance_bands, day_band=day_band,
+                        n_day_bands=day_bands, permutations=permutations, seed=seed, same_location=same_location,
+                        label=_label(category, start, end))
+        typer.echo(res.render())
+        typer.echo(f"{res.n_events:,} events ({res.n_no_location:,} without coordinates, {res.n_no_time:,} without "
+                   f"time); distance bands [lo, hi) ft, time bands [lo, hi) whole days between local dates.")
+        if out:
+            res.write(out)
+            typer.echo(f"written {out}")
+
+    @app.command("map")
+    def map_cmd(
+        ctx: typer.Context,
+        kind: str = typer.Argument(..., help="What to map: hotspots, emerging, kde or counts."),
+        category: str = typer.Argument(..., help=CAT_HELP),
+        out: Path = typer.Option(..., help="Output file: .png, .svg or .html (offline, self-contained)."),
+        start: Optional[str] = typer.Option(None, help=START_HELP),
+        end: Optional[str] = typer.Option(None, help=END_HELP),
+        cell: Optional[float] = typer.Option(None, help=CELL_HELP),
+        bandwidth: Optional[float] = typer.Option(None, help="KDE bandwidth in feet [default: ArcGIS rule]."),
+        kernel: str = typer.Option("quartic", help="KDE kernel: quartic or gaussian."),
+        step: str = typer.Option("month", help="Emerging: time step, week or month."),
+        from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
+    ) -> None:
+        """Draw a map (hot spots, emerging categories, kernel density or counts) to PNG, SVG or HTML."""
+        from ..spatial.grid import Grid
+
+        ev = _events(ctx, category, start, end, from_csv)
+        grid = Grid.chicago(cell)
+        label = _label(category, start, end)
+        if kind == "hotspots":
+            from ..spatial.gistar import hotspots
+
+            res = hotspots(ev, grid, label=label)
+        elif kind == "emerging":
+            from ..spatial.emerging import emerging_hot_spots
+
+            res = emerging_hot_spots(ev, grid, freq=step, start=start, end=end, label=label)
+        elif kind == "kde":
+            from ..spatial.kde import kde
+
+            res = kde(ev, grid, bandwidth=bandwidth, kernel=kernel, label=label)
+        elif kind == "counts":
+            from ..spatial.maps import plot_values
+
+            if out.suffix.lower() in (".html", ".htm"):
+                raise ParameterError("counts maps are static: use .png or .svg")
+            c = grid.counts(ev["x"], ev["y"])
+            plot_values(grid, c, path=out, title=f"Events per {grid.cell_size:g} ft cell: {label}",
+                        legend="events", subtitle=f"{int(c.sum()):,} events; rule: count per cell.")
+            typer.echo(f"map written to {out}")
+            return
+        else:
+            raise ParameterError(f"map kind {kind!r} is not one of hotspots, emerging, kde, counts")
+        _draw(res, out)

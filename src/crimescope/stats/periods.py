@@ -1,0 +1,205 @@
+"""Period comparisons the way the police and the press make them: year to date and CompStat.
+
+Rules (also in docs/counting.md):
+
+* Dates are inclusive local dates. "Year to date as of D" is January 1 to D.
+* The same span a year earlier ends on the same month and day. As-of February 29
+  compares with January 1 - February 28 of a non-leap year (one day shorter);
+  as-of February 28 compares with January 1 - February 28 of a leap year (Feb 29
+  is not in the span). So YTD as of December 31 is always the whole year.
+* CompStat spans: the week = the 7 days ending on the as-of date, 28 days = the
+  28 days ending on it, YTD; each against the spans ending on the same month/day a
+  year earlier (calendar alignment, as in the CPD's CompStat reports; the weekdays
+  differ by one or two).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..categories import get_category, load_taxonomy
+from ..errors import ParameterError
+from .counts import base_meta, last_complete_day, tidy, unit_text
+from .provenance import StatResult, data_vintage
+from .query import as_date, check_by, incidents_table, same_day_year_ago, daily_expr, window_sums, ytd_expr
+
+__all__ = ["ytd", "compstat", "compstat_windows", "pct_change", "DEFAULT_COMPSTAT_CATEGORIES"]
+
+DEFAULT_COMPSTAT_CATEGORIES = ("murder", "homicide", "shooting", "gun_violence", "robbery",
+                               "armed_robbery", "violent_index")
+
+LEAP_RULE = ("same month and day in earlier years; as-of Feb 29 compares with Jan 1-Feb 28 of "
+             "non-leap years, and as-of Feb 28 does not include Feb 29 of leap years")
+
+
+def pct_change(cur, base):
+    """100 * (cur - base) / base, or None when the base is 0."""
+    if base is None or base == 0:
+        return None
+    return round(100.0 * (cur - base) / base, 1)
+
+
+def _fmt_pct(p) -> str:
+    return "n/a" if p is None else f"{p:+.1f}%"
+
+
+def _ytd_note(c: dict, a: dt.date, years: int) -> str:
+    note = f"{a.year} YTD {c['count']}"
+    if c["last_year"] is not None:
+        note += f"; vs {a.year - 1}: {c['change_vs_last_year']:+d} ({_fmt_pct(c['pct_vs_last_year'])})"
+    if c["avg_previous_years"] is not None:
+        note += (f"; vs {years}-year average {c['avg_previous_years']}: {c['change_vs_avg']:+.2f} "
+                 f"({_fmt_pct(c['pct_vs_avg'])})")
+    return note
+
+
+def _as_of(store, as_of, source):
+    return as_date(as_of, "as_of") if as_of is not None else last_complete_day(store, source)
+
+
+def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str = "chicago",
+        vintage=None, batch: int | None = None) -> StatResult:
+    """Year to date as of ``as_of`` and the same span in each of ``years`` earlier years.
+
+    ``table`` columns: ``year``, the groupings, ``start``, ``end``, ``count``,
+    ``change_vs_prev_year``, ``pct_vs_prev_year``. ``meta["comparison"]`` gives, for the
+    as-of year (per group), the change vs last year and vs the average of the
+    ``years`` previous years.
+    """
+    import pandas as pd
+
+    cat = get_category(category)
+    a = _as_of(store, as_of, source)
+    if not 0 <= int(years) <= 100:
+        raise ParameterError("--years must be between 0 and 100")
+    years = int(years)
+    by = [b for b in check_by(by) if b != "year"]
+    t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+    df = tidy(ytd_expr(t, cat, a, years, by).to_pandas(), by)
+    all_years = list(range(a.year - years, a.year + 1))
+    if by:
+        groups = df[by].drop_duplicates()
+        grid = groups.merge(pd.DataFrame({"year": all_years}), how="cross")
+    else:
+        grid = pd.DataFrame({"year": all_years})
+    df = grid.merge(df, on=["year", *by], how="left")
+    df["count"] = df["count"].fillna(0).astype("int64")
+    starts = {y: dt.date(y, 1, 1) for y in all_years}
+    ends = {y: same_day_year_ago(a, a.year - y) for y in all_years}
+    df["start"] = df["year"].map(starts)
+    df["end"] = df["year"].map(ends)
+    df = df.sort_values([*by, "year"]).reset_index(drop=True)
+    prev = df.groupby(by, dropna=False)["count"].shift(1) if by else df["count"].shift(1)
+    df["change_vs_prev_year"] = (df["count"] - prev).astype("Int64")
+    df["pct_vs_prev_year"] = [pct_change(c, p) if p == p else None  # NaN: first year
+                              for c, p in zip(df["count"].tolist(), prev.astype("float64").tolist())]
+    # the grid is complete and sorted by (groups, year): one row of counts per group
+    counts = df["count"].to_numpy().reshape(-1, len(all_years))
+    keys = df.loc[df["year"] == a.year, by].to_dict(orient="records") if by else [{}]
+    comparison = []
+    for key, row in zip(keys, counts):
+        cur = int(row[-1])
+        last = int(row[-2]) if years >= 1 else None
+        avg = float(row[:-1].mean()) if years >= 1 else None
+        entry = {b: (None if pd.isna(v) else v) for b, v in key.items()}
+        entry.update(year=a.year, count=cur, last_year=last,
+                     change_vs_last_year=None if last is None else cur - last,
+                     pct_vs_last_year=None if last is None else pct_change(cur, last),
+                     avg_previous_years=None if avg is None else round(avg, 2),
+                     change_vs_avg=None if avg is None else round(cur - avg, 2),
+                     pct_vs_avg=None if avg is None else pct_change(cur, avg))
+        comparison.append(entry)
+    df = df[["year", *by, "start", "end", "count", "change_vs_prev_year", "pct_vs_prev_year"]]
+    df = df.sort_values(["year", *by]).reset_index(drop=True)
+
+    meta = base_meta(store, cat, source, vintage, batch)
+    meta.update(
+        title=f"{cat.label}: year to date as of {a}, {a.year - years}-{a.year}",
+        as_of=a, years=years, by=by,
+        periods=f"Jan 1 to {a:%b %d} of each year {a.year - years}-{a.year}; {LEAP_RULE}",
+        comparison=comparison,
+    )
+    if not by and comparison:
+        meta["notes"] = [_ytd_note(comparison[0], a, years)]
+    return StatResult(df, meta)
+
+
+def compstat_windows(as_of: dt.date) -> dict[str, tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]]:
+    """``{period: ((start, end), (prev_start, prev_end))}`` for week, 28 days and YTD."""
+    a = as_date(as_of, "as_of")
+    p = same_day_year_ago(a)
+    d = dt.timedelta
+    return {
+        "week": ((a - d(days=6), a), (p - d(days=6), p)),
+        "28d": ((a - d(days=27), a), (p - d(days=27), p)),
+        "ytd": ((dt.date(a.year, 1, 1), a), (dt.date(p.year, 1, 1), p)),
+    }
+
+
+def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_district: bool = True,
+             *, source: str = "chicago", vintage=None, batch: int | None = None) -> StatResult:
+    """CompStat table: week, 28 days and YTD vs the same spans a year earlier.
+
+    ``table`` columns: ``category``, ``unit``, ``area`` (``citywide`` or ``district``),
+    ``district`` (NA for citywide and for records without a district), ``period``,
+    ``start``, ``end``, ``count``, ``prev_start``, ``prev_end``, ``prev_count``,
+    ``change``, ``pct_change`` (None when the previous count is 0). The citywide row is
+    the sum of all records, so the district rows (including the no-district row) sum to it.
+    """
+    import pandas as pd
+
+    a = _as_of(store, as_of, source)
+    tax = load_taxonomy()
+    cats = [get_category(c, tax) for c in (categories or DEFAULT_COMPSTAT_CATEGORIES)]
+    if not cats:
+        raise ParameterError("compstat needs at least one category")
+    wins = compstat_windows(a)
+    flat = {}
+    for period, (cur, prev) in wins.items():
+        flat[f"{period}:cur"] = cur
+        flat[f"{period}:prev"] = prev
+    t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+    # two date ranges: this year's spans and last year's (28 days can reach into December)
+    ranges = [(min(wins[p][k][0] for p in wins), max(wins[p][k][1] for p in wins)) for k in (0, 1)]
+    daily = daily_expr(t, cats, ranges, ["district"]).to_pandas()
+    wide = window_sums(daily, cats, flat, ["district"])
+    value_cols = [c for c in wide.columns if "|" in c]
+
+    rows = []
+    citywide = wide[value_cols].sum()
+
+    def emit(area, district, values):
+        for c in cats:
+            for period, ((s, e), (ps, pe)) in wins.items():
+                cur = int(values[f"{c.name}|{period}:cur"])
+                prev = int(values[f"{c.name}|{period}:prev"])
+                rows.append(dict(category=c.name, unit=c.unit, area=area, district=district,
+                                 period=period, start=s, end=e, count=cur, prev_start=ps,
+                                 prev_end=pe, prev_count=prev, change=cur - prev,
+                                 pct_change=pct_change(cur, prev)))
+
+    emit("citywide", None, citywide)
+    if by_district:
+        wide["district"] = pd.to_numeric(wide["district"]).astype("Int64")
+        wide = wide.sort_values("district", na_position="last")
+        for _, r in wide.iterrows():
+            d = r["district"]
+            emit("district", None if pd.isna(d) else int(d), r)
+    df = pd.DataFrame(rows)
+    df["district"] = df["district"].astype("Int64")
+    vint = data_vintage(store, source, vintage=vintage, batch=batch)
+    meta = {
+        "title": f"CompStat as of {a}",
+        "as_of": a,
+        "categories": [c.name for c in cats],
+        "unit": "; ".join(f"{c.name}: {unit_text(c)}" for c in cats),
+        "rule": "; ".join(f"{c.name}: {c.rule}" for c in cats),
+        "periods": ("week = 7 days ending on the as-of date, 28d = 28 days ending on it, ytd = Jan 1 "
+                    "to it; each vs the spans ending on the same month/day a year earlier "
+                    f"({wins['ytd'][1][1]}); {LEAP_RULE}"),
+        "source": vint["source_description"],
+        "vintage": vint,
+        "notes": ["pct_change is empty when the previous count is 0",
+                  "district rows include records without a district (district empty); they sum to citywide"],
+    }
+    return StatResult(df, meta)

@@ -1,0 +1,93 @@
+"""The spatial CLI commands, on a fresh Typer app (the lead adds the module to COMMAND_MODULES)."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+import typer
+from _shared import requires_shared
+from typer.testing import CliRunner
+
+import crimescope.spatial as sp
+
+
+def _app() -> typer.Typer:
+    from crimescope.cli import spatial as cli_spatial
+    from crimescope.cli.context import State
+
+    app = typer.Typer()
+
+    @app.callback()
+    def _root(ctx: typer.Context) -> None:
+        ctx.obj = State(store_path=Path("unused.duckdb"))
+
+    cli_spatial.register(app)
+    return app
+
+
+def test_public_api_all_resolves():
+    import types
+
+    import crimescope.spatial.concentration  # noqa: F401  (submodules imported first on purpose)
+    import crimescope.spatial.kde  # noqa: F401
+
+    for name in sp.__all__:
+        assert not isinstance(getattr(sp, name), types.ModuleType), name
+    assert sorted(dir(sp)) == sorted(sp.__all__)
+
+
+def test_every_command_has_help():
+    r = CliRunner()
+    app = _app()
+    for cmd in ("hotspots", "concentration", "emerging", "near-repeat", "map"):
+        out = r.invoke(app, [cmd, "--help"])
+        assert out.exit_code == 0 and "--from-csv" in out.output, cmd
+
+
+@pytest.fixture(scope="module")
+def summer_2017():
+    from crimescope.spatial.sample import read_chicago_csv
+
+    return read_chicago_csv(start="2017-06-01", end="2017-08-31")
+
+
+@requires_shared
+@pytest.mark.shared
+def test_commands_on_shared_csv(tmp_path, monkeypatch, summer_2017):
+    import crimescope.spatial.sample as sample
+
+    calls = []
+
+    def cached(category, start=None, end=None, **kw):  # read the CSVs once for all commands
+        calls.append((category, start, end, kw.get("from_csv")))
+        return summer_2017.copy()
+
+    monkeypatch.setattr(sample, "category_events", cached)
+    r = CliRunner()
+    app = _app()
+    common = ["gun_violence", "--start", "2017-06-01", "--end", "2017-08-31", "--from-csv"]
+    out = r.invoke(app, ["hotspots", *common, "--out", str(tmp_path / "gi.csv")])
+    assert out.exit_code == 0, out.output
+    assert "Hot spot, 99% confidence" in out.output and (tmp_path / "gi.csv").exists()
+    out = r.invoke(app, ["concentration", *common, "--units", "beat"])
+    assert out.exit_code == 0, out.output
+    assert "generalized Gini" in out.output and "275 beat units" in out.output
+    out = r.invoke(app, ["near-repeat", *common, "--permutations", "19"])
+    assert out.exit_code == 0, out.output
+    assert "same location" in out.output and "0 to 13 days" in out.output
+    out = r.invoke(app, ["emerging", *common, "--step", "week"])
+    assert out.exit_code == 0, out.output
+    assert "Persistent Hot Spot" in out.output
+    out = r.invoke(app, ["map", "kde", *common, "--out", str(tmp_path / "kde.png")])
+    assert out.exit_code == 0, out.output
+    assert (tmp_path / "kde.png").stat().st_size > 10_000
+    bad = r.invoke(app, ["hotspots", *common, "--units", "precinct"])
+    assert bad.exit_code != 0
+    assert calls[0] == ("gun_violence", "2017-06-01", "2017-08-31", True)
+
+
+def test_module_imports_lightly():
+    importlib.reload(sp)
+    assert "Grid" in sp.__all__
