@@ -12,6 +12,7 @@ from typing import Any
 from .errors import (
     CategoryError,
     CrimescopeError,
+    EngineError,
     IngestError,
     NotFittedError,
     ParameterError,
@@ -24,6 +25,13 @@ __version__ = "0.1.0"
 # public name -> module that defines it (imported on first use)
 _LAZY = {
     "Store": "crimescope.store",
+    "ingest_files": "crimescope.sources.chicago",
+    "count": "crimescope.stats.counts",
+    "ytd": "crimescope.stats.periods",
+    "compstat": "crimescope.stats.periods",
+    "check_claim": "crimescope.stats.claims",
+    "load_events": "crimescope.stats.events",
+    "Grid": "crimescope.spatial.grid",
 }
 
 __all__ = [
@@ -34,6 +42,7 @@ __all__ = [
     "SyncError",
     "StoreError",
     "CategoryError",
+    "EngineError",
     "NotFittedError",
     *_LAZY,
 ]

@@ -9,6 +9,7 @@ exit status, the web layer to an HTTP status and one JSON error shape.
     ├── SyncError           the live API failed repeatedly or answered nonsense
     ├── StoreError          the store is missing, locked, or of another schema
     ├── CategoryError       an unknown offense category or a bad taxonomy file
+    ├── EngineError         a compute engine (Spark) is missing or failed
     └── NotFittedError      a model was asked to predict before ``fit``
 """
 
@@ -21,6 +22,7 @@ __all__ = [
     "SyncError",
     "StoreError",
     "CategoryError",
+    "EngineError",
     "NotFittedError",
 ]
 
@@ -66,6 +68,13 @@ class CategoryError(CrimescopeError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; we do not want that
         return str(self.args[0]) if self.args else ""
+
+
+class EngineError(CrimescopeError):
+    """A compute engine (Spark) is unavailable or failed: missing pyspark or Java,
+    an unreachable master, a job that died."""
+
+    http_status = 503
 
 
 class NotFittedError(CrimescopeError, AttributeError):

@@ -22,6 +22,20 @@ VINTAGE_HELP = ("Count the records as they stood at this update time (YYYY-MM-DD
                 "the latest version with updated_at <= it, from current and superseded versions.")
 
 
+ENGINE_HELP = "duckdb (the store, default) or spark (the Parquet export given by --data; see docs/scale.md)."
+
+
+def _source(ctx, engine: str, data, master):
+    """The store, or a SparkSource over a Parquet export (``--engine spark``)."""
+    if engine == "duckdb":
+        if data is not None or master is not None:
+            raise ParameterError("--data and --spark-master are for --engine spark")
+        return state(ctx).open_store(read_only=True)
+    from ..engines import open_source
+
+    return open_source(engine, data=data, spark_master=master)
+
+
 def _by(values: Optional[List[str]]) -> list[str]:
     out: list[str] = []
     for v in values or []:
@@ -94,6 +108,9 @@ def register(app: typer.Typer) -> None:
         vintage: Optional[str] = typer.Option(None, "--vintage", help=VINTAGE_HELP),
         categories_file: Optional[List[Path]] = typer.Option(None, "--categories-file", help="Extra category YAML file."),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+        engine: str = typer.Option("duckdb", "--engine", help=ENGINE_HELP),
+        data: Optional[str] = typer.Option(None, "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark."),
+        spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (default local[*])."),
     ) -> None:
         """Count records of a category between two inclusive local dates, optionally grouped."""
         from ..stats.counts import count
@@ -101,7 +118,7 @@ def register(app: typer.Typer) -> None:
 
         _check_format(fmt)
         cat = load_taxonomy(categories_file or [])[category]
-        with state(ctx).open_store(read_only=True) as store:
+        with _source(ctx, engine, data, spark_master) as store:
             emit(count(store, cat, start, end, _by(by), vintage=vintage), fmt, output)
 
     @app.command("ytd")
@@ -114,12 +131,15 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
         vintage: Optional[str] = typer.Option(None, "--vintage", help=VINTAGE_HELP),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+        engine: str = typer.Option("duckdb", "--engine", help=ENGINE_HELP),
+        data: Optional[str] = typer.Option(None, "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark."),
+        spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (default local[*])."),
     ) -> None:
         """Year to date (Jan 1 to the as-of date) vs the same span in previous years."""
         from ..stats.periods import ytd
 
         _check_format(fmt)
-        with state(ctx).open_store(read_only=True) as store:
+        with _source(ctx, engine, data, spark_master) as store:
             emit(ytd(store, category, as_of, years, _by(by), vintage=vintage), fmt, output)
 
     @app.command("compstat")
@@ -131,6 +151,9 @@ def register(app: typer.Typer) -> None:
         fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
         vintage: Optional[str] = typer.Option(None, "--vintage", help=VINTAGE_HELP),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+        engine: str = typer.Option("duckdb", "--engine", help=ENGINE_HELP),
+        data: Optional[str] = typer.Option(None, "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark."),
+        spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (default local[*])."),
     ) -> None:
         """CompStat: week, 28 days and year to date vs the same spans a year earlier."""
         from ..stats.periods import DEFAULT_COMPSTAT_CATEGORIES, compstat
@@ -139,7 +162,7 @@ def register(app: typer.Typer) -> None:
         if by not in ("district", "none", None):
             raise ParameterError("--by must be 'district' or 'none'")
         cats = _by(category) or list(DEFAULT_COMPSTAT_CATEGORIES)
-        with state(ctx).open_store(read_only=True) as store:
+        with _source(ctx, engine, data, spark_master) as store:
             emit(compstat(store, as_of, cats, by_district=(by == "district"), vintage=vintage), fmt, output)
 
     @app.command("rates")

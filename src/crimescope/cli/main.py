@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "crimescope.cli.sync",
     "crimescope.cli.counting",
     "crimescope.cli.spatial",
+    "crimescope.cli.scale",
 ]
 
 
