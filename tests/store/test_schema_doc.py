@@ -8,10 +8,3 @@ def test_schema_page_names_every_column():
     for name, _, _ in INCIDENT_COLUMNS + HISTORY_EXTRA:
         assert f"`{name}`" in text, name
 
-
-def test_public_api_is_curated():
-    import crimescope
-
-    assert set(crimescope.__all__) >= {"Store", "CrimescopeError", "ParameterError", "IngestError"}
-    for name in crimescope.__all__:
-        assert getattr(crimescope, name) is not None

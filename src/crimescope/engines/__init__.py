@@ -23,7 +23,7 @@ _LAZY = {
     "read_manifest": "crimescope.engines.parquet",
     "SparkSource": "crimescope.engines.spark",
     "spark_session": "crimescope.engines.spark",
-    "EngineError": "crimescope.engines.spark",
+    "EngineError": "crimescope.errors",
     "cell_counts": "crimescope.engines.cells",
     "cell_counts_expr": "crimescope.engines.cells",
 }

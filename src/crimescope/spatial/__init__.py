@@ -8,8 +8,8 @@ docs/spatial.md. ``crime_concentration`` is ``spatial.concentration.concentratio
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from .._lazy import lazy_exports
+
 
 _LAZY = {
     "Grid": "crimescope.spatial.grid",
@@ -46,12 +46,4 @@ __all__ = sorted(_LAZY)
 #: like a submodule, e.g. ``kde``, would be replaced by the submodule once it is imported)
 _RENAMED = {"crime_concentration": "concentration", "kernel_density": "kde"}
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), _RENAMED.get(name, name))
-    raise AttributeError(f"module 'crimescope.spatial' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, renamed=_RENAMED)
