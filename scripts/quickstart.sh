@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The main job: set up, ingest Chicago into the default store, print a summary.
+# The main job: set up, ingest Chicago into the default store, print a summary,
+# then serve the dashboard on http://127.0.0.1:8000 (Ctrl-C stops it; set
+# CRIMESCOPE_NO_SERVE=1 to stop after the summary).
 #   - from ../shared/data/chicago when present (six yearly exports + the later homicide extract),
 #   - otherwise a bounded download of recent years from the City of Chicago portal.
 # Store: $CRIMESCOPE_STORE or ./crimescope.duckdb.
@@ -19,3 +21,7 @@ else
   crimescope sync chicago --occurred-since "$(date -d '3 years ago' +%Y-01-01)"
 fi
 crimescope info
+if [ -z "${CRIMESCOPE_NO_SERVE:-}" ]; then
+  echo "dashboard: http://127.0.0.1:8000  (Ctrl-C to stop)"
+  exec crimescope serve
+fi

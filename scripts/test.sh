@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# system packages for browser tests and the PDF brief (Chromium, WeasyPrint's libraries, pdftoppm)
+bash scripts/ci-system-deps.sh
 set +e
 .venv/bin/python -m pytest "$@"
 rc=$?

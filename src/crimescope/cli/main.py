@@ -32,6 +32,8 @@ COMMAND_MODULES = [
     "crimescope.cli.sync",
     "crimescope.cli.counting",
     "crimescope.cli.spatial",
+    "crimescope.cli.forecast",
+    "crimescope.cli.web",
     "crimescope.cli.scale",
 ]
 

@@ -1,0 +1,178 @@
+"""Forecasting benchmarks and the real 2017 backtest (not part of the test suite).
+
+    python benchmarks/bench_forecast.py speed      # each model, 30,000 training events, 500 ft grid
+    python benchmarks/bench_forecast.py sepp       # SEPP on a year of citywide gun violence: time, memory
+    python benchmarks/bench_forecast.py backtest   # 52 Mondays of 2017, every model, table + HTML report
+
+Events are read straight from ``../shared/data/chicago/crimes/*.csv.gz`` with
+DuckDB (the store is not needed): ``gun_violence`` = IUCR 0110, 0130, 0141, 0142,
+041A, 041B, 0450, 0451, 0480, 0481, 0488, 0489 (the taxonomy's definition);
+rows without coordinates, or at (0, 0), are dropped. Figures go to
+docs/benchmarks/forecast.md and docs/forecasting.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+GUN_IUCR = ("0110", "0130", "0141", "0142", "041A", "041B", "0450", "0451", "0480", "0481", "0488", "0489")
+
+
+def machine() -> str:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{platform.node()} · {os.cpu_count()} cores · {mem:.0f} GiB RAM · Python {platform.python_version()}"
+
+
+def load(where: str) -> pd.DataFrame:
+    import duckdb
+
+    from crimescope.settings import shared_data_dir
+
+    shared = shared_data_dir()
+    if shared is None:
+        sys.exit("shared data not found (set CRIMESCOPE_SHARED_DATA)")
+    files = str(shared / "chicago" / "crimes" / "*.csv.gz")
+    con = duckdb.connect()
+    df = con.execute(f"""
+        SELECT ID AS id, strptime("Date", '%m/%d/%Y %I:%M:%S %p') AS occurred_local,
+               TRY_CAST("X Coordinate" AS DOUBLE) AS x, TRY_CAST("Y Coordinate" AS DOUBLE) AS y,
+               TRY_CAST("Community Area" AS INTEGER) AS community_area, IUCR AS iucr,
+               "Primary Type" AS primary_type
+        FROM read_csv('{files}', header=true, all_varchar=true)
+        WHERE {where}
+        ORDER BY occurred_local, id""").df()
+    ok = df["x"].notna() & df["y"].notna() & (df["x"] > 0) & (df["y"] > 0)
+    df["has_location"] = ok
+    return df
+
+
+def gun_violence() -> pd.DataFrame:
+    codes = ",".join(f"'{c}'" for c in GUN_IUCR)
+    return load(f"IUCR IN ({codes})")
+
+
+def cmd_speed(args) -> None:
+    from crimescope.forecast.base import make_model, registry
+    from crimescope.spatial.grid import Grid
+
+    as_of = pd.Timestamp("2017-01-02")
+    codes = ",".join(f"'{c}'" for c in GUN_IUCR)
+    ev = load(f"(IUCR IN ({codes}) OR \"Primary Type\" = 'ROBBERY')")
+    ev = ev[ev["has_location"] & (ev["occurred_local"] < as_of)].tail(30_000)
+    grid = Grid.chicago(500.0)
+    print(f"{len(ev)} training events {ev.occurred_local.min()} .. {ev.occurred_local.max()}; "
+          f"grid {grid.n_cells} cells of 500 ft")
+    rows = []
+    for name in sorted(registry()):
+        times = []
+        for _ in range(args.repeat):
+            m = make_model(name)
+            t0 = time.perf_counter()
+            m.fit(ev, as_of, grid=grid).predict(7)
+            times.append(time.perf_counter() - t0)
+        rows.append((name, statistics.median(times), min(times)))
+        print(f"{name:22s} median {statistics.median(times):6.2f} s   min {min(times):6.2f} s")
+    return rows
+
+
+def cmd_sepp(args) -> None:
+    import resource
+    import tracemalloc
+
+    from crimescope.forecast import SEPP
+    from crimescope.spatial.grid import Grid
+
+    ev = gun_violence()
+    grid = Grid.chicago(500.0)
+    year = ev[(ev.occurred_local >= "2017-01-01") & (ev.occurred_local < "2018-01-01")]
+    print(f"SEPP on {int(year.has_location.sum())} located gun-violence events of 2017")
+    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    m = SEPP(window_days=365).fit(year, "2018-01-01", grid=grid)
+    fit_s = time.perf_counter() - t0
+    fc = m.predict(7)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"fit {fit_s:.2f} s ({m.n_iter_} EM iterations, {m.n_pairs_} candidate pairs); "
+          f"traced peak {peak / 2**20:.0f} MiB; process max RSS {rss1:.0f} MiB (before fit {rss0:.0f} MiB)")
+    print(f"theta={m.theta_:.3f} omega={m.omega_:.3f}/day (mean delay {1 / m.omega_:.1f} d) sigma={m.sigma_:.0f} ft;"
+          f" forecast total {fc.expected.sum():.1f} events/week")
+
+
+def cmd_backtest(args) -> None:
+    from crimescope.forecast.backtest import backtest, offset_sensitivity, weekly_origins
+    from crimescope.forecast.base import registry
+    from crimescope.forecast.report import write_report
+    from crimescope.spatial.grid import Grid
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ev = gun_violence()
+    grid = Grid.chicago(500.0)
+    origins = weekly_origins(f"{args.year}-01-01", f"{args.year + 1}-01-01")[: args.weeks]
+    models = args.models.split(",") if args.models else sorted(registry())
+    covs = ["0.5%", "1%", "5%", "0.25sqmi", "0.75sqmi"]
+    print(f"{len(ev)} gun_violence events 2012-2017; {len(origins)} origins; models {models}", flush=True)
+    t0 = time.perf_counter()
+    res = backtest(ev, grid, models, origins, horizons=[1, 7, 28], coverages=covs,
+                   settings={"category": "gun_violence", "cell": "500ft", "year": args.year,
+                             "command": " ".join(sys.argv)},
+                   progress=(lambda s: print(s, flush=True)) if args.verbose else None)
+    secs = time.perf_counter() - t0
+    print(f"backtest: {secs:.0f} s", flush=True)
+    res.records.to_csv(out / "records.csv", index=False)
+    res.to_csv(out / "summary.csv")
+    offsets = None
+    if args.offsets:
+        pick = args.offset_models.split(",")
+        t1 = time.perf_counter()
+        offsets = offset_sensitivity(ev, lambda off: Grid.chicago(500.0, offset=off), pick, origins,
+                                     [(0, 0), (250, 0), (0, 250), (250, 250)], horizon=7, coverage="1%")
+        offsets.to_csv(out / "offsets.csv", index=False)
+        print(f"offset sensitivity: {time.perf_counter() - t1:.0f} s", flush=True)
+    bvb = res.best_vs_baseline(7, "1%")
+    (out / "best_vs_baseline.json").write_text(json.dumps(bvb, indent=2, default=str))
+    res.save_ranking(out / "ranking.json")
+    write_report(res, out / "report.html", events=ev, offsets=offsets,
+                 title=f"Backtest: weekly gun_violence, {args.year}, 500 ft cells",
+                 elapsed_seconds=secs)
+    s = res.summary()
+    wk = s[np.isclose(s.horizon_days, 7)]
+    print(wk.pivot(index="model", columns="coverage", values=["hit_rate", "pai", "pei_star"]).round(3).to_string())
+    print(json.dumps(bvb, indent=2, default=str))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sp = sub.add_parser("speed")
+    sp.add_argument("--repeat", type=int, default=3)
+    sub.add_parser("sepp")
+    bp = sub.add_parser("backtest")
+    bp.add_argument("--year", type=int, default=2017)
+    bp.add_argument("--weeks", type=int, default=52)
+    bp.add_argument("--models", default="")
+    bp.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "crimescope-forecast-backtest"))
+    bp.add_argument("--offsets", action="store_true")
+    bp.add_argument("--offset-models", default="naive_all,naive_52w,grid_hawkes,stkde")
+    bp.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    print(f"$ python {' '.join(sys.argv)}\n{machine()}", flush=True)
+    {"speed": cmd_speed, "sepp": cmd_sepp, "backtest": cmd_backtest}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Forecasting commands: `models`, `forecast`, `backtest` (thin wrappers over crimescope.forecast)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .context import state
+
+__all__ = ["register"]
+
+
+def _cell(text: str) -> float:
+    from ..forecast.base import invalid
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(ft|feet)?\s*", text or "")
+    if not m or float(m.group(1)) <= 0:
+        raise invalid("cell", text, "a positive cell size in feet such as '500ft'")
+    return float(m.group(1))
+
+
+def _offset(text: str) -> tuple[float, float]:
+    from ..forecast.base import invalid
+
+    try:
+        a, b = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise invalid("offset", text, "two numbers in feet, e.g. '250,0'") from exc
+    return a, b
+
+
+def _split(text: str) -> list[str]:
+    return [v.strip() for v in text.split(",") if v.strip()]
+
+
+def register(app: typer.Typer) -> None:
+    """Add `models`, `forecast` and `backtest` to the app."""
+
+    @app.command("models")
+    def models_cmd() -> None:
+        """List the forecasting models with their settings."""
+        from ..forecast.base import make_model, summaries
+
+        for name, text in summaries().items():
+            m = make_model(name)
+            typer.echo(f"{name:20s} {text}")
+            typer.echo(f"{'':20s} {type(m).__name__}(" + ", ".join(f"{k}={v!r}" for k, v in m.get_params().items()) + ")")
+
+    @app.command("forecast")
+    def forecast_cmd(
+        ctx: typer.Context,
+        model: str = typer.Option("best", "--model", help="Model name (see `crimescope models`) or 'best': "
+                                  "the first of the latest backtest of the category."),
+        category: str = typer.Option("gun_violence", "--category", help="Offense category to forecast."),
+        as_of: str = typer.Option(..., "--as-of", help="Forecast start (local date/time); only earlier events are used."),
+        horizon: str = typer.Option("7d", "--horizon", help="Forecast length: '1d', '7d', '4w'..."),
+        cell: str = typer.Option("500ft", "--cell", help="Grid cell size in feet."),
+        offset: str = typer.Option("0,0", "--offset", help="Grid offset 'x,y' in feet."),
+        out: Path = typer.Option(..., "--out", help="Output file: .csv or .geojson."),
+        map_png: Optional[Path] = typer.Option(None, "--map", help="Also draw a PNG map here."),
+    ) -> None:
+        """Expected events per grid cell over the horizon, written as CSV or GeoJSON."""
+        from ..forecast.backtest import best_model
+        from ..forecast.base import invalid, make_model, parse_time
+        from ..spatial.grid import Grid
+        from ..stats.events import load_events
+
+        st = state(ctx)
+        name = best_model(st.store_path, category) if model == "best" else model
+        m = make_model(name)
+        cut = parse_time(as_of)
+        suffix = out.suffix.lower()
+        if suffix not in (".csv", ".geojson", ".json"):
+            raise invalid("out", str(out), "a .csv or .geojson file name")
+        grid = Grid.chicago(_cell(cell), offset=_offset(offset))
+        store = st.open_store(read_only=True)
+        try:
+            events = load_events(store, category, end=str(cut)[:10])
+        finally:
+            store.close()
+        fc = m.fit(events, cut, grid=grid).predict(horizon)
+        if suffix == ".csv":
+            fc.to_csv(out)
+        else:
+            fc.to_geojson(out)
+        if map_png is not None:
+            from ..forecast.output import plot_map
+
+            plot_map(fc, map_png)
+        typer.echo(f"{name}: {fc.expected.sum():.1f} expected {category} events in {fc.horizon_days:g} days "
+                   f"over {grid.n_cells} cells -> {out}")
+
+    @app.command("backtest")
+    def backtest_cmd(
+        ctx: typer.Context,
+        category: str = typer.Option("gun_violence", "--category", help="Offense category."),
+        start: str = typer.Option(..., "--start", help="First origin date (origins are Mondays from here)."),
+        end: str = typer.Option(..., "--end", help="Origins strictly before this date."),
+        models: str = typer.Option("all", "--models", help="Comma-separated model names, or 'all'."),
+        horizons: str = typer.Option("1,7,28", "--horizons", help="Horizons in days, comma-separated."),
+        coverage: str = typer.Option("0.5%,1%,5%", "--coverage",
+                                     help="Coverages: % of city area or absolute ('0.25sqmi'), comma-separated."),
+        cell: str = typer.Option("500ft", "--cell", help="Grid cell size in feet."),
+        offsets: bool = typer.Option(False, "--offsets", help="Also rerun the best model and baseline on shifted grids."),
+        out: Path = typer.Option(Path("backtest"), "--out", help="Folder for summary.csv, records.csv, report.html."),
+    ) -> None:
+        """Rolling-origin backtest: every model refitted each week; table + HTML report."""
+        from ..forecast.backtest import backtest, offset_sensitivity, ranking_path, weekly_origins
+        from ..forecast.base import registry
+        from ..forecast.report import write_report
+        from ..spatial.grid import Grid
+        from ..stats.events import load_events
+
+        st = state(ctx)
+        size = _cell(cell)
+        grid = Grid.chicago(size)
+        origins = weekly_origins(start, end)
+        names = sorted(registry()) if models == "all" else _split(models)
+        store = st.open_store(read_only=True)
+        try:
+            events = load_events(store, category, end=end)
+        finally:
+            store.close()
+        res = backtest(events, grid, names, origins, horizons=_split(horizons), coverages=_split(coverage),
+                       settings={"category": category, "cell": f"{size:g}ft", "start": start, "end": end})
+        out.mkdir(parents=True, exist_ok=True)
+        res.to_csv(out / "summary.csv")
+        res.records.to_csv(out / "records.csv", index=False)
+        main_cov = "1%" if "1%" in res.coverages else res.coverages[0]
+        hz = 7 if any(abs(h - 7) < 1e-9 for h in res.horizons) else res.horizons[0]
+        off = None
+        if offsets:
+            rank = res.ranking(hz, main_cov)
+            pick = list(dict.fromkeys([rank[0]] + [m for m in rank if m in ("naive_52w", "naive_all")][:1]))
+            off = offset_sensitivity(events, lambda o: Grid.chicago(size, offset=o), pick, origins,
+                                     [(0, 0), (size / 2, 0), (0, size / 2), (size / 2, size / 2)], hz, main_cov)
+            off.to_csv(out / "offsets.csv", index=False)
+        write_report(res, out / "report.html", offsets=off, horizon=hz, coverage=main_cov,
+                     title=f"Backtest: {category}, {start} to {end}, {size:g} ft cells")
+        res.save_ranking(ranking_path(st.store_path, category), hz, main_cov)
+        rank = res.ranking(hz, main_cov)
+        typer.echo(f"ranking at {main_cov}, {hz:g} days: {', '.join(rank)}")
+        typer.echo(f"wrote {out}/summary.csv, records.csv, report.html")

@@ -1,0 +1,46 @@
+"""Web commands: `serve` (the dashboard and API) and `report` (the weekly brief)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .context import state
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    """Add `serve` and `report` to the app."""
+
+    @app.command("serve")
+    def serve_cmd(
+        ctx: typer.Context,
+        host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default)."),
+        port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+    ) -> None:
+        """Serve the dashboard and the JSON/CSV API, reading the store read-only."""
+        import uvicorn
+
+        from ..web import create_app
+
+        st = state(ctx)
+        app = create_app(st.store_path, warm=True)
+        typer.echo(f"crimescope: serving {st.store_path} (read-only) on http://{host}:{port}/", err=True)
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+
+    @app.command("report")
+    def report_cmd(
+        ctx: typer.Context,
+        as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of the week covered (YYYY-MM-DD); "
+                                            "default: the store's last complete day."),
+        out: Path = typer.Option(..., "--out", help="Output file: brief.html or brief.pdf."),
+    ) -> None:
+        """Write the weekly brief (YTD box, CompStat, trends, hot spot and forecast maps, definitions)."""
+        from ..report import write_brief
+
+        st = state(ctx)
+        path = write_brief(st.store_path, out, as_of)
+        typer.echo(f"wrote {path}")

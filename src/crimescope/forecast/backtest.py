@@ -1,0 +1,288 @@
+"""Rolling-origin backtests: every model refitted at every origin, scored on what came next.
+
+At each origin ``o`` every model is fitted on the events strictly before ``o``
+(a fresh clone each time) and asked for each horizon ``h``; its forecast is
+scored against the located events in ``[o, o + h)`` at every coverage (see
+:mod:`crimescope.forecast.metrics`). Nothing after ``o`` is visible to a model.
+
+The result keeps one row per (model, origin, horizon, coverage), summaries with
+intervals across windows, paired comparisons between models, and per-cell totals
+of flagged area and hits at one coverage for the responsible-use section.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from .base import Forecaster, invalid, make_model, parse_horizon, parse_time, prepare_events, to_days
+from .metrics import parse_coverage, poisson_loglik, score_coverage
+
+__all__ = ["backtest", "BacktestResult", "weekly_origins", "offset_sensitivity", "DEFAULT_COVERAGES"]
+
+DEFAULT_COVERAGES = ("0.5%", "1%", "5%")
+
+
+def weekly_origins(start: Any, end: Any, weekday: int = 0, every_days: int = 7) -> list[np.datetime64]:
+    """Origins at midnight on ``weekday`` (0 = Monday) from ``start`` (inclusive) to ``end`` (exclusive)."""
+    import pandas as pd
+
+    a = pd.Timestamp(parse_time(start, "start")).normalize()
+    b = pd.Timestamp(parse_time(end, "end"))
+    if b <= a:
+        raise invalid("end", str(end), f"a date after start {a.date()}")
+    a = a + pd.Timedelta(days=(weekday - a.weekday()) % 7)
+    out = []
+    while a < b:
+        out.append(np.datetime64(a.to_datetime64(), "ns"))
+        a = a + pd.Timedelta(days=every_days)
+    return out
+
+
+@dataclass
+class BacktestResult:
+    """Scores of a rolling-origin backtest.
+
+    Attributes
+    ----------
+    records : pandas.DataFrame
+        One row per model, origin, horizon_days, coverage with n_events, hits,
+        best_hits, flagged_area, hit_rate, pai, pei_star, loglik, fit_seconds.
+    models : list of str
+    horizons : list of float (days); coverages : list of str
+    cell_totals : dict
+        ``(model, horizon_days) -> {"flagged_area", "hits", "events"}`` per-cell sums over
+        windows at ``equity_coverage`` (for the responsible-use section).
+    equity_coverage : str
+    grid : Grid
+    settings : dict
+        How the backtest was run (origins, category, command...).
+    """
+
+    records: Any
+    models: list
+    horizons: list
+    coverages: list
+    cell_totals: dict
+    equity_coverage: str
+    grid: Any
+    settings: dict = field(default_factory=dict)
+
+    def summary(self, level: float = 0.95) -> Any:
+        """Mean of each metric across windows with a t-interval (``*_lo``, ``*_hi``) per model/horizon/coverage."""
+        import pandas as pd
+        from scipy import stats
+
+        rows = []
+        for (m, h, c), g in self.records.groupby(["model", "horizon_days", "coverage"], sort=False):
+            row: dict[str, Any] = {"model": m, "horizon_days": h, "coverage": c, "windows": len(g)}
+            for k in ("hit_rate", "pai", "pei_star", "loglik"):
+                v = g[k].to_numpy(float)
+                v = v[np.isfinite(v)]
+                mean = float(v.mean()) if v.size else math.nan
+                if v.size > 1:
+                    half = float(stats.t.ppf(0.5 + level / 2, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
+                else:
+                    half = math.nan
+                row[k], row[f"{k}_lo"], row[f"{k}_hi"] = mean, mean - half, mean + half
+            row["fit_seconds"] = float(g["fit_seconds"].mean())
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def ranking(self, horizon: Any = 7, coverage: Any = "1%", metric: str = "hit_rate") -> list[str]:
+        """Models ordered best first by the mean of ``metric`` across windows."""
+        h = parse_horizon(horizon)
+        c = parse_coverage(coverage).label
+        s = self.summary()
+        s = s[(np.isclose(s["horizon_days"], h)) & (s["coverage"] == c)]
+        if s.empty:
+            raise invalid("coverage/horizon", f"{c}/{h:g}d", "a coverage and horizon the backtest ran")
+        return list(s.sort_values(metric, ascending=False)["model"])
+
+    def compare(self, a: str, b: str, horizon: Any = 7, coverage: Any = "1%", metric: str = "hit_rate",
+                n_boot: int = 5000, random_state: int = 0) -> dict:
+        """Paired comparison of ``a`` minus ``b`` over the same windows.
+
+        Returns the mean difference, a paired-bootstrap percentile 95% interval, the
+        Wilcoxon signed-rank p-value (two-sided; zero differences split), windows won
+        by each, and the number of windows.
+        """
+        from scipy import stats
+
+        h = parse_horizon(horizon)
+        c = parse_coverage(coverage).label
+        r = self.records
+        sel = r[np.isclose(r["horizon_days"], h) & (r["coverage"] == c)]
+        pa = sel[sel["model"] == a].set_index("origin")[metric]
+        pb = sel[sel["model"] == b].set_index("origin")[metric]
+        d = (pa - pb).dropna().to_numpy(float)
+        out = {"a": a, "b": b, "metric": metric, "horizon_days": h, "coverage": c, "windows": int(d.size),
+               "mean_diff": float(d.mean()) if d.size else math.nan, "ci_lo": math.nan, "ci_hi": math.nan,
+               "wilcoxon_p": math.nan, "a_wins": int((d > 0).sum()), "b_wins": int((d < 0).sum())}
+        if d.size >= 2:
+            rng = np.random.default_rng(random_state)
+            boots = d[rng.integers(0, d.size, size=(n_boot, d.size))].mean(axis=1)
+            out["ci_lo"], out["ci_hi"] = (float(v) for v in np.percentile(boots, [2.5, 97.5]))
+            if np.any(d != 0):
+                out["wilcoxon_p"] = float(stats.wilcoxon(d, zero_method="zsplit").pvalue)
+            else:
+                out["wilcoxon_p"] = 1.0
+        return out
+
+    def best_vs_baseline(self, horizon: Any = 7, coverage: Any = "1%", metric: str = "hit_rate",
+                         baselines: Sequence[str] = ("naive_52w", "naive_all")) -> dict:
+        """The top model against the better of the simple baselines, with the paired test.
+
+        ``beats_baseline`` is True only when the mean per-window difference is positive,
+        the Wilcoxon signed-rank p < 0.05 and the paired-bootstrap 95% interval excludes 0.
+        """
+        rank = self.ranking(horizon, coverage, metric)
+        base = [m for m in rank if m in baselines]
+        if not base:
+            raise invalid("baselines", list(baselines), f"models in the backtest {self.models}")
+        best = rank[0]
+        if best == base[0]:
+            others = [m for m in rank if m not in baselines]
+            cmp = self.compare(others[0], base[0], horizon, coverage, metric) if others else {}
+            return {"best": best, "baseline": base[0], "beats_baseline": False, "comparison": cmp}
+        cmp = self.compare(best, base[0], horizon, coverage, metric)
+        # both tests must agree: signed-rank p < 0.05 and a bootstrap interval above zero
+        beats = cmp["mean_diff"] > 0 and cmp["wilcoxon_p"] < 0.05 and cmp["ci_lo"] > 0
+        return {"best": best, "baseline": base[0], "beats_baseline": bool(beats), "comparison": cmp}
+
+    def to_csv(self, path: Any) -> None:
+        """The summary table (one row per model/horizon/coverage) as CSV."""
+        self.summary().to_csv(path, index=False)
+
+    def save_ranking(self, path: Any, horizon: Any = 7, coverage: Any = "1%", **extra: Any) -> None:
+        """Write the ranking JSON read by ``forecast --model best``."""
+        import json
+        from pathlib import Path
+
+        h, c = parse_horizon(horizon), parse_coverage(coverage).label
+        s = self.summary()
+        s = s[np.isclose(s["horizon_days"], h) & (s["coverage"] == c)]
+        pai = {m: float(v) for m, v in zip(s["model"], s["pai"]) if np.isfinite(v)} if "pai" in s else {}
+        doc = {"ranking": self.ranking(horizon, coverage), "horizon_days": h,
+               "coverage": c, "metric": "hit_rate", "pai": pai,
+               "settings": {k: str(v) for k, v in self.settings.items()}, **extra}
+        Path(path).write_text(json.dumps(doc, indent=2), encoding="utf-8")
+
+
+def _as_models(models: Any) -> dict[str, Forecaster]:
+    if isinstance(models, Mapping):
+        return dict(models)
+    out = {}
+    for m in models:
+        if isinstance(m, str):
+            out[m] = make_model(m)
+        elif isinstance(m, Forecaster):
+            out[m.name or type(m).__name__] = m
+        else:
+            raise invalid("models", m, "model names or Forecaster instances")
+    return out
+
+
+def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
+             horizons: Sequence[Any] = (7,), coverages: Sequence[Any] = DEFAULT_COVERAGES,
+             equity_coverage: Any = "1%", progress: Callable[[str], None] | None = None,
+             settings: dict | None = None) -> BacktestResult:
+    """Rolling-origin backtest of ``models`` (names, instances or a name->instance mapping)."""
+    import pandas as pd
+
+    mods = _as_models(models)
+    if not mods:
+        raise invalid("models", models, "at least one model")
+    hs = [parse_horizon(h) for h in horizons]
+    covs = [parse_coverage(c) for c in coverages]
+    eq = parse_coverage(equity_coverage)
+    orig = [parse_time(o, "origin") for o in origins]
+    if not orig:
+        raise invalid("origins", origins, "at least one origin")
+    allev = prepare_events(events, np.datetime64("2262-01-01"), grid)
+    located = allev.subset(allev.cell >= 0)
+    area = grid.area
+    total = float(area.sum())
+    totals = {(m, h): {"flagged_area": np.zeros(grid.n_cells), "hits": np.zeros(grid.n_cells),
+                       "events": np.zeros(grid.n_cells)} for m in mods for h in hs}
+    rows = []
+    for o in orig:
+        od = float(to_days(o))
+        observed = {}
+        for h in hs:
+            i0, i1 = np.searchsorted(located.t, [od, od + h], side="left")
+            observed[h] = np.bincount(located.cell[i0:i1], minlength=grid.n_cells).astype(float)
+        for name, proto in mods.items():
+            model = proto.clone()
+            model.name = name
+            t0 = time.perf_counter()
+            model.fit(events, o, grid=grid)
+            fc = {h: model.predict(h) for h in hs}
+            secs = time.perf_counter() - t0
+            for h in hs:
+                exp, obs = fc[h].expected, observed[h]
+                ll = poisson_loglik(exp, obs)
+                for cov in covs:
+                    s = score_coverage(exp, obs, area, cov)
+                    rows.append({"model": name, "origin": pd.Timestamp(o), "horizon_days": h,
+                                 "coverage": cov.label, "n_events": s.n_events, "hits": s.hits,
+                                 "best_hits": s.best_hits, "flagged_area": s.flagged_area,
+                                 "hit_rate": s.hit_rate, "pai": s.pai, "pei_star": s.pei_star,
+                                 "loglik": ll, "fit_seconds": secs})
+                from .metrics import flag_fraction
+
+                f = flag_fraction(exp / area, area, eq.area_of(total))
+                tot = totals[(name, h)]
+                tot["flagged_area"] += f * area
+                tot["hits"] += f * obs
+                tot["events"] += obs
+            if progress:
+                progress(f"{pd.Timestamp(o).date()} {name} {secs:.2f}s")
+    return BacktestResult(records=pd.DataFrame(rows), models=list(mods), horizons=hs,
+                          coverages=[c.label for c in covs], cell_totals=totals,
+                          equity_coverage=eq.label, grid=grid, settings=dict(settings or {}))
+
+
+def offset_sensitivity(events: Any, grid_for_offset: Callable[[tuple[float, float]], Any], models: Any,
+                       origins: Sequence[Any], offsets: Sequence[tuple[float, float]],
+                       horizon: Any = 7, coverage: Any = "1%") -> Any:
+    """Mean hit rate / PAI / PEI* of each model on grids shifted by each offset (CRS units)."""
+    import pandas as pd
+
+    frames = []
+    for off in offsets:
+        g = grid_for_offset(tuple(off))
+        res = backtest(events, g, models, origins, horizons=(horizon,), coverages=(coverage,))
+        s = res.summary()
+        s.insert(0, "offset_y", off[1])
+        s.insert(0, "offset_x", off[0])
+        frames.append(s)
+    return pd.concat(frames, ignore_index=True)
+
+
+def ranking_path(store_path: Any, category: str) -> "Path":
+    """Where ``crimescope backtest`` saves the ranking read by ``forecast --model best``:
+    ``<store>.forecast-ranking.<category>.json`` next to the store file."""
+    from pathlib import Path
+
+    p = Path(store_path)
+    return p.with_name(f"{p.name}.forecast-ranking.{category}.json")
+
+
+def best_model(store_path: Any, category: str) -> str:
+    """The first model of the latest saved backtest ranking for ``category``."""
+    import json
+
+    p = ranking_path(store_path, category)
+    if not p.is_file():
+        raise invalid("model", "best", f"a backtest of {category!r} first (no ranking at {p}); "
+                      "run `crimescope backtest --category " + category + "`")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+        return str(doc["ranking"][0])
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise invalid("model", "best", f"a readable ranking file at {p}") from exc

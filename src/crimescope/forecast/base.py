@@ -1,0 +1,393 @@
+"""The one contract every forecasting model follows, and the registry of models.
+
+A model is configured in its constructor (settings only, validated in ``fit``),
+learns from past events with ``fit(events, as_of, grid=grid)`` and returns a
+:class:`Forecast` from ``predict(horizon)``: the expected number of events in
+each kept grid cell over ``[as_of, as_of + horizon)``.
+
+Rules (checked for every registered model by ``tests/forecast/test_conformance.py``):
+
+* ``fit`` uses only events strictly before ``as_of`` and returns ``self``;
+* learned state lives in attributes ending in ``_``;
+* ``random_state`` is a constructor setting wherever randomness enters;
+* ``predict`` before ``fit`` raises :class:`crimescope.errors.NotFittedError`;
+* forecasts are finite and non-negative; repeated times and places are fine.
+
+Times are handled internally as float days since 1970-01-01 in the source's
+local wall time (Chicago), coordinates in the grid's CRS units (EPSG:3435 feet).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+
+from ..errors import NotFittedError, ParameterError
+
+__all__ = [
+    "Forecaster",
+    "Forecast",
+    "EventArrays",
+    "register",
+    "registry",
+    "make_model",
+    "parse_horizon",
+    "parse_time",
+    "invalid",
+]
+
+_EPOCH = np.datetime64("1970-01-01T00:00:00", "ns")
+_DAY_NS = 86_400 * 10**9
+
+
+# --------------------------------------------------------------------- errors
+def invalid(name: str, value: Any, expected: str) -> ParameterError:
+    """The one message format for a bad setting: ``invalid NAME=VALUE: expected ...``."""
+    return ParameterError(f"invalid {name}={value!r}: expected {expected}")
+
+
+def check_number(name: str, value: Any, *, low: float | None = None, high: float | None = None,
+                 low_open: bool = False, integer: bool = False, none_ok: bool = False) -> None:
+    """Raise :func:`invalid` unless ``value`` is a finite number in the given range."""
+    if value is None and none_ok:
+        return
+    desc = "an integer" if integer else "a number"
+    if low is not None:
+        desc += f" {'>' if low_open else '>='} {low:g}"
+    if high is not None:
+        desc += f" and <= {high:g}"
+    if none_ok:
+        desc += " or None"
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise invalid(name, value, desc)
+    if integer and int(value) != value:
+        raise invalid(name, value, desc)
+    v = float(value)
+    if not math.isfinite(v):
+        raise invalid(name, value, desc)
+    if low is not None and (v < low or (low_open and v == low)):
+        raise invalid(name, value, desc)
+    if high is not None and v > high:
+        raise invalid(name, value, desc)
+
+
+# ---------------------------------------------------------------------- times
+_HORIZON_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(d|day|days|w|wk|week|weeks|h|hours?)?\s*$", re.I)
+
+
+def parse_horizon(horizon: Any) -> float:
+    """A horizon in days: a positive number of days, ``"7d"``, ``"2w"``, ``"12h"`` or a Timedelta."""
+    days: float | None = None
+    if isinstance(horizon, bool):
+        days = None
+    elif isinstance(horizon, (int, float, np.integer, np.floating)):
+        days = float(horizon)
+    elif isinstance(horizon, str):
+        m = _HORIZON_RE.match(horizon)
+        if m:
+            n = float(m.group(1))
+            unit = (m.group(2) or "d").lower()
+            days = n * 7 if unit.startswith("w") else n / 24 if unit.startswith("h") else n
+    elif hasattr(horizon, "total_seconds"):
+        days = horizon.total_seconds() / 86_400
+    if days is None or not math.isfinite(days) or days <= 0:
+        raise invalid("horizon", horizon, "a positive duration such as 7, '7d', '4w' or '12h'")
+    return days
+
+
+def parse_time(value: Any, name: str = "as_of") -> np.datetime64:
+    """A wall-clock instant (date string, datetime, Timestamp) as ``datetime64[ns]``."""
+    import pandas as pd
+
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError) as exc:
+        raise invalid(name, value, "a date or date-time such as '2017-01-02'") from exc
+    if ts is pd.NaT or pd.isna(ts):
+        raise invalid(name, value, "a date or date-time such as '2017-01-02'")
+    if ts.tzinfo is not None:
+        raise invalid(name, value, "a local wall time without a time zone")
+    return np.datetime64(ts.to_datetime64(), "ns")
+
+
+def to_days(t: Any) -> np.ndarray | float:
+    """datetime64 value(s) as float days since 1970-01-01 (wall time)."""
+    arr = np.asarray(t, dtype="datetime64[ns]")
+    out = (arr - _EPOCH).astype(np.int64) / _DAY_NS
+    return float(out) if out.ndim == 0 else out
+
+
+def from_days(d: float) -> np.datetime64:
+    return _EPOCH + np.timedelta64(int(round(d * _DAY_NS)), "ns")
+
+
+# --------------------------------------------------------------------- events
+@dataclass
+class EventArrays:
+    """Events strictly before ``as_of`` with a location, as plain arrays.
+
+    Attributes: ``t`` (float days, sorted increasing), ``x``, ``y`` (grid CRS),
+    ``cell`` (kept-cell index or -1 outside the grid), ``category`` (object array
+    or None), ``as_of`` (float days), ``start`` (float days of the first event, or
+    ``as_of`` when there is none).
+    """
+
+    t: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    cell: np.ndarray
+    as_of: float
+    category: np.ndarray | None = None
+
+    @property
+    def n(self) -> int:
+        return int(self.t.size)
+
+    @property
+    def start(self) -> float:
+        return float(self.t[0]) if self.t.size else self.as_of
+
+    def since(self, t0: float) -> "EventArrays":
+        i = int(np.searchsorted(self.t, t0, side="left"))
+        cat = None if self.category is None else self.category[i:]
+        return EventArrays(self.t[i:], self.x[i:], self.y[i:], self.cell[i:], self.as_of, cat)
+
+    def subset(self, mask: np.ndarray) -> "EventArrays":
+        cat = None if self.category is None else self.category[mask]
+        return EventArrays(self.t[mask], self.x[mask], self.y[mask], self.cell[mask], self.as_of, cat)
+
+
+def prepare_events(events: Any, as_of: Any, grid: Any) -> EventArrays:
+    """Validate ``events`` and keep located rows strictly before ``as_of``, sorted by time.
+
+    ``events`` is a DataFrame (or mapping of arrays) with ``occurred_local``
+    (datetime64, wall time), ``x`` and ``y`` in the grid's CRS; rows with a
+    missing coordinate (or ``has_location`` false) are dropped. An optional
+    ``category`` column is kept for models using related categories.
+    """
+    import pandas as pd
+
+    if grid is None or not hasattr(grid, "locate") or not hasattr(grid, "n_cells"):
+        raise invalid("grid", grid, "a crimescope.spatial.Grid")
+    if not isinstance(events, pd.DataFrame):
+        try:
+            events = pd.DataFrame(events)
+        except (TypeError, ValueError) as exc:
+            raise invalid("events", type(events).__name__, "a DataFrame with occurred_local, x, y") from exc
+    missing = [c for c in ("occurred_local", "x", "y") if c not in events.columns]
+    if missing:
+        raise invalid("events", f"<columns {list(events.columns)}>",
+                      f"a DataFrame with columns occurred_local, x, y (missing {missing})")
+    cut = parse_time(as_of)
+    try:
+        when = pd.to_datetime(events["occurred_local"]).to_numpy("datetime64[ns]")
+    except (TypeError, ValueError) as exc:
+        raise invalid("events.occurred_local", "<column>", "datetime values") from exc
+    x = pd.to_numeric(events["x"], errors="coerce").to_numpy(np.float64)
+    y = pd.to_numeric(events["y"], errors="coerce").to_numpy(np.float64)
+    keep = (~np.isnat(when)) & (when < cut) & np.isfinite(x) & np.isfinite(y)
+    if "has_location" in events.columns:
+        keep &= events["has_location"].fillna(False).to_numpy(bool)
+    t = to_days(when[keep])
+    t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    order = np.argsort(t, kind="stable")
+    x, y, t = x[keep][order], y[keep][order], t[order]
+    cat = None
+    if "category" in events.columns:
+        cat = events["category"].to_numpy(object)[keep][order]
+    cell = grid.locate(x, y) if t.size else np.empty(0, np.int64)
+    return EventArrays(t=t, x=x, y=y, cell=np.asarray(cell, np.int64), as_of=to_days(cut), category=cat)
+
+
+# ------------------------------------------------------------------- forecast
+@dataclass
+class Forecast:
+    """What a model expects in each kept cell of ``grid`` over the horizon.
+
+    Attributes
+    ----------
+    expected : ndarray of float, shape (grid.n_cells,)
+        Expected number of events in each cell over ``[as_of, as_of + horizon_days)``.
+    grid : Grid
+        The grid the cells belong to.
+    as_of : numpy.datetime64
+        Start of the forecast window (wall time); only earlier events were used.
+    horizon_days : float
+        Length of the window in days.
+    model : str
+        Name of the model class; ``params`` its settings.
+    """
+
+    expected: np.ndarray
+    grid: Any
+    as_of: np.datetime64
+    horizon_days: float
+    model: str
+    params: dict = field(default_factory=dict)
+
+    @property
+    def rank(self) -> np.ndarray:
+        """1 = highest expected count; ties share the lowest rank of their group ('min')."""
+        from scipy.stats import rankdata
+
+        return rankdata(-self.expected, method="min").astype(np.int64)
+
+    @property
+    def density(self) -> np.ndarray:
+        """Expected count per unit area (per sq ft for EPSG:3435)."""
+        return self.expected / self.grid.area
+
+    def to_frame(self):
+        """One row per cell: the forecast CSV columns (see :mod:`crimescope.forecast.output`)."""
+        from .output import forecast_frame
+
+        return forecast_frame(self)
+
+    def to_csv(self, path) -> None:
+        from .output import write_csv
+
+        write_csv(self, path)
+
+    def to_geojson(self, path) -> None:
+        from .output import write_geojson
+
+        write_geojson(self, path)
+
+
+# ---------------------------------------------------------------------- model
+class Forecaster:
+    """Base class: parameter handling, the ``fit``/``predict`` skeleton, checks.
+
+    Subclasses implement ``_validate()`` (raise :func:`invalid`), ``_fit(ev)``
+    with an :class:`EventArrays`, and ``_predict(horizon_days) -> ndarray``.
+    """
+
+    #: registry name, set by :func:`register`
+    name: ClassVar[str] = ""
+    #: one line for ``crimescope models``
+    summary: ClassVar[str] = ""
+
+    # -- parameters (scikit-learn style) --
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        sig = inspect.signature(cls.__init__)
+        return [p for p in sig.parameters if p != "self"]
+
+    def get_params(self, deep: bool = False) -> dict:
+        return {p: getattr(self, p) for p in self._param_names()}
+
+    def set_params(self, **params: Any) -> "Forecaster":
+        names = self._param_names()
+        for k, v in params.items():
+            if k not in names:
+                raise invalid("parameter", k, f"one of {names}")
+            setattr(self, k, v)
+        return self
+
+    def clone(self) -> "Forecaster":
+        """A new unfitted model with the same settings."""
+        new = type(self)(**self.get_params())
+        if "name" in self.__dict__:
+            new.name = self.name
+        return new
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # -- contract --
+    def _validate(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def fit(self, events: Any, as_of: Any, *, grid: Any) -> "Forecaster":
+        """Learn from the located ``events`` strictly before ``as_of`` on ``grid``; returns self."""
+        self._validate()
+        ev = prepare_events(events, as_of, grid)
+        self.grid_ = grid
+        self.as_of_ = from_days(ev.as_of)
+        self.n_events_ = ev.n
+        self._fit(ev)
+        return self
+
+    def _fit(self, ev: EventArrays) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "as_of_"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet: call fit(events, as_of, grid=...) first")
+
+    def predict(self, horizon: Any = 7) -> Forecast:
+        """Expected counts per kept cell over ``[as_of, as_of + horizon)``."""
+        self._check_fitted()
+        h = parse_horizon(horizon)
+        expected = np.asarray(self._predict(h), dtype=np.float64)
+        if expected.shape != (self.grid_.n_cells,):
+            raise AssertionError(f"{type(self).__name__} returned shape {expected.shape}")
+        if not np.all(np.isfinite(expected)) or np.any(expected < 0):
+            raise AssertionError(f"{type(self).__name__} produced a negative or non-finite forecast")
+        return Forecast(expected=expected, grid=self.grid_, as_of=self.as_of_, horizon_days=h,
+                        model=self.name or type(self).__name__, params=self.get_params())
+
+    def _predict(self, horizon_days: float) -> np.ndarray:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def recent_rate(ev: EventArrays, window_days: float) -> float:
+    """Events per day over the last ``window_days`` before ``as_of`` (shorter if history is)."""
+    if ev.n == 0:
+        return 0.0
+    start = max(ev.as_of - window_days, ev.start)
+    span = max(ev.as_of - start, 1.0)
+    n = ev.n - int(np.searchsorted(ev.t, ev.as_of - window_days, side="left"))
+    return n / span
+
+
+def scale_surface(surface: np.ndarray, total: float) -> np.ndarray:
+    """A non-negative surface rescaled to sum to ``total`` (all zeros stays zeros)."""
+    s = float(surface.sum())
+    if s <= 0 or total <= 0:
+        return np.zeros_like(surface, dtype=float)
+    return surface * (total / s)
+
+
+# ------------------------------------------------------------------- registry
+_REGISTRY: dict[str, Callable[[], Forecaster]] = {}
+
+
+def register(name: str, factory: Callable[[], Forecaster], summary: str = "") -> None:
+    """Add a model under ``name``; ``factory()`` builds it with the registry's settings."""
+    _REGISTRY[name] = factory
+    if summary:
+        _SUMMARIES[name] = summary
+
+
+_SUMMARIES: dict[str, str] = {}
+
+
+def registry() -> dict[str, Callable[[], Forecaster]]:
+    """All models by name (importing the model modules on first use)."""
+    from . import _models  # noqa: F401  (registers on import)
+
+    return dict(_REGISTRY)
+
+
+def summaries() -> dict[str, str]:
+    registry()
+    return dict(_SUMMARIES)
+
+
+def make_model(name: str, **params: Any) -> Forecaster:
+    """A registered model by name, with settings overridden by ``params``."""
+    reg = registry()
+    if name not in reg:
+        raise invalid("model", name, f"one of {sorted(reg)}")
+    m = reg[name]()
+    m.name = name
+    if params:
+        m.set_params(**params)
+    return m

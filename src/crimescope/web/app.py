@@ -1,0 +1,179 @@
+"""The FastAPI application: ``create_app(store_path)``.
+
+Pages (HTML, server-rendered with Jinja2; charts with the locally served Plotly
+bundle; map geometry as local GeoJSON) and their JSON/CSV twins under ``/api/``
+(documented in the OpenAPI schema at ``/api/openapi.json``, browsable at ``/api/docs``).
+Every 4xx/5xx answer has one shape, see :mod:`crimescope.web.errors`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+from importlib import import_module
+from pathlib import Path
+
+from .. import __version__ as _version
+from ..errors import StoreError
+from ._context import WebContext
+from .errors import ERROR_SCHEMA, install_error_handlers
+
+__all__ = ["create_app", "ensure_plotly_bundle", "STATIC_DIR"]
+
+log = logging.getLogger("crimescope.web")
+
+HERE = Path(__file__).parent
+STATIC_DIR = HERE / "static"
+TEMPLATES_DIR = HERE / "templates"
+
+
+def _plotly_source() -> Path:
+    try:
+        import plotly
+    except ImportError as exc:  # pragma: no cover - plotly is in the [web] extra
+        raise StoreError("the web extra is not installed: pip install 'crimescope[web]'") from exc
+    p = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not p.is_file():  # pragma: no cover
+        raise StoreError(f"plotly.min.js not found in the installed plotly package ({p})")
+    return p
+
+
+def ensure_plotly_bundle(static_dir: Path = STATIC_DIR) -> Path:
+    """Copy the installed plotly package's ``plotly.min.js`` to ``static/vendor/`` (once).
+
+    Returns the path served as ``/static/vendor/plotly.min.js``. When the package
+    folder is not writable the file is served from the plotly package directly.
+    """
+    src = _plotly_source()
+    dst = static_dir / "vendor" / "plotly.min.js"
+    try:
+        if not dst.is_file() or dst.stat().st_size != src.stat().st_size:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_suffix(".tmp")
+            shutil.copyfile(src, tmp)
+            tmp.replace(dst)
+        return dst
+    except OSError:
+        return src
+
+
+def _templates():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+                             autoescape=jinja2.select_autoescape(["html"]), undefined=jinja2.StrictUndefined)
+
+    def num(v, digits=0):
+        if v is None or v != v:
+            return "n/a"
+        return f"{v:,.{digits}f}"
+
+    def pct(v):
+        if v is None or v != v:
+            return "n/a"
+        return f"{v:+.1f}%"
+
+    env.filters["num"] = num
+    env.filters["pct"] = pct
+    from .routes._common import qs
+
+    env.globals["qs"] = qs
+    return env
+
+
+def _warm(ctx) -> None:
+    """Compute the default Overview (YTD boxes, CompStat) so the first visitor does not wait."""
+    from . import views
+
+    try:
+        views.overview(ctx, None, [])
+        views.compstat(ctx, None, [])
+    except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
+        log.warning("warming the overview failed", exc_info=True)
+
+
+class DropEmptyQueryValues:
+    """ASGI middleware: ``?district=&start=`` means "not given" (what an HTML form sends for empty
+    fields), so empty values are removed from the query string before validation."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope.get("query_string"):
+            from urllib.parse import parse_qsl, urlencode
+
+            pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+            kept = [(k, v) for k, v in pairs if v != ""]
+            if len(kept) != len(pairs):
+                scope = dict(scope, query_string=urlencode(kept).encode("latin-1"))
+        await self.app(scope, receive, send)
+
+
+def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_cache_mb: int = 64,
+               warm: bool = False):
+    """The dashboard + API over the store at ``store_path``, opened read-only.
+
+    ``shared_dir`` is the shared data folder (boundaries, population); default:
+    ``crimescope.settings.shared_data_dir()``. ``cache_size`` bounds the cached
+    results, ``response_cache_mb`` the cached 200 answers (0 turns that cache off);
+    ``warm`` computes the default Overview in a background thread at startup.
+    """
+    from fastapi import FastAPI
+    from fastapi.openapi.utils import get_openapi
+    from fastapi.responses import FileResponse
+    from fastapi.staticfiles import StaticFiles
+
+    ctx = WebContext(store_path, shared_dir=shared_dir, cache_size=cache_size)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if warm:
+            import threading
+
+            threading.Thread(target=_warm, args=(ctx,), name="crimescope-warm", daemon=True).start()
+        yield
+        ctx.close()
+
+    app = FastAPI(title="crimescope", version=_version,
+                  description="Violent-crime figures with their counting rules: every view of the dashboard "
+                              "as JSON and CSV. Errors: `{\"error\": {\"status\", \"type\", \"message\"}}`.",
+                  openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
+    app.state.ctx = ctx
+    if response_cache_mb > 0:
+        from ._cache import ResponseCache
+
+        app.add_middleware(ResponseCache, max_bytes=int(response_cache_mb) * 2**20)
+    app.add_middleware(DropEmptyQueryValues)
+    app.state.templates = _templates()
+    install_error_handlers(app)
+
+    plotly_js = ensure_plotly_bundle()
+    if plotly_js.parent != STATIC_DIR / "vendor":
+        @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+        def _plotly():  # pragma: no cover - only when the package folder is read-only
+            return FileResponse(plotly_js, media_type="application/javascript")
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    from .routes import ROUTE_MODULES
+
+    for name in ROUTE_MODULES:
+        app.include_router(import_module(f"crimescope.web.routes.{name}").router)
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        comps = schema.setdefault("components", {}).setdefault("schemas", {})
+        comps["Error"] = ERROR_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            comps.pop(name, None)
+        for path in schema.get("paths", {}).values():
+            for op in path.values():
+                op.get("responses", {}).pop("422", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+    return app

@@ -1,0 +1,87 @@
+"""Map: choropleth by area (counts or rates per 100,000), hot spot and forecast layers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from ...errors import CrimescopeError
+from ...stats.provenance import jsonable
+from .. import views
+from ..geometry import geojson_bytes
+from ..params import AreaKind, Fmt, Measure
+from ._common import CATEGORY_PATTERN, ERROR_RESPONSES, TABLE_RESPONSES, ctx_of, dates, render, respond
+
+router = APIRouter()
+
+CATEGORY = Query("shooting", pattern=CATEGORY_PATTERN, description="Offense category")
+KIND = Query(AreaKind.community_area, description="Area kind of the choropleth")
+START = Query(None, description="First date (default: January 1 of the end's year)")
+END = Query(None, description="Last date (default: the last complete day)")
+MEASURE = Query(Measure.count, description="count, or rate per 100,000 residents (community areas, districts)")
+CELL = Query(1000, description="Grid cell size in feet: 500, 1000 or 2000")
+MODEL = Query("best", pattern=r"^[a-z][a-z0-9_]{0,40}$",
+              description="Forecast model: best (the last backtest's winner, else naive_52w) or a fast model name")
+
+
+@router.get("/api/map.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
+def api_map(request: Request, fmt: Fmt, category: str = CATEGORY, kind: AreaKind = KIND,
+            start: Optional[dt.date] = START, end: Optional[dt.date] = END, measure: Measure = MEASURE):
+    """Counts (or rates per 100,000) per community area, district, beat or ward."""
+    dates(start=start, end=end)
+    return respond(views.map_counts(ctx_of(request), category, kind.value, start, end, measure.value), fmt, "map")
+
+
+@router.get("/api/hotspots.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
+def api_hotspots(request: Request, fmt: Fmt, category: str = CATEGORY, start: Optional[dt.date] = START,
+                 end: Optional[dt.date] = END, cell: int = CELL):
+    """Significant Gi* hot and cold grid cells over the period."""
+    dates(start=start, end=end)
+    return respond(views.hotspots(ctx_of(request), category, start, end, cell), fmt, "hotspots")
+
+
+@router.get("/api/forecast.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
+def api_forecast(request: Request, fmt: Fmt, category: str = CATEGORY,
+                 as_of: Optional[dt.date] = Query(None, description="First forecast day (default: the day "
+                                                  "after the last complete day)"),
+                 cell: int = CELL, model: str = MODEL):
+    """Next 7 days' expected events: the top grid cells covering 1% of the city, with backtested PAI."""
+    dates(as_of=as_of)
+    return respond(views.forecast(ctx_of(request), category, as_of, cell, model), fmt, "forecast")
+
+
+@router.get("/api/geometry/{kind}.geojson", tags=["map"], responses={
+    200: {"description": "GeoJSON FeatureCollection (WGS84)", "content": {"application/geo+json": {}}},
+    **ERROR_RESPONSES})
+def api_geometry(request: Request, kind: AreaKind):
+    """Simplified boundaries of one area kind (served locally; cached)."""
+    data = geojson_bytes(kind.value, ctx_of(request).shared_dir)
+    return Response(data, media_type="application/geo+json",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/map", include_in_schema=False)
+def page_map(request: Request, category: str = CATEGORY, kind: AreaKind = KIND,
+             start: Optional[dt.date] = START, end: Optional[dt.date] = END, measure: Measure = MEASURE,
+             cell: int = CELL, hot: bool = Query(True), fc: bool = Query(True), model: str = MODEL):
+    dates(start=start, end=end)
+    ctx = ctx_of(request)
+    res = views.map_counts(ctx, category, kind.value, start, end, measure.value)
+    layers = {}
+    next_day = res.meta["end"] + dt.timedelta(days=1)  # the forecast covers the 7 days after the map period
+    for name, on, fn in (("hotspots", hot, lambda: views.hotspots(ctx, category, start, end, cell)),
+                         ("forecast", fc, lambda: views.forecast(ctx, category, next_day, cell, model))):
+        if not on:
+            continue
+        try:
+            r = fn()
+            layers[name] = {"meta": jsonable(r.meta), "rows": jsonable(r.to_dict()["rows"])}
+        except CrimescopeError as exc:
+            layers[name] = {"not_available": f"not available: {exc}"}
+    return render(request, "map.html", page="map", res=res, rows=jsonable(res.to_dict()["rows"]), layers=layers,
+                  categories=views.categories().table.to_dict(orient="records"),
+                  f={"category": category, "kind": kind.value, "start": start, "end": end,
+                     "measure": measure.value, "cell": cell, "hot": hot, "fc": fc, "model": model})

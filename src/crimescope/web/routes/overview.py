@@ -1,0 +1,58 @@
+"""Overview: year-to-date box per category, CompStat table by district."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Optional
+
+from fastapi import APIRouter, Query, Request
+
+from ...stats.provenance import jsonable
+from .. import views
+from ..params import LIMITS, Fmt, split_list
+from ._common import CATEGORY_PATTERN, TABLE_RESPONSES, ctx_of, dates, render, respond
+
+router = APIRouter()
+
+AS_OF = Query(None, description="As-of date (YYYY-MM-DD); default: the store's last complete day")
+CATS = Query(None, max_length=400, description="Comma-separated categories (default: the CompStat set)")
+
+
+@router.get("/api/overview.{fmt}", tags=["overview"], responses=TABLE_RESPONSES)
+def api_overview(request: Request, fmt: Fmt, as_of: Optional[dt.date] = AS_OF,
+                 categories: Optional[str] = CATS):
+    """Year to date per category vs the same span last year."""
+    dates(as_of=as_of)
+    res = views.overview(ctx_of(request), as_of, split_list(categories, LIMITS["categories"], "categories"))
+    return respond(res, fmt, "overview")
+
+
+@router.get("/api/compstat.{fmt}", tags=["overview"], responses=TABLE_RESPONSES)
+def api_compstat(request: Request, fmt: Fmt, as_of: Optional[dt.date] = AS_OF,
+                 categories: Optional[str] = CATS,
+                 category: Optional[str] = Query(None, pattern=CATEGORY_PATTERN,
+                                                 description="Keep the rows of this category only")):
+    """CompStat: week, 28 days and YTD, citywide and by district, vs a year earlier."""
+    dates(as_of=as_of)
+    res = views.compstat(ctx_of(request), as_of, split_list(categories, LIMITS["categories"], "categories"),
+                         category)
+    return respond(res, fmt, "compstat")
+
+
+@router.get("/", include_in_schema=False)
+def page_overview(request: Request, as_of: Optional[dt.date] = AS_OF, categories: Optional[str] = CATS,
+                  category: Optional[str] = Query(None, pattern=CATEGORY_PATTERN),
+                  sort: Optional[str] = Query(None, pattern=r"^-?[a-z0-9_]{1,32}$")):
+    dates(as_of=as_of)
+    ctx = ctx_of(request)
+    cats = split_list(categories, LIMITS["categories"], "categories")
+    ov = views.overview(ctx, as_of, cats)
+    cs = views.compstat(ctx, as_of, cats)
+    chosen = category or cs.meta["categories"][0]
+    if chosen not in cs.meta["categories"]:
+        views.compstat(ctx, as_of, cats, chosen)  # raises the ParameterError
+    a = ov.meta["as_of"]
+    return render(request, "overview.html", page="overview", ov=ov, ov_rows=jsonable(ov.to_dict()["rows"]),
+                  cs=cs, cs_rows=views.compstat_wide(cs, chosen), category=chosen, as_of=a,
+                  categories=categories or "", sort=sort or "",
+                  params={"as_of": as_of, "categories": categories, "category": category})
