@@ -67,7 +67,7 @@ def test_commands_on_shared_csv(tmp_path, monkeypatch, summer_2017):
     monkeypatch.setattr(sample, "category_events", cached)
     r = CliRunner()
     app = _app()
-    common = ["gun_violence", "--start", "2017-06-01", "--end", "2017-08-31", "--from-csv"]
+    common = ["--category", "gun_violence", "--from", "2017-06-01", "--to", "2017-08-31", "--from-csv"]
     out = r.invoke(app, ["hotspots", *common, "--out", str(tmp_path / "gi.csv")])
     assert out.exit_code == 0, out.output
     assert "Hot spot, 99% confidence" in out.output and (tmp_path / "gi.csv").exists()
@@ -86,6 +86,12 @@ def test_commands_on_shared_csv(tmp_path, monkeypatch, summer_2017):
     bad = r.invoke(app, ["hotspots", *common, "--units", "precinct"])
     assert bad.exit_code != 0
     assert calls[0] == ("gun_violence", "2017-06-01", "2017-08-31", True)
+    # the positional form and --start/--end are accepted too; no category is a clear error
+    out = r.invoke(app, ["hotspots", "gun_violence", "--start", "2017-06-01", "--end", "2017-08-31", "--from-csv"])
+    assert out.exit_code == 0, out.output
+    assert calls[-1] == ("gun_violence", "2017-06-01", "2017-08-31", True)
+    none = r.invoke(app, ["hotspots", "--from", "2017-06-01", "--from-csv"])
+    assert none.exit_code != 0 and "a category is needed" in str(none.exception or none.output)
 
 
 def test_module_imports_lightly():

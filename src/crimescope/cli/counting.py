@@ -60,9 +60,12 @@ def emit(result, fmt: str, output: Optional[Path] = None) -> None:
         table = Table(caption="\n".join(result.caption_lines()), caption_justify="left")
         for c in df.columns:
             table.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left")
-        for row in df.itertuples(index=False):
-            table.add_row(*["" if _isna(v) else str(v) for v in row])
-        Console(width=max(100, sum(len(str(c)) + 6 for c in df.columns))).print(table)
+        cells = [["" if _isna(v) else str(v) for v in row] for row in df.itertuples(index=False)]
+        for row in cells:
+            table.add_row(*row)
+        # wide enough for every cell: a table is never cropped, on a terminal or in a pipe
+        need = sum(max([len(str(c))] + [len(r[i]) for r in cells]) + 3 for i, c in enumerate(df.columns)) + 1
+        Console(width=max(need, 80)).print(table)
         return
     text = result.render(fmt)
     if output is not None:

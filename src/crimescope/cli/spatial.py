@@ -49,6 +49,15 @@ def _units(kind: str, cell: Optional[float]):
     raise ParameterError(f"--units {kind!r} is not one of grid, {', '.join(UNIT_KINDS)}")
 
 
+def _category(positional: Optional[str], option: Optional[str]) -> str:
+    """The category, given either as the argument or as ``--category`` (as in the counting commands)."""
+    if positional and option and positional != option:
+        raise ParameterError(f"category given twice: {positional!r} and --category {option!r}")
+    if not (positional or option):
+        raise ParameterError("a category is needed: --category NAME (see `crimescope categories`)")
+    return positional or option
+
+
 def _label(category: str, start: Optional[str], end: Optional[str]) -> str:
     return f"{category}, {start or 'start'} to {end or 'end'}"
 
@@ -75,9 +84,10 @@ def register(app: typer.Typer) -> None:
     @app.command("hotspots")
     def hotspots_cmd(
         ctx: typer.Context,
-        category: str = typer.Argument(..., help=CAT_HELP),
-        start: Optional[str] = typer.Option(None, help=START_HELP),
-        end: Optional[str] = typer.Option(None, help=END_HELP),
+        category_arg: Optional[str] = typer.Argument(None, metavar="[CATEGORY]", help=CAT_HELP),
+        category_opt: Optional[str] = typer.Option(None, "--category", "-c", help=CAT_HELP),
+        start: Optional[str] = typer.Option(None, "--from", "--start", help=START_HELP),
+        end: Optional[str] = typer.Option(None, "--to", "--end", help=END_HELP),
         units: str = typer.Option("grid", help=UNITS_HELP),
         cell: Optional[float] = typer.Option(None, help=CELL_HELP),
         band: Optional[float] = typer.Option(None, help="Distance band in feet (binary weights, self included). "
@@ -89,6 +99,7 @@ def register(app: typer.Typer) -> None:
         from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
     ) -> None:
         """Getis-Ord Gi* hot spots of event counts per unit, with ArcGIS -3..3 confidence bins."""
+        category = _category(category_arg, category_opt)
         from ..spatial.gistar import hotspots
 
         ev = _events(ctx, category, start, end, from_csv)
@@ -104,9 +115,10 @@ def register(app: typer.Typer) -> None:
     @app.command("concentration")
     def concentration_cmd(
         ctx: typer.Context,
-        category: str = typer.Argument(..., help=CAT_HELP),
-        start: Optional[str] = typer.Option(None, help=START_HELP),
-        end: Optional[str] = typer.Option(None, help=END_HELP),
+        category_arg: Optional[str] = typer.Argument(None, metavar="[CATEGORY]", help=CAT_HELP),
+        category_opt: Optional[str] = typer.Option(None, "--category", "-c", help=CAT_HELP),
+        start: Optional[str] = typer.Option(None, "--from", "--start", help=START_HELP),
+        end: Optional[str] = typer.Option(None, "--to", "--end", help=END_HELP),
         units: str = typer.Option("grid", help=UNITS_HELP),
         cell: Optional[float] = typer.Option(None, help=CELL_HELP),
         top: str = typer.Option("0.001,0.01,0.05,0.1", help="Top fractions of units, comma-separated."),
@@ -116,6 +128,7 @@ def register(app: typer.Typer) -> None:
         from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
     ) -> None:
         """Share of events in the busiest units, Gini (standard and generalized) and stability of the top units."""
+        category = _category(category_arg, category_opt)
         from ..spatial.concentration import concentration, top_stability
         from ..spatial.export import write_table
         from ..spatial.units import assign_units
@@ -149,9 +162,10 @@ def register(app: typer.Typer) -> None:
     @app.command("emerging")
     def emerging_cmd(
         ctx: typer.Context,
-        category: str = typer.Argument(..., help=CAT_HELP),
-        start: Optional[str] = typer.Option(None, help=START_HELP),
-        end: Optional[str] = typer.Option(None, help=END_HELP),
+        category_arg: Optional[str] = typer.Argument(None, metavar="[CATEGORY]", help=CAT_HELP),
+        category_opt: Optional[str] = typer.Option(None, "--category", "-c", help=CAT_HELP),
+        start: Optional[str] = typer.Option(None, "--from", "--start", help=START_HELP),
+        end: Optional[str] = typer.Option(None, "--to", "--end", help=END_HELP),
         step: str = typer.Option("month", help="Time step of the cube: week or month."),
         cell: Optional[float] = typer.Option(None, help=CELL_HELP),
         band: Optional[float] = typer.Option(None, help="Spatial neighbourhood in feet [default: 3 cell sizes]."),
@@ -164,6 +178,7 @@ def register(app: typer.Typer) -> None:
         from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
     ) -> None:
         """Emerging hot spots: space-time Gi* per step, Mann-Kendall trend, the 17 ArcGIS categories."""
+        category = _category(category_arg, category_opt)
         from ..spatial.emerging import emerging_hot_spots
         from ..spatial.grid import Grid
 
@@ -182,9 +197,10 @@ def register(app: typer.Typer) -> None:
     @app.command("near-repeat")
     def near_repeat_cmd(
         ctx: typer.Context,
-        category: str = typer.Argument(..., help=CAT_HELP),
-        start: Optional[str] = typer.Option(None, help=START_HELP),
-        end: Optional[str] = typer.Option(None, help=END_HELP),
+        category_arg: Optional[str] = typer.Argument(None, metavar="[CATEGORY]", help=CAT_HELP),
+        category_opt: Optional[str] = typer.Option(None, "--category", "-c", help=CAT_HELP),
+        start: Optional[str] = typer.Option(None, "--from", "--start", help=START_HELP),
+        end: Optional[str] = typer.Option(None, "--to", "--end", help=END_HELP),
         distance_band: float = typer.Option(400.0, help="Width of a spatial band in feet."),
         distance_bands: int = typer.Option(5, help="Number of spatial bands."),
         day_band: int = typer.Option(14, help="Width of a time band in days."),
@@ -197,6 +213,7 @@ def register(app: typer.Typer) -> None:
         from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
     ) -> None:
         """Knox near-repeat test: observed/expected pairs and p-value per distance x time band."""
+        category = _category(category_arg, category_opt)
         from ..spatial.knox import knox_test
 
         ev = _events(ctx, category, start, end, from_csv)
@@ -214,10 +231,11 @@ def register(app: typer.Typer) -> None:
     def map_cmd(
         ctx: typer.Context,
         kind: str = typer.Argument(..., help="What to map: hotspots, emerging, kde or counts."),
-        category: str = typer.Argument(..., help=CAT_HELP),
+        category_arg: Optional[str] = typer.Argument(None, metavar="[CATEGORY]", help=CAT_HELP),
+        category_opt: Optional[str] = typer.Option(None, "--category", "-c", help=CAT_HELP),
         out: Path = typer.Option(..., help="Output file: .png, .svg or .html (offline, self-contained)."),
-        start: Optional[str] = typer.Option(None, help=START_HELP),
-        end: Optional[str] = typer.Option(None, help=END_HELP),
+        start: Optional[str] = typer.Option(None, "--from", "--start", help=START_HELP),
+        end: Optional[str] = typer.Option(None, "--to", "--end", help=END_HELP),
         cell: Optional[float] = typer.Option(None, help=CELL_HELP),
         bandwidth: Optional[float] = typer.Option(None, help="KDE bandwidth in feet [default: ArcGIS rule]."),
         kernel: str = typer.Option("quartic", help="KDE kernel: quartic or gaussian."),
@@ -225,6 +243,7 @@ def register(app: typer.Typer) -> None:
         from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
     ) -> None:
         """Draw a map (hot spots, emerging categories, kernel density or counts) to PNG, SVG or HTML."""
+        category = _category(category_arg, category_opt)
         from ..spatial.grid import Grid
 
         ev = _events(ctx, category, start, end, from_csv)
