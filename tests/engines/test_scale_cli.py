@@ -1,4 +1,4 @@
-"""The scale-out commands: export-parquet, cell-counts, spark count/ytd/compstat/cell-counts."""
+"""The scale-out commands: export-parquet, cell-counts, and --engine spark on the counting commands."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from crimescope.cli import scale
+from crimescope.cli import counting, scale
 from crimescope.cli.context import State
 from crimescope.store import Store
 from engine_fixtures import add_batch, insert_rows, make_row
@@ -22,6 +22,7 @@ def make_app() -> typer.Typer:
     def _main(ctx: typer.Context, store: Path = typer.Option(..., "--store")) -> None:
         ctx.obj = State(store_path=store)
 
+    counting.register(app)
     scale.register(app)
     return app
 
@@ -62,28 +63,26 @@ def test_export_refuses_nonempty(tiny_path, tmp_path):
 
 
 def test_help_texts():
-    for path in (["export-parquet"], ["cell-counts"], ["spark"], ["spark", "count"], ["spark", "ytd"],
-                 ["spark", "compstat"], ["spark", "cell-counts"]):
+    for path in (["export-parquet"], ["cell-counts"]):
         r = CliRunner().invoke(make_app(), ["--store", "x", *path, "--help"])
         assert r.exit_code == 0 and "Usage" in r.output, path
 
 
 def test_spark_commands(tiny_path, tmp_path, spark):
-    """`spark count` and `cell-counts --engine spark` print what the DuckDB commands print."""
+    """`--engine spark` prints what the DuckDB commands print."""
     out = tmp_path / "pq"
     run(["--store", str(tiny_path), "export-parquet", str(out)])
-    r = run(["--store", str(tiny_path), "spark", "count", "--data", str(out), "--spark-master", "local[2]",
+    r = run(["--store", str(tiny_path), "count", "--engine", "spark", "--data", str(out), "--spark-master", "local[2]",
              "-c", "homicide", "--from", "2016-01-01", "--to", "2017-12-31", "--by", "year", "--format", "json"])
     assert [(x["year"], x["count"]) for x in json.loads(r.output)["rows"]] == [(2016, 2), (2017, 1)]
     common = ["cell-counts", "-c", "homicide", "--from", "2016-01-01", "--to", "2017-12-31",
               "--cell-size", "100", "--format", "csv"]
     a = run(["--store", str(tiny_path), *common]).output
     b = run(["--store", str(tiny_path), *common, "--engine", "spark", "--data", str(out)]).output
-    c = run(["--store", str(tiny_path), "spark", *common, "--data", str(out)]).output
-    assert a == b == c and "1,0,2016-01-04,2" in a
-    r = run(["--store", str(tiny_path), "spark", "ytd", "--data", str(out), "-c", "homicide",
+    assert a == b and "1,0,2016-01-04,2" in a
+    r = run(["--store", str(tiny_path), "ytd", "--engine", "spark", "--data", str(out), "-c", "homicide",
              "--as-of", "2017-03-01", "--years", "1", "--format", "csv"])
     assert "2017,2017-01-01,2017-03-01,1" in r.output
-    r = run(["--store", str(tiny_path), "spark", "compstat", "--data", str(out), "-c", "homicide",
+    r = run(["--store", str(tiny_path), "compstat", "--engine", "spark", "--data", str(out), "-c", "homicide",
              "--as-of", "2017-03-01", "--by", "none", "--format", "csv"])
     assert "homicide," in r.output
