@@ -8,7 +8,7 @@ JSON: a ``meta`` object; table: a caption).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -23,6 +23,16 @@ VINTAGE_HELP = ("Count the records as they stood at this update time (YYYY-MM-DD
 
 
 ENGINE_HELP = "duckdb (the store, default) or spark (the Parquet export given by --data; see docs/scale.md)."
+
+# options shared by the counting commands, declared once
+FormatOpt = Annotated[str, typer.Option("--format", help=FORMAT_HELP)]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
+VintageOpt = Annotated[Optional[str], typer.Option("--vintage", help=VINTAGE_HELP)]
+ByOpt = Annotated[Optional[List[str]], typer.Option("--by", help=BY_HELP)]
+EngineOpt = Annotated[str, typer.Option("--engine", help=ENGINE_HELP)]
+DataOpt = Annotated[Optional[str], typer.Option(
+    "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark.")]
+MasterOpt = Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[*]).")]
 
 
 def _source(ctx, engine: str, data, master):
@@ -87,7 +97,7 @@ def register(app: typer.Typer) -> None:
     @app.command("categories")
     def categories_cmd(
         file: Optional[List[Path]] = typer.Option(None, "--file", help="Add the categories of this YAML file (repeatable)."),
-        fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+        fmt: FormatOpt = "table",
     ) -> None:
         """List the offense categories with their codes, unit, definition and source.
 
@@ -106,14 +116,14 @@ def register(app: typer.Typer) -> None:
         category: str = typer.Option(..., "--category", "-c", help="Category name (see `crimescope categories`)."),
         start: str = typer.Option(..., "--from", help="First local date, inclusive (YYYY-MM-DD)."),
         end: str = typer.Option(..., "--to", help="Last local date, inclusive (YYYY-MM-DD)."),
-        by: Optional[List[str]] = typer.Option(None, "--by", help=BY_HELP),
-        fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
-        vintage: Optional[str] = typer.Option(None, "--vintage", help=VINTAGE_HELP),
+        by: ByOpt = None,
+        fmt: FormatOpt = "table",
+        vintage: VintageOpt = None,
         categories_file: Optional[List[Path]] = typer.Option(None, "--categories-file", help="Extra category YAML file."),
-        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-        engine: str = typer.Option("duckdb", "--engine", help=ENGINE_HELP),
-        data: Optional[str] = typer.Option(None, "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark."),
-        spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (default local[*])."),
+        output: OutputOpt = None,
+        engine: EngineOpt = "duckdb",
+        data: DataOpt = None,
+        spark_master: MasterOpt = None,
     ) -> None:
         """Count records of a category between two inclusive local dates, optionally grouped."""
         from ..stats.counts import count
@@ -130,13 +140,13 @@ def register(app: typer.Typer) -> None:
         category: str = typer.Option(..., "--category", "-c", help="Category name."),
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day counted (default: last complete day in the store)."),
         years: int = typer.Option(5, "--years", help="Number of previous years to compare with."),
-        by: Optional[List[str]] = typer.Option(None, "--by", help=BY_HELP),
-        fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
-        vintage: Optional[str] = typer.Option(None, "--vintage", help=VINTAGE_HELP),
-        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-        engine: str = typer.Option("duckdb", "--engine", help=ENGINE_HELP),
-        data: Optional[str] = typer.Option(None, "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark."),
-        spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (default local[*])."),
+        by: ByOpt = None,
+        fmt: FormatOpt = "table",
+        vintage: VintageOpt = None,
+        output: OutputOpt = None,
+        engine: EngineOpt = "duckdb",
+        data: DataOpt = None,
+        spark_master: MasterOpt = None,
     ) -> None:
         """Year to date (Jan 1 to the as-of date) vs the same span in previous years."""
         from ..stats.periods import ytd
@@ -151,12 +161,12 @@ def register(app: typer.Typer) -> None:
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day counted (default: last complete day in the store)."),
         by: Optional[str] = typer.Option("district", "--by", help="'district' (citywide + each district) or 'none' (citywide only)."),
         category: Optional[List[str]] = typer.Option(None, "--category", "-c", help="Categories (repeatable; default: murder, homicide, shooting, gun_violence, robbery, armed_robbery, violent_index)."),
-        fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
-        vintage: Optional[str] = typer.Option(None, "--vintage", help=VINTAGE_HELP),
-        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-        engine: str = typer.Option("duckdb", "--engine", help=ENGINE_HELP),
-        data: Optional[str] = typer.Option(None, "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark."),
-        spark_master: Optional[str] = typer.Option(None, "--spark-master", help="Spark master URL (default local[*])."),
+        fmt: FormatOpt = "table",
+        vintage: VintageOpt = None,
+        output: OutputOpt = None,
+        engine: EngineOpt = "duckdb",
+        data: DataOpt = None,
+        spark_master: MasterOpt = None,
     ) -> None:
         """CompStat: week, 28 days and year to date vs the same spans a year earlier."""
         from ..stats.periods import DEFAULT_COMPSTAT_CATEGORIES, compstat
@@ -176,8 +186,8 @@ def register(app: typer.Typer) -> None:
         end: str = typer.Option(..., "--to", help="Last local date, inclusive."),
         by: str = typer.Option("community_area", "--by", help="community_area, district or citywide."),
         census: Optional[int] = typer.Option(None, "--census", help="Census population year: 2010 or 2020 (default: nearest to the period)."),
-        fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
-        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+        fmt: FormatOpt = "table",
+        output: OutputOpt = None,
     ) -> None:
         """Rates per 100,000 residents by community area, district (apportioned) or citywide."""
         from ..stats.rates import rates
@@ -192,9 +202,9 @@ def register(app: typer.Typer) -> None:
         category: str = typer.Option(..., "--category", "-c", help="Category name."),
         start: str = typer.Option(..., "--from", help="First local date, inclusive."),
         end: str = typer.Option(..., "--to", help="Last local date, inclusive."),
-        by: Optional[List[str]] = typer.Option(None, "--by", help=BY_HELP),
-        fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
-        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+        by: ByOpt = None,
+        fmt: FormatOpt = "table",
+        output: OutputOpt = None,
     ) -> None:
         """Share of records with the arrest flag (not the FBI clearance rate)."""
         from ..stats.arrests import arrests
@@ -208,8 +218,8 @@ def register(app: typer.Typer) -> None:
         metric: str = typer.Option("homicides", "--metric", help="homicides, rapes, robberies, aggravated_assaults or violent_crime."),
         year: int = typer.Option(..., "--year", help="Year (Marshall UCR 1975-2015; FiveThirtyEight 2014-2016)."),
         top: Optional[int] = typer.Option(None, "--top", help="Only the N cities with the highest counts."),
-        fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
-        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+        fmt: FormatOpt = "table",
+        output: OutputOpt = None,
     ) -> None:
         """City-level counts and rates per 100,000 (partial-year figures flagged)."""
         from ..stats.cities import cities
@@ -230,7 +240,7 @@ def register(app: typer.Typer) -> None:
         community_area: Optional[int] = typer.Option(None, "--community-area", help="Claim about one community area."),
         tolerance: float = typer.Option(0.0, "--tolerance", help="Absolute difference still counted as a match."),
         file: Optional[Path] = typer.Option(None, "--file", help="YAML file with a list of claims."),
-        fmt: str = typer.Option("table", "--format", help=FORMAT_HELP),
+        fmt: FormatOpt = "table",
     ) -> None:
         """Check a published figure: computed value, difference, known reasons, verdict."""
         from ..stats.claims import Claim, check_claims, claims_from_yaml, parse_claim

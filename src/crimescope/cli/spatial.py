@@ -9,7 +9,7 @@ straight from the shared CSV extracts), calls one analysis of
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -20,8 +20,16 @@ CAT_HELP = "Offense category (see `crimescope categories`), e.g. gun_violence."
 START_HELP = "First local date (YYYY-MM-DD), inclusive."
 END_HELP = "Last local date (YYYY-MM-DD), inclusive."
 CSV_HELP = "Read events straight from the shared Chicago CSV extracts instead of the store."
-CELL_HELP = "Grid cell size in feet (EPSG:3435). [default: setting cell_size_ft, 500]"
+CELL_HELP = "Grid cell size in feet (EPSG:3435). (default: the cell_size_ft setting, 500)"
 UNITS_HELP = "Spatial units: grid, beat, district, ward or community_area."
+
+# options shared by the spatial commands, declared once
+CategoryArg = Annotated[Optional[str], typer.Argument(metavar="[CATEGORY]", help=CAT_HELP)]
+CategoryOpt = Annotated[Optional[str], typer.Option("--category", "-c", help=CAT_HELP)]
+FromOpt = Annotated[Optional[str], typer.Option("--from", "--start", help=START_HELP)]
+ToOpt = Annotated[Optional[str], typer.Option("--to", "--end", help=END_HELP)]
+FromCsvOpt = Annotated[bool, typer.Option("--from-csv", help=CSV_HELP)]
+CellOpt = Annotated[Optional[float], typer.Option(help=CELL_HELP)]
 
 
 def _events(ctx: typer.Context, category: str, start: Optional[str], end: Optional[str], from_csv: bool):
@@ -84,19 +92,19 @@ def register(app: typer.Typer) -> None:
     @app.command("hotspots")
     def hotspots_cmd(
         ctx: typer.Context,
-        category_arg: Optional[str] = typer.Argument(None, metavar="[CATEGORY]", help=CAT_HELP),
-        category_opt: Optional[str] = typer.Option(None, "--category", "-c", help=CAT_HELP),
-        start: Optional[str] = typer.Option(None, "--from", "--start", help=START_HELP),
-        end: Optional[str] = typer.Option(None, "--to", "--end", help=END_HELP),
+        category_arg: CategoryArg = None,
+        category_opt: CategoryOpt = None,
+        start: FromOpt = None,
+        end: ToOpt = None,
         units: str = typer.Option("grid", help=UNITS_HELP),
-        cell: Optional[float] = typer.Option(None, help=CELL_HELP),
+        cell: CellOpt = None,
         band: Optional[float] = typer.Option(None, help="Distance band in feet (binary weights, self included). "
                                              "[default: 3 cell sizes for the grid]"),
         knn: Optional[int] = typer.Option(None, help="Use the k nearest units instead of a distance band."),
         fdr: bool = typer.Option(True, "--fdr/--no-fdr", help="Benjamini-Hochberg correction of the bins."),
         out: Optional[Path] = typer.Option(None, help="Write units with z, p, bin (.geojson/.csv/.parquet)."),
         map_: Optional[Path] = typer.Option(None, "--map", help="Draw the bins (.png/.svg/.html)."),
-        from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
+        from_csv: FromCsvOpt = False,
     ) -> None:
         """Getis-Ord Gi* hot spots of event counts per unit, with ArcGIS -3..3 confidence bins."""
         category = _category(category_arg, category_opt)
@@ -115,17 +123,17 @@ def register(app: typer.Typer) -> None:
     @app.command("concentration")
     def concentration_cmd(
         ctx: typer.Context,
-        category_arg: Optional[str] = typer.Argument(None, metavar="[CATEGORY]", help=CAT_HELP),
-        category_opt: Optional[str] = typer.Option(None, "--category", "-c", help=CAT_HELP),
-        start: Optional[str] = typer.Option(None, "--from", "--start", help=START_HELP),
-        end: Optional[str] = typer.Option(None, "--to", "--end", help=END_HELP),
+        category_arg: CategoryArg = None,
+        category_opt: CategoryOpt = None,
+        start: FromOpt = None,
+        end: ToOpt = None,
         units: str = typer.Option("grid", help=UNITS_HELP),
-        cell: Optional[float] = typer.Option(None, help=CELL_HELP),
+        cell: CellOpt = None,
         top: str = typer.Option("0.001,0.01,0.05,0.1", help="Top fractions of units, comma-separated."),
         stability_top: float = typer.Option(0.05, help="Top fraction whose year-to-year stability is reported."),
         out: Optional[Path] = typer.Option(None, help="Write the concentration table (.csv/.parquet/.json)."),
         lorenz: Optional[Path] = typer.Option(None, help="Draw the Lorenz curve (.png/.svg)."),
-        from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
+        from_csv: FromCsvOpt = False,
     ) -> None:
         """Share of events in the busiest units, Gini (standard and generalized) and stability of the top units."""
         category = _category(category_arg, category_opt)
@@ -162,12 +170,12 @@ def register(app: typer.Typer) -> None:
     @app.command("emerging")
     def emerging_cmd(
         ctx: typer.Context,
-        category_arg: Optional[str] = typer.Argument(None, metavar="[CATEGORY]", help=CAT_HELP),
-        category_opt: Optional[str] = typer.Option(None, "--category", "-c", help=CAT_HELP),
-        start: Optional[str] = typer.Option(None, "--from", "--start", help=START_HELP),
-        end: Optional[str] = typer.Option(None, "--to", "--end", help=END_HELP),
+        category_arg: CategoryArg = None,
+        category_opt: CategoryOpt = None,
+        start: FromOpt = None,
+        end: ToOpt = None,
         step: str = typer.Option("month", help="Time step of the cube: week or month."),
-        cell: Optional[float] = typer.Option(None, help=CELL_HELP),
+        cell: CellOpt = None,
         band: Optional[float] = typer.Option(None, help="Spatial neighbourhood in feet [default: 3 cell sizes]."),
         time_window: int = typer.Option(1, help="Previous time steps counted as neighbours (ArcGIS default 1)."),
         alpha: float = typer.Option(0.05, help="Significance of a hot/cold bin (after FDR per step)."),
@@ -175,7 +183,7 @@ def register(app: typer.Typer) -> None:
         locations: str = typer.Option("all", help="all cells of the city, or with_data (ArcGIS: cells with events)."),
         out: Optional[Path] = typer.Option(None, help="Write cells with category and trend (.geojson/.csv/.parquet)."),
         map_: Optional[Path] = typer.Option(None, "--map", help="Draw the categories (.png/.svg/.html)."),
-        from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
+        from_csv: FromCsvOpt = False,
     ) -> None:
         """Emerging hot spots: space-time Gi* per step, Mann-Kendall trend, the 17 ArcGIS categories."""
         category = _category(category_arg, category_opt)
@@ -197,10 +205,10 @@ def register(app: typer.Typer) -> None:
     @app.command("near-repeat")
     def near_repeat_cmd(
         ctx: typer.Context,
-        category_arg: Optional[str] = typer.Argument(None, metavar="[CATEGORY]", help=CAT_HELP),
-        category_opt: Optional[str] = typer.Option(None, "--category", "-c", help=CAT_HELP),
-        start: Optional[str] = typer.Option(None, "--from", "--start", help=START_HELP),
-        end: Optional[str] = typer.Option(None, "--to", "--end", help=END_HELP),
+        category_arg: CategoryArg = None,
+        category_opt: CategoryOpt = None,
+        start: FromOpt = None,
+        end: ToOpt = None,
         distance_band: float = typer.Option(400.0, help="Width of a spatial band in feet."),
         distance_bands: int = typer.Option(5, help="Number of spatial bands."),
         day_band: int = typer.Option(14, help="Width of a time band in days."),
@@ -210,7 +218,7 @@ def register(app: typer.Typer) -> None:
         same_location: bool = typer.Option(True, "--same-location/--no-same-location",
                                            help="Report pairs at distance 0 in their own row."),
         out: Optional[Path] = typer.Option(None, help="Write the long table (.csv/.parquet/.json)."),
-        from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
+        from_csv: FromCsvOpt = False,
     ) -> None:
         """Knox near-repeat test: observed/expected pairs and p-value per distance x time band."""
         category = _category(category_arg, category_opt)
@@ -231,16 +239,16 @@ def register(app: typer.Typer) -> None:
     def map_cmd(
         ctx: typer.Context,
         kind: str = typer.Argument(..., help="What to map: hotspots, emerging, kde or counts."),
-        category_arg: Optional[str] = typer.Argument(None, metavar="[CATEGORY]", help=CAT_HELP),
-        category_opt: Optional[str] = typer.Option(None, "--category", "-c", help=CAT_HELP),
+        category_arg: CategoryArg = None,
+        category_opt: CategoryOpt = None,
         out: Path = typer.Option(..., help="Output file: .png, .svg or .html (offline, self-contained)."),
-        start: Optional[str] = typer.Option(None, "--from", "--start", help=START_HELP),
-        end: Optional[str] = typer.Option(None, "--to", "--end", help=END_HELP),
-        cell: Optional[float] = typer.Option(None, help=CELL_HELP),
+        start: FromOpt = None,
+        end: ToOpt = None,
+        cell: CellOpt = None,
         bandwidth: Optional[float] = typer.Option(None, help="KDE bandwidth in feet [default: ArcGIS rule]."),
         kernel: str = typer.Option("quartic", help="KDE kernel: quartic or gaussian."),
         step: str = typer.Option("month", help="Emerging: time step, week or month."),
-        from_csv: bool = typer.Option(False, "--from-csv", help=CSV_HELP),
+        from_csv: FromCsvOpt = False,
     ) -> None:
         """Draw a map (hot spots, emerging categories, kernel density or counts) to PNG, SVG or HTML."""
         category = _category(category_arg, category_opt)
