@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,14 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from _shared import CRIME_FILES, SHARED  # noqa: E402
+
+# CI replays the same examples every run (derandomized), so a landing never depends on
+# which random cases a run happened to draw; local runs explore new examples.
+from hypothesis import settings as _hyp  # noqa: E402
+
+_hyp.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI"):
+    _hyp.load_profile("ci")
 
 
 @pytest.fixture(scope="session")
