@@ -21,6 +21,7 @@ _LAZY = {
     "SpaceTimeKDE": "crimescope.forecast.stkde",
     "GridHawkes": "crimescope.forecast.hawkes_grid",
     "SEPP": "crimescope.forecast.sepp",
+    "SmoothedCounts": "crimescope.forecast.smooth",
     "LearnedPoisson": "crimescope.forecast.learned",
     "EnsembleMean": "crimescope.forecast.ensemble",
     "score_coverage": "crimescope.forecast.metrics",
