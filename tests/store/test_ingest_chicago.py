@@ -203,3 +203,25 @@ def test_info_json_shape(tmp_path, capsys):
 def test_missing_store_is_a_clear_error(tmp_path, capsys):
     assert main(["--store", str(tmp_path / "none.duckdb"), "info"]) == 2
     assert "no store at" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("use_zlib", [False, True])
+def test_gzip_check_with_either_inflater(tmp_path, monkeypatch, use_zlib):
+    import zlib
+
+    from crimescope.sources import _files
+
+    if use_zlib:
+        monkeypatch.setattr(_files, "_inflater", lambda: (zlib, zlib.error))
+    full = write(tmp_path / "a.csv.gz", [HEADER20] + [row(id_=str(i)) for i in range(1, 2000)], gz=True)
+    data = full.read_bytes()
+    assert _files.gzip_problem(full) is None
+    two = tmp_path / "two.csv.gz"  # two gzip members, as `cat a.gz b.gz` makes
+    two.write_bytes(data + gzip.compress(b"x\n"))
+    assert _files.gzip_problem(two) is None
+    cut = tmp_path / "cut.csv.gz"
+    cut.write_bytes(data[:-9])
+    assert "truncated" in _files.gzip_problem(cut)
+    bad = tmp_path / "bad.csv.gz"
+    bad.write_bytes(data[:20] + b"\xff" * 50 + data[70:])
+    assert "gzip" in _files.gzip_problem(bad)
