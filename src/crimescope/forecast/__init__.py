@@ -24,6 +24,7 @@ _LAZY = {
     "SmoothedCounts": "crimescope.forecast.smooth",
     "LearnedPoisson": "crimescope.forecast.learned",
     "EnsembleMean": "crimescope.forecast.ensemble",
+    "OffsetAverage": "crimescope.forecast.offset_avg",
     "score_coverage": "crimescope.forecast.metrics",
     "poisson_loglik": "crimescope.forecast.metrics",
     "backtest": "crimescope.forecast.backtest",

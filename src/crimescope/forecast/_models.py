@@ -8,6 +8,7 @@ from .hawkes_grid import GridHawkes
 from .hotspot import ProspectiveHotspot, RetrospectiveHotspot
 from .learned import LearnedPoisson
 from .naive import NaiveCounts
+from .offset_avg import OffsetAverage
 from .sepp import SEPP
 from .smooth import SmoothedCounts
 from .stkde import SpaceTimeKDE
@@ -28,6 +29,9 @@ register("ensemble", lambda: EnsembleMean(members=("naive_all", "grid_hawkes", "
 # (members fitted before each 2016 origin; naive_all and grid_hawkes got ~0 weight)
 register("ensemble_fit", lambda: EnsembleMean(members=("smooth_counts", "stkde"), weights=(0.77, 0.23)),
          "smooth_counts and stkde, weights fitted on 2016 windows (Poisson likelihood)")
+# smooth_counts (registry defaults) averaged over the four half-cell-shifted grids
+register("smooth_counts_avg4", lambda: OffsetAverage(base="smooth_counts"),
+         "smooth_counts averaged over four half-cell-shifted grids (area-overlap mapping)")
 
 #: the simple baselines the others are judged against
 BASELINES = ("naive_52w", "naive_all")
