@@ -155,6 +155,24 @@ def cmd_backtest(args) -> None:
     print(json.dumps(bvb, indent=2, default=str))
 
 
+def cmd_pool(args) -> None:
+    """Paired comparison of two models over the windows of several backtests (e.g. two years)."""
+    import pandas as pd
+
+    from crimescope.forecast.backtest import BacktestResult
+
+    recs = pd.concat([pd.read_csv(Path(d) / "records.csv") for d in args.dirs], ignore_index=True)
+    res = BacktestResult(records=recs, models=sorted(recs["model"].unique()), horizons=[], coverages=[],
+                         cell_totals={}, equity_coverage="", grid=None)
+    print(f"{args.a} minus {args.b}, hit rate, horizon {args.horizon} d, backtests: {', '.join(args.dirs)}")
+    for cov in args.coverage.split(","):
+        c = res.compare(args.a, args.b, args.horizon, cov)
+        beats = c["mean_diff"] > 0 and c["wilcoxon_p"] < 0.05 and c["ci_lo"] > 0
+        print(f"{cov:>6}: {c['windows']} windows, {100 * c['mean_diff']:+.2f} points "
+              f"[{100 * c['ci_lo']:+.2f}, {100 * c['ci_hi']:+.2f}], Wilcoxon p = {c['wilcoxon_p']:.3f}, "
+              f"won {c['a_wins']}-{c['b_wins']}; beats by the rule: {beats}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -169,9 +187,15 @@ def main() -> None:
     bp.add_argument("--offsets", action="store_true")
     bp.add_argument("--offset-models", default="naive_all,naive_52w,grid_hawkes,stkde")
     bp.add_argument("--verbose", action="store_true")
+    pp = sub.add_parser("pool", help="pooled paired test over several backtest output folders")
+    pp.add_argument("dirs", nargs="+")
+    pp.add_argument("--a", default="smooth_counts")
+    pp.add_argument("--b", default="naive_all")
+    pp.add_argument("--horizon", type=float, default=7)
+    pp.add_argument("--coverage", default="0.5%,1%,5%")
     args = ap.parse_args()
     print(f"$ python {' '.join(sys.argv)}\n{machine()}", flush=True)
-    {"speed": cmd_speed, "sepp": cmd_sepp, "backtest": cmd_backtest}[args.cmd](args)
+    {"speed": cmd_speed, "sepp": cmd_sepp, "backtest": cmd_backtest, "pool": cmd_pool}[args.cmd](args)
 
 
 if __name__ == "__main__":
