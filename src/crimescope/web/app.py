@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
 from importlib import import_module
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from ..errors import StoreError
 from ._context import WebContext
 from .errors import ERROR_SCHEMA, install_error_handlers
 
-__all__ = ["create_app", "ensure_plotly_bundle", "STATIC_DIR"]
+__all__ = ["create_app", "STATIC_DIR"]
 
 log = logging.getLogger("crimescope.web")
 
@@ -37,25 +36,6 @@ def _plotly_source() -> Path:
     if not p.is_file():  # pragma: no cover
         raise StoreError(f"plotly.min.js not found in the installed plotly package ({p})")
     return p
-
-
-def ensure_plotly_bundle(static_dir: Path = STATIC_DIR) -> Path:
-    """Copy the installed plotly package's ``plotly.min.js`` to ``static/vendor/`` (once).
-
-    Returns the path served as ``/static/vendor/plotly.min.js``. When the package
-    folder is not writable the file is served from the plotly package directly.
-    """
-    src = _plotly_source()
-    dst = static_dir / "vendor" / "plotly.min.js"
-    try:
-        if not dst.is_file() or dst.stat().st_size != src.stat().st_size:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dst.with_suffix(".tmp")
-            shutil.copyfile(src, tmp)
-            tmp.replace(dst)
-        return dst
-    except OSError:
-        return src
 
 
 def _templates():
@@ -149,11 +129,13 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     app.state.templates = _templates()
     install_error_handlers(app)
 
-    plotly_js = ensure_plotly_bundle()
-    if plotly_js.parent != STATIC_DIR / "vendor":
-        @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
-        def _plotly():  # pragma: no cover - only when the package folder is read-only
-            return FileResponse(plotly_js, media_type="application/javascript")
+    # Plotly's bundle is served straight from the installed plotly package (no CDN, no copy)
+    plotly_js = _plotly_source()
+
+    @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
+    def _plotly():
+        return FileResponse(plotly_js, media_type="application/javascript")
+
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     from .routes import ROUTE_MODULES
