@@ -92,13 +92,14 @@ class DropEmptyQueryValues:
 
 
 def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_cache_mb: int = 64,
-               warm: bool = False):
+               warm: bool = False, worker_threads: int = 8):
     """The dashboard + API over the store at ``store_path``, opened read-only.
 
     ``shared_dir`` is the shared data folder (boundaries, population); default:
     ``crimescope.settings.shared_data_dir()``. ``cache_size`` bounds the cached
     results, ``response_cache_mb`` the cached 200 answers (0 turns that cache off);
-    ``warm`` computes the default Overview in a background thread at startup.
+    ``warm`` computes the default Overview in a background thread at startup;
+    ``worker_threads`` bounds the threads that run request handlers.
     """
     from fastapi import FastAPI
     from fastapi.openapi.utils import get_openapi
@@ -109,6 +110,11 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # handlers run on AnyIO's worker threads, each with its own store cursor; on a small
+        # machine a few warm threads answer a burst faster than 40 cold ones (its default)
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
         if warm:
             import threading
 
