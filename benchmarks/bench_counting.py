@@ -20,20 +20,15 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 import typer  # noqa: F401  (typer evaluates the annotations of _cli_app in this module)
 from contextlib import redirect_stdout
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _machine import describe  # noqa: E402
 
-def machine() -> str:
-    ram = "?"
-    try:
-        with open("/proc/meminfo") as fh:
-            kb = int(fh.readline().split()[1])
-            ram = f"{kb / 1024 / 1024:.1f} GiB"
-    except OSError:
-        pass
-    return f"nproc={os.cpu_count()} RAM={ram} python={sys.version.split()[0]}"
+
 
 
 def timeit(fn, repeat: int) -> tuple[float, float]:
@@ -98,7 +93,7 @@ def main() -> None:
     store = Store(args.store, read_only=True)
     (n,) = store.con.execute("SELECT count(*) FROM incidents").fetchone()
     print("$ python " + " ".join(sys.argv))
-    print(f"machine: {machine()}; store rows: {n:,}; as-of {args.as_of}")
+    print(f"machine: {describe()}; store rows: {n:,}; as-of {args.as_of}")
     import duckdb
     import ibis
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -26,12 +24,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _machine import describe  # noqa: E402
+
 GUN_IUCR = ("0110", "0130", "0141", "0142", "041A", "041B", "0450", "0451", "0480", "0481", "0488", "0489")
 
 
-def machine() -> str:
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.node()} · {os.cpu_count()} cores · {mem:.0f} GiB RAM · Python {platform.python_version()}"
 
 
 def load(where: str) -> pd.DataFrame:
@@ -194,7 +192,7 @@ def main() -> None:
     pp.add_argument("--horizon", type=float, default=7)
     pp.add_argument("--coverage", default="0.5%,1%,5%")
     args = ap.parse_args()
-    print(f"$ python {' '.join(sys.argv)}\n{machine()}", flush=True)
+    print(f"$ python {' '.join(sys.argv)}\n{describe()}", flush=True)
     {"speed": cmd_speed, "sepp": cmd_sepp, "backtest": cmd_backtest, "pool": cmd_pool}[args.cmd](args)
 
 

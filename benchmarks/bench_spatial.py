@@ -14,22 +14,16 @@ violence alone. Bands: 5 x 400 ft, 5 x 14 days (pairs closer than 2,000 ft enume
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _machine import describe  # noqa: E402
 
 
-def machine() -> str:
-    mem = ""
-    try:
-        with open("/proc/meminfo") as f:
-            kb = int(f.readline().split()[1])
-        mem = f", {kb / 1024**2:.1f} GiB RAM"
-    except OSError:
-        pass
-    return f"{platform.machine()}, nproc={os.cpu_count()}{mem}, Python {platform.python_version()}"
 
 
 def knox_events(n: int = 50_000):
@@ -145,7 +139,7 @@ def bench_cli(repeats: int = 3) -> None:
 def main(argv: list[str]) -> None:
     what = argv[1] if len(argv) > 1 else "all"
     print(f"$ python {' '.join(argv)}")
-    print(f"machine: {machine()}")
+    print(f"machine: {describe()}")
     if what in ("all", "lib"):
         bench_lib()
     if what in ("all", "knox"):

@@ -22,23 +22,11 @@ from soda_server import Fault, SodaServer, SoQLError, parse_where
 from sync_helpers import (
     assert_prefix_committed,
     assert_store_equals_source,
-    fresh_source,
     key,
     requires_shared,
 )
 
 PAGE = 200
-
-
-@pytest.fixture
-def source():
-    return fresh_source()
-
-
-@pytest.fixture
-def server(source):
-    with SodaServer(source) as srv:
-        yield srv
 
 
 @pytest.fixture

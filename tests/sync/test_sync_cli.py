@@ -22,24 +22,12 @@ from soda_server import Fault, SodaServer
 from sync_helpers import (
     assert_prefix_committed,
     assert_store_equals_source,
-    fresh_source,
     requires_shared,
 )
 
 
 CLI = [sys.executable, "-m", "crimescope.cli.main"]
 PAGE = 100
-
-
-@pytest.fixture
-def source():
-    return fresh_source()
-
-
-@pytest.fixture
-def server(source):
-    with SodaServer(source) as srv:
-        yield srv
 
 
 def start(db, server, *extra, env=None) -> subprocess.Popen:
