@@ -71,6 +71,9 @@ def test_commands_on_shared_csv(tmp_path, monkeypatch, summer_2017):
     out = r.invoke(app, ["hotspots", *common, "--out", str(tmp_path / "gi.csv")])
     assert out.exit_code == 0, out.output
     assert "Hot spot, 99% confidence" in out.output and (tmp_path / "gi.csv").exists()
+    # every command first states what its figures count
+    assert "# unit: records" in out.output and "# rule: gun_violence: iucr in (" in out.output
+    assert "# source: City of Chicago Data Portal" in out.output
     out = r.invoke(app, ["concentration", *common, "--units", "beat"])
     assert out.exit_code == 0, out.output
     assert "generalized Gini" in out.output and "275 beat units" in out.output
