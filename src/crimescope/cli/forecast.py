@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .context import state
+from .context import say_provenance, state
 
 __all__ = ["register"]
 
@@ -78,6 +78,7 @@ def register(app: typer.Typer) -> None:
         grid = Grid.chicago(_cell(cell), offset=_offset(offset))
         store = st.open_store(read_only=True)
         try:
+            say_provenance(store, category, period=f"events before {str(cut)[:16].replace('T', ' ')} train the model")
             events = load_events(store, category, end=str(cut)[:10])
         finally:
             store.close()
@@ -121,6 +122,7 @@ def register(app: typer.Typer) -> None:
         names = sorted(registry()) if models == "all" else _split(models)
         store = st.open_store(read_only=True)
         try:
+            say_provenance(store, category, period=f"events before {end} (origins from {start})")
             events = load_events(store, category, end=end)
         finally:
             store.close()

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import ParameterError
-from .context import state
+from .context import say_provenance, state
 
 CAT_HELP = "Offense category (see `crimescope categories`), e.g. gun_violence."
 START_HELP = "First local date (YYYY-MM-DD), inclusive."
@@ -37,36 +37,16 @@ def _events(ctx: typer.Context, category: str, start: Optional[str], end: Option
     from ..spatial.sample import category_events
 
     if from_csv:
-        _say_provenance(None, category, start, end)
+        say_provenance(None, category, start, end)
         return category_events(category, start, end, from_csv=True)
     store = state(ctx).open_store(read_only=True)
     try:
-        _say_provenance(store, category, start, end)
+        say_provenance(store, category, start, end)
         return category_events(category, start, end, store=store)
     finally:
         close = getattr(store, "close", None)
         if close:
             close()
-
-
-def _say_provenance(store, category: str, start: Optional[str], end: Optional[str]) -> None:
-    """`# ` lines stating what the following figures count, as the counting commands do."""
-    from ..categories import get_category
-    from ..stats.counts import unit_text
-
-    cat = get_category(category)
-    lines = [f"{cat.label}, {start or 'first record'} to {end or 'last record'} (inclusive local dates)",
-             f"unit: {unit_text(cat)}", f"rule: {cat.name}: {cat.rule}"]
-    if store is None:
-        lines.append("source: City of Chicago Data Portal CSV extracts, read directly (no store, not versioned)")
-    else:
-        from ..stats.provenance import data_vintage
-
-        v = data_vintage(store, "chicago")
-        lines += [f"source: {v['source_description']}",
-                  f"data vintage: max updated_at {v.get('max_updated_at')}, latest batch {v.get('latest_batch_at')}"]
-    for line in lines:
-        typer.echo(f"# {line}")
 
 
 def _units(kind: str, cell: Optional[float]):
