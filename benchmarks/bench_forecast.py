@@ -32,7 +32,28 @@ GUN_IUCR = ("0110", "0130", "0141", "0142", "041A", "041B", "0450", "0451", "048
 
 
 
-def load(where: str) -> pd.DataFrame:
+def load_categories(names) -> pd.DataFrame:
+    """Rows of several taxonomy categories, one per (record, category), tagged by ``category``.
+
+    Categories are matched on IUCR / FBI codes exactly as the store's counting
+    layer does; rows without coordinates, or at (0, 0), keep has_location false.
+    """
+    from crimescope.categories.taxonomy import load_taxonomy
+
+    tax = load_taxonomy()
+    df = load("TRUE", extra=', "FBI Code" AS fbi')
+    iucr = df["iucr"].str.zfill(4).to_numpy(object)
+    fbi = df["fbi"].to_numpy(object)
+    frames = []
+    for name in dict.fromkeys(names):
+        c = tax[name]
+        part = df[np.isin(iucr, list(c.iucr)) | np.isin(fbi, list(c.fbi))].drop(columns="fbi")
+        frames.append(part.assign(category=name))
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["occurred_local", "id", "category"], kind="stable").reset_index(drop=True)
+
+
+def load(where: str, extra: str = "") -> pd.DataFrame:
     import duckdb
 
     from crimescope.settings import shared_data_dir
@@ -46,7 +67,7 @@ def load(where: str) -> pd.DataFrame:
         SELECT ID AS id, strptime("Date", '%m/%d/%Y %I:%M:%S %p') AS occurred_local,
                TRY_CAST("X Coordinate" AS DOUBLE) AS x, TRY_CAST("Y Coordinate" AS DOUBLE) AS y,
                TRY_CAST("Community Area" AS INTEGER) AS community_area, IUCR AS iucr,
-               "Primary Type" AS primary_type
+               "Primary Type" AS primary_type{extra}
         FROM read_csv('{files}', header=true, all_varchar=true)
         WHERE {where}
         ORDER BY occurred_local, id""").df()
@@ -111,24 +132,29 @@ def cmd_sepp(args) -> None:
 
 
 def cmd_backtest(args) -> None:
-    from crimescope.forecast.backtest import backtest, offset_sensitivity, weekly_origins
-    from crimescope.forecast.base import registry
+    from crimescope.forecast.backtest import backtest, offset_sensitivity, split_target, weekly_origins
+    from crimescope.forecast.base import make_model, registry
     from crimescope.forecast.report import write_report
     from crimescope.spatial.grid import Grid
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    ev = gun_violence()
+    names = args.models.split(",") if args.models else sorted(registry())
+    models = {n: make_model(n).for_target("gun_violence") for n in names}
+    related = [c for c in dict.fromkeys(c for m in models.values() for c in m.related_categories())]
+    data = load_categories(["gun_violence", *related]) if related else gun_violence()
+    ev = split_target(data, "gun_violence")
     grid = Grid.chicago(500.0)
     origins = weekly_origins(f"{args.year}-01-01", f"{args.year + 1}-01-01")[: args.weeks]
-    models = args.models.split(",") if args.models else sorted(registry())
     covs = ["0.5%", "1%", "5%", "0.25sqmi", "0.75sqmi"]
-    print(f"{len(ev)} gun_violence events 2012-2017; {len(origins)} origins; models {models}", flush=True)
+    print(f"{len(ev)} gun_violence events 2012-2017 (+ {len(data) - len(ev)} rows of related categories "
+          f"{related}); {len(origins)} origins; models {names}", flush=True)
     t0 = time.perf_counter()
-    res = backtest(ev, grid, models, origins, horizons=[1, 7, 28], coverages=covs,
+    res = backtest(data, grid, models, origins, horizons=[1, 7, 28], coverages=covs,
                    settings={"category": "gun_violence", "cell": "500ft", "year": args.year,
                              "command": " ".join(sys.argv)},
-                   progress=(lambda s: print(s, flush=True)) if args.verbose else None)
+                   progress=(lambda s: print(s, flush=True)) if args.verbose else None,
+                   target_category="gun_violence")
     secs = time.perf_counter() - t0
     print(f"backtest: {secs:.0f} s", flush=True)
     res.records.to_csv(out / "records.csv", index=False)
@@ -137,8 +163,10 @@ def cmd_backtest(args) -> None:
     if args.offsets:
         pick = args.offset_models.split(",")
         t1 = time.perf_counter()
-        offsets = offset_sensitivity(ev, lambda off: Grid.chicago(500.0, offset=off), pick, origins,
-                                     [(0, 0), (250, 0), (0, 250), (250, 250)], horizon=7, coverage="1%")
+        offsets = offset_sensitivity(data, lambda off: Grid.chicago(500.0, offset=off),
+                                     {p: make_model(p).for_target("gun_violence") for p in pick}, origins,
+                                     [(0, 0), (250, 0), (0, 250), (250, 250)], horizon=7, coverage="1%",
+                                     target_category="gun_violence")
         offsets.to_csv(out / "offsets.csv", index=False)
         print(f"offset sensitivity: {time.perf_counter() - t1:.0f} s", flush=True)
     bvb = res.best_vs_baseline(7, "1%")

@@ -30,12 +30,14 @@ def fast(name):
     m = make_model(name)
     if name == "learned":
         m.set_params(n_origins=6, max_iter=30)
+    if name == "leading_indicators":
+        m.set_params(n_origins=10, max_iter=30, min_samples_leaf=20)
     return m
 
 
 def test_registry_has_every_model():
     assert {"naive_52w", "naive_all", "retro_hotspot", "prospective_hotspot", "stkde", "ensemble",
-            "grid_hawkes", "sepp", "learned"} <= set(NAMES)
+            "grid_hawkes", "sepp", "learned", "leading_indicators"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)

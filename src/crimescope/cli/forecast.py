@@ -36,6 +36,16 @@ def _split(text: str) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
 
 
+def _load_for(store, models: list, category: str, end: str):
+    """Events of ``category``, plus the related categories any of ``models`` reads (tagged)."""
+    from ..stats.events import load_categories, load_events
+
+    related = [c for c in dict.fromkeys(c for m in models for c in m.related_categories()) if c != category]
+    if not related:
+        return load_events(store, category, end=end)
+    return load_categories(store, [category, *related], end=end)
+
+
 def register(app: typer.Typer) -> None:
     """Add `models`, `forecast` and `backtest` to the app."""
 
@@ -66,11 +76,10 @@ def register(app: typer.Typer) -> None:
         from ..forecast.backtest import best_model
         from ..forecast.base import invalid, make_model, parse_time
         from ..spatial.grid import Grid
-        from ..stats.events import load_events
 
         st = state(ctx)
         name = best_model(st.store_path, category) if model == "best" else model
-        m = make_model(name)
+        m = make_model(name).for_target(category)
         cut = parse_time(as_of)
         suffix = out.suffix.lower()
         if suffix not in (".csv", ".geojson", ".json"):
@@ -79,7 +88,7 @@ def register(app: typer.Typer) -> None:
         store = st.open_store(read_only=True)
         try:
             say_provenance(store, category, period=f"events before {str(cut)[:16].replace('T', ' ')} train the model")
-            events = load_events(store, category, end=str(cut)[:10])
+            events = _load_for(store, [m], category, str(cut)[:10])
         finally:
             store.close()
         fc = m.fit(events, cut, grid=grid).predict(horizon)
@@ -110,24 +119,25 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Rolling-origin backtest: every model refitted each week; table + HTML report."""
         from ..forecast.backtest import backtest, offset_sensitivity, ranking_path, weekly_origins
-        from ..forecast.base import registry
+        from ..forecast.base import make_model, registry
         from ..forecast.report import write_report
         from ..spatial.grid import Grid
-        from ..stats.events import load_events
 
         st = state(ctx)
         size = _cell(cell)
         grid = Grid.chicago(size)
         origins = weekly_origins(start, end)
         names = sorted(registry()) if models == "all" else _split(models)
+        instances = {n: make_model(n).for_target(category) for n in names}
         store = st.open_store(read_only=True)
         try:
             say_provenance(store, category, period=f"events before {end} (origins from {start})")
-            events = load_events(store, category, end=end)
+            events = _load_for(store, list(instances.values()), category, end)
         finally:
             store.close()
-        res = backtest(events, grid, names, origins, horizons=_split(horizons), coverages=_split(coverage),
-                       settings={"category": category, "cell": f"{size:g}ft", "start": start, "end": end})
+        res = backtest(events, grid, instances, origins, horizons=_split(horizons), coverages=_split(coverage),
+                       settings={"category": category, "cell": f"{size:g}ft", "start": start, "end": end},
+                       target_category=category)
         out.mkdir(parents=True, exist_ok=True)
         res.to_csv(out / "summary.csv")
         res.records.to_csv(out / "records.csv", index=False)
@@ -137,8 +147,10 @@ def register(app: typer.Typer) -> None:
         if offsets:
             rank = res.ranking(hz, main_cov)
             pick = list(dict.fromkeys([rank[0]] + [m for m in rank if m in ("naive_52w", "naive_all")][:1]))
-            off = offset_sensitivity(events, lambda o: Grid.chicago(size, offset=o), pick, origins,
-                                     [(0, 0), (size / 2, 0), (0, size / 2), (size / 2, size / 2)], hz, main_cov)
+            off = offset_sensitivity(events, lambda o: Grid.chicago(size, offset=o),
+                                     {p: instances[p] for p in pick}, origins,
+                                     [(0, 0), (size / 2, 0), (0, size / 2), (size / 2, size / 2)], hz, main_cov,
+                                     target_category=category)
             off.to_csv(out / "offsets.csv", index=False)
         write_report(res, out / "report.html", offsets=off, horizon=hz, coverage=main_cov,
                      title=f"Backtest: {category}, {start} to {end}, {size:g} ft cells")

@@ -23,6 +23,7 @@ _LAZY = {
     "SEPP": "crimescope.forecast.sepp",
     "SmoothedCounts": "crimescope.forecast.smooth",
     "LearnedPoisson": "crimescope.forecast.learned",
+    "LeadingIndicators": "crimescope.forecast.leading",
     "EnsembleMean": "crimescope.forecast.ensemble",
     "OffsetAverage": "crimescope.forecast.offset_avg",
     "score_coverage": "crimescope.forecast.metrics",

@@ -6,6 +6,7 @@ from .base import register
 from .ensemble import EnsembleMean
 from .hawkes_grid import GridHawkes
 from .hotspot import ProspectiveHotspot, RetrospectiveHotspot
+from .leading import LeadingIndicators
 from .learned import LearnedPoisson
 from .naive import NaiveCounts
 from .offset_avg import OffsetAverage
@@ -22,6 +23,8 @@ register("grid_hawkes", GridHawkes, GridHawkes.summary)
 register("sepp", SEPP, SEPP.summary)
 register("smooth_counts", SmoothedCounts, SmoothedCounts.summary)
 register("learned", LearnedPoisson, LearnedPoisson.summary)
+# fixed on 2014-2016 weekly windows before any 2017 run (docs/forecasting.md)
+register("leading_indicators", LeadingIndicators, LeadingIndicators.summary)
 # chosen on 2016 origins (weekly gun violence, 1% of area) before the 2017 backtest
 register("ensemble", lambda: EnsembleMean(members=("naive_all", "grid_hawkes", "stkde")),
          "mean of naive_all, grid_hawkes and stkde forecasts")

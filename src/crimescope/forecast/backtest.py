@@ -22,7 +22,7 @@ import numpy as np
 from .base import Forecaster, invalid, make_model, parse_horizon, parse_time, prepare_events, to_days
 from .metrics import parse_coverage, poisson_loglik, score_coverage
 
-__all__ = ["backtest", "BacktestResult", "weekly_origins", "offset_sensitivity", "DEFAULT_COVERAGES"]
+__all__ = ["backtest", "BacktestResult", "weekly_origins", "offset_sensitivity", "split_target", "DEFAULT_COVERAGES"]
 
 DEFAULT_COVERAGES = ("0.5%", "1%", "5%")
 
@@ -187,13 +187,33 @@ def _as_models(models: Any) -> dict[str, Forecaster]:
     return out
 
 
+def split_target(events: Any, target_category: str | None) -> Any:
+    """The rows of ``events`` that are the target: those whose ``category`` is ``target_category``.
+
+    Every row when ``target_category`` is None or there is no ``category`` column.
+    """
+    import pandas as pd
+
+    if target_category is None or not isinstance(events, pd.DataFrame) or "category" not in events.columns:
+        return events
+    return events[events["category"] == target_category]
+
+
 def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
              horizons: Sequence[Any] = (7,), coverages: Sequence[Any] = DEFAULT_COVERAGES,
              equity_coverage: Any = "1%", progress: Callable[[str], None] | None = None,
-             settings: dict | None = None) -> BacktestResult:
-    """Rolling-origin backtest of ``models`` (names, instances or a name->instance mapping)."""
+             settings: dict | None = None, target_category: str | None = None) -> BacktestResult:
+    """Rolling-origin backtest of ``models`` (names, instances or a name->instance mapping).
+
+    With ``target_category``, ``events`` may also hold related categories' rows,
+    tagged by a ``category`` column (:func:`crimescope.stats.events.load_categories`):
+    only the target's rows are scored and given to the models, except to models
+    whose :meth:`~crimescope.forecast.base.Forecaster.related_categories` is not
+    empty, which get every row (and ``target_category`` if they have that setting).
+    """
     import pandas as pd
 
+    target_events = split_target(events, target_category)
     mods = _as_models(models)
     if not mods:
         raise invalid("models", models, "at least one model")
@@ -203,7 +223,7 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
     orig = [parse_time(o, "origin") for o in origins]
     if not orig:
         raise invalid("origins", origins, "at least one origin")
-    allev = prepare_events(events, np.datetime64("2262-01-01"), grid)
+    allev = prepare_events(target_events, np.datetime64("2262-01-01"), grid)
     located = allev.subset(allev.cell >= 0)
     area = grid.area
     total = float(area.sum())
@@ -219,8 +239,11 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
         for name, proto in mods.items():
             model = proto.clone()
             model.name = name
+            if target_category is not None:
+                model.for_target(target_category)
+            data = events if model.related_categories() else target_events
             t0 = time.perf_counter()
-            model.fit(events, o, grid=grid)
+            model.fit(data, o, grid=grid)
             fc = {h: model.predict(h) for h in hs}
             secs = time.perf_counter() - t0
             for h in hs:
@@ -249,14 +272,15 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
 
 def offset_sensitivity(events: Any, grid_for_offset: Callable[[tuple[float, float]], Any], models: Any,
                        origins: Sequence[Any], offsets: Sequence[tuple[float, float]],
-                       horizon: Any = 7, coverage: Any = "1%") -> Any:
+                       horizon: Any = 7, coverage: Any = "1%", target_category: str | None = None) -> Any:
     """Mean hit rate / PAI / PEI* of each model on grids shifted by each offset (CRS units)."""
     import pandas as pd
 
     frames = []
     for off in offsets:
         g = grid_for_offset(tuple(off))
-        res = backtest(events, g, models, origins, horizons=(horizon,), coverages=(coverage,))
+        res = backtest(events, g, models, origins, horizons=(horizon,), coverages=(coverage,),
+                       target_category=target_category)
         s = res.summary()
         s.insert(0, "offset_y", off[1])
         s.insert(0, "offset_x", off[0])

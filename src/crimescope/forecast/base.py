@@ -39,6 +39,7 @@ __all__ = [
     "parse_horizon",
     "parse_time",
     "invalid",
+    "grid_key",
 ]
 
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "ns")
@@ -204,6 +205,16 @@ def prepare_events(events: Any, as_of: Any, grid: Any) -> EventArrays:
     return EventArrays(t=t, x=x, y=y, cell=np.asarray(cell, np.int64), as_of=to_days(cut), category=cat)
 
 
+def grid_key(grid: Any) -> tuple:
+    """A hashable identity of a grid's cells (for caches of per-grid matrices)."""
+    import hashlib
+
+    h = hashlib.sha1(np.ascontiguousarray(grid.cell_ids).tobytes())
+    if grid.boundary is not None:
+        h.update(grid.boundary.wkb)
+    return (grid.crs, grid.cell_size, grid.x0, grid.y0, grid.nx, grid.ny, grid.n_cells, h.hexdigest())
+
+
 # ------------------------------------------------------------------- forecast
 @dataclass
 class Forecast:
@@ -299,6 +310,22 @@ class Forecaster:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+    def related_categories(self) -> tuple[str, ...]:
+        """Categories besides the target whose events the model reads (none for most models).
+
+        A model that names some expects their rows in the same events frame, tagged
+        by a ``category`` column (see :func:`crimescope.stats.events.load_categories`);
+        every other model is given the target's rows only.
+        """
+        return ()
+
+    def for_target(self, category: str) -> "Forecaster":
+        """Set up a model that reads related categories to forecast ``category``; returns self.
+
+        A no-op for models that read only the target's rows.
+        """
+        return self
 
     # -- contract --
     def _validate(self) -> None:  # pragma: no cover - overridden

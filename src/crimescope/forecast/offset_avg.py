@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 
 import numpy as np
 
-from .base import EventArrays, Forecaster, check_number, invalid
+from .base import EventArrays, Forecaster, check_number, grid_key, invalid
 
 __all__ = ["OffsetAverage", "shifted_overlap", "HALF_CELL_OFFSETS"]
 
@@ -16,13 +15,6 @@ HALF_CELL_OFFSETS = ((0.0, 0.0), (0.5, 0.0), (0.0, 0.5), (0.5, 0.5))
 
 _CACHE: "OrderedDict[tuple, tuple]" = OrderedDict()
 _CACHE_SIZE = 16
-
-
-def _grid_key(grid) -> tuple:
-    h = hashlib.sha1(np.ascontiguousarray(grid.cell_ids).tobytes())
-    if grid.boundary is not None:
-        h.update(grid.boundary.wkb)
-    return (grid.crs, grid.cell_size, grid.x0, grid.y0, grid.nx, grid.ny, grid.n_cells, h.hexdigest())
 
 
 def _outline(grid):
@@ -54,7 +46,7 @@ def shifted_overlap(grid, fx: float, fy: float):
 
     if fx not in (0.0, 0.5) or fy not in (0.0, 0.5):
         raise invalid("offset", (fx, fy), "0 or 0.5 cells in each direction")
-    key = _grid_key(grid) + (fx, fy)
+    key = grid_key(grid) + (fx, fy)
     hit = _CACHE.get(key)
     if hit is not None:
         _CACHE.move_to_end(key)
@@ -65,7 +57,7 @@ def shifted_overlap(grid, fx: float, fy: float):
     else:
         outline = _outline(grid)
         shifted = Grid.for_boundary(outline, s, offset=(grid.x0 + fx * s, grid.y0 + fy * s), crs=grid.crs)
-        fine_key = _grid_key(grid) + ("fine",)
+        fine_key = grid_key(grid) + ("fine",)
         fine = _CACHE.get(fine_key)
         if fine is None:
             fine = Grid.for_boundary(outline, s / 2.0, offset=(grid.x0, grid.y0), crs=grid.crs)

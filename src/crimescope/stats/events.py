@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..categories import Category
 from .query import EVENT_COLUMNS, events_expr, incidents_table
 
-__all__ = ["load_events", "EVENT_COLUMNS"]
+__all__ = ["load_events", "load_categories", "EVENT_COLUMNS"]
 
 
 def load_events(store, category: "str | Category", start=None, end=None, *,
@@ -38,3 +38,31 @@ def load_events(store, category: "str | Category", start=None, end=None, *,
     df = events_expr(t, category, start, end).to_pandas()
     df["occurred_local"] = pd.to_datetime(df["occurred_local"])
     return df.reset_index(drop=True)[EVENT_COLUMNS]
+
+
+def load_categories(store, categories, start=None, end=None, *, source: str = "chicago", vintage=None):
+    """The records of several categories in one frame, tagged by a ``category`` column.
+
+    One row per (record, category): a record in two of the categories (a shooting is
+    also violent index crime) appears once under each name, so every category's rows
+    are complete. Used by forecasting models that read leading-indicator crimes
+    besides the target (``Forecaster.related_categories``). Arguments as
+    :func:`load_events`; duplicate names are read once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``EVENT_COLUMNS`` plus ``category``, ordered by ``occurred_local``, ``id``, ``category``.
+    """
+    import pandas as pd
+
+    names = list(dict.fromkeys(c.name if isinstance(c, Category) else str(c) for c in categories))
+    frames = []
+    for name in names:
+        df = load_events(store, name, start, end, source=source, vintage=vintage)
+        df["category"] = name
+        frames.append(df)
+    if not frames:
+        return pd.DataFrame(columns=[*EVENT_COLUMNS, "category"])
+    out = pd.concat(frames, ignore_index=True)
+    return out.sort_values(["occurred_local", "id", "category"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,313 @@
+"""Leading indicators: a learned model on smoothed, decayed surfaces of the target and related crimes.
+
+After Cohen, Gorr & Olligschlaeger (2007), "Leading indicators and spatial
+interactions": where lesser crimes concentrate (weapons violations, gun assaults,
+narcotics, other violent crime) tells where the rarer serious ones will happen,
+and it is measured on far more events than the target itself. For each kept
+cell and each of ``n_origins`` past weekly origins ``o`` the features are
+*shares* of the city's events in the cell (per 10,000), computed from events
+before ``o`` only:
+
+* the target, for each ``(half_life_days, bandwidth)`` of ``target_features``:
+  events weighted ``2 ** (-age / half_life)`` (None: all history, unweighted),
+  counted in the cell (bandwidth 0) or spread over the cells whose centroid lies
+  within ``bandwidth`` with the quartic kernel ``(1 - (d/h)^2)^2`` (mass preserved);
+* each related category the same way with ``related_features``;
+* the kept fraction of the cell's area.
+
+The target is the count of target events in ``[o, o + target_days)``; a
+LightGBM Poisson booster learns the map and is applied at ``o = as_of``. Cells
+with no target event ever within the widest all-history smooth ("inactive") get
+one pooled rate. Most training rows have no event; a seeded ``zero_sample``
+share of them is kept with weight ``1 / zero_sample`` (an unbiased Poisson loss
+at a tenth of the cost).
+
+Related events come in the same DataFrame, tagged by a ``category`` column:
+rows whose category is ``target_category`` (or, when that is None, not one of
+``related``) are the target; :func:`crimescope.stats.events.load_categories`
+builds such a frame and the backtest passes it to models whose
+:meth:`related_categories` is not empty.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+
+from .base import EventArrays, Forecaster, check_number, grid_key, invalid
+
+__all__ = ["LeadingIndicators", "decayed_cell_counts", "cell_kernel"]
+
+_KERNELS: "OrderedDict[tuple, object]" = OrderedDict()
+_KERNEL_CACHE_SIZE = 8
+
+# fixed booster settings (row and column subsampling, L2), as validated
+_SUBSAMPLE = 0.8
+_COLSAMPLE = 0.8
+_L2 = 1.0
+
+
+def decayed_cell_counts(t: np.ndarray, cell: np.ndarray, origins: np.ndarray, n_cells: int,
+                        half_life_days: float | None) -> np.ndarray:
+    """Decayed event counts per cell at each origin, shape ``(n_cells, len(origins))``.
+
+    Column ``k`` is ``sum over events with t < origins[k] of 2 ** (-(origins[k] - t) / half_life)``
+    per cell (plain counts when ``half_life_days`` is None). ``t`` must be sorted and
+    ``origins`` increasing; one pass over the events: each column is the previous
+    one decayed by the gap plus the events in between.
+    """
+    origins = np.asarray(origins, dtype=float)
+    out = np.empty((n_cells, origins.size))
+    cut = np.searchsorted(t, origins, side="left")
+    acc = np.zeros(n_cells)
+    prev_i, prev_o = 0, None
+    for k, (o, i) in enumerate(zip(origins, cut)):
+        seg = slice(prev_i, int(i))
+        if half_life_days is None:
+            acc += np.bincount(cell[seg], minlength=n_cells)
+        else:
+            hl = float(half_life_days)
+            if prev_o is not None:
+                acc *= np.exp2(-(o - prev_o) / hl)
+            acc += np.bincount(cell[seg], weights=np.exp2(-(o - t[seg]) / hl), minlength=n_cells)
+        out[:, k] = acc
+        prev_i, prev_o = int(i), o
+    return out
+
+
+def cell_kernel(grid, bandwidth: float):
+    """Sparse ``(n_cells, n_cells)`` map spreading each cell's count over the cells within ``bandwidth``.
+
+    ``M[i, j]`` is the quartic kernel ``(1 - (d_ij/h)^2)^2`` between the clipped
+    centroids, normalised so every column sums to 1 (a cell's count is shared,
+    never created or lost). Cached per (grid, bandwidth).
+    """
+    import scipy.sparse as sp
+
+    from .hotspot import pairs_within
+
+    key = grid_key(grid) + (float(bandwidth),)
+    hit = _KERNELS.get(key)
+    if hit is not None:
+        _KERNELS.move_to_end(key)
+        return hit
+    cx, cy = grid.centroids()
+    h = float(bandwidth)
+    i, j, d = pairs_within(cx, cy, cx, cy, h)
+    k = (1.0 - (d / h) ** 2) ** 2
+    norm = np.bincount(j, weights=k, minlength=grid.n_cells)
+    m = sp.csr_matrix((k / norm[j], (i, j)), shape=(grid.n_cells, grid.n_cells))
+    _KERNELS[key] = m
+    while len(_KERNELS) > _KERNEL_CACHE_SIZE:
+        _KERNELS.popitem(last=False)
+    return m
+
+
+def _check_features(name: str, value) -> None:
+    ok = isinstance(value, (tuple, list)) and len(value) > 0
+    for f in value if ok else ():
+        if not (isinstance(f, (tuple, list)) and len(f) == 2):
+            ok = False
+            break
+        hl, bw = f
+        hl_ok = hl is None or (isinstance(hl, (int, float)) and not isinstance(hl, bool) and hl > 0)
+        bw_ok = isinstance(bw, (int, float)) and not isinstance(bw, bool) and bw >= 0
+        ok = ok and hl_ok and bw_ok
+    if not ok:
+        raise invalid(name, value, "a non-empty tuple of (half_life_days or None, bandwidth >= 0) pairs")
+
+
+class LeadingIndicators(Forecaster):
+    """LightGBM Poisson regression on smoothed, decayed surfaces of the target and related categories.
+
+    Defaults were fixed on the weekly gun-violence windows of 2014-2016 (trained on
+    the years before each) before the model was ever run on 2017; see
+    docs/forecasting.md for the protocol and the figures.
+
+    Parameters
+    ----------
+    related : tuple of str
+        Categories used as leading indicators (rows tagged with these names in the
+        events' ``category`` column). Absent categories contribute zero features.
+    target_category : str or None
+        The category to forecast; None: every row whose category is not in
+        ``related`` (every row when there is no ``category`` column).
+    target_features, related_features : tuple of (half_life_days or None, bandwidth)
+        The surfaces computed for the target and for each related category;
+        bandwidth 0 is the cell's own count.
+    target_days : float
+        Length of the training target window; other horizons scale by ``horizon / target_days``.
+    n_origins, origin_step_days : int, float
+        Training origins: ``as_of - target_days - k * origin_step_days``, ``k < n_origins``.
+    zero_sample : float
+        Share of the event-free training rows kept (weighted by its inverse).
+    max_iter, learning_rate, max_leaf_nodes, min_samples_leaf : booster rounds, step,
+        leaves per tree, least rows per leaf.
+    random_state : int
+        Seed of the row sampling and the booster (one thread, deterministic).
+
+    Attributes
+    ----------
+    model_ : lightgbm.LGBMRegressor or None
+    feature_names_ : list of str
+    n_train_rows_ : int
+        Rows the booster saw (after sampling).
+    inactive_rate_ : float
+        Expected events per ``target_days`` in an inactive cell.
+    """
+
+    summary = "gradient-boosted Poisson regression on smoothed surfaces of the target and leading-indicator crimes"
+
+    def __init__(self, related: tuple = ("weapons_violation", "gun_assault", "narcotics", "violent_index",
+                                         "battery", "armed_robbery"),
+                 target_category: str | None = None,
+                 target_features: tuple = ((365, 0), (365, 750), (365, 1250), (365, 2500), (None, 0),
+                                           (None, 1250), (30, 1500), (90, 750)),
+                 related_features: tuple = ((365, 0), (365, 1250)),
+                 target_days: float = 7, n_origins: int = 104, origin_step_days: float = 7,
+                 zero_sample: float = 0.1, max_iter: int = 100, learning_rate: float = 0.1,
+                 max_leaf_nodes: int = 15, min_samples_leaf: int = 200, random_state: int = 0):
+        self.related = related
+        self.target_category = target_category
+        self.target_features = target_features
+        self.related_features = related_features
+        self.target_days = target_days
+        self.n_origins = n_origins
+        self.origin_step_days = origin_step_days
+        self.zero_sample = zero_sample
+        self.max_iter = max_iter
+        self.learning_rate = learning_rate
+        self.max_leaf_nodes = max_leaf_nodes
+        self.min_samples_leaf = min_samples_leaf
+        self.random_state = random_state
+
+    def related_categories(self) -> tuple[str, ...]:
+        return tuple(self.related)
+
+    def for_target(self, category: str) -> "LeadingIndicators":
+        """Forecast ``category`` (unless ``target_category`` is already set), never using it as its own indicator."""
+        if self.target_category is None:
+            self.target_category = category
+        self.related = tuple(c for c in self.related if c != self.target_category)
+        return self
+
+    def _validate(self) -> None:
+        if not isinstance(self.related, (tuple, list)) or not all(isinstance(c, str) and c for c in self.related):
+            raise invalid("related", self.related, "a tuple of category names")
+        if self.target_category is not None and (not isinstance(self.target_category, str)
+                                                 or self.target_category in self.related):
+            raise invalid("target_category", self.target_category, "None or a category name not in related")
+        _check_features("target_features", self.target_features)
+        _check_features("related_features", self.related_features)
+        check_number("target_days", self.target_days, low=0, low_open=True)
+        check_number("n_origins", self.n_origins, low=1, integer=True)
+        check_number("origin_step_days", self.origin_step_days, low=0, low_open=True)
+        check_number("zero_sample", self.zero_sample, low=0, low_open=True, high=1)
+        check_number("max_iter", self.max_iter, low=1, integer=True)
+        check_number("learning_rate", self.learning_rate, low=0, low_open=True, high=1)
+        check_number("max_leaf_nodes", self.max_leaf_nodes, low=2, integer=True)
+        check_number("min_samples_leaf", self.min_samples_leaf, low=1, integer=True)
+        check_number("random_state", self.random_state, low=0, integer=True)
+
+    # ------------------------------------------------------------------ features
+    def _split(self, ev: EventArrays) -> tuple[EventArrays, dict[str, EventArrays]]:
+        located = ev.subset(ev.cell >= 0)
+        if located.category is None:
+            return located, {}
+        cat = located.category
+        is_target = (cat == self.target_category) if self.target_category is not None \
+            else ~np.isin(cat, list(self.related))
+        related = {c: located.subset(cat == c) for c in self.related}
+        return located.subset(is_target), related
+
+    def _surfaces(self, arr: EventArrays | None, specs, origins: np.ndarray) -> list[np.ndarray]:
+        """One ``(n_cells, n_origins)`` array of shares (per 10,000) per (half-life, bandwidth)."""
+        n = self.grid_.n_cells
+        out = []
+        raw: dict = {}
+        for hl, bw in specs:
+            if arr is None or arr.n == 0:
+                out.append(np.zeros((n, origins.size)))
+                continue
+            key = None if hl is None else float(hl)
+            if key not in raw:
+                raw[key] = decayed_cell_counts(arr.t, arr.cell, origins, n, key)
+            v = raw[key] if bw == 0 else cell_kernel(self.grid_, float(bw)) @ raw[key]
+            tot = v.sum(axis=0)
+            out.append(v * (1e4 / np.where(tot > 0, tot, 1.0)))
+        return out
+
+    def _names(self) -> list[str]:
+        def tag(c, hl, bw):
+            return f"{c}_hl{'all' if hl is None else f'{hl:g}'}_bw{bw:g}"
+        names = [tag("target", hl, bw) for hl, bw in self.target_features]
+        names += [tag(c, hl, bw) for c in self.related for hl, bw in self.related_features]
+        return names + ["area_fraction"]
+
+    def _fit(self, ev: EventArrays) -> None:
+        target, related = self._split(ev)
+        n = self.grid_.n_cells
+        H = float(self.target_days)
+        start = target.start if target.n else ev.as_of
+        train = [ev.as_of - H - k * float(self.origin_step_days) for k in range(int(self.n_origins))]
+        train = np.array(sorted(o for o in train if o > start))
+        origins = np.append(train, ev.as_of)
+        feats = self._surfaces(target, self.target_features, origins)
+        for c in self.related:
+            feats += self._surfaces(related.get(c), self.related_features, origins)
+        feats.append(np.repeat((self.grid_.area / self.grid_.cell_size ** 2)[:, None], origins.size, axis=1))
+        self.feature_names_ = self._names()
+        # "active": some target event ever within the widest all-history smooth (or the cell itself)
+        all_hist = [i for i, (hl, _) in enumerate(self.target_features) if hl is None]
+        widest = max(all_hist, key=lambda i: self.target_features[i][1]) if all_hist else \
+            max(range(len(self.target_features)), key=lambda i: self.target_features[i][1])
+        active = feats[widest] > 0
+        k_train = train.size
+        y = np.empty((n, k_train))
+        for k, o in enumerate(train):
+            i0, i1 = np.searchsorted(target.t, [o, o + H], side="left")
+            y[:, k] = np.bincount(target.cell[i0:i1], minlength=n)
+        act_tr = active[:, :k_train]
+        inactive_y = y[~act_tr]
+        self.inactive_rate_ = float(inactive_y.mean()) if inactive_y.size else 0.0
+        rng = np.random.default_rng(int(self.random_state))
+        ci, ki = np.nonzero(act_tr)
+        yk = y[ci, ki]
+        keep = (yk > 0) | (rng.random(yk.size) < float(self.zero_sample))
+        ci, ki, yk = ci[keep], ki[keep], yk[keep]
+        self.n_train_rows_ = int(yk.size)
+        self._x_now = np.column_stack([f[:, -1] for f in feats])
+        self._active_now = active[:, -1]
+        if yk.size == 0 or yk.sum() <= 0:
+            self.model_ = None
+            span = max(ev.as_of - start, 1.0)
+            self._fallback = np.bincount(target.cell, minlength=n) / span * H
+            return
+        X = np.column_stack([f[ci, ki] for f in feats])
+        w = np.where(yk > 0, 1.0, 1.0 / float(self.zero_sample))
+        self.model_ = self._booster().fit(X, yk, sample_weight=w)
+
+    def _booster(self):
+        try:
+            import lightgbm as lgb
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            from ..errors import CrimescopeError
+
+            raise CrimescopeError("the leading_indicators model needs LightGBM: "
+                                  "pip install 'crimescope[models]'") from exc
+        return lgb.LGBMRegressor(
+            objective="poisson", n_estimators=int(self.max_iter), learning_rate=float(self.learning_rate),
+            num_leaves=int(self.max_leaf_nodes), min_child_samples=int(self.min_samples_leaf),
+            subsample=_SUBSAMPLE, subsample_freq=1, colsample_bytree=_COLSAMPLE, reg_lambda=_L2,
+            random_state=int(self.random_state), deterministic=True, force_row_wise=True, n_jobs=1,
+            verbose=-1)
+
+    def _predict(self, horizon_days: float) -> np.ndarray:
+        scale = horizon_days / float(self.target_days)
+        if self.model_ is None:
+            return self._fallback * scale
+        out = np.full(self.grid_.n_cells, self.inactive_rate_)
+        if self._active_now.any():
+            out[self._active_now] = self.model_.predict(self._x_now[self._active_now])
+        return np.maximum(out, 0.0) * scale
