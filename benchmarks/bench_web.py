@@ -3,14 +3,17 @@
     python benchmarks/bench_web.py --store PATH [--clients 50] [--requests 1000] [--seconds 60]
 
 Point it at a store with the six shared crime files ingested (1.7M rows;
-``crimescope ingest chicago ../shared/data/chicago/crimes/*.csv.gz``). Starts
-the app as ``crimescope serve`` does (uvicorn, one process, read-only store) on a free loopback
-port in a subprocess, measures the first (uncached) answer of each endpoint, then
-runs ``--clients`` concurrent keep-alive connections (a minimal asyncio client) against each endpoint in
-turn until ``--requests`` answers or ``--seconds`` have passed (the last endpoint cycles
-through 77 distinct queries, the first of each computed on the spot), and prints the
-command, the machine, and p50 / p95 / max latency and throughput per endpoint.
-Every answer must be 200; any other status is counted and reported.
+``crimescope ingest chicago ../shared/data/chicago/crimes/*.csv.gz``). First, in this
+process and without HTTP, it times the first computation of a trend per community area
+for a few categories (the first area of a category pays for the work its areas share).
+Then it starts the app as ``crimescope serve`` does (uvicorn, one process, read-only store,
+but without warming) on a free loopback port in a subprocess, measures the first (uncached)
+answer of each endpoint, then runs ``--clients`` concurrent keep-alive connections (a minimal
+asyncio client) against each endpoint in turn until ``--requests`` answers or ``--seconds``
+have passed (the last endpoint cycles through 77 distinct queries, the first of each
+computed on the spot), and prints the command, the machine, and p50 / p95 / max latency
+and throughput per endpoint. Every answer must be 200; any other status is counted and
+reported.
 """
 
 from __future__ import annotations
@@ -38,6 +41,38 @@ ENDPOINTS = [
     ("API trends JSON", f"/api/trends.json?category=shooting&end={AS_OF}"),
     ("API map CSV", f"/api/map.csv?category=shooting&kind=beat&start=2017-01-01&end={AS_OF}"),
 ]
+
+
+#: categories whose trends are timed in process, one community area after another
+IN_PROCESS = ("battery", "theft", "robbery")
+
+
+def _in_process(store: Path) -> None:
+    """First computations of a weekly trend per community area, without HTTP (``views.trends``)."""
+    import datetime as dt
+
+    from crimescope.web import views
+    from crimescope.web._context import WebContext
+
+    ctx = WebContext(store)
+    try:
+        end = dt.date.fromisoformat(AS_OF)
+        # one-time set-up shared by every category: Ibis backend, as-of date, boundaries, data vintage
+        views.trends(ctx, "homicide", "community_area", 1, None, end, "week")
+        print(f"\n{'first trend computations':26s} {'area 1 ms':>10s} {'areas 2-77: median ms':>22s} {'CPU ms':>8s}")
+        for cat in IN_PROCESS:
+            t0 = time.perf_counter()
+            views.trends(ctx, cat, "community_area", 1, None, end, "week")
+            first = time.perf_counter() - t0
+            wall, c0 = [], time.process_time()
+            for area in range(2, 78):
+                t0 = time.perf_counter()
+                views.trends(ctx, cat, "community_area", area, None, end, "week")
+                wall.append(time.perf_counter() - t0)
+            cpu = (time.process_time() - c0) / len(wall)
+            print(f"{cat:26s} {1000 * first:10.1f} {1000 * statistics.median(wall):22.2f} {1000 * cpu:8.2f}")
+    finally:
+        ctx.close()
 
 
 def _free_port() -> int:
@@ -114,6 +149,7 @@ def main() -> int:
     print(f"command: {command()}")
     print(f"machine: {describe()}")
     print(f"load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    _in_process(args.store)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = dict(os.environ, PYTHONUNBUFFERED="1")

@@ -356,6 +356,26 @@ def test_openapi_documents_every_route_and_the_error_shape(client):
     assert "HTTPValidationError" not in text and '"422"' not in text
 
 
+def test_api_docs_are_served_with_local_swagger_ui(client):
+    """/api/docs works offline: every script, stylesheet and icon it loads comes from this server."""
+    import re
+    from urllib.parse import urlsplit
+
+    r = _get(client, "/api/docs")
+    html = r.text
+    assert r.headers["content-type"].startswith("text/html") and "SwaggerUIBundle(" in html
+    assert "'/api/openapi.json'" in html and '"validatorUrl": null' in html  # no validator badge fetched
+    assert "http://" not in html and "https://" not in html
+    refs = re.findall(r'<(?:script|link)\b[^>]*?\b(?:src|href)="([^"]*)"', html)
+    kinds = {"js": "javascript", "css": "text/css", "png": "image/png"}
+    assert sorted(ref.rsplit(".", 1)[-1] for ref in refs) == sorted(kinds)
+    for ref in refs:
+        parts = urlsplit(ref)
+        assert not parts.scheme and not parts.netloc and ref.startswith("/static/vendor/"), ref
+        asset = _get(client, ref)
+        assert kinds[ref.rsplit(".", 1)[-1]] in asset.headers["content-type"] and len(asset.content) > 1000, ref
+
+
 # --------------------------------------------------------------------- pages
 @pytest.mark.parametrize("url", ["/", f"/?as_of={AS_OF}&category=shooting&sort=-ytd_count", "/trends",
                                  "/trends?category=homicide&area_kind=community_area&area=25&interval=month",
@@ -410,3 +430,28 @@ def test_trends_periods_before_the_store_are_missing_not_zero(client, web_store)
     assert any("no records before 2016-01-01" in n for n in doc["meta"]["notes"])
     _, rows = _csv_rows(_get(client, "/api/trends.csv?category=battery&start=2016-01-01&end=2016-03-31&interval=month").text)
     assert [r["prior_count"] for r in rows] == ["", "", ""]
+
+
+def test_forecast_best_reads_the_leading_indicators_it_was_backtested_with(client, web_store, web_store_path):
+    import numpy as np
+
+    from crimescope.forecast import make_model
+    from crimescope.forecast.backtest import ranking_path
+    from crimescope.spatial.grid import Grid
+    from crimescope.stats.events import load_categories
+
+    p = ranking_path(web_store_path, "homicide")
+    p.write_text(json.dumps({"ranking": ["leading_indicators", "naive_all"], "coverage": "1%",
+                             "horizon_days": 7.0, "pai": {"leading_indicators": 15.0}}))
+    try:
+        doc = _get(client, "/api/forecast.json?category=homicide&as_of=2017-09-04&cell=2000").json()
+    finally:
+        p.unlink()
+    m = doc["meta"]
+    assert m["model"] == "leading_indicators" and m["pai"] == 15.0
+    assert "weapons_violation" in m["history"] and m["history"].startswith("first record")
+    model = make_model("leading_indicators").for_target("homicide")
+    ev = load_categories(web_store, ["homicide", *model.related_categories()], None, "2017-09-03")
+    assert m["records_used"] == int((ev["category"] == "homicide").sum())
+    fc = model.fit(ev, np.datetime64("2017-09-04"), grid=Grid.chicago(2000.0)).predict("7d")
+    assert m["expected_total_city"] == pytest.approx(float(fc.expected.sum()), abs=0.01)

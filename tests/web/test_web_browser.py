@@ -217,6 +217,22 @@ def test_data(page, server):
     shot(page, "data")
 
 
+def test_api_docs_render_offline(page, server):
+    """Swagger UI comes from the server itself and renders every operation of the schema."""
+    failed, bad = [], []
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("response", lambda r: bad.append((r.url, r.status)) if r.status >= 400 else None)
+    page.goto(f"{server}/api/docs")
+    page.wait_for_selector(".swagger-ui .opblock")
+    assert page.locator(".swagger-ui .info .title").inner_text().startswith("crimescope")
+    schema = api(server, "/api/openapi.json")
+    paths = page.locator(".swagger-ui .opblock-summary-path").evaluate_all(
+        "els => els.map(e => e.getAttribute('data-path'))")
+    assert sorted(paths) == sorted(schema["paths"])
+    assert failed == [] and bad == []
+    shot(page, "api-docs")
+
+
 def test_error_page(page, server):
     r = page.goto(f"{server}/trends?start=2017-13-01")
     assert r.status == 400

@@ -24,9 +24,18 @@ def _operations(app):
     return ops
 
 
-def test_api_never_answers_5xx(web_app):
+@pytest.fixture(scope="module")
+def schema_app(web_store_path):
+    """An app of its own: schemathesis runs the app's lifespan, whose shutdown closes the store,
+    so it must not drive the session's ``web_app`` that later tests still use."""
+    from crimescope.web import create_app
+
+    return create_app(web_store_path)
+
+
+def test_api_never_answers_5xx(schema_app):
     seen = []
-    for op in _operations(web_app):
+    for op in _operations(schema_app):
         @given(case=op.as_strategy())
         @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))

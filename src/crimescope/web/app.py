@@ -18,7 +18,7 @@ from ..errors import StoreError
 from ._context import WebContext
 from .errors import ERROR_SCHEMA, install_error_handlers
 
-__all__ = ["create_app", "STATIC_DIR"]
+__all__ = ["create_app", "STATIC_DIR", "SWAGGER_UI_URL"]
 
 log = logging.getLogger("crimescope.web")
 
@@ -36,6 +36,24 @@ def _plotly_source() -> Path:
     if not p.is_file():  # pragma: no cover
         raise StoreError(f"plotly.min.js not found in the installed plotly package ({p})")
     return p
+
+
+#: Swagger UI's files as shipped by the fastapi-offline package (Swagger UI 5, which reads OpenAPI 3.1)
+SWAGGER_UI_FILES = ("swagger-ui-bundle.js", "swagger-ui.css", "favicon.png")
+SWAGGER_UI_URL = "/static/vendor/swagger-ui"
+
+
+def _swagger_ui_source() -> Path:
+    """The folder of Swagger UI's files in the installed fastapi-offline package (served, not copied)."""
+    try:
+        import fastapi_offline
+    except ImportError as exc:  # pragma: no cover - fastapi-offline is in the [web] extra
+        raise StoreError("the web extra is not installed: pip install 'crimescope[web]'") from exc
+    d = Path(fastapi_offline.__file__).parent / "static"
+    missing = [f for f in SWAGGER_UI_FILES if not (d / f).is_file()]
+    if missing:  # pragma: no cover
+        raise StoreError(f"Swagger UI files {', '.join(missing)} not found in the installed fastapi-offline ({d})")
+    return d
 
 
 def _templates():
@@ -63,12 +81,19 @@ def _templates():
 
 
 def _warm(ctx) -> None:
-    """Compute the default Overview (YTD boxes, CompStat) so the first visitor does not wait."""
+    """Compute the default Overview (YTD boxes, CompStat), the daily counts behind the trends of its
+    categories, and the area codes of each area kind, so the first visitors do not wait."""
+    from ..stats.periods import DEFAULT_COMPSTAT_CATEGORIES
     from . import views
+    from ._daily import AREA_KINDS
 
     try:
         views.overview(ctx, None, [])
         views.compstat(ctx, None, [])
+        for name in DEFAULT_COMPSTAT_CATEGORIES:
+            views.daily_counts(ctx, name)
+        for kind in AREA_KINDS:
+            views.area_ids(ctx, kind)
     except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
         log.warning("warming the overview failed", exc_info=True)
 
@@ -102,6 +127,7 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     ``worker_threads`` bounds the threads that run request handlers.
     """
     from fastapi import FastAPI
+    from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.openapi.utils import get_openapi
     from fastapi.responses import FileResponse
     from fastapi.staticfiles import StaticFiles
@@ -125,7 +151,7 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     app = FastAPI(title="crimescope", version=_version,
                   description="Violent-crime figures with their counting rules: every view of the dashboard "
                               "as JSON and CSV. Errors: `{\"error\": {\"status\", \"type\", \"message\"}}`.",
-                  openapi_url="/api/openapi.json", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
+                  openapi_url="/api/openapi.json", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
     if response_cache_mb > 0:
         from ._cache import ResponseCache
@@ -141,6 +167,17 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     @app.get("/static/vendor/plotly.min.js", include_in_schema=False)
     def _plotly():
         return FileResponse(plotly_js, media_type="application/javascript")
+
+    # Swagger UI (/api/docs) with its files served from the installed fastapi-offline package: no CDN
+    app.mount(SWAGGER_UI_URL, StaticFiles(directory=str(_swagger_ui_source())), name="swagger-ui")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def _swagger_ui():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title=f"{app.title} - Swagger UI", oauth2_redirect_url=None,
+            swagger_js_url=f"{SWAGGER_UI_URL}/swagger-ui-bundle.js", swagger_css_url=f"{SWAGGER_UI_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI_URL}/favicon.png",
+            swagger_ui_parameters={"validatorUrl": None})  # no badge fetched from validator.swagger.io
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
