@@ -221,22 +221,27 @@ class LeadingIndicators(Forecaster):
         related = {c: located.subset(cat == c) for c in self.related}
         return located.subset(is_target), related
 
-    def _surfaces(self, arr: EventArrays | None, specs, origins: np.ndarray) -> list[np.ndarray]:
-        """One ``(n_cells, n_origins)`` array of shares (per 10,000) per (half-life, bandwidth)."""
+    def _surfaces(self, arr: EventArrays | None, specs, origins: np.ndarray):
+        """Yield one ``(n_cells, n_origins)`` array of shares (per 10,000) per (half-life, bandwidth)."""
         n = self.grid_.n_cells
-        out = []
-        raw: dict = {}
+        raw: dict = {}  # decayed counts per half-life, shared by its bandwidths
         for hl, bw in specs:
             if arr is None or arr.n == 0:
-                out.append(np.zeros((n, origins.size)))
+                yield np.zeros((n, origins.size))
                 continue
             key = None if hl is None else float(hl)
             if key not in raw:
                 raw[key] = decayed_cell_counts(arr.t, arr.cell, origins, n, key)
             v = raw[key] if bw == 0 else cell_kernel(self.grid_, float(bw)) @ raw[key]
             tot = v.sum(axis=0)
-            out.append(v * (1e4 / np.where(tot > 0, tot, 1.0)))
-        return out
+            yield v * (1e4 / np.where(tot > 0, tot, 1.0))
+
+    def _all_surfaces(self, target: EventArrays, related: dict, origins: np.ndarray):
+        """Every feature in ``feature_names_`` order, one ``(n_cells, n_origins)`` array at a time."""
+        yield from self._surfaces(target, self.target_features, origins)
+        for c in self.related:
+            yield from self._surfaces(related.get(c), self.related_features, origins)
+        yield np.repeat((self.grid_.area / self.grid_.cell_size ** 2)[:, None], origins.size, axis=1)
 
     def _names(self) -> list[str]:
         def tag(c, hl, bw):
@@ -253,16 +258,11 @@ class LeadingIndicators(Forecaster):
         train = [ev.as_of - H - k * float(self.origin_step_days) for k in range(int(self.n_origins))]
         train = np.array(sorted(o for o in train if o > start))
         origins = np.append(train, ev.as_of)
-        feats = self._surfaces(target, self.target_features, origins)
-        for c in self.related:
-            feats += self._surfaces(related.get(c), self.related_features, origins)
-        feats.append(np.repeat((self.grid_.area / self.grid_.cell_size ** 2)[:, None], origins.size, axis=1))
         self.feature_names_ = self._names()
         # "active": some target event ever within the widest all-history smooth (or the cell itself)
-        all_hist = [i for i, (hl, _) in enumerate(self.target_features) if hl is None]
-        widest = max(all_hist, key=lambda i: self.target_features[i][1]) if all_hist else \
-            max(range(len(self.target_features)), key=lambda i: self.target_features[i][1])
-        active = feats[widest] > 0
+        all_hist = [spec for spec in self.target_features if spec[0] is None]
+        widest = max(all_hist or self.target_features, key=lambda spec: spec[1])
+        active = next(self._surfaces(target, [widest], origins)) > 0
         k_train = train.size
         y = np.empty((n, k_train))
         for k, o in enumerate(train):
@@ -277,14 +277,19 @@ class LeadingIndicators(Forecaster):
         keep = (yk > 0) | (rng.random(yk.size) < float(self.zero_sample))
         ci, ki, yk = ci[keep], ki[keep], yk[keep]
         self.n_train_rows_ = int(yk.size)
-        self._x_now = np.column_stack([f[:, -1] for f in feats])
         self._active_now = active[:, -1]
+        # one feature at a time: only the training rows and the current column are kept
+        n_feat = len(self.feature_names_)
+        X = np.empty((yk.size, n_feat))
+        self._x_now = np.empty((n, n_feat))
+        for j, f in enumerate(self._all_surfaces(target, related, origins)):
+            X[:, j] = f[ci, ki]
+            self._x_now[:, j] = f[:, -1]
         if yk.size == 0 or yk.sum() <= 0:
             self.model_ = None
             span = max(ev.as_of - start, 1.0)
             self._fallback = np.bincount(target.cell, minlength=n) / span * H
             return
-        X = np.column_stack([f[ci, ki] for f in feats])
         w = np.where(yk > 0, 1.0, 1.0 / float(self.zero_sample))
         self.model_ = self._booster().fit(X, yk, sample_weight=w)
 
