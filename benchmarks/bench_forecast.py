@@ -2,12 +2,15 @@
 
     python benchmarks/bench_forecast.py speed      # each model, 30,000 training events, 500 ft grid
     python benchmarks/bench_forecast.py sepp       # SEPP on a year of citywide gun violence: time, memory
+    python benchmarks/bench_forecast.py leading    # leading_indicators with its six related categories
     python benchmarks/bench_forecast.py backtest   # 52 Mondays of 2017, every model, table + HTML report
 
 Events are read straight from ``../shared/data/chicago/crimes/*.csv.gz`` with
 DuckDB (the store is not needed): ``gun_violence`` = IUCR 0110, 0130, 0141, 0142,
 041A, 041B, 0450, 0451, 0480, 0481, 0488, 0489 (the taxonomy's definition);
-rows without coordinates, or at (0, 0), are dropped. Figures go to
+rows without coordinates, or at (0, 0), are dropped. Models that read related
+categories (``leading_indicators``) get them too, tagged by a ``category`` column
+and matched on the taxonomy's codes. Figures go to
 docs/benchmarks/forecast.md and docs/forecasting.md.
 """
 
@@ -131,6 +134,36 @@ def cmd_sepp(args) -> None:
           f" forecast total {fc.expected.sum():.1f} events/week")
 
 
+def cmd_leading(args) -> None:
+    """leading_indicators on all gun violence before an origin plus its six related categories."""
+    import tracemalloc
+
+    from crimescope.forecast.base import make_model
+    from crimescope.spatial.grid import Grid
+
+    model = make_model("leading_indicators").for_target("gun_violence")
+    data = load_categories(["gun_violence", *model.related_categories()])
+    grid = Grid.chicago(500.0)
+    as_of = pd.Timestamp(args.as_of)
+    before = data[data.occurred_local < as_of]
+    print(f"{int((before.category == 'gun_violence').sum())} gun_violence + "
+          f"{int((before.category != 'gun_violence').sum())} related rows before {as_of.date()}; "
+          f"grid {grid.n_cells} cells of 500 ft")
+    model.clone().fit(data, as_of, grid=grid)  # first fit builds the cached kernel maps
+    times = []
+    for _ in range(args.repeat):
+        t0 = time.perf_counter()
+        m = model.clone().fit(data, as_of, grid=grid)
+        m.predict(7)
+        times.append(time.perf_counter() - t0)
+    tracemalloc.start()
+    model.clone().fit(data, as_of, grid=grid).predict(7)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"fit + predict: median {statistics.median(times):.2f} s, min {min(times):.2f} s over {args.repeat}; "
+          f"{m.n_train_rows_} training rows; traced peak {peak / 2**20:.0f} MiB")
+
+
 def cmd_backtest(args) -> None:
     from crimescope.forecast.backtest import backtest, offset_sensitivity, split_target, weekly_origins
     from crimescope.forecast.base import make_model, registry
@@ -205,6 +238,9 @@ def main() -> None:
     sp = sub.add_parser("speed")
     sp.add_argument("--repeat", type=int, default=3)
     sub.add_parser("sepp")
+    lp = sub.add_parser("leading", help="leading_indicators fit time and memory with its related categories")
+    lp.add_argument("--as-of", default="2017-01-02")
+    lp.add_argument("--repeat", type=int, default=5)
     bp = sub.add_parser("backtest")
     bp.add_argument("--year", type=int, default=2017)
     bp.add_argument("--weeks", type=int, default=52)
@@ -221,7 +257,8 @@ def main() -> None:
     pp.add_argument("--coverage", default="0.5%,1%,5%")
     args = ap.parse_args()
     print(f"$ python {' '.join(sys.argv)}\n{describe()}", flush=True)
-    {"speed": cmd_speed, "sepp": cmd_sepp, "backtest": cmd_backtest, "pool": cmd_pool}[args.cmd](args)
+    {"speed": cmd_speed, "sepp": cmd_sepp, "leading": cmd_leading, "backtest": cmd_backtest,
+     "pool": cmd_pool}[args.cmd](args)
 
 
 if __name__ == "__main__":

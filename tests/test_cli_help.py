@@ -30,3 +30,40 @@ def test_help(path, capsys):
     assert "Usage" in out
     cmd = dict(COMMANDS)[path]
     assert (cmd.help or "").strip(), f"{' '.join(path)} has no help text"
+
+
+def _readme_commands():
+    import re
+    import shlex
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```(?:bash|sh|console)?\n(.*?)```", text, flags=re.S):
+        for line in block.splitlines():
+            line = line.split(" #")[0].strip()
+            if line.startswith("crimescope "):
+                yield shlex.split(line)[1:]
+
+
+README_COMMANDS = list(_readme_commands())
+
+
+def test_readme_has_commands():
+    assert len(README_COMMANDS) >= 10
+
+
+@pytest.mark.parametrize("argv", README_COMMANDS, ids=lambda a: " ".join(a)[:60])
+def test_readme_command_uses_real_options(argv, capsys):
+    """Every `crimescope ...` line of the README names an existing command and only its options."""
+    tree = dict(COMMANDS)
+    path: tuple[str, ...] = ()
+    for word in argv:
+        if path + (word,) in tree:
+            path += (word,)
+        elif not word.startswith("-"):
+            break
+    options = [w.split("=")[0] for w in argv if w.startswith("--")]
+    params = {o for p in tree[path].params for o in getattr(p, "opts", [])}
+    params |= {o for p in typer.main.get_command(app).params for o in getattr(p, "opts", [])} | {"--help"}
+    unknown = [o for o in options if o not in params]
+    assert not unknown, f"`crimescope {' '.join(argv)}`: {unknown} are not options of `{' '.join(path)}`"
