@@ -6,7 +6,7 @@ from .base import register
 from .ensemble import EnsembleMean
 from .hawkes_grid import GridHawkes
 from .hotspot import ProspectiveHotspot, RetrospectiveHotspot
-from .leading import LeadingIndicators
+from .leading import REPORTED_INDICATORS, LeadingIndicators
 from .learned import LearnedPoisson
 from .naive import NaiveCounts
 from .offset_avg import OffsetAverage
@@ -25,6 +25,10 @@ register("smooth_counts", SmoothedCounts, SmoothedCounts.summary)
 register("learned", LearnedPoisson, LearnedPoisson.summary)
 # fixed on 2014-2016 weekly windows before any 2017 run (docs/forecasting.md)
 register("leading_indicators", LeadingIndicators, LeadingIndicators.summary)
+# the same without the categories police activity drives (narcotics, weapons violations): for users who
+# do not want enforcement records to steer where a forecast points (docs/forecasting.md, responsible use)
+register("leading_reported", lambda: LeadingIndicators(related=REPORTED_INDICATORS),
+         "leading_indicators with victim-reported indicators only (no narcotics or weapons violations)")
 # chosen on 2016 origins (weekly gun violence, 1% of area) before the 2017 backtest
 register("ensemble", lambda: EnsembleMean(members=("naive_all", "grid_hawkes", "stkde")),
          "mean of naive_all, grid_hawkes and stkde forecasts")

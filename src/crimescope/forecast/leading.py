@@ -37,7 +37,12 @@ import numpy as np
 
 from .base import EventArrays, Forecaster, check_number, grid_key, invalid
 
-__all__ = ["LeadingIndicators", "decayed_cell_counts", "cell_kernel"]
+__all__ = ["LeadingIndicators", "decayed_cell_counts", "cell_kernel", "INDICATORS", "REPORTED_INDICATORS"]
+
+#: the default leading indicators of gun violence
+INDICATORS = ("weapons_violation", "gun_assault", "narcotics", "violent_index", "battery", "armed_robbery")
+#: the same without the categories recorded mostly through police activity (stops, searches, buy-busts)
+REPORTED_INDICATORS = ("gun_assault", "violent_index", "battery", "armed_robbery")
 
 _KERNELS: "OrderedDict[tuple, object]" = OrderedDict()
 _KERNEL_CACHE_SIZE = 8
@@ -125,6 +130,13 @@ class LeadingIndicators(Forecaster):
     the years before each) before the model was ever run on 2017; see
     docs/forecasting.md for the protocol and the figures.
 
+    Responsible use: two of the default indicators, narcotics and weapons violations,
+    are recorded mostly through police activity (stops, searches, buy-busts): where
+    police look more they record more, so a model fed by them can point patrols back
+    where patrols already are. The registry's ``leading_reported`` leaves them out;
+    the backtest report shows how each model's flagged area is spread over community
+    areas against where the target happened.
+
     Parameters
     ----------
     related : tuple of str
@@ -159,8 +171,7 @@ class LeadingIndicators(Forecaster):
 
     summary = "gradient-boosted Poisson regression on smoothed surfaces of the target and leading-indicator crimes"
 
-    def __init__(self, related: tuple = ("weapons_violation", "gun_assault", "narcotics", "violent_index",
-                                         "battery", "armed_robbery"),
+    def __init__(self, related: tuple = INDICATORS,
                  target_category: str | None = None,
                  target_features: tuple = ((365, 0), (365, 750), (365, 1250), (365, 2500), (None, 0),
                                            (None, 1250), (30, 1500), (90, 750)),
