@@ -30,7 +30,7 @@ def fast(name):
     m = make_model(name)
     if name == "learned":
         m.set_params(n_origins=6, max_iter=30)
-    if name == "leading_indicators":
+    if name.startswith("leading_"):
         m.set_params(n_origins=10, max_iter=30, min_samples_leaf=20)
     return m
 
