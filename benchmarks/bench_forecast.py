@@ -167,7 +167,7 @@ def cmd_leading(args) -> None:
 def cmd_backtest(args) -> None:
     from crimescope.forecast.backtest import backtest, offset_sensitivity, split_target, weekly_origins
     from crimescope.forecast.base import make_model, registry
-    from crimescope.forecast.report import write_report
+    from crimescope.forecast.report import equity_frame, write_report
     from crimescope.spatial.grid import Grid
 
     out = Path(args.out)
@@ -208,6 +208,7 @@ def cmd_backtest(args) -> None:
     write_report(res, out / "report.html", events=ev, offsets=offsets,
                  title=f"Backtest: weekly gun_violence, {args.year}, 500 ft cells",
                  elapsed_seconds=secs)
+    equity_frame(res, 7).to_csv(out / "equity.csv", index=False)
     s = res.summary()
     wk = s[np.isclose(s.horizon_days, 7)]
     print(wk.pivot(index="model", columns="coverage", values=["hit_rate", "pai", "pei_star"]).round(3).to_string())
@@ -230,6 +231,75 @@ def cmd_pool(args) -> None:
         print(f"{cov:>6}: {c['windows']} windows, {100 * c['mean_diff']:+.2f} points "
               f"[{100 * c['ci_lo']:+.2f}, {100 * c['ci_hi']:+.2f}], Wilcoxon p = {c['wilcoxon_p']:.3f}, "
               f"won {c['a_wins']}-{c['b_wins']}; beats by the rule: {beats}")
+
+
+def cmd_tables(args) -> None:
+    """The markdown tables of docs/forecasting.md from a backtest output folder."""
+    from crimescope.forecast.backtest import BacktestResult
+
+    d = Path(args.dir)
+    recs = pd.read_csv(d / "records.csv")
+    res = BacktestResult(records=recs, models=sorted(recs["model"].unique()), horizons=[], coverages=[],
+                         cell_totals={}, equity_coverage="", grid=None)
+    s = res.summary()
+
+    def row(cells):
+        return "| " + " | ".join(cells) + " |"
+
+    for h in (7.0, 1.0, 28.0):
+        w = s[np.isclose(s.horizon_days, h)]
+        piv = {k: w.pivot(index="model", columns="coverage", values=k) for k in ("hit_rate", "pai", "pei_star",
+                                                                                  "hit_rate_lo", "hit_rate_hi",
+                                                                                  "loglik")}
+        order = piv["hit_rate"]["1%"].sort_values(ascending=False).index
+        print(f"\n**Horizon {h:g} days** (means over {int(w.windows.max())} weekly origins)\n")
+        head = ["model", "hit 0.5%", "hit 1%", "hit 5%", "PAI 0.5%", "PAI 1%", "PAI 5%"]
+        if h == 7.0:
+            head += ["PEI* 0.25 sq mi", "PEI* 0.75 sq mi", "hit 1% 95% CI"]
+        head += ["loglik"]
+        print(row(head))
+        print(row(["---"] * len(head)))
+        for m in order:
+            c = [m] + [f"{piv['hit_rate'].loc[m, k]:.3f}" for k in ("0.5%", "1%", "5%")]
+            c += [f"{piv['pai'].loc[m, k]:.1f}" for k in ("0.5%", "1%", "5%")]
+            if h == 7.0:
+                c += [f"{piv['pei_star'].loc[m, k]:.3f}" for k in ("0.25sqmi", "0.75sqmi")]
+                c += [f"{piv['hit_rate_lo'].loc[m, '1%']:.3f}-{piv['hit_rate_hi'].loc[m, '1%']:.3f}"]
+            c += [f"{piv['loglik'].loc[m, '1%']:.1f}"]
+            print(row(c))
+    base = args.b
+    print(f"\nAll models against `{base}`, weekly, 1% (mean difference in points of hit rate, bootstrap 95% "
+          "interval, Wilcoxon p, windows won-lost):\n")
+    print(row(["model", "mean diff", "95% CI", "Wilcoxon p", "won-lost"]))
+    print(row(["---"] * 5))
+    cmp = [res.compare(m, base, 7, "1%") for m in res.models if m not in (base, "naive_52w")]
+    for c in sorted(cmp, key=lambda c: -c["mean_diff"]):
+        p = "<0.001" if c["wilcoxon_p"] < 0.001 else f"{c['wilcoxon_p']:.3f}"
+        print(row([c["a"], f"{100 * c['mean_diff']:+.2f}", f"[{100 * c['ci_lo']:+.2f}, {100 * c['ci_hi']:+.2f}]",
+                   p, f"{c['a_wins']}-{c['b_wins']}"]))
+    print("\nThe top model against the better baseline per horizon and coverage (28-day windows overlap week to "
+          "week, so their p-values are optimistic):\n")
+    print(row(["horizon", "coverage", "best model", "baseline", "mean diff (hit rate)", "95% CI (bootstrap)",
+               "Wilcoxon p", "windows won-lost", "beats by the rule"]))
+    print(row(["---"] * 9))
+    for h in (7, 1, 28):
+        for cov in ("1%", "5%", "0.25sqmi"):
+            b = res.best_vs_baseline(h, cov)
+            c = b["comparison"]
+            p = "<0.001" if c["wilcoxon_p"] < 0.001 else f"{c['wilcoxon_p']:.3f}"
+            print(row([f"{h} d", cov.replace("sqmi", " sq mi"), b["best"], b["baseline"], f"{c['mean_diff']:+.4f}",
+                       f"[{c['ci_lo']:+.4f}, {c['ci_hi']:+.4f}]", p, f"{c['a_wins']}-{c['b_wins']}",
+                       "yes" if b["beats_baseline"] else "no"]))
+    if (d / "offsets.csv").is_file():
+        off = pd.read_csv(d / "offsets.csv")
+        models = list(dict.fromkeys(off["model"]))
+        print("\n" + row(["offset (x, y)"] + models))
+        print(row(["---"] * (len(models) + 1)))
+        for (ox, oy), g in off.groupby(["offset_x", "offset_y"], sort=False):
+            v = dict(zip(g["model"], g["hit_rate"]))
+            print(row([f"({ox:g}, {oy:g})"] + [f"{v[m]:.3f}" for m in models]))
+        mean = off.groupby("model")["hit_rate"].mean()
+        print(row(["mean of 4"] + [f"{mean[m]:.3f}" for m in models]))
 
 
 def main() -> None:
@@ -255,10 +325,13 @@ def main() -> None:
     pp.add_argument("--b", default="naive_all")
     pp.add_argument("--horizon", type=float, default=7)
     pp.add_argument("--coverage", default="0.5%,1%,5%")
+    tp = sub.add_parser("tables", help="markdown tables of a backtest output folder (docs/forecasting.md)")
+    tp.add_argument("dir")
+    tp.add_argument("--b", default="naive_all", help="baseline of the all-models comparison")
     args = ap.parse_args()
     print(f"$ python {' '.join(sys.argv)}\n{describe()}", flush=True)
     {"speed": cmd_speed, "sepp": cmd_sepp, "leading": cmd_leading, "backtest": cmd_backtest,
-     "pool": cmd_pool}[args.cmd](args)
+     "pool": cmd_pool, "tables": cmd_tables}[args.cmd](args)
 
 
 if __name__ == "__main__":

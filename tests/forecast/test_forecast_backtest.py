@@ -96,6 +96,35 @@ def test_report_is_offline_html(result, tmp_path):
     assert "Responsible use" in text and "Community areas unavailable" in text
 
 
+def test_equity_tables_by_hand(result, tmp_path, monkeypatch):
+    from crimescope.forecast.report import equity_frame, equity_summary, equity_table, write_report
+
+    # four community areas: columns 0-4, 5-9, 10-14, 15-19 of the 20 x 20 grid
+    community = (GRID.cols // 5 + 1).astype(np.int64)
+    tab = equity_table(result, "naive_all", 7, community)
+    tot = result.cell_totals[("naive_all", 7.0)]
+    for a in range(1, 5):
+        m = community == a
+        assert tab.loc[a, "flagged_share"] == pytest.approx(tot["flagged_area"][m].sum() / tot["flagged_area"].sum())
+        assert tab.loc[a, "events_share"] == pytest.approx(tot["events"][m].sum() / tot["events"].sum())
+    e = equity_summary(tab)
+    assert e["dissimilarity"] == pytest.approx(0.5 * (tab.flagged_share - tab.events_share).abs().sum())
+    assert e["areas"] == 4 and e["top5_flagged"] == pytest.approx(1.0) and e["top5_events"] == pytest.approx(1.0)
+    fr = equity_frame(result, 7, community)
+    assert set(fr.model) == set(result.models) and len(fr) == 4 * len(result.models)
+    # a hand-made table: attention split evenly over two areas, victims half in a third
+    hand = pd.DataFrame({"flagged_share": [0.5, 0.5, 0.0], "events_share": [0.25, 0.25, 0.5]}, index=[1, 2, 3])
+    hs = equity_summary(hand)
+    assert hs["dissimilarity"] == pytest.approx(0.5) and hs["areas_flagged"] == 2 and hs["areas"] == 3
+    # the report lists every model in its summary of attention
+    import crimescope.forecast.report as rep
+
+    monkeypatch.setattr(rep, "cell_community_areas", lambda grid, data_dir=None: community)
+    text = write_report(result, tmp_path / "r.html").read_text()
+    assert "how closely attention follows victimization" in text
+    assert all(m in text for m in result.models)
+
+
 def test_forecast_csv_and_geojson(events, tmp_path):
     fc = make_model("stkde").fit(events, START + pd.Timedelta(days=500), grid=GRID).predict("7d")
     df = fc.to_frame()

@@ -120,7 +120,8 @@ def register(app: typer.Typer) -> None:
         """Rolling-origin backtest: every model refitted each week; table + HTML report."""
         from ..forecast.backtest import backtest, offset_sensitivity, ranking_path, weekly_origins
         from ..forecast.base import make_model, registry
-        from ..forecast.report import write_report
+        from ..errors import CrimescopeError
+        from ..forecast.report import equity_frame, write_report
         from ..spatial.grid import Grid
 
         st = state(ctx)
@@ -154,7 +155,11 @@ def register(app: typer.Typer) -> None:
             off.to_csv(out / "offsets.csv", index=False)
         write_report(res, out / "report.html", offsets=off, horizon=hz, coverage=main_cov,
                      title=f"Backtest: {category}, {start} to {end}, {size:g} ft cells")
+        try:
+            equity_frame(res, hz).to_csv(out / "equity.csv", index=False)
+        except CrimescopeError as exc:  # no community-area boundaries: the report says so too
+            typer.echo(f"equity.csv not written: {exc}", err=True)
         res.save_ranking(ranking_path(st.store_path, category), hz, main_cov)
         rank = res.ranking(hz, main_cov)
         typer.echo(f"ranking at {main_cov}, {hz:g} days: {', '.join(rank)}")
-        typer.echo(f"wrote {out}/summary.csv, records.csv, report.html")
+        typer.echo(f"wrote {out}/summary.csv, records.csv, equity.csv, report.html")

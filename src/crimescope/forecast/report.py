@@ -18,7 +18,7 @@ import numpy as np
 
 from .base import parse_horizon
 
-__all__ = ["write_report", "cell_community_areas", "equity_table", "comparisons"]
+__all__ = ["write_report", "cell_community_areas", "equity_table", "equity_summary", "equity_frame", "comparisons"]
 
 
 def cell_community_areas(grid: Any, data_dir: Any = None) -> np.ndarray:
@@ -75,6 +75,34 @@ def equity_table(result: Any, model: str, horizon: Any = 7, community: np.ndarra
     })
     out["flag_to_events"] = out["flagged_share"] / out["events_share"].where(out["events_share"] > 0)
     return out.sort_values("flagged_share", ascending=False)
+
+
+def equity_summary(tab: Any) -> dict:
+    """A summary of one model's :func:`equity_table`: how closely attention follows victimization.
+
+    ``areas_flagged`` (community areas with any flagged area), ``top5_flagged`` and
+    ``top5_events`` (shares of the flagged area and of the events in the five most
+    flagged areas), and ``dissimilarity``: half the sum over areas of
+    ``|flagged_share - events_share|``, the share of the flagged area that would have to
+    move for attention to be spread exactly like victimization (0: the same spread).
+    Cells whose centroid is in no community area (area 0) are not counted as an area,
+    but their shares stay in the sums.
+    """
+    named = tab.drop(index=0, errors="ignore")
+    top = tab.sort_values("flagged_share", ascending=False).head(5)
+    return {"areas_flagged": int((named["flagged_share"] > 0).sum()), "areas": int(len(named)),
+            "top5_flagged": float(top["flagged_share"].sum()), "top5_events": float(top["events_share"].sum()),
+            "dissimilarity": float(0.5 * (tab["flagged_share"] - tab["events_share"]).abs().sum())}
+
+
+def equity_frame(result: Any, horizon: Any = 7, community: np.ndarray | None = None, data_dir: Any = None):
+    """:func:`equity_table` of every model of ``result``, stacked with a ``model`` column."""
+    import pandas as pd
+
+    ca = cell_community_areas(result.grid, data_dir) if community is None else community
+    frames = [equity_table(result, m, horizon, ca).reset_index().assign(model=m) for m in result.models]
+    return pd.concat(frames, ignore_index=True)[["model", "community_area", "area_share", "flagged_share",
+                                                  "hits_share", "events_share", "flag_to_events"]]
 
 
 def comparisons(result: Any, horizon: Any = 7, coverage: Any = "1%", metric: str = "hit_rate"):
@@ -229,7 +257,22 @@ def write_report(result: Any, path: Any, *, events: Any = None, offsets: Any = N
         parts.append(f"<p><i>Community areas unavailable: {esc(str(exc))}</i></p>")
         community = None
     if community is not None:
+        import pandas as pd
+
         rank = result.ranking(h, coverage)
+        hit = result.summary().query("coverage == @coverage").set_index(["model", "horizon_days"])["hit_rate"]
+        rows = []
+        for m in rank:
+            e = equity_summary(equity_table(result, m, h, community))
+            rows.append({"model": m, "hit_rate": float(hit.get((m, h), np.nan)),
+                         "areas flagged": f"{e['areas_flagged']} of {e['areas']}",
+                         "top-5 areas: flagged share": e["top5_flagged"],
+                         "top-5 areas: events share": e["top5_events"], "dissimilarity": e["dissimilarity"]})
+        parts.append("<h3>Every model: how closely attention follows victimization</h3>"
+                     "<p><i>dissimilarity</i> is the share of the flagged area that would have to move between "
+                     "community areas for it to be spread exactly like the events (0 = the same spread); "
+                     "the top-5 columns are the five community areas with most flagged area.</p>"
+                     + _table(pd.DataFrame(rows)))
         base = [m for m in rank if m in ("naive_52w", "naive_all")]
         for m in list(dict.fromkeys([rank[0]] + base[:1])):
             tab = equity_table(result, m, h, community)
