@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
@@ -161,7 +162,6 @@ class BacktestResult:
     def save_ranking(self, path: Any, horizon: Any = 7, coverage: Any = "1%", **extra: Any) -> None:
         """Write the ranking JSON read by ``forecast --model best``."""
         import json
-        from pathlib import Path
 
         h, c = parse_horizon(horizon), parse_coverage(coverage).label
         s = self.summary()
@@ -288,11 +288,9 @@ def offset_sensitivity(events: Any, grid_for_offset: Callable[[tuple[float, floa
     return pd.concat(frames, ignore_index=True)
 
 
-def ranking_path(store_path: Any, category: str) -> "Path":
+def ranking_path(store_path: Any, category: str) -> Path:
     """Where ``crimescope backtest`` saves the ranking read by ``forecast --model best``:
     ``<store>.forecast-ranking.<category>.json`` next to the store file."""
-    from pathlib import Path
-
     p = Path(store_path)
     return p.with_name(f"{p.name}.forecast-ranking.{category}.json")
 
