@@ -113,3 +113,20 @@ def test_bad_inputs():
         knn_weights([0, 1, 2], [0, 0, 0], 5)
     with pytest.raises(ParameterError):
         hotspots(x=[0, 1], y=[0, 1], units=Grid.regular(0, 0, 3, 3, 1), band=1, knn=2)
+
+
+def test_ring_weights_on_a_grid_are_the_queen_neighbourhood():
+    # on an unclipped grid, ring 1 (the cell and its 8 queen neighbours) is the band sqrt(2) cells
+    g = Grid.regular(0, 0, 12, 10, 100.0)
+    rng = np.random.default_rng(3)
+    x = rng.uniform(0, 1200, 700)
+    y = rng.uniform(0, 1000, 700)
+    by_ring = hotspots(x=x, y=y, units=g, ring=1)
+    by_band = hotspots(x=x, y=y, units=g, band=100.0 * np.sqrt(2) + 1e-6)
+    np.testing.assert_allclose(by_ring.z, by_band.z, rtol=1e-12, atol=1e-12)
+    assert "contiguity order 1" in by_ring.weights
+    # ring 2 reaches two cells in every direction: the 5 x 5 block, not the band of 2 cells (a circle)
+    assert np.count_nonzero(g.neighbours(2)[55].toarray()) == 24
+    for bad in (0, 1.5, True):
+        with pytest.raises(ParameterError, match="ring"):
+            hotspots(x=x, y=y, units=g, ring=bad)

@@ -21,7 +21,10 @@ START_HELP = "First local date (YYYY-MM-DD), inclusive."
 END_HELP = "Last local date (YYYY-MM-DD), inclusive."
 CSV_HELP = "Read events straight from the shared Chicago CSV extracts instead of the store."
 CELL_HELP = "Grid cell size in feet (EPSG:3435). (default: the cell_size_ft setting, 500)"
-UNITS_HELP = "Spatial units: grid, beat, district, ward or community_area."
+UNITS_HELP = ("Spatial units: grid, beat, district, ward, community_area, or h3:RES for H3 hexagons "
+              "of resolution RES clipped to the city (e.g. h3:8, about 0.74 km²; h3:9, about 0.1 km²).")
+RING_HELP = ("Use contiguity rings as weights: the unit and its neighbours up to this order (H3 grid_disk for "
+             "hexagons). [default for h3 units: 1]")
 
 # options shared by the spatial commands, declared once
 CategoryArg = Annotated[Optional[str], typer.Argument(metavar="[CATEGORY]", help=CAT_HELP)]
@@ -50,14 +53,12 @@ def _events(ctx: typer.Context, category: str, start: Optional[str], end: Option
 
 
 def _units(kind: str, cell: Optional[float]):
-    from ..spatial.grid import Grid
-    from ..spatial.units import UNIT_KINDS, AreaUnits
+    from ..spatial.units import load_units
 
-    if kind == "grid":
-        return Grid.chicago(cell)
-    if kind in UNIT_KINDS:
-        return AreaUnits.load(kind)
-    raise ParameterError(f"--units {kind!r} is not one of grid, {', '.join(UNIT_KINDS)}")
+    try:
+        return load_units(kind, cell)
+    except ParameterError as exc:
+        raise ParameterError(f"--units: {exc}") from exc
 
 
 def _category(positional: Optional[str], option: Optional[str]) -> str:
@@ -104,6 +105,7 @@ def register(app: typer.Typer) -> None:
         band: Optional[float] = typer.Option(None, help="Distance band in feet (binary weights, self included). "
                                              "[default: 3 cell sizes for the grid]"),
         knn: Optional[int] = typer.Option(None, help="Use the k nearest units instead of a distance band."),
+        ring: Optional[int] = typer.Option(None, help=RING_HELP),
         fdr: bool = typer.Option(True, "--fdr/--no-fdr", help="Benjamini-Hochberg correction of the bins."),
         out: Optional[Path] = typer.Option(None, help="Write units with z, p, bin (.geojson/.csv/.parquet)."),
         map_: Optional[Path] = typer.Option(None, "--map", help="Draw the bins (.png/.svg/.html)."),
@@ -114,7 +116,8 @@ def register(app: typer.Typer) -> None:
         from ..spatial.gistar import hotspots
 
         ev = _events(ctx, category, start, end, from_csv)
-        res = hotspots(ev, _units(units, cell), band=band, knn=knn, fdr=fdr, label=_label(category, start, end))
+        res = hotspots(ev, _units(units, cell), band=band, knn=knn, ring=ring, fdr=fdr,
+                                  label=_label(category, start, end))
         _print_df(res.bin_counts(), f"Gi* on {len(res.z):,} {units} units; weights: {res.weights}; "
                                     f"{int(res.values.sum()):,} events, {res.n_no_location:,} without coordinates, "
                                     f"{res.n_outside:,} outside the units.")
@@ -247,6 +250,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(..., help="Output file: .png, .svg or .html (offline, self-contained)."),
         start: FromOpt = None,
         end: ToOpt = None,
+        units: str = typer.Option("grid", help=UNITS_HELP + " hotspots and counts only; kde and emerging "
+                                  "need the grid."),
         cell: CellOpt = None,
         bandwidth: Optional[float] = typer.Option(None, help="KDE bandwidth in feet [default: ArcGIS rule]."),
         kernel: str = typer.Option("quartic", help="KDE kernel: quartic or gaussian."),
@@ -255,10 +260,10 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Draw a map (hot spots, emerging categories, kernel density or counts) to PNG, SVG or HTML."""
         category = _category(category_arg, category_opt)
-        from ..spatial.grid import Grid
-
+        if kind in ("kde", "emerging") and units != "grid":
+            raise ParameterError(f"map {kind} is drawn on grid cells: drop --units {units}")
         ev = _events(ctx, category, start, end, from_csv)
-        grid = Grid.chicago(cell)
+        grid = _units(units, cell)
         label = _label(category, start, end)
         if kind == "hotspots":
             from ..spatial.gistar import hotspots
@@ -277,9 +282,14 @@ def register(app: typer.Typer) -> None:
 
             if out.suffix.lower() in (".html", ".htm"):
                 raise ParameterError("counts maps are static: use .png or .svg")
-            c = grid.counts(ev["x"], ev["y"])
-            plot_values(grid, c, path=out, title=f"Events per {grid.cell_size:g} ft cell: {label}",
-                        legend="events", subtitle=f"{int(c.sum()):,} events; rule: count per cell.")
+            from ..spatial.maps import unit_phrase
+            from ..spatial.units import assign_units
+
+            placed = assign_units(ev, grid)
+            c = placed.counts
+            plot_values(grid, c, path=out, title=f"Events per {unit_phrase(grid)}: {label}",
+                        legend="events", subtitle=f"{int(c.sum()):,} events; rule: count per unit. "
+                                                  f"{placed.summary()}.")
             typer.echo(f"map written to {out}")
             return
         else:

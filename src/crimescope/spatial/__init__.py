@@ -1,4 +1,4 @@
-"""Where violence concentrates: grids and areas, concentration, Gi*, KDE, emerging hot spots, Knox.
+"""Where violence concentrates: grids, H3 hexagons and areas, concentration, Gi*, KDE, emerging hot spots, Knox.
 
 Public names load lazily so ``import crimescope.spatial`` stays light (numpy only
 when first used; numba only when a Knox test runs). Methods and conventions:
@@ -13,6 +13,8 @@ from .._lazy import lazy_exports
 
 _LAZY = {
     "Grid": "crimescope.spatial.grid",
+    "HexGrid": "crimescope.spatial.hexgrid",
+    "load_units": "crimescope.spatial.units",
     "AreaUnits": "crimescope.spatial.units",
     "UnitCounts": "crimescope.spatial.units",
     "assign_units": "crimescope.spatial.units",

@@ -3,7 +3,9 @@
 Results provide ``to_frame()`` (one row per unit, with the unit id, its centroid in
 the projected CRS and in lon/lat, and the statistics); :func:`write_frame`
 writes that frame by file suffix. GeoJSON geometries are the unit polygons
-(grid cells clipped to the city) converted to EPSG:4326 with pyproj.
+(grid cells or H3 hexagons clipped to the city, area units) converted to EPSG:4326
+with pyproj; the ``unit`` column holds the lattice id of a grid cell, the code of an
+area unit or the H3 index string of a hexagon.
 """
 
 from __future__ import annotations

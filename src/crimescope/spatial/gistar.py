@@ -265,18 +265,22 @@ def gi_star(values: Any, weights: Any, *, fdr: bool = True, units: Any = None, l
 
 
 def hotspots(events: Any = None, units: Any = None, *, band: float | None = None, knn: int | None = None,
-             fdr: bool = True, label: str = "", x: Any = None, y: Any = None) -> GiStarResult:
+             ring: int | None = None, fdr: bool = True, label: str = "", x: Any = None,
+             y: Any = None) -> GiStarResult:
     """Count events per unit (grid cells by default: ``Grid.chicago()``) and run Gi*.
 
-    Weights: a distance band (``band``, CRS units, default 3 cell sizes for a grid)
-    or the ``knn`` nearest units; binary, the unit itself included. For area
-    units the band/k-NN are measured between unit centroids.
+    Weights, binary with the unit itself included, one of: a distance band (``band``,
+    CRS units), the ``knn`` nearest units, or contiguity rings (``ring``: the unit and
+    its neighbours up to that order, ``units.neighbours(order=ring)`` - queen rings of
+    grid cells, ``h3.grid_disk`` of hexagons, which clipping does not distort). Defaults:
+    a band of 3 cell sizes for a grid, ring 1 for H3 hexagons; area units need one. For
+    area units and hexagons the band/k-NN are measured between clipped unit centroids.
     """
     from ._events import as_events
     from .grid import Grid
 
-    if band is not None and knn is not None:
-        raise ParameterError("give either a distance band or k nearest neighbours, not both")
+    if sum(v is not None for v in (band, knn, ring)) > 1:
+        raise ParameterError("give one of a distance band, k nearest neighbours or a ring order, not several")
     ev = as_events(events, x=x, y=y)
     if units is None:
         units = Grid.chicago()
@@ -293,14 +297,23 @@ def hotspots(events: Any = None, units: Any = None, *, band: float | None = None
         counts = np.bincount(idx[idx >= 0], minlength=n_units).astype(float)
         n_outside = int((idx < 0).sum())
     unit_word = "ft" if getattr(units, "crs", "") == "EPSG:3435" else "CRS units"
-    if knn is not None:
+    is_hex = str(getattr(units, "kind", "")).startswith("h3:")
+    if ring is None and band is None and knn is None and is_hex:
+        ring = 1
+    if ring is not None:
+        if isinstance(ring, bool) or int(ring) != ring or ring < 1:
+            raise ParameterError(f"ring must be a whole number >= 1, got {ring!r}")
+        w = units.neighbours(order=int(ring))
+        what = "h3 grid_disk" if is_hex else "contiguity order"
+        desc = f"{what} {int(ring)} (ring {int(ring)}), binary, self included"
+    elif knn is not None:
         cx, cy = units.centroids()
         w = knn_weights(cx, cy, knn)
         desc = f"{int(knn)} nearest neighbours, binary, self included"
     else:
         if band is None:
             if not isinstance(units, Grid):
-                raise ParameterError("give a distance band or knn for area units")
+                raise ParameterError("give a distance band, knn or ring for area units")
             band = 3 * units.cell_size
         if isinstance(units, Grid):
             w = grid_band_weights(units, band)

@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ParameterError
 
-__all__ = ["plot_bins", "plot_emerging", "plot_values", "plot_lorenz", "html_map", "BIN_COLORS",
+__all__ = ["plot_bins", "plot_emerging", "plot_values", "plot_lorenz", "html_map", "unit_phrase", "BIN_COLORS",
            "CATEGORY_COLORS"]
 
 #: ArcGIS-like colours of the Gi* confidence bins
@@ -73,6 +73,15 @@ def _context_outlines(units: Any) -> tuple[list, list]:
     return light, dark
 
 
+def unit_phrase(units: Any) -> str:
+    """What one unit is, for titles: ``'500 ft cell'``, ``'beat'``, ``'H3 res-9 hexagon'``."""
+    from .grid import Grid
+
+    if isinstance(units, Grid):
+        return f"{units.cell_size:g} ft cell"
+    return str(getattr(units, "unit_label", None) or getattr(units, "kind", "unit"))
+
+
 def _new_axes(figsize=(8.0, 9.5)):
     from matplotlib.figure import Figure
 
@@ -87,7 +96,7 @@ def _new_axes(figsize=(8.0, 9.5)):
 
 
 def _draw_units(ax: Any, units: Any, codes: np.ndarray, cmap: Any, norm: Any, index: Any = None) -> None:
-    """Paint per-unit values: an image for grids, polygons for area units."""
+    """Paint per-unit values: an image for grids, polygons for area units and hexagons."""
     from matplotlib.collections import LineCollection, PolyCollection
 
     from .grid import Grid
@@ -196,7 +205,7 @@ def plot_bins(res: Any, path: Any = None, title: str | None = None, **_: Any) ->
     _scalebar(ax, res.units)
     period = period_label(*res.extra.get("period", (None, None)))
     t = title or f"Hot spots (Getis-Ord Gi*): {res.label or 'events'}"
-    sub = (f"Period {period}. Rule: Gi* on counts per {getattr(res.units, 'cell_size', 0) and f'{res.units.cell_size:g} ft cell' or res.units.kind}, "
+    sub = (f"Period {period}. Rule: Gi* on counts per {unit_phrase(res.units)}, "
            f"{res.weights}; {'FDR-corrected ' if res.fdr else ''}90/95/99% confidence bins. "
            f"{int(res.values.sum()):,} events mapped, {res.n_no_location:,} without coordinates, "
            f"{res.n_outside:,} outside the units.")
@@ -283,7 +292,8 @@ def html_map(res: Any, path: Any, title: str | None = None) -> Path:
     """Interactive, self-contained HTML map of a Gi*, emerging or KDE result (plotly, JS inlined).
 
     The map is drawn in the projected CRS (feet) with the city and community-area
-    outlines; no tiles are fetched, so it works offline.
+    outlines; no tiles are fetched, so it works offline. Grid cells are drawn as a
+    heatmap; the units of a Gi* result on area units or H3 hexagons as filled polygons.
     """
     import plotly.graph_objects as go
 
@@ -318,7 +328,10 @@ def html_map(res: Any, path: Any, title: str | None = None) -> Path:
     else:
         raise ParameterError(f"cannot draw an HTML map of {type(res).__name__}")
     if not isinstance(grid, Grid):
-        raise ParameterError("HTML maps are drawn for grid results")
+        if labels is None or index is not None:
+            raise ParameterError("HTML maps of this result are drawn for grid results")
+        fig = _html_polygons(grid, vals, extra, extra_name, labels, colors, lo)
+        return _html_finish(fig, grid, name, path)
     full = np.full(grid.n_cells, np.nan)
     if index is None:
         full[:] = vals
@@ -355,6 +368,39 @@ def html_map(res: Any, path: Any, title: str | None = None) -> Path:
         fig.add_trace(go.Heatmap(x=xs, y=ys, z=Z, colorscale="Magma", reversescale=True, hoverongaps=False,
                                  colorbar=dict(title="events/km²"),
                                  hovertemplate="x %{x:.0f}<br>y %{y:.0f}<br>%{z:.2f}/km²<extra></extra>"))
+    return _html_finish(fig, grid, name, path)
+
+
+def _html_polygons(units: Any, vals: np.ndarray, extra: Any, extra_name: str, labels: dict, colors: list,
+                   lo: int) -> Any:
+    """Plotly figure of classed values on unit polygons (area units, hexagons): one filled trace per class."""
+    import plotly.graph_objects as go
+    import shapely
+
+    fig = go.Figure()
+    ids = getattr(units, "unit_ids", np.arange(len(vals)))
+    for v in sorted(set(vals[np.isfinite(vals)].tolist())):
+        xs: list = []
+        ys: list = []
+        text: list = []
+        for i in np.flatnonzero(vals == v):
+            tip = f"{ids[i]}<br>{labels[v]}" + (f"<br>{extra_name} {extra[i]:.2f}" if extra is not None else "")
+            for part in shapely.get_parts(units.geometries[i]):
+                if part.geom_type != "Polygon":
+                    continue
+                c = np.asarray(part.exterior.coords)
+                xs += c[:, 0].tolist() + [None]
+                ys += c[:, 1].tolist() + [None]
+                text += [tip] * len(c) + [None]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", fill="toself", fillcolor=colors[int(v) - lo],
+                                 line=dict(color="#777777", width=0.3), name=labels[v], text=text,
+                                 hoverinfo="text", hoveron="fills+points"))
+    return fig
+
+
+def _html_finish(fig: Any, grid: Any, name: str, path: Any) -> Path:
+    import plotly.graph_objects as go
+
     light, dark = _context_outlines(grid)
     for segs, col, wdt in ((light, "#9a9a9a", 0.6), (dark, "#333333", 1.2)):
         if segs:

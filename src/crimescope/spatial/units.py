@@ -1,5 +1,9 @@
 """Administrative units (beats, districts, wards, community areas) and counting events in units.
 
+:func:`load_units` turns a unit spec (``grid``, ``beat``, ..., ``h3:9``) into the
+units object every analysis takes: a :class:`~crimescope.spatial.grid.Grid`, an
+:class:`AreaUnits` or a :class:`~crimescope.spatial.hexgrid.HexGrid`.
+
 Boundaries are the City of Chicago portal GeoJSON exports in
 ``<shared data>/chicago/boundaries`` (EPSG:4326), projected to EPSG:3435 with
 pyproj. Multi-part units (beat 3100, district 31) are merged into one geometry
@@ -23,7 +27,7 @@ import numpy as np
 from ..errors import ParameterError
 from .grid import CHICAGO_CRS, LONLAT_CRS, Grid, boundaries_dir, project_geometry, read_geojson
 
-__all__ = ["AreaUnits", "UnitCounts", "count_in_units", "assign_units", "UNIT_KINDS"]
+__all__ = ["AreaUnits", "UnitCounts", "count_in_units", "assign_units", "load_units", "UNIT_KINDS"]
 
 #: unit kind -> (file, property holding the code, events column)
 UNIT_KINDS: dict[str, tuple[str, str, str]] = {
@@ -188,13 +192,31 @@ def _load_units(kind: str, folder: str) -> AreaUnits:
     return AreaUnits(kind, np.array(ids, dtype=object), np.array(merged, dtype=object), CHICAGO_CRS)
 
 
+def load_units(spec: str, cell_size: float | None = None, data_dir: str | Path | None = None) -> Any:
+    """The Chicago units named by ``spec``: ``grid`` (cells of ``cell_size`` ft), ``beat``,
+    ``district``, ``ward``, ``community_area``, or ``h3:RES`` (H3 hexagons of resolution RES).
+
+    ``cell_size`` applies to the grid only (other units ignore it, as they always have).
+    """
+    s = str(spec).strip()
+    if s == "grid":
+        return Grid.chicago(cell_size, data_dir=data_dir)
+    if s in UNIT_KINDS:
+        return AreaUnits.load(s, data_dir)
+    if s.lower().startswith("h3"):
+        from .hexgrid import HexGrid, parse_h3_spec
+
+        return HexGrid.chicago(parse_h3_spec(s), data_dir=data_dir)
+    raise ParameterError(f"units {s!r} are not one of grid, {', '.join(UNIT_KINDS)}, h3:RES (e.g. h3:9)")
+
+
 @dataclass
 class UnitCounts:
     """Events counted per unit, with the records that could not be placed.
 
     Attributes
     ----------
-    units : Grid or AreaUnits
+    units : Grid, AreaUnits or HexGrid
     counts : ndarray of float, shape (n_units,)
     unit_index : ndarray of int64, shape (n_input,)
         Unit of each input record (-1 when unplaced).
@@ -230,7 +252,7 @@ def assign_units(events: Any, units: Any, *, use_codes: bool = True) -> UnitCoun
 
     ``events`` is a DataFrame with ``x``, ``y`` and, for area units, optionally the
     code column (``beat``, ``district``, ``ward``, ``community_area``). Grid cells
-    are always placed by coordinates.
+    and H3 hexagons are always placed by coordinates.
     """
     import pandas as pd
 
