@@ -11,9 +11,46 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import IngestError
+from ..errors import IngestError, StoreError
 from ..store import Batch
 from .context import state
+
+#: the option of the writer commands that turns publishing off
+SNAPSHOT_OPTION = typer.Option(
+    True, "--snapshot/--no-snapshot",
+    help="After writing, publish a read snapshot of the store for `crimescope serve` "
+         "(<store stem>.snapshot.duckdb; about the store's size on disk).")
+
+
+def open_writer(ctx: typer.Context):
+    """The store, opened read-write; waits (up to a minute) while a snapshot is being published."""
+    from ..store.snapshot import open_for_writing
+
+    return open_for_writing(state(ctx).store_path,
+                            on_wait=lambda msg: typer.echo(f"crimescope: {msg}", err=True))
+
+
+def publish_after_write(ctx: typer.Context) -> str:
+    """Publish the snapshot after a write command closed the store; returns the line that says so.
+
+    Another writer having opened the store in the meantime is not an error: it publishes when
+    it finishes. Any other failure raises StoreError (the data written stays in the store).
+    """
+    import time
+
+    from ..store.snapshot import is_lock_conflict, publish_snapshot
+
+    t0 = time.perf_counter()
+    try:
+        snap = publish_snapshot(state(ctx).store_path)
+    except StoreError as exc:
+        if not is_lock_conflict(exc):
+            raise
+        return ("snapshot not published: another process opened the store to write it "
+                "and publishes one when it finishes")
+    return (f"snapshot {snap.path.name} published ({snap.size_bytes / 2**20:,.1f} MB, "
+            f"{time.perf_counter() - t0:.1f} s)")
+
 
 ingest_app = typer.Typer(help="Load exported files into the store (upsert; nothing is lost).",
                          no_args_is_help=True)
@@ -31,8 +68,8 @@ def _progress(total: int, label: str):
                     console=Console(stderr=True), transient=True)
 
 
-def _report(results: list[tuple[Path, "Batch | IngestError"]]) -> int:
-    """Print one line per file and the totals; return the exit status (0, 1 or 2)."""
+def _report(results: list[tuple[Path, "Batch | IngestError"]], note: str | None = None) -> int:
+    """Print one line per file, the totals and ``note`` (the snapshot); return the exit status (0, 1 or 2)."""
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     tot = dict(rows_read=0, inserted=0, updated=0, unchanged=0, rejected=0)
@@ -51,6 +88,8 @@ def _report(results: list[tuple[Path, "Batch | IngestError"]]) -> int:
               + (f" · files refused {refused}" if refused else ""), markup=False)
     if tot["rejected"]:
         out.print("rejected rows are kept with their reason: `crimescope rejected` lists them", markup=False)
+    if note:
+        out.print(note, markup=False)
     return 2 if refused else (1 if tot["rejected"] else 0)
 
 
@@ -58,16 +97,18 @@ def _report(results: list[tuple[Path, "Batch | IngestError"]]) -> int:
 def ingest_chicago(
     ctx: typer.Context,
     files: List[Path] = typer.Argument(..., help="Portal CSV exports (plain or .gz; 20- or 22-column header)."),
+    snapshot: bool = SNAPSHOT_OPTION,
 ) -> None:
     """Ingest City of Chicago 'Crimes - 2001 to present' CSV exports.
 
     Upserts on (source, id): a newer `Updated On` replaces the stored version,
     which moves to history. Exit status: 0 all loaded, 1 some rows rejected,
-    2 a file was refused (nothing from it committed).
+    2 a file was refused (nothing from it committed). Then the store's read snapshot
+    is published (a refused file does not prevent it: what was committed is consistent).
     """
     from ..sources.chicago import ingest_files
 
-    store = state(ctx).open_store()
+    store = open_writer(ctx)
     results: list = []
     with _progress(len(files), "ingest chicago") as prog:
         task = prog.add_task("files", total=len(files)) if prog else None
@@ -77,33 +118,40 @@ def ingest_chicago(
             if prog:
                 prog.advance(task)
 
-        ingest_files(store, files, on_file=on_file)
-    store.close()
+        try:
+            ingest_files(store, files, on_file=on_file)
+        finally:
+            store.close()
+    note = publish_after_write(ctx) if snapshot else None
     order = {p: i for i, p in enumerate(files)}
     results.sort(key=lambda r: order.get(r[0], 0))
-    raise typer.Exit(_report(results))
+    raise typer.Exit(_report(results, note))
 
 
 @ingest_app.command("nyc-shootings")
 def ingest_nyc(
     ctx: typer.Context,
     files: List[Path] = typer.Argument(..., help="NYPD Shooting Incident Data exports (official header)."),
+    snapshot: bool = SNAPSHOT_OPTION,
 ) -> None:
     """Ingest NYPD shooting-incident exports (one row per victim).
 
-    Exit status as for `ingest chicago`.
+    Exit status and snapshot as for `ingest chicago`.
     """
     from ..sources.nyc_shootings import ingest_file
 
-    store = state(ctx).open_store()
+    store = open_writer(ctx)
     results: list = []
-    for f in files:
-        try:
-            results.append((f, ingest_file(store, f)))
-        except IngestError as exc:
-            results.append((f, exc))
-    store.close()
-    raise typer.Exit(_report(results))
+    try:
+        for f in files:
+            try:
+                results.append((f, ingest_file(store, f)))
+            except IngestError as exc:
+                results.append((f, exc))
+    finally:
+        store.close()
+    note = publish_after_write(ctx) if snapshot else None
+    raise typer.Exit(_report(results, note))
 
 
 def info(
@@ -155,7 +203,13 @@ def rejected(
         Console(highlight=False).print(df.to_string(index=False) if len(df) else "no rejected rows", markup=False)
 
 
+def snapshot_cmd(ctx: typer.Context) -> None:
+    """Publish the store's read snapshot for `serve` now (ingest and sync do it after each write)."""
+    typer.echo(publish_after_write(ctx))
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(ingest_app, name="ingest")
     app.command("info")(info)
     app.command("rejected")(rejected)
+    app.command("snapshot")(snapshot_cmd)

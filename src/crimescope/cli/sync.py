@@ -8,7 +8,8 @@ from typing import Optional
 import typer
 
 from .. import settings
-from .context import state
+from ..errors import CrimescopeError
+from .data import SNAPSHOT_OPTION, open_writer, publish_after_write
 
 sync_app = typer.Typer(
     help="Update the store from a city's live open-data API (incremental, resumable).",
@@ -45,25 +46,38 @@ def chicago(
     page_size: Optional[int] = typer.Option(
         None, "--page-size", min=1,
         help=f"{settings.SETTINGS['page_size'].help} (default: {settings.SETTINGS['page_size'].default})"),
+    snapshot: bool = SNAPSHOT_OPTION,
 ) -> None:
     """Sync Chicago's "Crimes - 2001 to present" from the Socrata API.
 
     Pages are read in (updated_on, id) order; each page is committed with the new
     watermark in one transaction, so an interrupted sync resumes where it stopped.
     The app token, if any, comes from CRIMESCOPE_SOCRATA_TOKEN. Exit status: 0 ok,
-    1 some records rejected (see the `rejected` table), 2 failed.
+    1 some records rejected (see the `rejected` table), 2 failed. After the run the
+    store's read snapshot is published for `crimescope serve`, also after a failed run
+    (the pages committed are consistent), but not after Ctrl-C.
     """
     from ..sources.socrata import SocrataClient
     from ..sources.sync import sync_chicago
 
     progress_cb, stop = _progress()
-    with state(ctx).open_store() as store, SocrataClient(base_url, dataset) as client:
-        try:
-            result = sync_chicago(store, client, since=since, occurred_since=occurred_since,
-                                  page_size=page_size, progress=progress_cb)
-        finally:
-            stop()
-    typer.echo(_summary(result))
+    store = open_writer(ctx)
+    try:
+        with store, SocrataClient(base_url, dataset) as client:
+            try:
+                result = sync_chicago(store, client, since=since, occurred_since=occurred_since,
+                                      page_size=page_size, progress=progress_cb)
+            finally:
+                stop()
+    except CrimescopeError:
+        if snapshot:  # the pages committed before the failure are served; the failure is what is reported
+            try:
+                publish_after_write(ctx)
+            except CrimescopeError as exc:
+                typer.echo(f"crimescope: snapshot not published: {exc}", err=True)
+        raise
+    note = publish_after_write(ctx) if snapshot else None
+    typer.echo(_summary(result) + (f"; {note}" if note else ""))
     if result.rejected:
         raise typer.Exit(1)
 

@@ -21,14 +21,22 @@ def register(app: typer.Typer) -> None:
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default)."),
         port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
     ) -> None:
-        """Serve the dashboard and the JSON/CSV API, reading the store read-only."""
+        """Serve the dashboard and the JSON/CSV API from the store's read snapshot.
+
+        `ingest` and `sync` can write the store meanwhile: each publishes a new snapshot
+        when it finishes, and the server switches to it within seconds, without a restart.
+        """
         import uvicorn
 
         from ..web import create_app
 
         st = state(ctx)
         app = create_app(st.store_path, warm=True)
-        typer.echo(f"crimescope: serving {st.store_path} (read-only) on http://{host}:{port}/", err=True)
+        d = app.state.ctx.generation.describe()
+        what = (f"snapshot {d['file']} of {st.store_path} (published {d['published_at']}; newer snapshots "
+                f"are picked up without a restart)" if d["reads"] == "snapshot"
+                else f"{st.store_path} itself, read-only (no snapshot could be published: writers must wait)")
+        typer.echo(f"crimescope: serving {what} on http://{host}:{port}/", err=True)
         uvicorn.run(app, host=host, port=port, log_level="warning")
 
     @app.command("report")

@@ -1,29 +1,50 @@
-"""Per-application state: the read-only store, a cursor per thread, a result cache.
+"""Per-application state: what the server reads, a cursor per thread, a result cache.
+
+The server reads the store's published snapshot (``crimescope.store.snapshot``), so
+``crimescope ingest`` and ``crimescope sync`` can write the store while it serves.
+What it reads is a *generation*: one read-only DuckDB connection to one snapshot file
+(or to the store itself when no snapshot can be published). When a writer publishes
+a new snapshot, the next request (the file is looked at at most every
+``check_interval`` seconds) opens it as a new generation. Requests that started
+before keep the generation they started with (``acquire``/``release``, done by the
+application's middleware); the old connection is closed when the last of them ends.
 
 DuckDB allows many readers in one process through one connection: every worker
-thread gets its own cursor (``Store.cursor()``), wrapped in a :class:`StoreView`
-that has the attributes the library functions use (``con``, ``ibis()``, ``path``).
-The store is opened read-only, so a computed result never goes stale while the
-server runs: results are cached per (view, parameters) in a bounded LRU, and a
-result is computed once even when many clients ask for it at the same moment.
+thread gets its own cursor of the generation (``Store.cursor()``), wrapped in a
+:class:`StoreView` that has the attributes the library functions use (``con``,
+``ibis()``, ``path``). Within a generation nothing changes, so results are cached
+per (generation, view, parameters) in a bounded LRU, and a result is computed once
+even when many clients ask for it at the same moment. A new generation empties the
+cache and calls the ``on_swap`` callbacks (the response cache empties itself).
 """
 
 from __future__ import annotations
 
+import contextvars
+import itertools
+import logging
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Hashable
 
 from ..store import Store
+from ..store.snapshot import Snapshot, SnapshotReader, open_for_reading, published_snapshot
 
-__all__ = ["StoreView", "WebContext"]
+__all__ = ["StoreView", "WebContext", "Generation"]
+
+log = logging.getLogger("crimescope.web")
+
+#: the generation a request was pinned to (set by the middleware, seen by the handler's thread)
+_PINNED: contextvars.ContextVar["Generation | None"] = contextvars.ContextVar("crimescope_generation", default=None)
+_IDS = itertools.count(1)
 
 
 class StoreView:
     """A read-only view of a :class:`Store` through one cursor (one per thread)."""
 
-    def __init__(self, store: Store):
+    def __init__(self, store: "Store | SnapshotReader"):
         self.path = store.path
         self.read_only = True
         self.con = store.cursor()
@@ -43,14 +64,51 @@ class StoreView:
             pass
 
 
+class Generation:
+    """One opened file the server reads: ``store`` (read-only), ``snapshot`` (None: the store itself)."""
+
+    def __init__(self, store: "Store | SnapshotReader", snapshot: Snapshot | None):
+        self.id = next(_IDS)
+        self.store = store
+        self.snapshot = snapshot
+        self.users = 0
+        self.retired = False
+        self.closed = False
+        self.views: list[StoreView] = []
+
+    def describe(self) -> dict:
+        """What is served, for the ``/api/snapshot.json`` answer and the ``X-Crimescope-Data`` header."""
+        if self.snapshot is None:
+            return {"reads": "store", "file": Path(self.store.path).name, "published_at": None}
+        return {"reads": "snapshot", **self.snapshot.as_dict()}
+
+    def close(self) -> None:
+        for v in self.views:
+            v.close()
+        self.views.clear()
+        self.store.close()
+        self.closed = True
+
+
 class WebContext:
-    """What the route handlers share: store, thread-local views, cache, settings."""
+    """What the route handlers share: the generation served, thread-local views, cache, settings.
+
+    ``publish``: publish a snapshot at startup when there is none or the store is newer
+    than it (``serve`` does; ``report``, which reads once, does not). ``check_interval``:
+    seconds between two looks at the snapshot file (0 looks at every request).
+    """
 
     def __init__(self, store_path: str | Path, *, shared_dir: str | Path | None = None,
-                 cache_size: int = 512):
+                 cache_size: int = 512, publish: bool = False, check_interval: float = 2.0):
         self.store_path = Path(store_path)
-        self.store = Store(self.store_path, read_only=True)
         self.shared_dir = Path(shared_dir) if shared_dir else None
+        self.check_interval = float(check_interval)
+        store, snap = open_for_reading(self.store_path, publish=publish)
+        self._current = Generation(store, snap)
+        self._gen_lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._next_check = time.monotonic() + self.check_interval
+        self._on_swap: list[Callable[[], None]] = []
         self._local = threading.local()
         self._views: list[StoreView] = []
         self._views_lock = threading.Lock()
@@ -59,20 +117,114 @@ class WebContext:
         self._cache_lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
 
+    # -- generations ------------------------------------------------------------
+    @property
+    def store(self) -> "Store | SnapshotReader":
+        """The read-only connection of the current generation."""
+        return self._current.store
+
+    @property
+    def generation(self) -> Generation:
+        """The generation of this request (pinned by the middleware), else the current one."""
+        return _PINNED.get() or self._current
+
+    def on_swap(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` after each switch to a newer snapshot (to empty other caches)."""
+        self._on_swap.append(callback)
+
+    def acquire(self) -> Generation:
+        """The current generation (after a look for a newer snapshot), counted as in use until ``release``."""
+        self.refresh()
+        with self._gen_lock:
+            gen = self._current
+            gen.users += 1
+            return gen
+
+    def release(self, gen: Generation) -> None:
+        with self._gen_lock:
+            gen.users -= 1
+            done = gen.retired and gen.users == 0 and not gen.closed
+        if done:
+            self._close_generation(gen)
+
+    def pin(self, gen: Generation) -> contextvars.Token:
+        """Make ``gen`` the generation of this request (its handler threads inherit it)."""
+        return _PINNED.set(gen)
+
+    def unpin(self, token: contextvars.Token) -> None:
+        _PINNED.reset(token)
+
+    def refresh(self, *, force: bool = False) -> bool:
+        """Switch to a newer published snapshot, if there is one; True when it switched.
+
+        Looks at the file at most every ``check_interval`` seconds unless ``force``. A
+        snapshot that does not open is logged and skipped: the current one stays served.
+        """
+        now = time.monotonic()
+        if not force and now < self._next_check:
+            return False
+        if not self._refresh_lock.acquire(blocking=False):
+            return False  # another thread is looking; this request uses the current generation
+        try:
+            self._next_check = now + self.check_interval
+            snap = published_snapshot(self.store_path)
+            cur = self._current.snapshot
+            if snap is None or (cur is not None and snap.identity == cur.identity):
+                return False
+            try:
+                store = SnapshotReader(snap.path)
+            except Exception:  # noqa: BLE001 - keep serving the current generation; the log says why
+                log.warning("cannot open the new snapshot %s; still serving the previous data", snap.path,
+                            exc_info=True)
+                return False
+            new = Generation(store, snap)
+            with self._gen_lock:
+                old, self._current = self._current, new
+                old.retired = True
+                close_old = old.users == 0
+            with self._cache_lock:
+                self._cache.clear()
+            for cb in self._on_swap:
+                cb()
+            if close_old:
+                self._close_generation(old)
+            log.info("now serving %s (published %s)", snap.path.name, snap.published_at.isoformat())
+            return True
+        finally:
+            self._refresh_lock.release()
+
+    def _close_generation(self, gen: Generation) -> None:
+        with self._gen_lock:
+            if gen.closed:
+                return
+            gen.closed = True
+        with self._views_lock:
+            self._views = [v for v in self._views if v not in gen.views]
+        gen.close()
+
     # -- store ------------------------------------------------------------------
     def view(self) -> StoreView:
-        """This thread's view of the store (created on first use)."""
-        v = getattr(self._local, "view", None)
+        """This thread's view of this request's generation (created on first use)."""
+        gen = self.generation
+        views = getattr(self._local, "views", None)
+        if views is None:
+            views = self._local.views = {}
+        v = views.get(gen.id)
         if v is None:
-            v = StoreView(self.store)
-            self._local.view = v
+            for gid in [g for g in views if g != gen.id]:
+                del views[gid]  # a retired generation's views are closed with it
+            v = StoreView(gen.store)
+            views[gen.id] = v
             with self._views_lock:
+                gen.views.append(v)
                 self._views.append(v)
         return v
 
     # -- cache ------------------------------------------------------------------
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per ``key`` (bounded LRU; errors are not cached)."""
+        """``compute()`` once per ``key`` and generation (bounded LRU; errors are not cached)."""
+        gen = self.generation
+        key = (gen.id, key)
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -88,14 +240,13 @@ class WebContext:
                 with self._cache_lock:
                     self._key_locks.pop(key, None)
             with self._cache_lock:
-                self._cache[key] = value
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                if gen is self._current:  # a result of a retired generation is not kept
+                    self._cache[key] = value
+                    while len(self._cache) > self._cache_size:
+                        self._cache.popitem(last=False)
             return value
 
     def close(self) -> None:
-        with self._views_lock:
-            for v in self._views:
-                v.close()
-            self._views.clear()
-        self.store.close()
+        with self._gen_lock:
+            gen = self._current
+        self._close_generation(gen)

@@ -4,6 +4,10 @@ Pages (HTML, server-rendered with Jinja2; charts with the locally served Plotly
 bundle; map geometry as local GeoJSON) and their JSON/CSV twins under ``/api/``
 (documented in the OpenAPI schema at ``/api/openapi.json``, browsable at ``/api/docs``).
 Every 4xx/5xx answer has one shape, see :mod:`crimescope.web.errors`.
+
+The application reads the store's published snapshot and switches to a newer one
+without a restart (:mod:`crimescope.web._context`); every answer says what it read in
+its ``X-Crimescope-Data`` header, and ``/api/snapshot.json`` says it with the vintage.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pathlib import Path
 
 from .. import __version__ as _version
 from ..errors import StoreError
+from ._cache import ResponseCache
 from ._context import WebContext
 from .errors import ERROR_SCHEMA, install_error_handlers
 
@@ -87,6 +92,8 @@ def _warm(ctx) -> None:
     from . import views
     from ._daily import AREA_KINDS
 
+    gen = ctx.acquire()
+    token = ctx.pin(gen)
     try:
         views.overview(ctx, None, [])
         views.compstat(ctx, None, [])
@@ -96,6 +103,62 @@ def _warm(ctx) -> None:
             views.area_ids(ctx, kind)
     except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
         log.warning("warming the overview failed", exc_info=True)
+    finally:
+        ctx.unpin(token)
+        ctx.release(gen)
+
+
+class PinGeneration:
+    """ASGI middleware: each request reads one generation of the data from start to end.
+
+    It looks for a newer published snapshot (at most every few seconds, see
+    ``WebContext.refresh``), pins the current generation for the request (its handler
+    threads inherit it), releases it at the end (the last request of a retired
+    generation closes its connection), and states what was read in the
+    ``X-Crimescope-Data`` header.
+    """
+
+    def __init__(self, app, *, ctx: WebContext):
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["path"].startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        gen = self.ctx.acquire()
+        d = gen.describe()
+        header = f"{d['reads']} {d['file']}" + (f"; published {d['published_at']}" if d["published_at"] else "")
+
+        async def tagged(message):
+            if message["type"] == "http.response.start":
+                message = dict(message, headers=[*message.get("headers", []),
+                                                 (b"x-crimescope-data", header.encode("latin-1"))])
+            await send(message)
+
+        token = self.ctx.pin(gen)
+        try:
+            await self.app(scope, receive, tagged)
+        finally:
+            self.ctx.unpin(token)
+            self.ctx.release(gen)
+
+
+class GenerationResponseCache(ResponseCache):
+    """The response cache, keyed also by the generation the request reads, and emptied on a switch."""
+
+    def __init__(self, app, *, ctx: WebContext, **kw):
+        super().__init__(app, **kw)
+        self.ctx = ctx
+        ctx.on_swap(self.clear)
+
+    def _key(self, scope) -> tuple:
+        return (self.ctx.generation.id, *ResponseCache._key(scope))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._size = 0
 
 
 class DropEmptyQueryValues:
@@ -117,14 +180,18 @@ class DropEmptyQueryValues:
 
 
 def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_cache_mb: int = 64,
-               warm: bool = False, worker_threads: int = 8):
-    """The dashboard + API over the store at ``store_path``, opened read-only.
+               warm: bool = False, worker_threads: int = 8, snapshot_check_seconds: float = 2.0):
+    """The dashboard + API over the store at ``store_path``, read through its published snapshot.
 
     ``shared_dir`` is the shared data folder (boundaries, population); default:
     ``crimescope.settings.shared_data_dir()``. ``cache_size`` bounds the cached
     results, ``response_cache_mb`` the cached 200 answers (0 turns that cache off);
     ``warm`` computes the default Overview in a background thread at startup;
-    ``worker_threads`` bounds the threads that run request handlers.
+    ``worker_threads`` bounds the threads that run request handlers;
+    ``snapshot_check_seconds`` is the longest time between two looks for a newer
+    snapshot. When the store has no snapshot (or one older than the store), one is
+    published first, so the server never holds the store's lock
+    (``crimescope.store.snapshot.open_for_reading``).
     """
     from fastapi import FastAPI
     from fastapi.openapi.docs import get_swagger_ui_html
@@ -132,7 +199,8 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     from fastapi.responses import FileResponse
     from fastapi.staticfiles import StaticFiles
 
-    ctx = WebContext(store_path, shared_dir=shared_dir, cache_size=cache_size)
+    ctx = WebContext(store_path, shared_dir=shared_dir, cache_size=cache_size, publish=True,
+                     check_interval=snapshot_check_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -154,10 +222,9 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
     if response_cache_mb > 0:
-        from ._cache import ResponseCache
-
-        app.add_middleware(ResponseCache, max_bytes=int(response_cache_mb) * 2**20)
+        app.add_middleware(GenerationResponseCache, ctx=ctx, max_bytes=int(response_cache_mb) * 2**20)
     app.add_middleware(DropEmptyQueryValues)
+    app.add_middleware(PinGeneration, ctx=ctx)  # outermost: the response cache is keyed by its generation
     app.state.templates = _templates()
     install_error_handlers(app)
 
@@ -180,6 +247,19 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
             swagger_ui_parameters={"validatorUrl": None})  # no badge fetched from validator.swagger.io
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    from .routes._common import ERROR_RESPONSES, respond_dict
+
+    @app.get("/api/snapshot.json", tags=["data"], responses=ERROR_RESPONSES,
+             summary="What the server reads: the snapshot file, when it was published, its data vintage")
+    def _snapshot_json():
+        from ..stats.provenance import data_vintage
+
+        gen = ctx.generation
+        doc = {"title": "Data served", "store": ctx.store_path.name, **gen.describe(),
+               "vintage": ctx.cached(("snapshot_vintage",), lambda: data_vintage(ctx.view())),
+               "check_interval_seconds": ctx.check_interval}
+        return respond_dict(doc)
 
     from .routes import ROUTE_MODULES
 
