@@ -76,3 +76,9 @@ class ResponseCache:
             while self._size > self.max_bytes and self._items:
                 _, (_, old) = self._items.popitem(last=False)
                 self._size -= len(old)
+
+    def clear(self) -> None:
+        """Forget every stored answer (e.g. when the data served changes)."""
+        with self._lock:
+            self._items.clear()
+            self._size = 0

@@ -155,11 +155,6 @@ class GenerationResponseCache(ResponseCache):
     def _key(self, scope) -> tuple:
         return (self.ctx.generation.id, *ResponseCache._key(scope))
 
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-            self._size = 0
-
 
 class DropEmptyQueryValues:
     """ASGI middleware: ``?district=&start=`` means "not given" (what an HTML form sends for empty
