@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import importlib
-from pathlib import Path
 
 import pytest
-import typer
-from _shared import requires_shared
+from _shared import requires_shared, spatial_cli_app
 from typer.testing import CliRunner
 
 import crimescope.spatial as sp
-
-
-def _app() -> typer.Typer:
-    from crimescope.cli import spatial as cli_spatial
-    from crimescope.cli.context import State
-
-    app = typer.Typer()
-
-    @app.callback()
-    def _root(ctx: typer.Context) -> None:
-        ctx.obj = State(store_path=Path("unused.duckdb"))
-
-    cli_spatial.register(app)
-    return app
 
 
 def test_public_api_all_resolves():
@@ -40,7 +24,7 @@ def test_public_api_all_resolves():
 
 def test_every_command_has_help():
     r = CliRunner()
-    app = _app()
+    app = spatial_cli_app()
     for cmd in ("hotspots", "concentration", "emerging", "near-repeat", "map"):
         out = r.invoke(app, [cmd, "--help"])
         assert out.exit_code == 0 and "--from-csv" in out.output, cmd
@@ -66,7 +50,7 @@ def test_commands_on_shared_csv(tmp_path, monkeypatch, summer_2017):
 
     monkeypatch.setattr(sample, "category_events", cached)
     r = CliRunner()
-    app = _app()
+    app = spatial_cli_app()
     common = ["--category", "gun_violence", "--from", "2017-06-01", "--to", "2017-08-31", "--from-csv"]
     out = r.invoke(app, ["hotspots", *common, "--out", str(tmp_path / "gi.csv")])
     assert out.exit_code == 0, out.output

@@ -13,14 +13,12 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
-import typer
-from _shared import requires_shared
+from _shared import requires_shared, spatial_cli_app
 
 from crimescope.errors import ParameterError
 from crimescope.spatial.grid import CHICAGO_CRS, LONLAT_CRS, transform_xy
@@ -268,20 +266,6 @@ def test_chicago_hexagons(summer_2017):
     assert (by_portal == idx).mean() > 0.999
 
 
-def _app() -> typer.Typer:
-    from crimescope.cli import spatial as cli_spatial
-    from crimescope.cli.context import State
-
-    app = typer.Typer()
-
-    @app.callback()
-    def _root(ctx: typer.Context) -> None:
-        ctx.obj = State(store_path=Path("unused.duckdb"))
-
-    cli_spatial.register(app)
-    return app
-
-
 @requires_shared
 @pytest.mark.shared
 def test_cli_on_hexagons(tmp_path, monkeypatch, summer_2017):
@@ -291,7 +275,7 @@ def test_cli_on_hexagons(tmp_path, monkeypatch, summer_2017):
 
     monkeypatch.setattr(sample, "category_events", lambda *a, **k: summer_2017.copy())
     r = CliRunner()
-    app = _app()
+    app = spatial_cli_app()
     common = ["--category", "gun_violence", "--from", "2017-06-01", "--to", "2017-08-31", "--from-csv"]
     gj = tmp_path / "hot.geojson"
     out = r.invoke(app, ["hotspots", *common, "--units", "h3:9", "--out", str(gj), "--map", str(tmp_path / "h.png")])

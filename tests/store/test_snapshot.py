@@ -7,7 +7,6 @@ because DuckDB's file locks are per process.
 
 from __future__ import annotations
 
-import gzip
 import signal
 import subprocess
 import sys
@@ -17,25 +16,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from _shared import CRIMES, requires_shared
+from _shared import requires_shared, cut_crimes
 from crimescope.errors import StoreError
 from crimescope.store import Store, open_for_reading, publish_snapshot, published_snapshot, snapshot_path
 from crimescope.store.snapshot import TABLES_CHECKED, is_lock_conflict, snapshot_is_stale
 
 pytestmark = requires_shared
-
-
-def cut(dst: Path, start: int, stop: int) -> Path:
-    """Rows ``start``..``stop`` (0-based, after the header) of the shared 2017 export, as a plain CSV."""
-    with gzip.open(CRIMES / "2017.csv.gz", "rt", encoding="utf-8", newline="") as fin, \
-            open(dst, "w", encoding="utf-8", newline="") as fout:
-        fout.write(fin.readline())
-        for i, line in enumerate(fin):
-            if i >= stop:
-                break
-            if i >= start:
-                fout.write(line)
-    return dst
 
 
 def build(path: Path, *csvs: Path) -> Path:
@@ -75,7 +61,7 @@ def test_snapshot_path():
 
 
 def test_published_snapshot_is_consistent_and_replaced_in_place(tmp_path):
-    db = build(tmp_path / "s.duckdb", cut(tmp_path / "a.csv", 0, 2000))
+    db = build(tmp_path / "s.duckdb", cut_crimes(tmp_path / "a.csv", 0, 2000))
     assert published_snapshot(db) is None
     snap = publish_snapshot(db)
     assert snap.path == tmp_path / "s.snapshot.duckdb"
@@ -84,7 +70,7 @@ def test_published_snapshot_is_consistent_and_replaced_in_place(tmp_path):
     Store(snap.path, read_only=True).close()  # a crimescope store with the right schema version
     first = counts(snap.path)["incidents"]
 
-    build(db, cut(tmp_path / "b.csv", 2000, 3000))
+    build(db, cut_crimes(tmp_path / "b.csv", 2000, 3000))
     assert snapshot_is_stale(db, snap)
     snap2 = publish_snapshot(db)
     assert snap2.identity != snap.identity and not snapshot_is_stale(db, snap2)
@@ -98,9 +84,9 @@ def test_published_snapshot_is_consistent_and_replaced_in_place(tmp_path):
 def test_killed_publisher_leaves_the_previous_snapshot(tmp_path):
     """A publisher SIGKILLed halfway through its copy: the snapshot is the previous one, and the
     next publish removes the half-written temporary file."""
-    db = build(tmp_path / "s.duckdb", cut(tmp_path / "a.csv", 0, 1500))
+    db = build(tmp_path / "s.duckdb", cut_crimes(tmp_path / "a.csv", 0, 1500))
     before = publish_snapshot(db)
-    build(db, cut(tmp_path / "b.csv", 1500, 3000))
+    build(db, cut_crimes(tmp_path / "b.csv", 1500, 3000))
     r = run_py(f"""
 import os, shutil, signal
 def half(src, dst):
@@ -125,7 +111,7 @@ publish_snapshot({str(db)!r})
 def test_killed_writer_log_is_in_the_next_snapshot(tmp_path):
     """A writer SIGKILLed after a commit leaves it in the write-ahead log; a byte copy of the file
     would miss it, so the snapshot is copied through DuckDB and has it."""
-    db = build(tmp_path / "s.duckdb", cut(tmp_path / "a.csv", 0, 500))
+    db = build(tmp_path / "s.duckdb", cut_crimes(tmp_path / "a.csv", 0, 500))
     r = run_py(f"""
 import os, signal, duckdb
 con = duckdb.connect({str(db)!r})
@@ -156,7 +142,7 @@ def hold_store(db: Path, seconds: float) -> subprocess.Popen:
 
 
 def test_reader_while_another_process_writes(tmp_path):
-    db = build(tmp_path / "s.duckdb", cut(tmp_path / "a.csv", 0, 500))
+    db = build(tmp_path / "s.duckdb", cut_crimes(tmp_path / "a.csv", 0, 500))
     writer = hold_store(db, 60)
     try:
         # no snapshot yet: a clear message, not DuckDB's
@@ -183,7 +169,7 @@ def test_writer_waits_while_a_snapshot_is_published(tmp_path):
     """``open_for_writing`` waits for a shared lock held briefly (a publish), and fails clearly after."""
     from crimescope.store import open_for_writing
 
-    db = build(tmp_path / "s.duckdb", cut(tmp_path / "a.csv", 0, 200))
+    db = build(tmp_path / "s.duckdb", cut_crimes(tmp_path / "a.csv", 0, 200))
     reader = subprocess.Popen([sys.executable, "-c", HOLD.replace("sys.argv[1])", "sys.argv[1], read_only=True)"),
                                str(db), "1.5"], stdout=subprocess.PIPE, text=True)
     assert reader.stdout.readline().strip() == "open"

@@ -10,7 +10,6 @@ test lets it go, or until the test SIGKILLs it.
 
 from __future__ import annotations
 
-import gzip
 import os
 import signal
 import subprocess
@@ -21,7 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from _shared import CRIMES, requires_shared
+from _shared import requires_shared, cut_crimes
 
 pytestmark = requires_shared
 
@@ -42,18 +41,6 @@ sys.exit(main(sys.argv[3:]))
 """
 
 
-def cut(dst: Path, start: int, stop: int) -> Path:
-    with gzip.open(CRIMES / "2017.csv.gz", "rt", encoding="utf-8", newline="") as fin, \
-            open(dst, "w", encoding="utf-8", newline="") as fout:
-        fout.write(fin.readline())
-        for i, line in enumerate(fin):
-            if i >= stop:
-                break
-            if i >= start:
-                fout.write(line)
-    return dst
-
-
 def store_count(db: Path) -> int:
     con = duckdb.connect(str(db), read_only=True)
     try:
@@ -72,7 +59,7 @@ def store_and_app(tmp_path):
 
     db = tmp_path / "live.duckdb"
     with Store(db) as store:
-        ingest_files(store, [cut(tmp_path / "first.csv", 0, 1000)])
+        ingest_files(store, [cut_crimes(tmp_path / "first.csv", 0, 1000)])
     n0 = store_count(db)
     app = create_app(db, snapshot_check_seconds=0)  # publishes the first snapshot: the store has none
     with TestClient(app, raise_server_exceptions=False) as client:
@@ -114,7 +101,7 @@ def test_app_answers_during_a_write_and_shows_it_after(tmp_path, store_and_app):
     assert header0.startswith("snapshot live.snapshot.duckdb; published ")
     old_gen = app.state.ctx.generation
 
-    writer, _, go = start_writer(tmp_path, db, cut(tmp_path / "second.csv", 1000, 2000))
+    writer, _, go = start_writer(tmp_path, db, cut_crimes(tmp_path / "second.csv", 1000, 2000))
     try:
         assert_store_is_write_locked(db)
         for _ in range(5):  # the app keeps answering, with the published data
@@ -141,7 +128,7 @@ def test_writer_killed_mid_write_leaves_the_previous_snapshot_served(tmp_path, s
     db, _app, client, n0 = store_and_app
     _, snap0, header0 = incidents(client)
     ident = published_snapshot(db).identity
-    writer, _, _ = start_writer(tmp_path, db, cut(tmp_path / "second.csv", 1000, 2000))
+    writer, _, _ = start_writer(tmp_path, db, cut_crimes(tmp_path / "second.csv", 1000, 2000))
     os.kill(writer.pid, signal.SIGKILL)
     writer.communicate(timeout=60)
     assert writer.returncode == -signal.SIGKILL
@@ -158,8 +145,8 @@ def test_app_refuses_clearly_when_the_store_is_written_and_has_no_snapshot(tmp_p
 
     db = tmp_path / "busy.duckdb"
     with Store(db) as store:
-        ingest_files(store, [cut(tmp_path / "first.csv", 0, 200)])
-    writer, _, go = start_writer(tmp_path, db, cut(tmp_path / "second.csv", 200, 300))
+        ingest_files(store, [cut_crimes(tmp_path / "first.csv", 0, 200)])
+    writer, _, go = start_writer(tmp_path, db, cut_crimes(tmp_path / "second.csv", 200, 300))
     try:
         with pytest.raises(StoreError, match=r"being written by process \d+ and has no published snapshot yet: "
                                              r"wait .*`crimescope --store .* snapshot`"):
