@@ -11,6 +11,8 @@ exit status, the web layer to an HTTP status and one JSON error shape.
     ├── CategoryError       an unknown offense category or a bad taxonomy file
     ├── EngineError         a compute engine (Spark) is missing or failed
     └── NotFittedError      a model was asked to predict before ``fit``
+
+    CategoryWarning (a UserWarning): a user category uses a code crimescope does not know
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ __all__ = [
     "CategoryError",
     "EngineError",
     "NotFittedError",
+    "CategoryWarning",
 ]
 
 
@@ -81,3 +84,8 @@ class NotFittedError(CrimescopeError, AttributeError):
     """A model was used before ``fit`` was called."""
 
     http_status = 409
+
+
+class CategoryWarning(UserWarning):
+    """A user category names a well-formed IUCR/FBI code that is not in the code lists crimescope
+    knows (a typo, or a code the CPD added after them): it is counted as given."""

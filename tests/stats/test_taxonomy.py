@@ -60,11 +60,26 @@ categories:
   murder:
     iucr: ["0110"]
 """)
-    tax = load_taxonomy([p])
+    # a built-in name is refused unless replacing it is asked for (Python API only)
+    with pytest.raises(CategoryError, match="'murder' has the name of a built-in category"):
+        load_taxonomy([p])
+    tax = load_taxonomy([p], override=True)
     assert set(tax["carjacking"].iucr) == {"0325", "0326"}
     assert set(tax["gun_crime"].iucr) == REQUIRED["homicide"] | REQUIRED["shooting"] | REQUIRED["gun_assault"]
     assert set(tax["murder"].iucr) == {"0110"}
     assert set(load_taxonomy()["murder"].iucr) == {"0110", "0130"}  # built-in untouched
+    # each user category knows its file; built-in ones have no origin
+    assert tax["carjacking"].origin == tax["murder"].origin == str(p)
+    assert tax["homicide"].origin is None and load_taxonomy()["murder"].origin is None
+    assert tax.origins == ("crimescope/categories/taxonomy.yaml", str(p))
+
+
+def test_same_name_in_two_user_files(tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    for f in (a, b):
+        f.write_text("categories:\n  mine:\n    iucr: ['0110']\n")
+    with pytest.raises(CategoryError, match=f"{b}: category 'mine' is already defined in {a}"):
+        load_taxonomy([a, b])
 
 
 @pytest.mark.parametrize("body, msg", [
@@ -76,17 +91,31 @@ categories:
     ("categories:\n  x:\n    include: [nope]\n", "unknown 'nope'"),
     ("- not a mapping\n", "expected a mapping"),
     ("categories: {x: [", "not valid YAML"),
+    ("categories:\n  x:\n    iucr: {a: 1}\n", "iucr must be a list"),
+    ("categories:\n  homicide:\n    iucr: ['0110']\n", "name of a built-in category"),
 ])
 def test_bad_user_files(tmp_path, body, msg):
     p = tmp_path / "bad.yaml"
     p.write_text(body)
-    with pytest.raises(CategoryError, match=msg):
+    with pytest.raises(CategoryError, match=msg) as info:
         load_taxonomy([p])
+    assert "\n" not in str(info.value) and str(p) in str(info.value)  # one line, naming the file
 
 
 def test_missing_user_file(tmp_path):
-    with pytest.raises(CategoryError, match="cannot read"):
+    with pytest.raises(CategoryError, match="does not exist"):
         load_taxonomy([tmp_path / "nope.yaml"])
+    with pytest.raises(CategoryError, match="is a directory"):
+        load_taxonomy([tmp_path])
+
+
+def test_known_codes_cover_the_builtin_taxonomy():
+    from crimescope.categories import known_codes
+
+    known = known_codes()
+    for c in load_taxonomy().values():
+        assert c.iucr <= known["iucr"] and c.fbi <= known["fbi"], c.name
+    assert {"041A", "0110", "5013"} <= known["iucr"] and "9999" not in known["iucr"]
 
 
 def test_docs_list_every_category():
@@ -103,3 +132,24 @@ def test_public_api_names():
     for name in stats.__all__:
         assert getattr(stats, name) is not None, name
     assert callable(stats.load_events) and callable(stats.rates_per_100k)
+
+
+def test_unquoted_codes_are_read_as_written(tmp_path):
+    """YAML 1.1 reads 0110 as octal 72 and 0450 as octal 296: codes must keep their text."""
+    p = tmp_path / "mine.yaml"
+    p.write_text("categories:\n  mine:\n    iucr: [0110, 0450, 0480, 041A, 326]\n    fbi: [04B, 01A]\n")
+    mine = load_taxonomy([p])["mine"]
+    assert set(mine.iucr) == {"0110", "0450", "0480", "041A", "0326"} and set(mine.fbi) == {"04B", "01A"}
+
+
+def test_unknown_codes_warn_and_are_kept(tmp_path):
+    from crimescope.errors import CategoryWarning
+
+    p = tmp_path / "new.yaml"
+    p.write_text("categories:\n  x:\n    iucr: ['0110', '9999']\n    fbi: ['01A', '27']\n", encoding="utf-8")
+    with pytest.warns(CategoryWarning) as rec:
+        tax = load_taxonomy([p])
+    msgs = [str(w.message) for w in rec]
+    assert any("unknown iucr code '9999'" in m and str(p) in m for m in msgs)
+    assert any("unknown fbi code '27'" in m for m in msgs)
+    assert tax["x"].iucr == frozenset({"0110", "9999"}) and tax["x"].fbi == frozenset({"01A", "27"})

@@ -1,25 +1,42 @@
 """Offense categories: named sets of IUCR / FBI codes with a stated counting rule.
 
 The taxonomy ships with the package (``taxonomy.yaml``); a user can add a YAML file
-of the same shape (``load_taxonomy(extra=[path])``), whose categories override or
-extend the built-in ones. Categories match on codes only, never on description text.
+of the same shape (``load_taxonomy(extra=[path])``), whose categories extend the
+built-in ones. A user category may not take the name of a built-in one (a figure
+labelled ``murder`` always means the CPD's murder codes) unless ``override=True`` is
+asked for in Python; a well-formed code that is not known (see :func:`known_codes`) is
+counted as given, with a :class:`~crimescope.errors.CategoryWarning` (a typo, or a code the
+CPD added later). Each user category remembers the file that defined it
+(``Category.origin``), so every figure can name it. Categories match on codes only,
+never on description text.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from ..errors import CategoryError
+from ..errors import CategoryError, CategoryWarning
 
-__all__ = ["Category", "Taxonomy", "load_taxonomy", "get_category", "UNITS"]
+__all__ = ["Category", "Taxonomy", "load_taxonomy", "get_category", "known_codes", "UNITS",
+           "FBI_CODES", "BUILTIN_ORIGIN"]
 
 #: allowed counting units: what one counted row is
 UNITS = ("victims", "incidents", "records")
+
+#: the FBI codes of the portal's ``fbi_code`` column (CPD's list of FBI codes; every value
+#: found in the 2012-2017 shared extracts, and only those)
+FBI_CODES = frozenset({"01A", "01B", "02", "03", "04A", "04B", "05", "06", "07", "08A", "08B", "09",
+                       "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20", "22", "24", "26"})
+
+#: how the built-in taxonomy is named in error messages and ``Taxonomy.origins``
+BUILTIN_ORIGIN = "crimescope/categories/taxonomy.yaml"
+_BUILTIN_LABEL = "taxonomy.yaml (built-in)"
 
 _IUCR_RE = re.compile(r"^[0-9A-Z]{4}$")
 _FBI_RE = re.compile(r"^[0-9]{2}[A-Z]?$")
@@ -50,6 +67,9 @@ class Category:
         Categories merged into this one (as declared).
     primary_type : str or None
         Informational: the primary type these codes belong to.
+    origin : str or None
+        The user category file that defined this category (the path as given), or
+        None for a category of the built-in taxonomy.
     """
 
     name: str
@@ -61,6 +81,7 @@ class Category:
     source: str = ""
     include: tuple[str, ...] = ()
     primary_type: str | None = None
+    origin: str | None = None
 
     @property
     def rule(self) -> str:
@@ -104,23 +125,58 @@ class Taxonomy(Mapping[str, Category]):
         return len(self._cats)
 
 
+def _yaml_problem(exc) -> str:
+    """A YAML parser error as one line: the problem and where it is."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(exc).split())
+
+
+@lru_cache(maxsize=1)
+def _loader():
+    """A safe YAML loader that reads ``0450`` as the text ``"0450"``, not as an octal number.
+
+    IUCR codes are zero-padded: unquoted, YAML 1.1 reads ``0110`` as octal 72 and
+    ``0450`` as octal 296, so the code written would silently become another one.
+    Numbers with a leading zero therefore stay strings; other integers are integers.
+    """
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    int_tag = "tag:yaml.org,2002:int"
+    Loader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != int_tag]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    Loader.add_implicit_resolver(int_tag, re.compile(r"^(?:[-+]?(?:0|[1-9][0-9_]*))$"),
+                                 list("-+0123456789"))
+    return Loader
+
+
 def _read_yaml(text: str, origin: str) -> dict:
     import yaml
 
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_loader())  # a SafeLoader subclass: safe
     except yaml.YAMLError as exc:
-        raise CategoryError(f"{origin}: not valid YAML: {exc}") from exc
+        raise CategoryError(f"{origin}: not valid YAML: {_yaml_problem(exc)}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("categories"), dict):
         raise CategoryError(f"{origin}: expected a mapping with a 'categories' mapping")
     return doc["categories"]
 
 
-def _codes(value, origin: str, name: str, key: str, pattern: re.Pattern) -> list[str]:
+def _codes(value, origin: str, name: str, key: str, pattern: re.Pattern,
+           known: frozenset[str] | None = None) -> list[str]:
     if value is None:
         return []
     if isinstance(value, (str, int)):
         value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise CategoryError(f"{origin}: category {name!r}: {key} must be a list of codes")
     out = []
     for v in value:
         code = str(v).strip().upper()
@@ -128,11 +184,32 @@ def _codes(value, origin: str, name: str, key: str, pattern: re.Pattern) -> list
             code = code.zfill(4)
         if not pattern.match(code):
             raise CategoryError(f"{origin}: category {name!r}: bad {key} code {v!r}")
+        if known is not None and code not in known:
+            # not refused: the CPD adds codes over time and a synced store can hold them
+            what = ("not in the CPD IUCR code list nor among the codes seen in the 2012-2017 portal data"
+                    if key == "iucr" else "not one of the portal's FBI codes")
+            warnings.warn(CategoryWarning(
+                f"{origin}: category {name!r}: unknown {key} code {code!r} ({what}); counted as given - "
+                "check it is not a typo (`crimescope categories --format csv` lists the codes in use)"),
+                stacklevel=2)
         out.append(code)
     return out
 
 
-def _build(raw: dict[str, dict], origin_of: dict[str, str]) -> list[Category]:
+def known_codes() -> dict[str, frozenset[str]]:
+    """The codes a category may use: ``{"iucr": ..., "fbi": ...}``.
+
+    IUCR: every code of the built-in taxonomy, whose primary-type categories cover the
+    CPD IUCR code list plus the codes seen in the 2012-2017 portal data; FBI:
+    :data:`FBI_CODES`.
+    """
+    iucr = frozenset().union(*(c.iucr for c in _builtin_taxonomy().values()))
+    return {"iucr": iucr, "fbi": FBI_CODES}
+
+
+def _build(raw: dict[str, dict], origin_of: dict[str, str],
+           known: dict[str, frozenset[str]] | None = None) -> list[Category]:
+    """Categories of ``raw``; codes of categories not from the built-in file must be in ``known``."""
     for name, spec in raw.items():
         origin = origin_of[name]
         if not _NAME_RE.match(str(name)):
@@ -153,13 +230,14 @@ def _build(raw: dict[str, dict], origin_of: dict[str, str]) -> list[Category]:
         if name in resolved:
             return resolved[name]
         if name in stack:
-            raise CategoryError(f"category include cycle: {' -> '.join(stack + (name,))}")
+            raise CategoryError(f"{origin_of[name]}: category include cycle: {' -> '.join(stack + (name,))}")
         if name not in raw:
             raise CategoryError(f"{origin_of[stack[-1]]}: category {stack[-1]!r} includes unknown {name!r}")
         spec = raw[name]
         origin = origin_of[name]
-        iucr = set(_codes(spec.get("iucr"), origin, name, "iucr", _IUCR_RE))
-        fbi = set(_codes(spec.get("fbi"), origin, name, "fbi", _FBI_RE))
+        check = known if (known is not None and origin != _BUILTIN_LABEL) else {}
+        iucr = set(_codes(spec.get("iucr"), origin, name, "iucr", _IUCR_RE, check.get("iucr")))
+        fbi = set(_codes(spec.get("fbi"), origin, name, "fbi", _FBI_RE, check.get("fbi")))
         for inc in spec.get("include") or []:
             i2, f2 = resolve(str(inc), stack + (name,))
             iucr |= i2
@@ -179,6 +257,7 @@ def _build(raw: dict[str, dict], origin_of: dict[str, str]) -> list[Category]:
             source=str(spec.get("source", "")),
             include=tuple(str(i) for i in spec.get("include") or ()),
             primary_type=spec.get("primary_type"),
+            origin=None if origin_of[name] == _BUILTIN_LABEL else origin_of[name],
         ))
     return cats
 
@@ -190,39 +269,57 @@ def _builtin_text() -> str:
 
 @lru_cache(maxsize=1)
 def _builtin_raw() -> dict:
-    return _read_yaml(_builtin_text(), "taxonomy.yaml (built-in)")
+    return _read_yaml(_builtin_text(), _BUILTIN_LABEL)
 
 
 @lru_cache(maxsize=1)
 def _builtin_taxonomy() -> Taxonomy:
     raw = dict(_builtin_raw())
-    return Taxonomy(_build(raw, {k: "taxonomy.yaml (built-in)" for k in raw}),
-                    ["crimescope/categories/taxonomy.yaml"])
+    return Taxonomy(_build(raw, {k: _BUILTIN_LABEL for k in raw}), [BUILTIN_ORIGIN])
 
 
-def load_taxonomy(extra: Iterable[str | Path] = ()) -> Taxonomy:
+def _read_user_file(p: Path) -> str:
+    try:
+        return p.read_text("utf-8")
+    except FileNotFoundError:
+        raise CategoryError(f"category file {p} does not exist") from None
+    except IsADirectoryError:
+        raise CategoryError(f"category file {p} is a directory, not a YAML file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CategoryError(f"cannot read category file {p}: {msg}") from exc
+
+
+def load_taxonomy(extra: Iterable[str | Path] = (), *, override: bool = False) -> Taxonomy:
     """The built-in taxonomy, plus the categories of each user file in ``extra``.
 
-    A user category with the name of a built-in one replaces it. The built-in
-    taxonomy is parsed once per process (it is read-only).
+    Every problem is a :class:`~crimescope.errors.CategoryError` with a one-line message
+    naming the file: a file that cannot be read, invalid YAML or shape, a name used twice,
+    a badly formed code, an include cycle; a well-formed code not in :func:`known_codes`
+    gives a :class:`~crimescope.errors.CategoryWarning` and is kept. A user category may
+    not take the name of a built-in one unless ``override=True``, in which case it
+    replaces it. Each user category's ``origin`` is the path of its file, as given. The
+    built-in taxonomy is parsed once per process (it is read-only).
     """
     extra = list(extra or ())
     if not extra:
         return _builtin_taxonomy()
-    raw = dict(_builtin_raw())
-    origin_of = {k: "taxonomy.yaml (built-in)" for k in raw}
-    origins = ["crimescope/categories/taxonomy.yaml"]
+    builtin = _builtin_raw()
+    raw = dict(builtin)
+    origin_of = {k: _BUILTIN_LABEL for k in raw}
+    origins = [BUILTIN_ORIGIN]
     for path in extra:
         p = Path(path)
-        try:
-            text = p.read_text("utf-8")
-        except OSError as exc:
-            raise CategoryError(f"cannot read category file {p}: {exc}") from exc
-        for k, v in _read_yaml(text, str(p)).items():
+        for k, v in _read_yaml(_read_user_file(p), str(p)).items():
+            if origin_of.get(k, _BUILTIN_LABEL) != _BUILTIN_LABEL:
+                raise CategoryError(f"{p}: category {k!r} is already defined in {origin_of[k]}")
+            if k in builtin and not override:
+                raise CategoryError(f"{p}: category {k!r} has the name of a built-in category; "
+                                    "give yours another name (`crimescope categories` lists the built-in ones)")
             raw[k] = v
             origin_of[k] = str(p)
         origins.append(str(p))
-    return Taxonomy(_build(raw, origin_of), origins)
+    return Taxonomy(_build(raw, origin_of, known_codes()), origins)
 
 
 def get_category(category: "str | Category", taxonomy: Taxonomy | None = None) -> Category:

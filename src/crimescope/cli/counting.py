@@ -23,6 +23,8 @@ VINTAGE_HELP = ("Count the records as they stood at this update time (YYYY-MM-DD
 
 
 ENGINE_HELP = "duckdb (the store, default) or spark (the Parquet export given by --data; see docs/scale.md)."
+CATEGORIES_FILE_HELP = ("Add the categories of this YAML file (repeatable; same shape as the built-in "
+                        "taxonomy, see docs/counting.md); a name may not be a built-in category's.")
 
 # options shared by the counting commands, declared once
 FormatOpt = Annotated[str, typer.Option("--format", help=FORMAT_HELP)]
@@ -33,6 +35,30 @@ EngineOpt = Annotated[str, typer.Option("--engine", help=ENGINE_HELP)]
 DataOpt = Annotated[Optional[str], typer.Option(
     "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark.")]
 MasterOpt = Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[*]).")]
+CategoriesFileOpt = Annotated[Optional[List[Path]], typer.Option("--categories-file", help=CATEGORIES_FILE_HELP)]
+
+
+def _taxonomy(files: Optional[List[Path]], *names: str):
+    """The built-in taxonomy plus the user category files, with ``names`` checked in it.
+
+    A bad file or an unknown name raises CategoryError before the store is opened.
+    """
+    import warnings
+
+    from ..categories import load_taxonomy
+    from ..errors import CategoryWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CategoryWarning)
+        tax = load_taxonomy(files or [])
+    for w in caught:
+        if issubclass(w.category, CategoryWarning):
+            typer.echo(f"warning: {w.message}", err=True)
+        else:  # pragma: no cover - not ours: pass it on
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    for name in names:
+        tax[name]  # raises CategoryError (with suggestions) for an unknown name
+    return tax
 
 
 def _source(ctx, engine: str, data, master):
@@ -67,7 +93,7 @@ def emit(result, fmt: str, output: Optional[Path] = None) -> None:
         from rich.table import Table
 
         df = result.table
-        table = Table(caption="\n".join(result.caption_lines()), caption_justify="left")
+        table = Table()
         for c in df.columns:
             table.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left")
         cells = [["" if _isna(v) else str(v) for v in row] for row in df.itertuples(index=False)]
@@ -76,6 +102,10 @@ def emit(result, fmt: str, output: Optional[Path] = None) -> None:
         # wide enough for every cell: a table is never cropped, on a terminal or in a pipe
         need = sum(max([len(str(c))] + [len(r[i]) for r in cells]) + 3 for i, c in enumerate(df.columns)) + 1
         Console(width=max(need, 80)).print(table)
+        # the caption as plain lines: a rich caption is wrapped to the table's width, which
+        # splits the rule and the file names of a narrow table over many lines
+        for line in result.caption_lines():
+            typer.echo(line)
         return
     text = result.render(fmt)
     if output is not None:
@@ -119,7 +149,7 @@ def register(app: typer.Typer) -> None:
         by: ByOpt = None,
         fmt: FormatOpt = "table",
         vintage: VintageOpt = None,
-        categories_file: Optional[List[Path]] = typer.Option(None, "--categories-file", help="Extra category YAML file."),
+        categories_file: CategoriesFileOpt = None,
         output: OutputOpt = None,
         engine: EngineOpt = "duckdb",
         data: DataOpt = None,
@@ -127,12 +157,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Count records of a category between two inclusive local dates, optionally grouped."""
         from ..stats.counts import count
-        from ..categories import load_taxonomy
 
         _check_format(fmt)
-        cat = load_taxonomy(categories_file or [])[category]
+        tax = _taxonomy(categories_file, category)
         with _source(ctx, engine, data, spark_master) as store:
-            emit(count(store, cat, start, end, _by(by), vintage=vintage), fmt, output)
+            emit(count(store, category, start, end, _by(by), vintage=vintage, taxonomy=tax), fmt, output)
 
     @app.command("ytd")
     def ytd_cmd(
@@ -143,17 +172,22 @@ def register(app: typer.Typer) -> None:
         by: ByOpt = None,
         fmt: FormatOpt = "table",
         vintage: VintageOpt = None,
+        categories_file: CategoriesFileOpt = None,
         output: OutputOpt = None,
         engine: EngineOpt = "duckdb",
         data: DataOpt = None,
         spark_master: MasterOpt = None,
     ) -> None:
-        """Year to date (Jan 1 to the as-of date) vs the same span in previous years."""
+        """Year to date (Jan 1 to the as-of date) vs the same span in previous years.
+
+        The as-of year's rows carry avg_previous_years, the mean of the --years previous years.
+        """
         from ..stats.periods import ytd
 
         _check_format(fmt)
+        tax = _taxonomy(categories_file, category)
         with _source(ctx, engine, data, spark_master) as store:
-            emit(ytd(store, category, as_of, years, _by(by), vintage=vintage), fmt, output)
+            emit(ytd(store, category, as_of, years, _by(by), vintage=vintage, taxonomy=tax), fmt, output)
 
     @app.command("compstat")
     def compstat_cmd(
@@ -163,6 +197,7 @@ def register(app: typer.Typer) -> None:
         category: Optional[List[str]] = typer.Option(None, "--category", "-c", help="Categories (repeatable; default: murder, homicide, shooting, gun_violence, robbery, armed_robbery, violent_index)."),
         fmt: FormatOpt = "table",
         vintage: VintageOpt = None,
+        categories_file: CategoriesFileOpt = None,
         output: OutputOpt = None,
         engine: EngineOpt = "duckdb",
         data: DataOpt = None,
@@ -175,8 +210,10 @@ def register(app: typer.Typer) -> None:
         if by not in ("district", "none", None):
             raise ParameterError("--by must be 'district' or 'none'")
         cats = _by(category) or list(DEFAULT_COMPSTAT_CATEGORIES)
+        tax = _taxonomy(categories_file, *cats)
         with _source(ctx, engine, data, spark_master) as store:
-            emit(compstat(store, as_of, cats, by_district=(by == "district"), vintage=vintage), fmt, output)
+            emit(compstat(store, as_of, cats, by_district=(by == "district"), vintage=vintage, taxonomy=tax),
+                 fmt, output)
 
     @app.command("rates")
     def rates_cmd(
@@ -187,14 +224,16 @@ def register(app: typer.Typer) -> None:
         by: str = typer.Option("community_area", "--by", help="community_area, district or citywide."),
         census: Optional[int] = typer.Option(None, "--census", help="Census population year: 2010 or 2020 (default: nearest to the period)."),
         fmt: FormatOpt = "table",
+        categories_file: CategoriesFileOpt = None,
         output: OutputOpt = None,
     ) -> None:
         """Rates per 100,000 residents by community area, district (apportioned) or citywide."""
         from ..stats.rates import rates
 
         _check_format(fmt)
+        tax = _taxonomy(categories_file, category)
         with state(ctx).open_store(read_only=True) as store:
-            emit(rates(store, category, start, end, by=by, census=census), fmt, output)
+            emit(rates(store, category, start, end, by=by, census=census, taxonomy=tax), fmt, output)
 
     @app.command("arrests")
     def arrests_cmd(
@@ -204,14 +243,16 @@ def register(app: typer.Typer) -> None:
         end: str = typer.Option(..., "--to", help="Last local date, inclusive."),
         by: ByOpt = None,
         fmt: FormatOpt = "table",
+        categories_file: CategoriesFileOpt = None,
         output: OutputOpt = None,
     ) -> None:
         """Share of records with the arrest flag (not the FBI clearance rate)."""
         from ..stats.arrests import arrests
 
         _check_format(fmt)
+        tax = _taxonomy(categories_file, category)
         with state(ctx).open_store(read_only=True) as store:
-            emit(arrests(store, category, start, end, _by(by)), fmt, output)
+            emit(arrests(store, category, start, end, _by(by), taxonomy=tax), fmt, output)
 
     @app.command("cities")
     def cities_cmd(
@@ -241,22 +282,25 @@ def register(app: typer.Typer) -> None:
         tolerance: float = typer.Option(0.0, "--tolerance", help="Absolute difference still counted as a match."),
         file: Optional[Path] = typer.Option(None, "--file", help="YAML file with a list of claims."),
         fmt: FormatOpt = "table",
+        categories_file: CategoriesFileOpt = None,
     ) -> None:
         """Check a published figure: computed value, difference, known reasons, verdict."""
         from ..stats.claims import Claim, check_claims, claims_from_yaml, parse_claim
 
         _check_format(fmt)
+        tax = _taxonomy(categories_file)
         if file is not None:
-            claims = claims_from_yaml(file)
+            claims = claims_from_yaml(file, taxonomy=tax)
         elif text is not None:
-            claims = [parse_claim(text, as_of=as_of)]
+            claims = [parse_claim(text, as_of=as_of, taxonomy=tax)]
         else:
             if category is None or value is None:
                 raise ParameterError("give a sentence, --file, or --category and --value with --from/--to or --as-of")
             claims = [Claim(category=category, value=value, start=start, end=end, as_of=as_of,
                             district=district, community_area=community_area, tolerance=tolerance)]
+        _taxonomy(categories_file, *(c.category for c in claims))
         with state(ctx).open_store(read_only=True) as store:
-            result = check_claims(store, claims)
+            result = check_claims(store, claims, taxonomy=tax)
         if fmt == "table":
             typer.echo(result.explain())
         else:

@@ -8,7 +8,7 @@ clearances of offenses from earlier years) and is computed per offense, not per 
 
 from __future__ import annotations
 
-from ..categories import get_category
+from ..categories import Taxonomy, get_category
 from .counts import base_meta, tidy
 from .provenance import StatResult
 from .query import arrests_expr, as_date, check_by, incidents_table
@@ -21,13 +21,14 @@ NOT_CLEARANCE = ("arrest_share = records with the arrest flag / records; this is
 
 
 def arrests(store, category, start, end, by=(), *, source: str = "chicago", vintage=None,
-            batch: int | None = None) -> StatResult:
+            batch: int | None = None, taxonomy: Taxonomy | None = None) -> StatResult:
     """Records, arrests and ``arrest_share`` of ``category`` from ``start`` to ``end``.
 
     ``table`` columns: the groupings, ``count``, ``arrests``, ``arrest_unknown`` (flag
-    missing, counted as no arrest), ``arrest_share`` (0-1).
+    missing, counted as no arrest), ``arrest_share`` (0-1). ``taxonomy`` resolves a
+    category name (default: the built-in taxonomy).
     """
-    cat = get_category(category)
+    cat = get_category(category, taxonomy)
     s, e = as_date(start, "start"), as_date(end, "end")
     by = check_by(by)
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)

@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..categories import get_category, load_taxonomy
+from ..categories import Taxonomy, get_category, load_taxonomy
 from ..errors import ParameterError
-from .counts import unit_text
+from .counts import rule_text, unit_text
 from .provenance import StatResult, data_vintage, jsonable
 from .query import (as_date, category_predicate, count_expr, date_predicate, incidents_table,
                     versions_table)
@@ -141,8 +141,12 @@ class ClaimCheck:
         it stood after the batch), ``delivered`` (count among the rows that batch delivered),
         ``covers_period`` (the store then had rows in every month of the current count) and
         ``complete_extract`` (the batch alone has every month and primary type of it).
+    unit, rule : str
+        The counting unit and the codes of the category.
     vintage : dict
         Data vintage of the store (see ``data_vintage``).
+    category_file : str or None
+        The user category file that defined the category (None for a built-in one).
     """
 
     claim: Claim
@@ -155,11 +159,13 @@ class ClaimCheck:
     unit: str
     rule: str
     vintage: dict = field(default_factory=dict)
+    category_file: str | None = None
 
     def explain(self) -> str:
         s, e = self.claim.period()
         out = [f"claim: {self.claim.describe()}",
                f"  category {self.claim.category} ({self.rule}); unit: {self.unit}",
+               *([f"  user category defined in {self.category_file}"] if self.category_file else []),
                f"  period {s} to {e} (inclusive local dates), {self.claim.area()}",
                f"  computed: {self.computed}   claimed: {_num(self.claim.value)}   difference: {_num(self.difference):+}",
                "  known reasons counts differ:"]
@@ -206,6 +212,7 @@ class ClaimReport(StatResult):
     def to_dict(self) -> dict:
         d = super().to_dict()
         d["checks"] = [jsonable({**c.as_row(), "reasons": c.reasons, "unit": c.unit, "rule": c.rule,
+                                 "category_file": c.category_file,
                                  "changes": c.changes.to_dict(orient="records") if c.changes is not None else [],
                                  "vintages": c.vintages.to_dict(orient="records") if c.vintages is not None else []})
                        for c in self.checks]
@@ -237,11 +244,15 @@ def _short(origin: str) -> str:
     return Path(str(origin)).name or str(origin)
 
 
-def check_claim(store, claim: Claim, *, source: str = "chicago") -> ClaimCheck:
-    """Recompute ``claim`` and explain the gap; see the module docstring."""
+def check_claim(store, claim: Claim, *, source: str = "chicago",
+                taxonomy: Taxonomy | None = None) -> ClaimCheck:
+    """Recompute ``claim`` and explain the gap; see the module docstring.
+
+    ``taxonomy`` resolves the claim's category (default: the built-in taxonomy).
+    """
     import pandas as pd
 
-    tax = load_taxonomy()
+    tax = taxonomy if taxonomy is not None else load_taxonomy()
     cat = get_category(claim.category, tax)
     s, e = claim.period()
     backend = store.ibis()
@@ -261,7 +272,7 @@ def check_claim(store, claim: Claim, *, source: str = "chicago") -> ClaimCheck:
     # the HOMICIDE codes this category counts (by IUCR, or by FBI 01A / 01B)
     hom_codes = (set(cat.iucr) & HOMICIDE_CODES) | ({"0110", "0130"} if "01A" in cat.fbi else set()) \
         | ({"0141", "0142"} if "01B" in cat.fbi else set())
-    add("as computed", f"{cat.name}: {cat.rule}", computed, unit_text(cat))
+    add("as computed", rule_text(cat), computed, unit_text(cat))
 
     if hom_codes:
         # victims vs incidents
@@ -409,17 +420,23 @@ def check_claim(store, claim: Claim, *, source: str = "chicago") -> ClaimCheck:
             verdict = VERDICTS[2]
     return ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
                       changes=changes, vintages=vintages, unit=unit_text(cat), rule=cat.rule,
-                      vintage=data_vintage(store, source))
+                      vintage=data_vintage(store, source), category_file=cat.origin)
 
 
-def check_claims(store, claims: list[Claim], *, source: str = "chicago") -> ClaimReport:
-    """Check several claims; the report's ``table`` has one row per claim."""
-    checks = [check_claim(store, c, source=source) for c in claims]
+def check_claims(store, claims: list[Claim], *, source: str = "chicago",
+                 taxonomy: Taxonomy | None = None) -> ClaimReport:
+    """Check several claims; the report's ``table`` has one row per claim.
+
+    ``taxonomy`` resolves the claims' categories (default: the built-in taxonomy).
+    """
+    tax = taxonomy if taxonomy is not None else load_taxonomy()
+    checks = [check_claim(store, c, source=source, taxonomy=tax) for c in claims]
     vint = data_vintage(store, source)
     meta = {"title": f"claim check ({len(checks)} claim{'s' if len(checks) != 1 else ''})",
             "unit": "; ".join(sorted({c.unit for c in checks})),
-            "rule": "; ".join(sorted({f'{c.claim.category}: {c.rule}' for c in checks})),
+            "rule": "; ".join(sorted({rule_text(get_category(c.claim.category, tax)) for c in checks})),
             "source": vint["source_description"], "vintage": vint,
+            "category_files": {c.claim.category: c.category_file for c in checks if c.category_file},
             "notes": ["verdict: matches | within a known definitional gap | contradicts"]}
     return ClaimReport(checks, meta)
 
@@ -445,9 +462,12 @@ _SENTENCE = re.compile(
 )
 
 
-def parse_claim(text: str, as_of=None) -> Claim:
+def parse_claim(text: str, as_of=None, *, taxonomy: Taxonomy | None = None) -> Claim:
     """Read a sentence such as ``"110 homicides so far this year"`` (needs ``as_of``),
-    ``"762 murders in 2016"`` or ``"4 shootings from 2017-01-01 to 2017-01-07"``."""
+    ``"762 murders in 2016"`` or ``"4 shootings from 2017-01-01 to 2017-01-07"``.
+
+    A noun that is not one of the usual words is looked up as a category name (spaces
+    as underscores) in ``taxonomy`` (default: the built-in taxonomy)."""
     m = _SENTENCE.match(text or "")
     if not m:
         raise ParameterError(
@@ -460,7 +480,7 @@ def parse_claim(text: str, as_of=None) -> Claim:
             cat = name
             break
     if cat is None:
-        names = load_taxonomy()
+        names = taxonomy if taxonomy is not None else load_taxonomy()
         key = noun.replace(" ", "_")
         if key in names:
             cat = key
@@ -484,9 +504,10 @@ def parse_claim(text: str, as_of=None) -> Claim:
     return Claim(cat, value, start=m.group("from"), end=m.group("to"), district=district, text=text.strip())
 
 
-def claims_from_yaml(path: str | Path) -> list[Claim]:
+def claims_from_yaml(path: str | Path, *, taxonomy: Taxonomy | None = None) -> list[Claim]:
     """Claims from a YAML file: a list (or ``claims:`` list) of mappings with the
-    :class:`Claim` fields, or ``text`` (+ ``as_of``) to be read as a sentence."""
+    :class:`Claim` fields, or ``text`` (+ ``as_of``) to be read as a sentence (its
+    category looked up in ``taxonomy``, default the built-in one)."""
     import yaml
 
     try:
@@ -506,7 +527,7 @@ def claims_from_yaml(path: str | Path) -> list[Claim]:
         if unknown:
             raise ParameterError(f"{path}: claim {i}: unknown keys {sorted(unknown)}")
         if "category" not in it and "text" in it:
-            c = parse_claim(it["text"], as_of=it.get("as_of"))
+            c = parse_claim(it["text"], as_of=it.get("as_of"), taxonomy=taxonomy)
             if "tolerance" in it:
                 c.tolerance = float(it["tolerance"])
             out.append(c)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..categories import Category, get_category
+from ..categories import Category, Taxonomy, get_category
 from ..errors import ParameterError
 from .provenance import StatResult, data_vintage
 from .query import as_date, check_by, count_expr, incidents_table
 
-__all__ = ["count", "last_complete_day", "unit_text", "tidy"]
+__all__ = ["count", "last_complete_day", "unit_text", "rule_text", "category_source", "tidy"]
 
 
 def unit_text(cat: Category) -> str:
@@ -18,6 +18,21 @@ def unit_text(cat: Category) -> str:
         "incidents": "incidents (one row per incident)",
         "records": "records (homicide rows count victims, other rows incidents)",
     }[cat.unit]
+
+
+def rule_text(cat: Category) -> str:
+    """``name: codes``, naming the user category file when the category comes from one."""
+    text = f"{cat.name}: {cat.rule}"
+    if cat.origin is not None:
+        text += f" (user category defined in {cat.origin})"
+    return text
+
+
+def category_source(cat: Category) -> str:
+    """Where the category's definition comes from (the user file first, for a user category)."""
+    if cat.origin is None:
+        return cat.source
+    return "; ".join(x for x in (f"user category file {cat.origin}", cat.source) if x)
 
 
 def tidy(df, by):
@@ -55,9 +70,10 @@ def base_meta(store, cat: Category, source: str, vintage=None, batch=None) -> di
         "category": cat.name,
         "label": cat.label,
         "unit": unit_text(cat),
-        "rule": f"{cat.name}: {cat.rule}",
+        "rule": rule_text(cat),
         "definition": cat.definition,
-        "category_source": cat.source,
+        "category_source": category_source(cat),
+        "category_file": cat.origin,
         "source": vint["source_description"],
         "vintage": vint,
         "dates": "inclusive local (America/Chicago) dates of occurrence",
@@ -65,13 +81,15 @@ def base_meta(store, cat: Category, source: str, vintage=None, batch=None) -> di
 
 
 def count(store, category: "str | Category", start, end, by=(), *, source: str = "chicago",
-          vintage=None, batch: int | None = None) -> StatResult:
+          vintage=None, batch: int | None = None, taxonomy: Taxonomy | None = None) -> StatResult:
     """Number of records of ``category`` from ``start`` to ``end`` (inclusive local dates).
 
-    Returns a :class:`StatResult` whose ``table`` has one column per grouping in ``by``
-    and ``count``; ``meta`` states unit, rule, source and data vintage.
+    ``taxonomy`` resolves a category name (default: the built-in taxonomy; pass
+    ``load_taxonomy([path])`` for user categories). Returns a :class:`StatResult` whose
+    ``table`` has one column per grouping in ``by`` and ``count``; ``meta`` states unit,
+    rule, source and data vintage (and ``category_file``, the user file of a user category).
     """
-    cat = get_category(category)
+    cat = get_category(category, taxonomy)
     s, e = as_date(start, "start"), as_date(end, "end")
     by = check_by(by)
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)

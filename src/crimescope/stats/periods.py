@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..categories import get_category, load_taxonomy
+from ..categories import Taxonomy, get_category, load_taxonomy
 from ..errors import ParameterError
-from .counts import base_meta, last_complete_day, tidy, unit_text
+from .counts import base_meta, last_complete_day, rule_text, tidy, unit_text
 from .provenance import StatResult, data_vintage
 from .query import as_date, check_by, incidents_table, same_day_year_ago, daily_expr, window_sums, ytd_expr
 
@@ -58,17 +58,20 @@ def _as_of(store, as_of, source):
 
 
 def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str = "chicago",
-        vintage=None, batch: int | None = None) -> StatResult:
+        vintage=None, batch: int | None = None, taxonomy: Taxonomy | None = None) -> StatResult:
     """Year to date as of ``as_of`` and the same span in each of ``years`` earlier years.
 
     ``table`` columns: ``year``, the groupings, ``start``, ``end``, ``count``,
-    ``change_vs_prev_year``, ``pct_vs_prev_year``. ``meta["comparison"]`` gives, for the
-    as-of year (per group), the change vs last year and vs the average of the
-    ``years`` previous years.
+    ``change_vs_prev_year``, ``pct_vs_prev_year``, ``avg_previous_years`` (on the as-of
+    year's rows, per group: the mean count of the ``years`` previous years' spans, as
+    in ``meta["comparison"]``; empty on earlier years' rows and when ``years`` is 0).
+    ``meta["comparison"]`` gives, for the as-of year (per group), the change vs last
+    year and vs the average of the ``years`` previous years. ``taxonomy`` resolves a
+    category name (default: the built-in taxonomy).
     """
     import pandas as pd
 
-    cat = get_category(category)
+    cat = get_category(category, taxonomy)
     a = _as_of(store, as_of, source)
     if not 0 <= int(years) <= 100:
         raise ParameterError("--years must be between 0 and 100")
@@ -109,7 +112,14 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str = "ch
                      change_vs_avg=None if avg is None else round(cur - avg, 2),
                      pct_vs_avg=None if avg is None else pct_change(cur, avg))
         comparison.append(entry)
-    df = df[["year", *by, "start", "end", "count", "change_vs_prev_year", "pct_vs_prev_year"]]
+    # the average of the previous years, on the as-of year's rows (same order as ``keys``)
+    avg_col = pd.Series(float("nan"), index=df.index, dtype="float64")
+    cur_rows = df.index[df["year"] == a.year]
+    avg_col.loc[cur_rows] = [float("nan") if c["avg_previous_years"] is None else c["avg_previous_years"]
+                             for c in comparison]
+    df["avg_previous_years"] = avg_col
+    df = df[["year", *by, "start", "end", "count", "change_vs_prev_year", "pct_vs_prev_year",
+             "avg_previous_years"]]
     df = df.sort_values(["year", *by]).reset_index(drop=True)
 
     meta = base_meta(store, cat, source, vintage, batch)
@@ -137,7 +147,8 @@ def compstat_windows(as_of: dt.date) -> dict[str, tuple[tuple[dt.date, dt.date],
 
 
 def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_district: bool = True,
-             *, source: str = "chicago", vintage=None, batch: int | None = None) -> StatResult:
+             *, source: str = "chicago", vintage=None, batch: int | None = None,
+             taxonomy: Taxonomy | None = None) -> StatResult:
     """CompStat table: week, 28 days and YTD vs the same spans a year earlier.
 
     ``table`` columns: ``category``, ``unit``, ``area`` (``citywide`` or ``district``),
@@ -145,11 +156,12 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     ``start``, ``end``, ``count``, ``prev_start``, ``prev_end``, ``prev_count``,
     ``change``, ``pct_change`` (None when the previous count is 0). The citywide row is
     the sum of all records, so the district rows (including the no-district row) sum to it.
+    ``taxonomy`` resolves category names (default: the built-in taxonomy).
     """
     import pandas as pd
 
     a = _as_of(store, as_of, source)
-    tax = load_taxonomy()
+    tax = taxonomy if taxonomy is not None else load_taxonomy()
     cats = [get_category(c, tax) for c in (categories or DEFAULT_COMPSTAT_CATEGORIES)]
     if not cats:
         raise ParameterError("compstat needs at least one category")
@@ -193,12 +205,13 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
         "as_of": a,
         "categories": [c.name for c in cats],
         "unit": "; ".join(f"{c.name}: {unit_text(c)}" for c in cats),
-        "rule": "; ".join(f"{c.name}: {c.rule}" for c in cats),
+        "rule": "; ".join(rule_text(c) for c in cats),
         "periods": ("week = 7 days ending on the as-of date, 28d = 28 days ending on it, ytd = Jan 1 "
                     "to it; each vs the spans ending on the same month/day a year earlier "
                     f"({wins['ytd'][1][1]}); {LEAP_RULE}"),
         "source": vint["source_description"],
         "vintage": vint,
+        "category_files": {c.name: c.origin for c in cats if c.origin is not None},
         "notes": ["pct_change is empty when the previous count is 0",
                   "district rows include records without a district (district empty); they sum to citywide"],
     }

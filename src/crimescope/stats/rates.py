@@ -16,7 +16,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from ..categories import get_category
+from ..categories import Taxonomy, get_category
 from ..errors import CrimescopeError, ParameterError
 from .counts import base_meta
 from .provenance import StatResult
@@ -129,17 +129,18 @@ def _default_census(s: dt.date, e: dt.date) -> int:
 
 
 def rates(store, category, start, end, by: str = "community_area", census: int | None = None, *,
-          source: str = "chicago", shared_dir=None) -> StatResult:
+          source: str = "chicago", shared_dir=None, taxonomy: Taxonomy | None = None) -> StatResult:
     """Count and rate per 100,000 residents of ``category`` from ``start`` to ``end``.
 
     ``by``: ``community_area`` (2010/2020 census), ``district`` (apportioned) or
     ``citywide``. ``table`` columns: the area, ``count``, ``population``,
     ``rate_per_100k`` (for the whole period) and ``annualized_rate_per_100k``.
     Records without an area get a row with no population or rate, so counts sum to the total.
+    ``taxonomy`` resolves a category name (default: the built-in taxonomy).
     """
     import pandas as pd
 
-    cat = get_category(category)
+    cat = get_category(category, taxonomy)
     s, e = as_date(start, "start"), as_date(end, "end")
     if by not in ("community_area", "district", "citywide"):
         raise ParameterError("--by must be community_area, district or citywide")
