@@ -45,7 +45,7 @@ def test_commands_on_shared_csv(tmp_path, monkeypatch, summer_2017):
     calls = []
 
     def cached(category, start=None, end=None, **kw):  # read the CSVs once for all commands
-        calls.append((category, start, end, kw.get("from_csv")))
+        calls.append((getattr(category, "name", category), start, end, kw.get("from_csv")))
         return summer_2017.copy()
 
     monkeypatch.setattr(sample, "category_events", cached)

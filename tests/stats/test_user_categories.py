@@ -256,3 +256,35 @@ def test_ytd_average_column_hand_counts(chicago_store):
         row = t[(t["year"] == 2016) & (t["district"] == d)]
         assert row["avg_previous_years"].item() == round(sum(prev) / 3, 2), d
     assert dt.date(2016, 7, 4) in set(t["end"])
+
+
+def test_spatial_and_forecast_commands_take_user_categories(chicago_store, chicago_store_path, user_file,
+                                                            tmp_path, capsys):
+    """`concentration`, `hotspots` and `forecast` read a user category: the events are the SQL rows of
+    its codes, and the `# rule:` line names the file."""
+    common = ["-c", NAME, "--from", "2016-06-01", "--to", "2016-08-31", "--categories-file", str(user_file)]
+    rc, out, err = cli(capsys, chicago_store_path, "concentration", *common, "--units", "district")
+    assert rc == 0, err
+    assert names_file(out, user_file, "# rule: ")
+    located = sql(chicago_store, "2016-06-01", "2016-08-31", what="count(*) FILTER (WHERE x IS NOT NULL AND x > 0)")
+    records = sql(chicago_store, "2016-06-01", "2016-08-31")[0]
+    assert f"district units. {records:,} records:" in out, out
+
+    rc, out, err = cli(capsys, chicago_store_path, "hotspots", *common, "--out", str(tmp_path / "h.csv"))
+    assert rc == 0, err
+    assert names_file(out, user_file, "# rule: ")
+    h = pd.read_csv(tmp_path / "h.csv", comment="#")
+    assert int(h["count"].sum()) == located[0]
+
+    rc, out, err = cli(capsys, chicago_store_path, "forecast", "--model", "naive_all", "--category", NAME,
+                       "--categories-file", str(user_file), "--as-of", "2017-01-02", "--cell", "2000ft",
+                       "--out", str(tmp_path / "f.csv"))
+    assert rc == 0, err
+    assert names_file(out, user_file, "# rule: ")
+    f = pd.read_csv(tmp_path / "f.csv", comment="#")
+    # naive_all: all located history before 2017-01-02 as a daily rate, times 7
+    first = chicago_store.con.execute(
+        f"SELECT min(occurred_local) FROM incidents WHERE iucr IN {IN} AND x > 0").fetchone()[0]
+    n = sql(chicago_store, "2001-01-01", "2017-01-01", what="count(*) FILTER (WHERE x > 0)")[0]
+    days = (dt.datetime(2017, 1, 2) - first).total_seconds() / 86400
+    assert f["expected"].sum() == pytest.approx(n / days * 7, rel=0.02)

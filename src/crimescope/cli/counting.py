@@ -13,7 +13,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..errors import ParameterError
-from .context import state
+from .context import CategoriesFileOpt, load_user_taxonomy, state
 
 FORMAT_HELP = "Output format: table, csv or json."
 BY_HELP = ("Group by (repeatable or comma-separated): year, month, month_of_year, week, date, dow, "
@@ -23,8 +23,6 @@ VINTAGE_HELP = ("Count the records as they stood at this update time (YYYY-MM-DD
 
 
 ENGINE_HELP = "duckdb (the store, default) or spark (the Parquet export given by --data; see docs/scale.md)."
-CATEGORIES_FILE_HELP = ("Add the categories of this YAML file (repeatable; same shape as the built-in "
-                        "taxonomy, see docs/counting.md); a name may not be a built-in category's.")
 
 # options shared by the counting commands, declared once
 FormatOpt = Annotated[str, typer.Option("--format", help=FORMAT_HELP)]
@@ -35,30 +33,6 @@ EngineOpt = Annotated[str, typer.Option("--engine", help=ENGINE_HELP)]
 DataOpt = Annotated[Optional[str], typer.Option(
     "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark.")]
 MasterOpt = Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[*]).")]
-CategoriesFileOpt = Annotated[Optional[List[Path]], typer.Option("--categories-file", help=CATEGORIES_FILE_HELP)]
-
-
-def _taxonomy(files: Optional[List[Path]], *names: str):
-    """The built-in taxonomy plus the user category files, with ``names`` checked in it.
-
-    A bad file or an unknown name raises CategoryError before the store is opened.
-    """
-    import warnings
-
-    from ..categories import load_taxonomy
-    from ..errors import CategoryWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CategoryWarning)
-        tax = load_taxonomy(files or [])
-    for w in caught:
-        if issubclass(w.category, CategoryWarning):
-            typer.echo(f"warning: {w.message}", err=True)
-        else:  # pragma: no cover - not ours: pass it on
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-    for name in names:
-        tax[name]  # raises CategoryError (with suggestions) for an unknown name
-    return tax
 
 
 def _source(ctx, engine: str, data, master):
@@ -126,7 +100,9 @@ def _isna(v) -> bool:
 def register(app: typer.Typer) -> None:
     @app.command("categories")
     def categories_cmd(
-        file: Optional[List[Path]] = typer.Option(None, "--file", help="Add the categories of this YAML file (repeatable)."),
+        file: Optional[List[Path]] = typer.Option(
+            None, "--categories-file", "--file",
+            help="Add the categories of this YAML file (repeatable; `--file` is the older name)."),
         fmt: FormatOpt = "table",
     ) -> None:
         """List the offense categories with their codes, unit, definition and source.
@@ -159,7 +135,7 @@ def register(app: typer.Typer) -> None:
         from ..stats.counts import count
 
         _check_format(fmt)
-        tax = _taxonomy(categories_file, category)
+        tax = load_user_taxonomy(categories_file, category)
         with _source(ctx, engine, data, spark_master) as store:
             emit(count(store, category, start, end, _by(by), vintage=vintage, taxonomy=tax), fmt, output)
 
@@ -185,7 +161,7 @@ def register(app: typer.Typer) -> None:
         from ..stats.periods import ytd
 
         _check_format(fmt)
-        tax = _taxonomy(categories_file, category)
+        tax = load_user_taxonomy(categories_file, category)
         with _source(ctx, engine, data, spark_master) as store:
             emit(ytd(store, category, as_of, years, _by(by), vintage=vintage, taxonomy=tax), fmt, output)
 
@@ -210,7 +186,7 @@ def register(app: typer.Typer) -> None:
         if by not in ("district", "none", None):
             raise ParameterError("--by must be 'district' or 'none'")
         cats = _by(category) or list(DEFAULT_COMPSTAT_CATEGORIES)
-        tax = _taxonomy(categories_file, *cats)
+        tax = load_user_taxonomy(categories_file, *cats)
         with _source(ctx, engine, data, spark_master) as store:
             emit(compstat(store, as_of, cats, by_district=(by == "district"), vintage=vintage, taxonomy=tax),
                  fmt, output)
@@ -231,7 +207,7 @@ def register(app: typer.Typer) -> None:
         from ..stats.rates import rates
 
         _check_format(fmt)
-        tax = _taxonomy(categories_file, category)
+        tax = load_user_taxonomy(categories_file, category)
         with state(ctx).open_store(read_only=True) as store:
             emit(rates(store, category, start, end, by=by, census=census, taxonomy=tax), fmt, output)
 
@@ -250,7 +226,7 @@ def register(app: typer.Typer) -> None:
         from ..stats.arrests import arrests
 
         _check_format(fmt)
-        tax = _taxonomy(categories_file, category)
+        tax = load_user_taxonomy(categories_file, category)
         with state(ctx).open_store(read_only=True) as store:
             emit(arrests(store, category, start, end, _by(by), taxonomy=tax), fmt, output)
 
@@ -288,7 +264,7 @@ def register(app: typer.Typer) -> None:
         from ..stats.claims import Claim, check_claims, claims_from_yaml, parse_claim
 
         _check_format(fmt)
-        tax = _taxonomy(categories_file)
+        tax = load_user_taxonomy(categories_file)
         if file is not None:
             claims = claims_from_yaml(file, taxonomy=tax)
         elif text is not None:
@@ -298,7 +274,7 @@ def register(app: typer.Typer) -> None:
                 raise ParameterError("give a sentence, --file, or --category and --value with --from/--to or --as-of")
             claims = [Claim(category=category, value=value, start=start, end=end, as_of=as_of,
                             district=district, community_area=community_area, tolerance=tolerance)]
-        _taxonomy(categories_file, *(c.category for c in claims))
+        load_user_taxonomy(categories_file, *(c.category for c in claims))
         with state(ctx).open_store(read_only=True) as store:
             result = check_claims(store, claims, taxonomy=tax)
         if fmt == "table":

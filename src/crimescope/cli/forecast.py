@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .context import say_provenance, state
+from .context import CategoriesFileOpt, resolve_category, say_provenance, state
 
 __all__ = ["register"]
 
@@ -36,11 +36,11 @@ def _split(text: str) -> list[str]:
     return [v.strip() for v in text.split(",") if v.strip()]
 
 
-def _load_for(store, models: list, category: str, end: str):
-    """Events of ``category``, plus the related categories any of ``models`` reads (tagged)."""
+def _load_for(store, models: list, category, end: str):
+    """Events of ``category`` (a Category), plus the related categories any of ``models`` reads (tagged)."""
     from ..stats.events import load_categories, load_events
 
-    related = [c for c in dict.fromkeys(c for m in models for c in m.related_categories()) if c != category]
+    related = [c for c in dict.fromkeys(c for m in models for c in m.related_categories()) if c != category.name]
     if not related:
         return load_events(store, category, end=end)
     return load_categories(store, [category, *related], end=end)
@@ -65,6 +65,7 @@ def register(app: typer.Typer) -> None:
         model: str = typer.Option("best", "--model", help="Model name (see `crimescope models`) or 'best': "
                                   "the first of the latest backtest of the category."),
         category: str = typer.Option("gun_violence", "--category", help="Offense category to forecast."),
+        categories_file: CategoriesFileOpt = None,
         as_of: str = typer.Option(..., "--as-of", help="Forecast start (local date/time); only earlier events are used."),
         horizon: str = typer.Option("7d", "--horizon", help="Forecast length: '1d', '7d', '4w'..."),
         cell: str = typer.Option("500ft", "--cell", help="Grid cell size in feet."),
@@ -78,6 +79,7 @@ def register(app: typer.Typer) -> None:
         from ..spatial.grid import Grid
 
         st = state(ctx)
+        cat = resolve_category(categories_file, category)
         name = best_model(st.store_path, category) if model == "best" else model
         m = make_model(name).for_target(category)
         cut = parse_time(as_of)
@@ -87,8 +89,8 @@ def register(app: typer.Typer) -> None:
         grid = Grid.chicago(_cell(cell), offset=_offset(offset))
         store = st.open_store(read_only=True)
         try:
-            say_provenance(store, category, period=f"events before {str(cut)[:16].replace('T', ' ')} train the model")
-            events = _load_for(store, [m], category, str(cut)[:10])
+            say_provenance(store, cat, period=f"events before {str(cut)[:16].replace('T', ' ')} train the model")
+            events = _load_for(store, [m], cat, str(cut)[:10])
         finally:
             store.close()
         fc = m.fit(events, cut, grid=grid).predict(horizon)
@@ -107,6 +109,7 @@ def register(app: typer.Typer) -> None:
     def backtest_cmd(
         ctx: typer.Context,
         category: str = typer.Option("gun_violence", "--category", help="Offense category."),
+        categories_file: CategoriesFileOpt = None,
         start: str = typer.Option(..., "--start", help="First origin date (origins are Mondays from here)."),
         end: str = typer.Option(..., "--end", help="Origins strictly before this date."),
         models: str = typer.Option("all", "--models", help="Comma-separated model names, or 'all'."),
@@ -130,10 +133,11 @@ def register(app: typer.Typer) -> None:
         origins = weekly_origins(start, end)
         names = sorted(registry()) if models == "all" else _split(models)
         instances = {n: make_model(n).for_target(category) for n in names}
+        cat = resolve_category(categories_file, category)
         store = st.open_store(read_only=True)
         try:
-            say_provenance(store, category, period=f"events before {end} (origins from {start})")
-            events = _load_for(store, list(instances.values()), category, end)
+            say_provenance(store, cat, period=f"events before {end} (origins from {start})")
+            events = _load_for(store, list(instances.values()), cat, end)
         finally:
             store.close()
         res = backtest(events, grid, instances, origins, horizons=_split(horizons), coverages=_split(coverage),

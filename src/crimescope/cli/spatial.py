@@ -9,12 +9,12 @@ straight from the shared CSV extracts), calls one analysis of
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
 from ..errors import ParameterError
-from .context import say_provenance, state
+from .context import CategoriesFileOpt, resolve_category, say_provenance, state
 
 CAT_HELP = "Offense category (see `crimescope categories`), e.g. gun_violence."
 START_HELP = "First local date (YYYY-MM-DD), inclusive."
@@ -35,10 +35,13 @@ FromCsvOpt = Annotated[bool, typer.Option("--from-csv", help=CSV_HELP)]
 CellOpt = Annotated[Optional[float], typer.Option(help=CELL_HELP)]
 
 
-def _events(ctx: typer.Context, category: str, start: Optional[str], end: Optional[str], from_csv: bool):
-    """The category's events; first prints what they are: unit, rule, source and vintage."""
+def _events(ctx: typer.Context, category: str, start: Optional[str], end: Optional[str], from_csv: bool,
+            categories_file: Optional[List[Path]] = None):
+    """The category's events (user category files included); first prints what they are:
+    unit, rule, source and vintage."""
     from ..spatial.sample import category_events
 
+    category = resolve_category(categories_file, category)
     if from_csv:
         say_provenance(None, category, start, end)
         return category_events(category, start, end, from_csv=True)
@@ -98,6 +101,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         category_arg: CategoryArg = None,
         category_opt: CategoryOpt = None,
+        categories_file: CategoriesFileOpt = None,
         start: FromOpt = None,
         end: ToOpt = None,
         units: str = typer.Option("grid", help=UNITS_HELP),
@@ -115,7 +119,7 @@ def register(app: typer.Typer) -> None:
         category = _category(category_arg, category_opt)
         from ..spatial.gistar import hotspots
 
-        ev = _events(ctx, category, start, end, from_csv)
+        ev = _events(ctx, category, start, end, from_csv, categories_file)
         res = hotspots(ev, _units(units, cell), band=band, knn=knn, ring=ring, fdr=fdr,
                                   label=_label(category, start, end))
         _print_df(res.bin_counts(), f"Gi* on {len(res.z):,} {units} units; weights: {res.weights}; "
@@ -131,6 +135,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         category_arg: CategoryArg = None,
         category_opt: CategoryOpt = None,
+        categories_file: CategoriesFileOpt = None,
         start: FromOpt = None,
         end: ToOpt = None,
         units: str = typer.Option("grid", help=UNITS_HELP),
@@ -151,7 +156,7 @@ def register(app: typer.Typer) -> None:
             fractions = [float(v) for v in top.split(",") if v.strip()]
         except ValueError as exc:
             raise ParameterError(f"--top {top!r}: give fractions like 0.01,0.05") from exc
-        ev = _events(ctx, category, start, end, from_csv)
+        ev = _events(ctx, category, start, end, from_csv, categories_file)
         u = _units(units, cell)
         placed = assign_units(ev, u)
         res = concentration(placed.counts, fractions, label=_label(category, start, end))
@@ -178,6 +183,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         category_arg: CategoryArg = None,
         category_opt: CategoryOpt = None,
+        categories_file: CategoriesFileOpt = None,
         start: FromOpt = None,
         end: ToOpt = None,
         step: str = typer.Option("month", help="Time step of the cube: week or month."),
@@ -196,7 +202,7 @@ def register(app: typer.Typer) -> None:
         from ..spatial.emerging import emerging_hot_spots
         from ..spatial.grid import Grid
 
-        ev = _events(ctx, category, start, end, from_csv)
+        ev = _events(ctx, category, start, end, from_csv, categories_file)
         res = emerging_hot_spots(ev, Grid.chicago(cell), freq=step, band=band, time_window=time_window, alpha=alpha,
                                  trend_alpha=trend_alpha, start=start, end=end, locations=locations,
                                  label=_label(category, start, end))
@@ -213,6 +219,7 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         category_arg: CategoryArg = None,
         category_opt: CategoryOpt = None,
+        categories_file: CategoriesFileOpt = None,
         start: FromOpt = None,
         end: ToOpt = None,
         distance_band: float = typer.Option(400.0, help="Width of a spatial band in feet."),
@@ -230,7 +237,7 @@ def register(app: typer.Typer) -> None:
         category = _category(category_arg, category_opt)
         from ..spatial.knox import knox_test
 
-        ev = _events(ctx, category, start, end, from_csv)
+        ev = _events(ctx, category, start, end, from_csv, categories_file)
         res = knox_test(ev, distance_band=distance_band, n_distance_bands=distance_bands, day_band=day_band,
                         n_day_bands=day_bands, permutations=permutations, seed=seed, same_location=same_location,
                         label=_label(category, start, end))
@@ -247,6 +254,7 @@ def register(app: typer.Typer) -> None:
         kind: str = typer.Argument(..., help="What to map: hotspots, emerging, kde or counts."),
         category_arg: CategoryArg = None,
         category_opt: CategoryOpt = None,
+        categories_file: CategoriesFileOpt = None,
         out: Path = typer.Option(..., help="Output file: .png, .svg or .html (offline, self-contained)."),
         start: FromOpt = None,
         end: ToOpt = None,
@@ -262,7 +270,7 @@ def register(app: typer.Typer) -> None:
         category = _category(category_arg, category_opt)
         if kind in ("kde", "emerging") and units != "grid":
             raise ParameterError(f"map {kind} is drawn on grid cells: drop --units {units}")
-        ev = _events(ctx, category, start, end, from_csv)
+        ev = _events(ctx, category, start, end, from_csv, categories_file)
         grid = _units(units, cell)
         label = _label(category, start, end)
         if kind == "hotspots":

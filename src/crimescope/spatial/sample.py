@@ -88,10 +88,11 @@ def read_chicago_csv(iucr: Any = GUN_VIOLENCE_IUCR, start: Any = None, end: Any 
     return df.reset_index(drop=True)
 
 
-def category_events(category: str, start: Any = None, end: Any = None, *, store: Any = None,
+def category_events(category: Any, start: Any = None, end: Any = None, *, store: Any = None,
                     from_csv: bool = False, data_dir: str | Path | None = None):
-    """Events of a taxonomy category: from the store (``load_events``) or, with ``from_csv``,
-    straight from the shared CSV extracts using the category's IUCR/FBI codes."""
+    """Events of a category (a taxonomy name or a Category, e.g. from a user file): from the
+    store (``load_events``) or, with ``from_csv``, straight from the shared CSV extracts
+    using the category's IUCR/FBI codes."""
     if from_csv:
         from ..categories import get_category
 
