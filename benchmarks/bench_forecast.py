@@ -215,15 +215,18 @@ def cmd_backtest(args) -> None:
     print(json.dumps(bvb, indent=2, default=str))
 
 
-def cmd_pool(args) -> None:
-    """Paired comparison of two models over the windows of several backtests (e.g. two years)."""
-    import pandas as pd
-
+def saved_result(dirs):
+    """A BacktestResult from the records.csv of backtest output folders (scores only: no grid, no totals)."""
     from crimescope.forecast.backtest import BacktestResult
 
-    recs = pd.concat([pd.read_csv(Path(d) / "records.csv") for d in args.dirs], ignore_index=True)
-    res = BacktestResult(records=recs, models=sorted(recs["model"].unique()), horizons=[], coverages=[],
-                         cell_totals={}, equity_coverage="", grid=None)
+    recs = pd.concat([pd.read_csv(Path(d) / "records.csv") for d in dirs], ignore_index=True)
+    return BacktestResult(records=recs, models=sorted(recs["model"].unique()), horizons=[], coverages=[],
+                          cell_totals={}, equity_coverage="", grid=None)
+
+
+def cmd_pool(args) -> None:
+    """Paired comparison of two models over the windows of several backtests (e.g. two years)."""
+    res = saved_result(args.dirs)
     print(f"{args.a} minus {args.b}, hit rate, horizon {args.horizon} d, backtests: {', '.join(args.dirs)}")
     for cov in args.coverage.split(","):
         c = res.compare(args.a, args.b, args.horizon, cov)
@@ -235,12 +238,8 @@ def cmd_pool(args) -> None:
 
 def cmd_tables(args) -> None:
     """The markdown tables of docs/forecasting.md from a backtest output folder."""
-    from crimescope.forecast.backtest import BacktestResult
-
     d = Path(args.dir)
-    recs = pd.read_csv(d / "records.csv")
-    res = BacktestResult(records=recs, models=sorted(recs["model"].unique()), horizons=[], coverages=[],
-                         cell_totals={}, equity_coverage="", grid=None)
+    res = saved_result([d])
     s = res.summary()
 
     def row(cells):

@@ -30,6 +30,9 @@ OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write
 VintageOpt = Annotated[Optional[str], typer.Option("--vintage", help=VINTAGE_HELP)]
 ByOpt = Annotated[Optional[List[str]], typer.Option("--by", help=BY_HELP)]
 EngineOpt = Annotated[str, typer.Option("--engine", help=ENGINE_HELP)]
+CategoryReq = Annotated[str, typer.Option("--category", "-c", help="Category name (see `crimescope categories`).")]
+FromReq = Annotated[str, typer.Option("--from", help="First local date, inclusive (YYYY-MM-DD).")]
+ToReq = Annotated[str, typer.Option("--to", help="Last local date, inclusive (YYYY-MM-DD).")]
 DataOpt = Annotated[Optional[str], typer.Option(
     "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark.")]
 MasterOpt = Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[*]).")]
@@ -119,9 +122,9 @@ def register(app: typer.Typer) -> None:
     @app.command("count")
     def count_cmd(
         ctx: typer.Context,
-        category: str = typer.Option(..., "--category", "-c", help="Category name (see `crimescope categories`)."),
-        start: str = typer.Option(..., "--from", help="First local date, inclusive (YYYY-MM-DD)."),
-        end: str = typer.Option(..., "--to", help="Last local date, inclusive (YYYY-MM-DD)."),
+        category: CategoryReq,
+        start: FromReq,
+        end: ToReq,
         by: ByOpt = None,
         fmt: FormatOpt = "table",
         vintage: VintageOpt = None,
@@ -142,7 +145,7 @@ def register(app: typer.Typer) -> None:
     @app.command("ytd")
     def ytd_cmd(
         ctx: typer.Context,
-        category: str = typer.Option(..., "--category", "-c", help="Category name."),
+        category: CategoryReq,
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day counted (default: last complete day in the store)."),
         years: int = typer.Option(5, "--years", help="Number of previous years to compare with."),
         by: ByOpt = None,
@@ -194,9 +197,9 @@ def register(app: typer.Typer) -> None:
     @app.command("rates")
     def rates_cmd(
         ctx: typer.Context,
-        category: str = typer.Option(..., "--category", "-c", help="Category name."),
-        start: str = typer.Option(..., "--from", help="First local date, inclusive."),
-        end: str = typer.Option(..., "--to", help="Last local date, inclusive."),
+        category: CategoryReq,
+        start: FromReq,
+        end: ToReq,
         by: str = typer.Option("community_area", "--by", help="community_area, district or citywide."),
         census: Optional[int] = typer.Option(None, "--census", help="Census population year: 2010 or 2020 (default: nearest to the period)."),
         fmt: FormatOpt = "table",
@@ -214,9 +217,9 @@ def register(app: typer.Typer) -> None:
     @app.command("arrests")
     def arrests_cmd(
         ctx: typer.Context,
-        category: str = typer.Option(..., "--category", "-c", help="Category name."),
-        start: str = typer.Option(..., "--from", help="First local date, inclusive."),
-        end: str = typer.Option(..., "--to", help="Last local date, inclusive."),
+        category: CategoryReq,
+        start: FromReq,
+        end: ToReq,
         by: ByOpt = None,
         fmt: FormatOpt = "table",
         categories_file: CategoriesFileOpt = None,
