@@ -1,0 +1,257 @@
+"""Is the change real? Tests of two counts, of a count against an N-year average, and
+false discovery control across a table.
+
+Methods (docs/counting.md, "Is the change real?"):
+
+* **Two counts with exposure** (this year's span vs last year's; one area vs another).
+  Under "no change" the rates are equal, so given the total ``n = c1 + c2`` the first
+  count is ``Binomial(n, e1 / (e1 + e2))`` (Przyborowski & Wilenski 1940; the exact
+  conditional test of Krishnamoorthy & Thomson 2004 call "C-test"). The two-sided p-value
+  is statsmodels' ``test_poisson_2indep(method="exact-cond")`` (minimum-likelihood
+  two-sided binomial p-value). The 95% interval of the rate ratio
+  ``(c1/e1) / (c2/e2)`` is the exact conditional (Clopper-Pearson) interval of the
+  binomial proportion, ``p/(1-p) * e2/e1`` (statsmodels ``proportion_confint(method="beta")``).
+  Both are exact for any count, 0 included. The label follows the p-value; at the 5%
+  boundary the central interval and the minimum-likelihood p-value can disagree.
+* **A count against an N-year average** (quasi-Poisson): the previous years' counts share
+  one rate; their scatter beyond Poisson is the dispersion
+  ``phi = max(1, Pearson chi2 / (N - 1))``; ``t = (y0 - mu0) / sqrt(phi * mu0 * (1 + e0 / sum e))``
+  against Student's t with N-1 degrees of freedom (McCullagh & Nelder 1989, ch. 4).
+* **Many cells** (a CompStat table): Benjamini & Hochberg (1995) step-up q-values over
+  the cells with at least one record; a cell is flagged when ``q <= level``.
+
+"Beyond normal variation" means the test rejects "no change" at the stated level; it
+says nothing about why.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+__all__ = ["ALPHA", "FDR_LEVEL", "LABEL_UP", "LABEL_DOWN", "LABEL_WITHIN", "TEST_COLUMNS",
+           "RateTest", "rate_test", "average_test", "change_label", "bh_qvalues", "add_rate_tests",
+           "flag_table", "TWO_COUNT_METHOD", "AVERAGE_METHOD", "fdr_note"]
+
+ALPHA = 0.05
+FDR_LEVEL = 0.05
+LABEL_UP = "up, beyond normal variation"
+LABEL_DOWN = "down, beyond normal variation"
+LABEL_WITHIN = "within normal variation"
+#: the columns a table gains from :func:`add_rate_tests`, in order
+TEST_COLUMNS = ("rate_ratio", "ci_low", "ci_high", "p_value", "label")
+
+TWO_COUNT_METHOD = ("exact conditional test of two Poisson counts with exposure in days (binomial "
+                    "given the total; statsmodels test_poisson_2indep method='exact-cond', two-sided); "
+                    "rate ratio with its 95% exact (Clopper-Pearson) conditional interval")
+AVERAGE_METHOD = ("quasi-Poisson test against the N-year average: dispersion from the previous years' "
+                  "counts (Pearson chi2/(N-1), at least 1), Student's t with N-1 df; rate ratio with "
+                  "a 95% log-scale interval")
+
+
+@dataclass(frozen=True)
+class RateTest:
+    """A comparison of a count with a reference.
+
+    Attributes
+    ----------
+    rate_ratio : float or None
+        ``(count/exposure) / (reference/reference exposure)``; ``inf`` when the reference
+        is 0 and the count is not; None when both are 0.
+    ci_low, ci_high : float or None
+        The 95% interval of the rate ratio (``ci_high`` may be ``inf``).
+    p_value : float or None
+        Two-sided p-value of "no change"; None when there is nothing to test.
+    label : str
+        :data:`LABEL_UP`, :data:`LABEL_DOWN` or :data:`LABEL_WITHIN` at ``alpha``.
+    method : str
+        Which test was run.
+    dispersion : float or None
+        The quasi-Poisson dispersion (average tests only).
+    """
+
+    rate_ratio: float | None
+    ci_low: float | None
+    ci_high: float | None
+    p_value: float | None
+    label: str
+    method: str
+    dispersion: float | None = None
+
+    def as_dict(self) -> dict:
+        return {"rate_ratio": self.rate_ratio, "ci_low": self.ci_low, "ci_high": self.ci_high,
+                "p_value": self.p_value, "label": self.label}
+
+
+def change_label(rate_ratio, p_value, alpha: float = ALPHA, flagged: bool | None = None) -> str:
+    """The plain label: beyond normal variation (up or down) when ``p <= alpha`` (or ``flagged``)."""
+    beyond = flagged if flagged is not None else (p_value is not None and p_value <= alpha)
+    if not beyond or rate_ratio is None or rate_ratio == 1:
+        return LABEL_WITHIN
+    return LABEL_UP if rate_ratio > 1 else LABEL_DOWN
+
+
+def _check(count, exposure, name):
+    if count is None or exposure is None:
+        raise _param(f"{name}: a count and an exposure are needed")
+    c = float(count)
+    if c < 0 or c != int(c):
+        raise _param(f"{name}: a count is a whole number >= 0, not {count!r}")
+    e = float(exposure)
+    if not e > 0 or math.isinf(e):
+        raise _param(f"{name}: the exposure must be > 0, not {exposure!r}")
+    return int(c), e
+
+
+def _param(msg):
+    from ..errors import ParameterError
+
+    return ParameterError(msg)
+
+
+def rate_test(count, exposure, ref_count, ref_exposure, alpha: float = ALPHA) -> RateTest:
+    """Exact conditional test of ``count`` over ``exposure`` vs ``ref_count`` over ``ref_exposure``.
+
+    Exposures are in any common unit (days for two spans, residents for two areas).
+    """
+    from scipy import stats as st
+
+    c1, e1 = _check(count, exposure, "count")
+    c2, e2 = _check(ref_count, ref_exposure, "reference")
+    n = c1 + c2
+    if n == 0:
+        return RateTest(None, None, None, None, LABEL_WITHIN, TWO_COUNT_METHOD)
+    p0 = e1 / (e1 + e2)
+    p = _exact_cond_pvalue(c1, e1, c2, e2)
+    # Clopper-Pearson interval of the binomial proportion c1/n, as rate ratios
+    half = (1 - 0.95) / 2
+    lo_p = 0.0 if c1 == 0 else float(st.beta.ppf(half, c1, n - c1 + 1))
+    hi_p = 1.0 if c1 == n else float(st.beta.ppf(1 - half, c1 + 1, n - c1))
+    scale = (1 - p0) / p0  # = e2 / e1
+    lo = lo_p / (1 - lo_p) * scale
+    hi = math.inf if hi_p >= 1.0 else hi_p / (1 - hi_p) * scale
+    rr = math.inf if c2 == 0 else (c1 / e1) / (c2 / e2)
+    return RateTest(rr, lo, hi, p, change_label(rr, p, alpha), TWO_COUNT_METHOD)
+
+
+def _exact_cond_pvalue(c1, e1, c2, e2) -> float:
+    import warnings
+
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # statsmodels divides by a zero count
+        r = test_poisson_2indep(c1, e1, c2, e2, method="exact-cond")
+    return float(min(1.0, r.pvalue))
+
+
+def average_test(count, exposure, ref_counts, ref_exposures, alpha: float = ALPHA) -> RateTest:
+    """Quasi-Poisson test of ``count`` against the average rate of ``ref_counts`` (N >= 2 years).
+
+    With one reference year this is :func:`rate_test`. ``ref_exposures``: one per count.
+    """
+    from scipy import stats as st
+
+    ref_counts, ref_exposures = list(ref_counts), list(ref_exposures)
+    if len(ref_counts) != len(ref_exposures) or not ref_counts:
+        raise _param("average test: one exposure per reference count, at least one count")
+    if len(ref_counts) == 1:
+        return rate_test(count, exposure, ref_counts[0], ref_exposures[0], alpha)
+    y0, e0 = _check(count, exposure, "count")
+    ys, es = zip(*[_check(c, e, "reference") for c, e in zip(ref_counts, ref_exposures)])
+    n = len(ys)
+    sy, se = sum(ys), sum(es)
+    if sy == 0:
+        if y0 == 0:
+            return RateTest(None, None, None, None, LABEL_WITHIN, AVERAGE_METHOD, None)
+        # no record in any reference year: the exact test against their pooled zero
+        t = rate_test(y0, e0, 0, se, alpha)
+        return RateTest(t.rate_ratio, t.ci_low, t.ci_high, t.p_value, t.label,
+                        AVERAGE_METHOD + " (all reference counts 0: exact conditional test instead)")
+    lam = sy / se
+    chi2 = sum((y - lam * e) ** 2 / (lam * e) for y, e in zip(ys, es))
+    phi = max(1.0, chi2 / (n - 1))
+    mu0 = lam * e0
+    tstat = (y0 - mu0) / math.sqrt(phi * mu0 * (1 + e0 / se))
+    p = float(min(1.0, 2 * st.t.sf(abs(tstat), n - 1)))
+    rr = (y0 / e0) / lam
+    q = float(st.t.ppf(0.975, n - 1))
+    # log-scale interval; a zero count gets 0.5 in the standard error only
+    sd = math.sqrt(phi / max(y0, 0.5) + phi / sy)
+    lo = 0.0 if y0 == 0 else rr * math.exp(-q * sd)
+    hi = (0.5 / e0 / lam if y0 == 0 else rr) * math.exp(q * sd)
+    return RateTest(rr, lo, hi, p, change_label(rr, p, alpha), AVERAGE_METHOD, phi)
+
+
+def bh_qvalues(pvalues):
+    """Benjamini-Hochberg adjusted p-values (q-values); None entries stay None (not in the family)."""
+    import numpy as np
+
+    idx = [i for i, p in enumerate(pvalues) if p is not None and p == p]
+    out = [None] * len(pvalues)
+    if not idx:
+        return out
+    p = np.asarray([float(pvalues[i]) for i in idx])
+    m = len(p)
+    order = np.argsort(p, kind="mergesort")
+    ranked = p[order] * m / np.arange(1, m + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    q = np.minimum(q, 1.0)
+    qs = np.empty(m)
+    qs[order] = q
+    for i, v in zip(idx, qs):
+        out[i] = float(v)
+    return out
+
+
+def add_rate_tests(df, count="count", exposure="exposure_days", ref_count="prev_count",
+                   ref_exposure="prev_exposure_days", alpha: float = ALPHA):
+    """``df`` with :data:`TEST_COLUMNS` appended, one exact test per row."""
+    tests = [rate_test(c, e, rc, re, alpha).as_dict() for c, e, rc, re in
+             zip(df[count].tolist(), df[exposure].tolist(), df[ref_count].tolist(), df[ref_exposure].tolist())]
+    for col in TEST_COLUMNS:
+        df[col] = [t[col] for t in tests]
+    return df
+
+
+def flag_table(df, level: float = FDR_LEVEL):
+    """Benjamini-Hochberg across the table's rows: adds ``q_value`` and ``flagged`` and relabels.
+
+    Rows with no p-value (no record in either span) are outside the family. Returns
+    ``(df, summary)`` with ``summary = {"tested", "flagged", "level"}``.
+    """
+    q = bh_qvalues(df["p_value"].tolist())
+    df["q_value"] = q
+    df["flagged"] = [v is not None and v <= level for v in q]
+    df["label"] = [change_label(r, None, flagged=f) for r, f in zip(df["rate_ratio"].tolist(), df["flagged"].tolist())]
+    summary = {"tested": sum(v is not None for v in q), "flagged": int(sum(df["flagged"])), "level": level}
+    return df, summary
+
+
+def fdr_note(summary: dict, what: str = "cells") -> str:
+    return (f"{summary['flagged']} of {summary['tested']} {what} are beyond normal variation "
+            f"(Benjamini-Hochberg false discovery rate {summary['level']:.0%} across the table's tested "
+            f"{what}; a {what[:-1]} with no record in either span is not tested); the label and the "
+            "dashboard colour follow this flag, not the cell's own p-value")
+
+
+def _covered_years(store, source: str, category, years) -> list[int]:
+    """The years among ``years`` for which the store covers ``category`` from ``source``.
+
+    The one coverage hook of the significance tests: today a year counts as covered
+    when the store holds any record of the category in it (a stand-in for the coverage
+    registry, which will answer this once merged). A test whose span falls in a year
+    not covered is refused, never run on a zero.
+    """
+    from ..categories import get_category
+    from .query import category_predicate, incidents_table
+
+    years = sorted({int(y) for y in years})
+    if not years:
+        return []
+    cat = get_category(category)
+    t = incidents_table(store.ibis(), source=source)
+    t = t.filter(category_predicate(t, cat))
+    yr = t.occurred_local.year().name("year")
+    have = t.filter(yr.isin(years)).select(yr).distinct().to_pandas()["year"].tolist()
+    return sorted(int(y) for y in have)

@@ -1,0 +1,159 @@
+"""Significance tests: parity with statsmodels, hand-computed cases, BH, quasi-Poisson."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crimescope.errors import ParameterError
+from crimescope.stats import significance as sg
+
+counts = st.integers(min_value=0, max_value=3000)
+exposures = st.floats(min_value=0.5, max_value=400, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(counts, exposures, counts, exposures)
+def test_parity_with_statsmodels(c1, e1, c2, e2):
+    """p-value and interval equal statsmodels' (exact-cond test, Clopper-Pearson) to 1e-10."""
+    from statsmodels.stats.proportion import proportion_confint
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    r = sg.rate_test(c1, e1, c2, e2)
+    if c1 + c2 == 0:
+        assert r.p_value is None and r.rate_ratio is None and r.label == sg.LABEL_WITHIN
+        return
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = test_poisson_2indep(c1, e1, c2, e2, method="exact-cond")
+    assert r.p_value == pytest.approx(min(1.0, ref.pvalue), abs=1e-10, rel=0)
+    lo_p, hi_p = proportion_confint(c1, c1 + c2, alpha=0.05, method="beta")
+    scale = e2 / e1
+    assert r.ci_low == pytest.approx(lo_p / (1 - lo_p) * scale, rel=1e-10, abs=1e-10)
+    if hi_p >= 1:
+        assert r.ci_high == math.inf
+    else:
+        assert r.ci_high == pytest.approx(hi_p / (1 - hi_p) * scale, rel=1e-10, abs=1e-10)
+    if c2 > 0:
+        assert r.rate_ratio == pytest.approx((c1 / e1) / (c2 / e2), rel=1e-12)
+        assert r.ci_low <= r.rate_ratio <= r.ci_high
+    # the label is the p-value's
+    if r.p_value > 0.05:
+        assert r.label == sg.LABEL_WITHIN
+    else:
+        assert r.label == (sg.LABEL_UP if r.rate_ratio > 1 else sg.LABEL_DOWN)
+
+
+def test_hand_computed_four_vs_eight():
+    """4 vs 8 in equal spans: p = 2 * P(X <= 4 | n=12, 1/2) = 2 * 794 / 4096."""
+    r = sg.rate_test(4, 7, 8, 7)
+    assert r.p_value == pytest.approx(2 * (1 + 12 + 66 + 220 + 495) / 4096, abs=1e-15)
+    assert r.rate_ratio == 0.5 and r.label == sg.LABEL_WITHIN  # "-50%" is noise
+
+
+def test_hand_computed_zero_vs_five_and_exposure():
+    # 0 vs 5, equal exposure: p = 2 * 0.5**5
+    r = sg.rate_test(0, 10, 5, 10)
+    assert r.p_value == pytest.approx(0.0625, abs=1e-15)
+    assert r.rate_ratio == 0 and r.ci_low == 0
+    # with exposure 1:4, 10 vs 10 is a 4x rate; X ~ Binomial(20, 1/5): the minimum-likelihood
+    # two-sided p-value sums the pmf of every outcome no likelier than 10
+    pmf = [math.comb(20, x) * 0.2 ** x * 0.8 ** (20 - x) for x in range(21)]
+    r = sg.rate_test(10, 1, 10, 4)
+    assert r.p_value == pytest.approx(sum(v for v in pmf if v <= pmf[10] * (1 + 1e-7)), rel=1e-9)
+    assert r.rate_ratio == 4 and r.p_value < 0.005 and r.label == sg.LABEL_UP
+
+
+def test_bad_input_is_refused():
+    with pytest.raises(ParameterError):
+        sg.rate_test(-1, 1, 1, 1)
+    with pytest.raises(ParameterError):
+        sg.rate_test(1, 0, 1, 1)
+    with pytest.raises(ParameterError):
+        sg.rate_test(1.5, 1, 1, 1)
+
+
+def test_bh_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    p = np.concatenate([rng.uniform(size=60), rng.uniform(0, 0.002, size=5)])
+    q = sg.bh_qvalues(list(p))
+    ref = multipletests(p, alpha=0.05, method="fdr_bh")[1]
+    assert np.allclose(q, ref, atol=1e-12, rtol=0)
+    assert sg.bh_qvalues([None, 0.01, float("nan")]) == [None, 0.01, None]
+
+
+def test_bh_hand_computed():
+    # m = 4: sorted p 0.01, 0.02, 0.03, 0.5 -> q = 0.04, 0.04, 0.04, 0.5
+    assert sg.bh_qvalues([0.5, 0.03, 0.01, 0.02]) == pytest.approx([0.5, 0.04, 0.04, 0.04])
+
+
+def test_average_test_hand_computed():
+    """Quasi-Poisson: previous 100, 120, 80 (equal spans) -> mean 100, chi2 = (0+400+400)/100 = 8,
+    phi = 4; y0 = 150: t = 50 / sqrt(4 * 100 * (1 + 1/3)), 2 df."""
+    from scipy import stats
+
+    r = sg.average_test(150, 1, [100, 120, 80], [1, 1, 1])
+    t = 50 / math.sqrt(4 * 100 * (4 / 3))
+    assert r.dispersion == pytest.approx(4.0)
+    assert r.p_value == pytest.approx(2 * stats.t.sf(t, 2), rel=1e-12)
+    assert r.rate_ratio == pytest.approx(1.5)
+    sd = math.sqrt(4 / 150 + 4 / 300)
+    q = stats.t.ppf(0.975, 2)
+    assert (r.ci_low, r.ci_high) == pytest.approx((1.5 * math.exp(-q * sd), 1.5 * math.exp(q * sd)))
+    # the same 150 against a steady baseline (phi = 1) is beyond normal variation
+    steady = sg.average_test(150, 1, [100, 101, 99], [1, 1, 1])
+    assert steady.dispersion == 1.0 and steady.label == sg.LABEL_UP
+    assert r.p_value > steady.p_value  # over-dispersion widens the test
+
+
+def test_average_test_one_year_is_the_exact_test():
+    assert sg.average_test(12, 7, [5], [7]) == sg.rate_test(12, 7, 5, 7)
+
+
+def test_average_test_size_under_overdispersion():
+    """Planted null: negative binomial years (phi ~ 3). The quasi-Poisson test holds its
+    level (rejects <= 7% of 2000 replicates at 5%), the Poisson exact test does not."""
+    import numpy as np
+
+    rng = np.random.default_rng(20170308)
+    mu, k = 200.0, 100.0  # NB variance mu + mu^2/k = 600 -> phi = 3
+    rej_q = rej_p = 0
+    n = 2000
+    for _ in range(n):
+        y = rng.negative_binomial(k, k / (k + mu), size=6)
+        if sg.average_test(int(y[5]), 1, [int(v) for v in y[:5]], [1] * 5).p_value <= 0.05:
+            rej_q += 1
+        if sg.rate_test(int(y[5]), 1, int(y[:5].sum()), 5).p_value <= 0.05:
+            rej_p += 1
+    assert rej_q / n <= 0.07
+    assert rej_p / n >= 0.2
+
+
+def test_planted_effect_is_found():
+    """A tripled rate in a CompStat-like table is flagged; the unchanged cells are not."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    base = rng.uniform(5, 60, size=200)
+    base[:5] = 40  # the planted cells: 40 a year ago, 120 expected now
+    cur = rng.poisson(base)
+    prev = rng.poisson(base)
+    cur[:5] = rng.poisson(base[:5] * 3)
+    df = pd.DataFrame({"count": cur, "prev_count": prev, "exposure_days": 28, "prev_exposure_days": 28})
+    df = sg.add_rate_tests(df)
+    df, summary = sg.flag_table(df)
+    assert df["flagged"][:5].sum() >= 4
+    assert df["flagged"][5:].sum() <= 2
+    assert summary["tested"] == 200 and summary["flagged"] == int(df["flagged"].sum())
+    assert set(df.loc[df["flagged"], "label"]) <= {sg.LABEL_UP, sg.LABEL_DOWN}
+    assert (df.loc[~df["flagged"], "label"] == sg.LABEL_WITHIN).all()
