@@ -19,6 +19,7 @@ import datetime as dt
 
 from ..categories import Taxonomy, get_category, load_taxonomy
 from ..errors import ParameterError
+from . import significance as sig
 from .counts import base_meta, last_complete_day, rule_text, tidy, unit_text
 from .provenance import StatResult, data_vintage
 from .query import as_date, check_by, incidents_table, same_day_year_ago, daily_expr, window_sums, ytd_expr
@@ -121,6 +122,7 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str = "ch
     df = df[["year", *by, "start", "end", "count", "change_vs_prev_year", "pct_vs_prev_year",
              "avg_previous_years"]]
     df = df.sort_values(["year", *by]).reset_index(drop=True)
+    df = sig.ytd_tests(df, by, a.year, sig._covered_years(store, source, cat, all_years), comparison)
 
     meta = base_meta(store, cat, source, vintage, batch)
     meta.update(
@@ -129,8 +131,11 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str = "ch
         periods=f"Jan 1 to {a:%b %d} of each year {a.year - years}-{a.year}; {LEAP_RULE}",
         comparison=comparison,
     )
-    if not by and comparison:
-        meta["notes"] = [_ytd_note(comparison[0], a, years)]
+    meta["tests"] = sig.ytd_meta(years)
+    meta["notes"] = [_ytd_note(comparison[0], a, years)] if not by and comparison else []
+    if not by and comparison and years >= 1:
+        meta["notes"].append(sig.ytd_test_note(comparison[0], years))
+    meta["notes"].append(sig.ytd_note(years))
     return StatResult(df, meta)
 
 
@@ -199,6 +204,9 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
             emit("district", None if pd.isna(d) else int(d), r)
     df = pd.DataFrame(rows)
     df["district"] = df["district"].astype("Int64")
+    span_years = sorted({d.year for w in wins.values() for span in w for d in span})
+    df, tested = sig.compstat_tests(df, {c.name: sig._covered_years(store, source, c, span_years) for c in cats})
+    tests, test_notes = sig.compstat_meta(tested, {c.unit for c in cats})
     vint = data_vintage(store, source, vintage=vintage, batch=batch)
     meta = {
         "title": f"CompStat as of {a}",
@@ -213,6 +221,8 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
         "vintage": vint,
         "category_files": {c.name: c.origin for c in cats if c.origin is not None},
         "notes": ["pct_change is empty when the previous count is 0",
-                  "district rows include records without a district (district empty); they sum to citywide"],
+                  "district rows include records without a district (district empty); they sum to citywide",
+                  *test_notes],
+        "tests": tests,
     }
     return StatResult(df, meta)

@@ -255,3 +255,158 @@ def _covered_years(store, source: str, category, years) -> list[int]:
     yr = t.occurred_local.year().name("year")
     have = t.filter(yr.isin(years)).select(yr).distinct().to_pandas()["year"].tolist()
     return sorted(int(y) for y in have)
+
+
+# ------------------------------------------------------------------ table hooks
+def _span_days(start, end) -> int:
+    return (end - start).days + 1
+
+
+def _not_covered(missing) -> str:
+    return "not tested: " + ", ".join(str(y) for y in sorted(missing)) + " not covered by the store"
+
+
+def ytd_tests(df, by, as_of_year: int, covered_years, comparison: list[dict] | None = None,
+              alpha: float = ALPHA):
+    """The tests of a :func:`~crimescope.stats.periods.ytd` table.
+
+    Every row gains :data:`TEST_COLUMNS` (vs the previous year's same span, exposure = days
+    in each span); the as-of year's rows also gain ``avg_rate_ratio``, ``avg_ci_low``,
+    ``avg_ci_high``, ``avg_p_value``, ``avg_label`` and ``avg_dispersion`` (quasi-Poisson
+    test against the average of the previous years, :func:`average_test`). A year not in
+    ``covered_years`` is not tested (label says so; never a test on a zero). ``comparison``
+    entries (``meta["comparison"]``, same order as the as-of year's rows) gain
+    ``test_vs_last_year`` and ``test_vs_avg``.
+    """
+    import pandas as pd
+
+    covered = set(int(y) for y in covered_years)
+    by = list(by)
+    n = len(df)
+    out = {c: [None] * n for c in TEST_COLUMNS}
+    avg = {c: [None] * n for c in ("avg_rate_ratio", "avg_ci_low", "avg_ci_high", "avg_p_value",
+                                   "avg_label", "avg_dispersion")}
+    groups = df.groupby(by, dropna=False, sort=False) if by else [((), df)]
+    for _, g in groups:
+        g = g.sort_values("year")
+        rows = list(g.itertuples())
+        for i, r in enumerate(rows):
+            if i == 0:
+                continue
+            p = rows[i - 1]
+            missing = {y for y in (r.year, p.year) if y not in covered}
+            if missing:
+                out["label"][r.Index] = _not_covered(missing)
+                continue
+            t = rate_test(r.count, _span_days(r.start, r.end), p.count, _span_days(p.start, p.end), alpha)
+            for c, v in t.as_dict().items():
+                out[c][r.Index] = v
+        cur = rows[-1]
+        if cur.year != as_of_year or len(rows) < 2:
+            continue
+        refs = rows[:-1]
+        missing = {y for y in [cur.year, *(x.year for x in refs)] if y not in covered}
+        if missing:
+            avg["avg_label"][cur.Index] = _not_covered(missing)
+            continue
+        t = average_test(cur.count, _span_days(cur.start, cur.end), [x.count for x in refs],
+                         [_span_days(x.start, x.end) for x in refs], alpha)
+        for c, v in t.as_dict().items():
+            avg["avg_" + c][cur.Index] = v
+        avg["avg_dispersion"][cur.Index] = t.dispersion
+    for c, v in {**out, **avg}.items():
+        df[c] = pd.Series([_round(c, x) for x in v], index=df.index, dtype="object")
+    if comparison is not None:
+        cur_rows = df.index[df["year"] == as_of_year]
+        for entry, i in zip(comparison, cur_rows):
+            entry["test_vs_last_year"] = {c: df.at[i, c] for c in TEST_COLUMNS}
+            entry["test_vs_avg"] = {c: df.at[i, "avg_" + c] for c in (*TEST_COLUMNS, "dispersion")}
+    return df
+
+
+def ytd_meta(years: int) -> dict:
+    """What the ytd test columns are (``meta["tests"]``) and the caption note."""
+    return {
+        "vs_prev_year": TWO_COUNT_METHOD + f"; level {ALPHA:.0%}",
+        "vs_avg": (AVERAGE_METHOD + f" ({years} previous years)" if years >= 2 else
+                   "with one previous year the average is that year: the exact conditional test"),
+        "labels": [LABEL_UP, LABEL_WITHIN, LABEL_DOWN],
+    }
+
+
+def ytd_note(years: int) -> str:
+    return ("rate_ratio/ci_low/ci_high/p_value/label: each year vs the year before, " + TWO_COUNT_METHOD
+            + "; avg_*: the as-of year vs the average of the previous years, "
+            + (AVERAGE_METHOD if years >= 2 else "the exact conditional test (one year)"))
+
+
+def _round(col: str, v):
+    """Table precision: ratios and intervals to 4 decimals, p- and q-values to 4 significant digits."""
+    if v is None or isinstance(v, str) or (isinstance(v, float) and math.isinf(v)):
+        return v
+    if col.endswith(("p_value", "q_value")):
+        return float(f"{v:.4g}")
+    return round(float(v), 4)
+
+
+def compstat_tests(df, covered_years, level: float = FDR_LEVEL, alpha: float = ALPHA):
+    """The tests of a CompStat table: :data:`TEST_COLUMNS`, ``q_value`` and ``flagged``.
+
+    One exact test per cell (exposure = days in each span), then Benjamini-Hochberg at
+    ``level`` across the tested cells; the label follows the flag. A cell whose spans fall
+    in a year not in ``covered_years`` is not tested. Returns ``(df, summary)``.
+    """
+    import pandas as pd
+
+    res = []
+    for r in df.itertuples(index=False):
+        covered = covered_years.get(r.category, ()) if isinstance(covered_years, dict) else covered_years
+        missing = {d.year for d in (r.start, r.end, r.prev_start, r.prev_end)} - set(covered)
+        if missing:
+            res.append({"rate_ratio": None, "ci_low": None, "ci_high": None, "p_value": None,
+                        "label": _not_covered(missing)})
+            continue
+        res.append(rate_test(r.count, _span_days(r.start, r.end), r.prev_count,
+                             _span_days(r.prev_start, r.prev_end), alpha).as_dict())
+    q = bh_qvalues([x["p_value"] for x in res])
+    for c in TEST_COLUMNS:
+        df[c] = pd.Series([_round(c, x[c]) for x in res], index=df.index, dtype="object")
+    df["q_value"] = pd.Series([_round("q_value", v) for v in q], index=df.index, dtype="object")
+    df["flagged"] = [v is not None and v <= level for v in q]
+    df["label"] = [lab if p is None else change_label(rr, None, flagged=f)
+                   for lab, p, rr, f in zip(df["label"], df["p_value"], df["rate_ratio"], df["flagged"])]
+    summary = {"tested": sum(v is not None for v in q), "flagged": int(sum(df["flagged"])), "level": level,
+               "cells": len(df)}
+    return df, summary
+
+
+def compstat_meta(summary: dict, units=()) -> tuple[dict, list[str]]:
+    """``meta["tests"]`` and the caption notes of a tested CompStat table."""
+    notes = [fdr_note(summary)]
+    if "victims" in units:
+        notes.append("victim counts are over-dispersed (one incident can have several victims): the "
+                     "exact Poisson test is then somewhat too quick to flag; read a flagged victim cell "
+                     "with that in mind")
+    tests = {"cell": TWO_COUNT_METHOD, "table": f"Benjamini-Hochberg, false discovery rate {summary['level']:.0%}",
+             "tested": summary["tested"], "flagged": summary["flagged"], "cells": summary["cells"],
+             "labels": [LABEL_UP, LABEL_WITHIN, LABEL_DOWN]}
+    return tests, notes
+
+
+def _fmt_test(t: dict) -> str:
+    if t.get("p_value") is None:
+        return t.get("label") or "not tested"
+    hi = "inf" if t["ci_high"] == math.inf else f"{t['ci_high']:.2f}"
+    return (f"rate ratio {t['rate_ratio']:.2f} (95% CI {t['ci_low']:.2f}-{hi}), p = {t['p_value']:.3g}: "
+            f"{t['label']}")
+
+
+def ytd_test_note(entry: dict, years: int) -> str:
+    """One caption line: the as-of year's tests vs last year and vs the average."""
+    y = entry["year"]
+    parts = [f"{y} vs {y - 1}: {_fmt_test(entry['test_vs_last_year'])}"]
+    if years >= 2:
+        disp = entry["test_vs_avg"].get("dispersion")
+        d = f", dispersion {disp:.2f}" if disp is not None else ""
+        parts.append(f"vs {years}-year average: {_fmt_test(entry['test_vs_avg'])}{d}")
+    return "; ".join(parts)

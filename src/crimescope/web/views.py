@@ -96,6 +96,7 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
                 "start": cur["start"], "end": cur["end"], "count": comp["count"],
                 "prev_start": prev["start"], "prev_end": prev["end"], "prev_count": comp["last_year"],
                 "change": comp["change_vs_last_year"], "pct_change": comp["pct_vs_last_year"],
+                **comp["test_vs_last_year"],  # rate_ratio, ci_low, ci_high, p_value, label
             })
             units.append(f"{c}: {r.meta['unit']}")
             rules.append(r.meta["rule"])
@@ -104,10 +105,17 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
                 "unit": "; ".join(units), "rule": "; ".join(rules),
                 "periods": f"Jan 1 to {a:%b %d}, {a.year} vs Jan 1 to the same month/day of {a.year - 1}",
                 "source": source, "vintage": vintage,
-                "notes": ["pct_change is empty when last year's count is 0"]}
+                "notes": ["pct_change is empty when last year's count is 0", _overview_test_note()]}
         return _sr()(pd.DataFrame(rows), meta)
 
     return ctx.cached(("overview", a, tuple(cats)), compute)
+
+
+def _overview_test_note() -> str:
+    from ..stats.significance import ALPHA, TWO_COUNT_METHOD
+
+    return (f"rate_ratio, ci_low, ci_high, p_value, label: this year vs last year, {TWO_COUNT_METHOD}; "
+            f"each category tested on its own at {ALPHA:.0%}")
 
 
 def compstat(ctx, as_of: dt.date | None, cats: list[str], category: str | None = None) -> Any:
@@ -140,6 +148,8 @@ def compstat_wide(res, category: str):
             row[f"{r.period}_count"] = int(r.count)
             row[f"{r.period}_prev"] = int(r.prev_count)
             row[f"{r.period}_pct"] = None if r.pct_change is None or r.pct_change != r.pct_change else float(r.pct_change)
+            row[f"{r.period}_flagged"] = bool(r.flagged)  # Benjamini-Hochberg across the table
+            row[f"{r.period}_label"] = r.label
         out.append(row)
     return out
 
