@@ -157,3 +157,25 @@ def test_planted_effect_is_found():
     assert summary["tested"] == 200 and summary["flagged"] == int(df["flagged"].sum())
     assert set(df.loc[df["flagged"], "label"]) <= {sg.LABEL_UP, sg.LABEL_DOWN}
     assert (df.loc[~df["flagged"], "label"] == sg.LABEL_WITHIN).all()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 400), st.integers(1, 370), st.integers(0, 400), st.integers(1, 370))
+def test_parity_whole_day_exposures(c1, e1, c2, e2):
+    """Day counts as exposures (as the tables use them): ties at the mean occur; still equal."""
+    from statsmodels.stats.rates import test_poisson_2indep
+
+    if c1 + c2 == 0:
+        return
+    r = sg.rate_test(c1, e1, c2, e2)
+    assert r.p_value == pytest.approx(min(1.0, test_poisson_2indep(c1, e1, c2, e2, method="exact-cond").pvalue),
+                                      abs=1e-10, rel=0)
+
+
+def test_batch_equals_scalar():
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    c1, c2 = rng.integers(0, 50, 40).tolist(), rng.integers(0, 50, 40).tolist()
+    e1, e2 = rng.integers(1, 30, 40).tolist(), rng.integers(1, 30, 40).tolist()
+    assert sg.rate_tests(c1, e1, c2, e2) == [sg.rate_test(*a) for a in zip(c1, e1, c2, e2)]

@@ -6,9 +6,9 @@ Methods (docs/counting.md, "Is the change real?"):
 * **Two counts with exposure** (this year's span vs last year's; one area vs another).
   Under "no change" the rates are equal, so given the total ``n = c1 + c2`` the first
   count is ``Binomial(n, e1 / (e1 + e2))`` (Przyborowski & Wilenski 1940; the exact
-  conditional test of Krishnamoorthy & Thomson 2004 call "C-test"). The two-sided p-value
-  is statsmodels' ``test_poisson_2indep(method="exact-cond")`` (minimum-likelihood
-  two-sided binomial p-value). The 95% interval of the rate ratio
+  conditional test that Krishnamoorthy & Thomson 2004 call the "C-test"). The two-sided
+  p-value is statsmodels' ``test_poisson_2indep(method="exact-cond")`` (minimum-likelihood
+  two-sided binomial p-value), vectorised here and pinned to it by a parity test. The 95% interval of the rate ratio
   ``(c1/e1) / (c2/e2)`` is the exact conditional (Clopper-Pearson) interval of the
   binomial proportion, ``p/(1-p) * e2/e1`` (statsmodels ``proportion_confint(method="beta")``).
   Both are exact for any count, 0 included. The label follows the p-value; at the 5%
@@ -30,7 +30,7 @@ import math
 from dataclasses import dataclass
 
 __all__ = ["ALPHA", "FDR_LEVEL", "LABEL_UP", "LABEL_DOWN", "LABEL_WITHIN", "TEST_COLUMNS",
-           "RateTest", "rate_test", "average_test", "change_label", "bh_qvalues", "add_rate_tests",
+           "RateTest", "rate_test", "rate_tests", "average_test", "change_label", "bh_qvalues", "add_rate_tests",
            "flag_table", "TWO_COUNT_METHOD", "AVERAGE_METHOD", "fdr_note"]
 
 ALPHA = 0.05
@@ -114,35 +114,87 @@ def rate_test(count, exposure, ref_count, ref_exposure, alpha: float = ALPHA) ->
 
     Exposures are in any common unit (days for two spans, residents for two areas).
     """
-    from scipy import stats as st
-
     c1, e1 = _check(count, exposure, "count")
     c2, e2 = _check(ref_count, ref_exposure, "reference")
+    return rate_tests([c1], [e1], [c2], [e2], alpha)[0]
+
+
+def rate_tests(counts, exposures, ref_counts, ref_exposures, alpha: float = ALPHA) -> list[RateTest]:
+    """:func:`rate_test` over sequences at once (one pass of NumPy/SciPy calls).
+
+    The p-value reproduces statsmodels' ``test_poisson_2indep(method="exact-cond")``, i.e.
+    SciPy's ``binomtest`` two-sided (minimum likelihood, relative tolerance 1e-7), vectorised;
+    the parity test in tests/stats/test_significance.py pins it to 1e-10.
+    """
+    import numpy as np
+    from scipy import stats as st
+
+    checked = [(_check(c, e, "count"), _check(rc, re, "reference"))
+               for c, e, rc, re in zip(counts, exposures, ref_counts, ref_exposures)]
+    if not checked:
+        return []
+    c1 = np.array([a[0] for a, _ in checked], dtype="int64")
+    e1 = np.array([a[1] for a, _ in checked], dtype="float64")
+    c2 = np.array([b[0] for _, b in checked], dtype="int64")
+    e2 = np.array([b[1] for _, b in checked], dtype="float64")
     n = c1 + c2
-    if n == 0:
-        return RateTest(None, None, None, None, LABEL_WITHIN, TWO_COUNT_METHOD)
     p0 = e1 / (e1 + e2)
-    p = _exact_cond_pvalue(c1, e1, c2, e2)
+    pvals = _exact_cond_pvalues(c1, n, p0)
     # Clopper-Pearson interval of the binomial proportion c1/n, as rate ratios
     half = (1 - 0.95) / 2
-    lo_p = 0.0 if c1 == 0 else float(st.beta.ppf(half, c1, n - c1 + 1))
-    hi_p = 1.0 if c1 == n else float(st.beta.ppf(1 - half, c1 + 1, n - c1))
-    scale = (1 - p0) / p0  # = e2 / e1
-    lo = lo_p / (1 - lo_p) * scale
-    hi = math.inf if hi_p >= 1.0 else hi_p / (1 - hi_p) * scale
-    rr = math.inf if c2 == 0 else (c1 / e1) / (c2 / e2)
-    return RateTest(rr, lo, hi, p, change_label(rr, p, alpha), TWO_COUNT_METHOD)
+    ok = n > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo_p = np.where((c1 == 0) | ~ok, 0.0, st.beta.ppf(half, np.maximum(c1, 1), n - c1 + 1))
+        hi_p = np.where((c1 == n) | ~ok, 1.0, st.beta.ppf(1 - half, c1 + 1, np.maximum(n - c1, 1)))
+        scale = e2 / e1
+        lo = lo_p / (1 - lo_p) * scale
+        hi = np.where(hi_p >= 1.0, np.inf, hi_p / (1 - hi_p) * scale)
+    out = []
+    for i in range(len(c1)):
+        if n[i] == 0:
+            out.append(RateTest(None, None, None, None, LABEL_WITHIN, TWO_COUNT_METHOD))
+            continue
+        rr = math.inf if c2[i] == 0 else float((c1[i] / e1[i]) / (c2[i] / e2[i]))
+        p = float(pvals[i])
+        out.append(RateTest(rr, float(lo[i]), float(hi[i]), p, change_label(rr, p, alpha), TWO_COUNT_METHOD))
+    return out
 
 
-def _exact_cond_pvalue(c1, e1, c2, e2) -> float:
-    import warnings
+def _exact_cond_pvalues(k, n, p):
+    """Two-sided minimum-likelihood binomial p-values, as ``scipy.stats.binomtest`` computes them.
 
-    from statsmodels.stats.rates import test_poisson_2indep
+    For each cell: ``d = pmf(k)``; the tail on the other side of the mode counts the ``y``
+    outcomes with ``pmf <= d * (1 + 1e-7)`` (the pmf is monotone on each side, so SciPy's
+    binary search and this count agree); ``p = cdf(k) + sf(n - y)`` (``k`` below the mean)
+    or ``cdf(y - 1) + sf(k - 1)`` (above). ``n = 0``: NaN.
+    """
+    import numpy as np
+    from scipy.stats import binom
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # statsmodels divides by a zero count
-        r = test_poisson_2indep(c1, e1, c2, e2, method="exact-cond")
-    return float(min(1.0, r.pvalue))
+    k, n, p = np.asarray(k, dtype="int64"), np.asarray(n, dtype="int64"), np.asarray(p, dtype="float64")
+    rerr = 1 + 1e-7
+    ok = n > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = binom.pmf(k, n, p)
+    below = k < p * n
+    # the other side of the mode of every cell, concatenated: one pmf call for the table
+    cells = np.flatnonzero(ok & (k != p * n))
+    lo = np.where(below, np.ceil(p * n), 0).astype("int64")[cells]
+    hi = np.where(below, n, np.floor(p * n)).astype("int64")[cells]
+    lens = hi - lo + 1
+    owner = np.repeat(np.arange(len(cells)), lens)
+    x = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens) + lo[owner]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hit = binom.pmf(x, n[cells][owner], p[cells][owner]) <= (d[cells] * rerr)[owner]
+    y = np.zeros(len(k), dtype="int64")
+    y[cells] = np.bincount(owner, weights=hit, minlength=len(cells)).astype("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low_side = binom.cdf(k, n, p) + binom.sf(n - y, n, p)
+        high_side = binom.cdf(y - 1, n, p) + binom.sf(k - 1, n, p)
+    out = np.minimum(1.0, np.where(below, low_side, high_side))
+    out[k == p * n] = 1.0
+    out[~ok] = np.nan
+    return out
 
 
 def average_test(count, exposure, ref_counts, ref_exposures, alpha: float = ALPHA) -> RateTest:
@@ -207,8 +259,8 @@ def bh_qvalues(pvalues):
 def add_rate_tests(df, count="count", exposure="exposure_days", ref_count="prev_count",
                    ref_exposure="prev_exposure_days", alpha: float = ALPHA):
     """``df`` with :data:`TEST_COLUMNS` appended, one exact test per row."""
-    tests = [rate_test(c, e, rc, re, alpha).as_dict() for c, e, rc, re in
-             zip(df[count].tolist(), df[exposure].tolist(), df[ref_count].tolist(), df[ref_exposure].tolist())]
+    tests = [t.as_dict() for t in rate_tests(df[count].tolist(), df[exposure].tolist(), df[ref_count].tolist(),
+                                              df[ref_exposure].tolist(), alpha)]
     for col in TEST_COLUMNS:
         df[col] = [t[col] for t in tests]
     return df
@@ -244,17 +296,31 @@ def _covered_years(store, source: str, category, years) -> list[int]:
     not covered is refused, never run on a zero.
     """
     from ..categories import get_category
+    from .provenance import data_vintage
     from .query import category_predicate, incidents_table
 
     years = sorted({int(y) for y in years})
     if not years:
         return []
     cat = get_category(category)
+    # cached while the store's data is unchanged (data_vintage is itself cached on the batches)
+    v = data_vintage(store, source)
+    key = (getattr(store, "path", None) or id(store), v["max_updated_at"], v["latest_batch_at"], v["batches"],
+           source, cat.name, cat.rule, tuple(years))
+    if key in _COVERED_CACHE:
+        return list(_COVERED_CACHE[key])
     t = incidents_table(store.ibis(), source=source)
     t = t.filter(category_predicate(t, cat))
     yr = t.occurred_local.year().name("year")
     have = t.filter(yr.isin(years)).select(yr).distinct().to_pandas()["year"].tolist()
-    return sorted(int(y) for y in have)
+    if len(_COVERED_CACHE) > 256:
+        _COVERED_CACHE.clear()
+    _COVERED_CACHE[key] = tuple(sorted(int(y) for y in have))
+    return list(_COVERED_CACHE[key])
+
+
+# a bounded cache of derived values (the years a store covers), keyed by the data's state
+_COVERED_CACHE: dict = {}
 
 
 # ------------------------------------------------------------------ table hooks
@@ -358,16 +424,18 @@ def compstat_tests(df, covered_years, level: float = FDR_LEVEL, alpha: float = A
     """
     import pandas as pd
 
-    res = []
+    res, todo = [], []
     for r in df.itertuples(index=False):
         covered = covered_years.get(r.category, ()) if isinstance(covered_years, dict) else covered_years
         missing = {d.year for d in (r.start, r.end, r.prev_start, r.prev_end)} - set(covered)
-        if missing:
-            res.append({"rate_ratio": None, "ci_low": None, "ci_high": None, "p_value": None,
-                        "label": _not_covered(missing)})
-            continue
-        res.append(rate_test(r.count, _span_days(r.start, r.end), r.prev_count,
-                             _span_days(r.prev_start, r.prev_end), alpha).as_dict())
+        res.append({"rate_ratio": None, "ci_low": None, "ci_high": None, "p_value": None,
+                    "label": _not_covered(missing)} if missing else None)
+        if not missing:
+            todo.append((len(res) - 1, r.count, _span_days(r.start, r.end), r.prev_count,
+                         _span_days(r.prev_start, r.prev_end)))
+    tests = rate_tests(*[[t[j] for t in todo] for j in range(1, 5)], alpha=alpha) if todo else []
+    for t, test in zip(todo, tests):
+        res[t[0]] = test.as_dict()
     q = bh_qvalues([x["p_value"] for x in res])
     for c in TEST_COLUMNS:
         df[c] = pd.Series([_round(c, x[c]) for x in res], index=df.index, dtype="object")
