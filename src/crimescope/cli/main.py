@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "crimescope.cli.data",
     "crimescope.cli.sync",
     "crimescope.cli.counting",
+    "crimescope.cli.pace",
     "crimescope.cli.spatial",
     "crimescope.cli.forecast",
     "crimescope.cli.web",
