@@ -73,7 +73,8 @@ class Brief:
             r = {"category": cat}
             for p in g.itertuples(index=False):
                 r[p.period] = {"count": int(p.count), "prev": int(p.prev_count),
-                               "pct": None if p.pct_change is None or p.pct_change != p.pct_change else float(p.pct_change)}
+                               "pct": None if p.pct_change is None or p.pct_change != p.pct_change else float(p.pct_change),
+                               "flagged": bool(getattr(p, "flagged", False)), "label": getattr(p, "label", None)}
             rows.append(r)
         from ..stats.provenance import jsonable
 

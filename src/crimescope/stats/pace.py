@@ -250,3 +250,22 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
                f"straight_line = YTD x {days_in_year}/{elapsed} (365/day extrapolation), shown for comparison"],
     )
     return StatResult(table, meta)
+
+
+#: the columns :func:`pace_columns` adds to a row (the overview's)
+PACE_COLUMNS = ("pace", "pace_low_80", "pace_high_80", "pace_low_95", "pace_high_95", "pace_sentence")
+
+
+def pace_columns(store, category, as_of, *, source: str = "chicago", taxonomy=None) -> tuple[dict, str | None]:
+    """The pace of one category as columns for a summary row, and why it is missing (or None).
+
+    Refusals (fewer than three prior covered years, no prior record by the date) leave the
+    columns empty with the reason: never a pace from zeros.
+    """
+    try:
+        r = pace(store, category, as_of, source=source, taxonomy=taxonomy)
+    except ParameterError as exc:
+        return {c: None for c in PACE_COLUMNS}, f"{get_category(category, taxonomy).name}: no pace ({exc})"
+    t = r.table.iloc[0]
+    return ({"pace": t["pace"], "pace_low_80": t["low_80"], "pace_high_80": t["high_80"],
+             "pace_low_95": t["low_95"], "pace_high_95": t["high_95"], "pace_sentence": r.meta["sentence"]}, None)

@@ -33,6 +33,9 @@ __all__ = ["ALPHA", "FDR_LEVEL", "LABEL_UP", "LABEL_DOWN", "LABEL_WITHIN", "TEST
            "RateTest", "rate_test", "rate_tests", "average_test", "change_label", "bh_qvalues", "add_rate_tests",
            "flag_table", "TWO_COUNT_METHOD", "AVERAGE_METHOD", "fdr_note"]
 
+#: how a table shows what a RateTest holds as infinity
+TABLE_NOTE = ("rate_ratio and ci_high are empty when the reference count is 0 (the ratio and the upper limit "
+              "are unbounded); p_value and label are still given")
 ALPHA = 0.05
 FDR_LEVEL = 0.05
 LABEL_UP = "up, beyond normal variation"
@@ -402,13 +405,20 @@ def ytd_meta(years: int) -> dict:
 
 def ytd_note(years: int) -> str:
     return ("rate_ratio/ci_low/ci_high/p_value/label: each year vs the year before, " + TWO_COUNT_METHOD
+            + "; " + TABLE_NOTE
             + "; avg_*: the as-of year vs the average of the previous years, "
             + (AVERAGE_METHOD if years >= 2 else "the exact conditional test (one year)"))
 
 
 def _round(col: str, v):
-    """Table precision: ratios and intervals to 4 decimals, p- and q-values to 4 significant digits."""
-    if v is None or isinstance(v, str) or (isinstance(v, float) and math.isinf(v)):
+    """Table precision: ratios and intervals to 4 decimals, p- and q-values to 4 significant digits.
+
+    An infinite ratio or upper limit (no record in the reference span) is empty in a table
+    (JSON has no infinity); :data:`TABLE_NOTE` says so.
+    """
+    if isinstance(v, float) and math.isinf(v):
+        return None
+    if v is None or isinstance(v, str):
         return v
     if col.endswith(("p_value", "q_value")):
         return float(f"{v:.4g}")
@@ -450,7 +460,7 @@ def compstat_tests(df, covered_years, level: float = FDR_LEVEL, alpha: float = A
 
 def compstat_meta(summary: dict, units=()) -> tuple[dict, list[str]]:
     """``meta["tests"]`` and the caption notes of a tested CompStat table."""
-    notes = [fdr_note(summary)]
+    notes = [fdr_note(summary), TABLE_NOTE]
     if "victims" in units:
         notes.append("victim counts are over-dispersed (one incident can have several victims): the "
                      "exact Poisson test is then somewhat too quick to flag; read a flagged victim cell "
@@ -464,9 +474,9 @@ def compstat_meta(summary: dict, units=()) -> tuple[dict, list[str]]:
 def _fmt_test(t: dict) -> str:
     if t.get("p_value") is None:
         return t.get("label") or "not tested"
-    hi = "inf" if t["ci_high"] == math.inf else f"{t['ci_high']:.2f}"
-    return (f"rate ratio {t['rate_ratio']:.2f} (95% CI {t['ci_low']:.2f}-{hi}), p = {t['p_value']:.3g}: "
-            f"{t['label']}")
+    hi = "unbounded" if t["ci_high"] in (None, math.inf) else f"{t['ci_high']:.2f}"
+    rr = "n/a" if t["rate_ratio"] in (None, math.inf) else f"{t['rate_ratio']:.2f}"
+    return f"rate ratio {rr} (95% CI {t['ci_low']:.2f}-{hi}), p = {t['p_value']:.3g}: {t['label']}"
 
 
 def ytd_test_note(entry: dict, years: int) -> str:

@@ -85,9 +85,13 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
         _category(c)
 
     def compute():
-        rows, units, rules, vintage, source = [], [], [], None, None
+        from ..stats.pace import METHOD as PACE_METHOD, pace_columns
+
+        rows, units, rules, vintage, source, no_pace = [], [], [], None, None, []
         for c in cats:
             r = ytd(ctx.view(), c, a, years=1)
+            pace_cols, why = pace_columns(ctx.view(), c, a)
+            no_pace += [why] if why else []
             comp = r.meta["comparison"][0]
             cur = r.table[r.table["year"] == a.year].iloc[0]
             prev = r.table[r.table["year"] == a.year - 1].iloc[0]
@@ -96,7 +100,9 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
                 "start": cur["start"], "end": cur["end"], "count": comp["count"],
                 "prev_start": prev["start"], "prev_end": prev["end"], "prev_count": comp["last_year"],
                 "change": comp["change_vs_last_year"], "pct_change": comp["pct_vs_last_year"],
-                **comp["test_vs_last_year"],  # rate_ratio, ci_low, ci_high, p_value, label
+                # rate_ratio, ci_low, ci_high, p_value, test_label ("label" is the category's here)
+                **{("test_label" if k == "label" else k): v for k, v in comp["test_vs_last_year"].items()},
+                **pace_cols,  # pace, pace_low_80 ... pace_high_95, pace_sentence (stats.pace)
             })
             units.append(f"{c}: {r.meta['unit']}")
             rules.append(r.meta["rule"])
@@ -105,7 +111,8 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
                 "unit": "; ".join(units), "rule": "; ".join(rules),
                 "periods": f"Jan 1 to {a:%b %d}, {a.year} vs Jan 1 to the same month/day of {a.year - 1}",
                 "source": source, "vintage": vintage,
-                "notes": ["pct_change is empty when last year's count is 0", _overview_test_note()]}
+                "notes": ["pct_change is empty when last year's count is 0", _overview_test_note(),
+                          "pace*: year-end count implied by the YTD (crimescope pace), " + PACE_METHOD, *no_pace]}
         return _sr()(pd.DataFrame(rows), meta)
 
     return ctx.cached(("overview", a, tuple(cats)), compute)
@@ -114,7 +121,7 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
 def _overview_test_note() -> str:
     from ..stats.significance import ALPHA, TWO_COUNT_METHOD
 
-    return (f"rate_ratio, ci_low, ci_high, p_value, label: this year vs last year, {TWO_COUNT_METHOD}; "
+    return (f"rate_ratio, ci_low, ci_high, p_value, test_label: this year vs last year, {TWO_COUNT_METHOD}; "
             f"each category tested on its own at {ALPHA:.0%}")
 
 
