@@ -54,3 +54,32 @@ def test_compstat_api_and_page_flags(client):
     table = page[page.index('id="compstat"'):page.index("</table>", page.index('id="compstat"'))]
     assert table.count('class="chg ') == cells
     assert "Benjamini-Hochberg" in page and 'data-testid="ytd-label"' in page
+
+
+def test_trends_expected_vs_observed_columns(client):
+    """The cut store holds 2016-2017 only: fewer than two seasonal cycles of complete weeks
+    before the end, so the expected columns are empty and the note says why."""
+    doc = client.get(f"/api/trends.json?category=shooting&end={AS_OF}").json()
+    assert list(doc["rows"][0]) == ["period", "count", "prior_period", "prior_count", "expected", "expected_low",
+                                    "expected_high", "unusual"]
+    assert all(r["expected"] is None and r["unusual"] is None for r in doc["rows"])
+    assert any(n.startswith("no seasonal adjustment") and "two seasonal cycles" in n for n in doc["meta"]["notes"])
+    text = client.get(f"/api/trends.csv?category=shooting&end={AS_OF}").text
+    assert "expected_low" in text and "# note: no seasonal adjustment" in text
+
+
+@pytest.mark.slow
+def test_trends_expected_on_full_store(chicago_store_path):
+    """2012-2017 store: monthly homicides 2016-2017 get expectations; the counts outside the
+    interval are exactly the rows marked unusual."""
+    from fastapi.testclient import TestClient
+
+    from crimescope.web import create_app
+
+    c = TestClient(create_app(chicago_store_path))
+    doc = c.get("/api/trends.json?category=homicide&interval=month&start=2016-01-01&end=2017-12-31").json()
+    rows = doc["rows"]
+    assert all(r["expected"] is not None for r in rows)
+    assert [r["unusual"] for r in rows] == [r["count"] < r["expected_low"] or r["count"] > r["expected_high"]
+                                           for r in rows]
+    assert any("STL" in n for n in doc["meta"]["notes"])

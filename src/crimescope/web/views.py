@@ -239,6 +239,14 @@ def trends(ctx, category: str, area_kind: str, area: int | None, start: dt.date 
             "prior_period": pd.Series([r["prior_period"] for r in rows]),
             "prior_count": pd.array([r["prior_count"] for r in rows], dtype="Int64"),
         })
+        # expected vs observed: STL over the store's complete periods (stats.seasonal)
+        from ..stats.seasonal import expected_columns
+
+        cols, seasonal_note = expected_columns(
+            lambda a, b: daily.period_counts(area_kind, area, a, b, interval), keys, interval, first, last_day, s, e)
+        for c, v in cols.items():
+            df[c] = pd.array(v, dtype="Float64" if c != "unusual" else "boolean")
+        meta["notes"].append(seasonal_note)
         return _sr()(df, meta)
 
     return ctx.cached(("trends", cat.name, area_kind, area, s, e, interval), compute)
