@@ -58,7 +58,17 @@ var crimescope = (function () {
        line: {color: "#b2182b"}},
       {x: x, y: d.rows.map(function (r) { return r.prior_count; }), name: "year before", type: "scatter",
        mode: "lines", line: {color: "#777", dash: "dot"},
-       text: d.rows.map(function (r) { return "year before: " + r.prior_period; }), hoverinfo: "y+text"}
+       text: d.rows.map(function (r) { return "year before: " + r.prior_period; }), hoverinfo: "y+text"},
+      // expected (STL trend + seasonal) with its 95% band; unusual periods marked
+      {x: x, y: d.rows.map(function (r) { return r.expected_high; }), name: "expected, 95% band", type: "scatter",
+       mode: "lines", line: {width: 0}, hoverinfo: "skip", showlegend: false},
+      {x: x, y: d.rows.map(function (r) { return r.expected_low; }), name: "expected, 95% band", type: "scatter",
+       mode: "lines", line: {width: 0}, fill: "tonexty", fillcolor: "rgba(33,102,172,0.15)", hoverinfo: "skip"},
+      {x: x, y: d.rows.map(function (r) { return r.expected; }), name: "expected (seasonal)", type: "scatter",
+       mode: "lines", line: {color: "#2166ac"}},
+      {x: x.filter(function (_, i) { return d.rows[i].unusual; }),
+       y: d.rows.filter(function (r) { return r.unusual; }).map(function (r) { return r.count; }),
+       name: "unusual", type: "scatter", mode: "markers", marker: {color: "#000", size: 10, symbol: "circle-open"}}
     ], {margin: {l: 50, r: 20, t: 10, b: 50}, legend: {orientation: "h"}, yaxis: {rangemode: "tozero", title: "count"},
         xaxis: {title: d.interval}}, {displaylogo: false, responsive: true});
   }
