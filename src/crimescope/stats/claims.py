@@ -429,6 +429,10 @@ def check_claims(store, claims: list[Claim], *, source: str = "chicago",
 
     ``taxonomy`` resolves the claims' categories (default: the built-in taxonomy).
     """
+    from .change_claims import ChangeClaim, check_change_claims  # claims about change: stats/change_claims.py
+
+    if claims and all(isinstance(c, ChangeClaim) for c in claims):
+        return check_change_claims(store, claims, source=source, taxonomy=taxonomy)
     tax = taxonomy if taxonomy is not None else load_taxonomy()
     checks = [check_claim(store, c, source=source, taxonomy=tax) for c in claims]
     vint = data_vintage(store, source)
@@ -468,6 +472,11 @@ def parse_claim(text: str, as_of=None, *, taxonomy: Taxonomy | None = None) -> C
 
     A noun that is not one of the usual words is looked up as a category name (spaces
     as underscores) in ``taxonomy`` (default: the built-in taxonomy)."""
+    from .change_claims import parse_change_claim  # "shootings are up 50%": a ChangeClaim
+
+    change = parse_change_claim(text, as_of, taxonomy=taxonomy)
+    if change is not None:
+        return change
     m = _SENTENCE.match(text or "")
     if not m:
         raise ParameterError(
