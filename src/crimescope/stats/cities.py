@@ -80,12 +80,15 @@ def cities(metric: str = "homicides", year: int = 2015, *, top: int | None = Non
     if source == "auto":
         source = "marshall" if 1975 <= year <= 2015 else "fivethirtyeight"
     notes = []
+    prev_of: dict = {}  # city -> (previous year's count, population), for the test
     if source == "marshall":
         if not 1975 <= year <= 2015:
             raise ParameterError("the Marshall UCR table covers 1975-2015")
-        m = _marshall(str(d))
-        m = m[m["year"] == year]
+        m_all = _marshall(str(d))
+        m = m_all[m_all["year"] == year]
         col = METRICS[metric]
+        prev = m_all[m_all["year"] == year - 1].set_index("department_name")
+        prev_of = {k: (prev.at[k, col], prev.at[k, "total_pop"]) for k in prev.index}
         df = pd.DataFrame({
             "city": m["department_name"], "year": year, "count": m[col],
             "population": m["total_pop"], "months_reported": m["months_reported"],
@@ -108,6 +111,8 @@ def cities(metric: str = "homicides", year: int = 2015, *, top: int | None = Non
             df["partial_year"] = False
             df["as_of"] = None
             df["source"] = F38_FINAL
+            if year == 2015:
+                prev_of = {c: (n, None) for c, n in zip(df["city"], f["2014_murders"])}
         elif year == 2016:
             f = pd.read_csv(d / "fivethirtyeight_murder_2016_prelim.csv")
             df = pd.DataFrame({"city": f["city"] + ", " + f["state"], "year": year,
@@ -115,6 +120,7 @@ def cities(metric: str = "homicides", year: int = 2015, *, top: int | None = Non
             df["partial_year"] = True
             df["as_of"] = [dt.datetime.strptime(s.strip(), "%m/%d/%Y").date() for s in f["as_of"]]
             df["same_span_2015"] = f["2015_murders"]
+            prev_of = {c: (n, None) for c, n in zip(df["city"], f["2015_murders"])}
             df["source"] = F38_PRELIM
             notes.append("PARTIAL YEAR: 2016 counts run from Jan 1 to each city's as_of date; "
                          "same_span_2015 is the same span of 2015. Not comparable with full-year figures.")
@@ -130,10 +136,16 @@ def cities(metric: str = "homicides", year: int = 2015, *, top: int | None = Non
     df["count"] = df["count"].astype("Int64")
     df["rate_per_100k"] = (df["count"].astype("float64") / df["population"] * 100_000).round(2)
     df = df.sort_values("count", ascending=False, na_position="last").reset_index(drop=True)
+    from . import significance as sig  # each city vs its previous year, BH across all cities (before --top)
+
+    pv = [prev_of.get(c, (None, None)) for c in df["city"]]
+    same_pop = "same_span_2015" in df.columns or (source == "fivethirtyeight")
+    df, tested = sig.city_tests(df, [None if pd.isna(a) else a for a, _ in pv],
+                                [None if same_pop or b is None or pd.isna(b) else b for _, b in pv])
     if top:
         df = df.head(int(top))
     cols = ["city", "year", "count", "population", "rate_per_100k", "partial_year", "as_of",
-            "months_reported", "source"]
+            "months_reported", "source", "rate_ratio", "ci_low", "ci_high", "p_value", "q_value", "flagged", "label"]
     if "same_span_2015" in df.columns:
         cols.insert(3, "same_span_2015")
     meta = {
@@ -143,7 +155,10 @@ def cities(metric: str = "homicides", year: int = 2015, *, top: int | None = Non
         "rule": f"metric {metric}",
         "source": df["source"].iloc[0] if len(df) else source,
         "metric": metric, "year": year,
-        "notes": notes + ["rate_per_100k = count / population * 100,000"],
+        "notes": notes + ["rate_per_100k = count / population * 100,000",
+                          f"{tested['flagged']} of {tested['tested']} cities changed beyond normal variation; "
+                          + sig.CITY_METHOD, sig.TABLE_NOTE],
+        "tests": {"method": sig.CITY_METHOD, **tested},
     }
     return StatResult(df[cols], meta)
 

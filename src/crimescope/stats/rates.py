@@ -169,11 +169,20 @@ def rates(store, category, start, end, by: str = "community_area", census: int |
     df["rate_per_100k"] = rate.round(2)
     df["annualized_rate_per_100k"] = (rate * 365.25 / days).round(2)
     df["population"] = df["population"].round(0)
+    tested = None
+    if by != "citywide":  # each area vs the rest of the city (stats/significance.py)
+        from . import significance as sig
+
+        df, tested = sig.area_tests(df)
     meta = base_meta(store, cat, source)
     meta.update(title=f"{cat.label} per 100,000 residents, {s} to {e}", period=f"{s} to {e} (inclusive, {days} days)",
                 start=s, end=e, by=by, census=census, population_method=method,
                 notes=[method, "rate_per_100k is for the whole period; annualized = rate * 365.25 / days",
                        "rows without a population are records with no area (kept so counts sum to the total)"])
+    if tested is not None:
+        meta["tests"] = {"method": sig.AREA_METHOD, **tested}
+        meta["notes"] += [f"{tested['flagged']} of {tested['tested']} areas are beyond normal variation vs the rest of "
+                          f"the city; " + sig.AREA_METHOD, sig.TABLE_NOTE]
     return StatResult(df, meta)
 
 

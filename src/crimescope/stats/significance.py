@@ -488,3 +488,72 @@ def ytd_test_note(entry: dict, years: int) -> str:
         d = f", dispersion {disp:.2f}" if disp is not None else ""
         parts.append(f"vs {years}-year average: {_fmt_test(entry['test_vs_avg'])}{d}")
     return "; ".join(parts)
+
+
+# ------------------------------------------------------------- rates and cities
+LABEL_ABOVE = "above the rest of the city, beyond normal variation"
+LABEL_BELOW = "below the rest of the city, beyond normal variation"
+AREA_METHOD = ("each area's rate vs the rest of the city's (the city minus the area): exact conditional test "
+               "of two Poisson counts with the populations as exposures, Benjamini-Hochberg "
+               f"{FDR_LEVEL:.0%} across the areas; populations are taken as exact (district populations are "
+               "apportioned estimates)")
+CITY_METHOD = ("each city vs its own previous year (the 2016 partial year: vs the same span of 2015): exact "
+               "conditional test of two Poisson counts, populations as exposures where both years have one "
+               f"(else equal exposures), Benjamini-Hochberg {FDR_LEVEL:.0%} across the cities")
+
+
+def _flag(df, tests, level, up, down):
+    import pandas as pd
+
+    q = bh_qvalues([t.p_value if t is not None else None for t in tests])
+    for c in ("rate_ratio", "ci_low", "ci_high", "p_value"):
+        df[c] = pd.Series([None if t is None else _round(c, getattr(t, c)) for t in tests], index=df.index,
+                          dtype="object")
+    df["q_value"] = pd.Series([_round("q_value", v) for v in q], index=df.index, dtype="object")
+    df["flagged"] = [v is not None and v <= level for v in q]
+    labels = []
+    for t, f in zip(tests, df["flagged"]):
+        if t is None:
+            labels.append("not tested")
+        elif not f or t.rate_ratio is None or t.rate_ratio == 1:
+            labels.append(LABEL_WITHIN)
+        else:
+            labels.append(up if t.rate_ratio > 1 else down)
+    df["label"] = labels
+    return df, {"tested": sum(v is not None for v in q), "flagged": int(sum(df["flagged"])), "level": level,
+                "cells": len(df)}
+
+
+def area_tests(df, level: float = FDR_LEVEL):
+    """Rates table rows (``count``, ``population``) tested against the rest of the city.
+
+    Rows without a population (records with no area) are not tested but count in the city total.
+    """
+    counts, pops = df["count"].tolist(), df["population"].tolist()
+    has = [p is not None and bool(p == p) and p > 0 for p in pops]
+    total_n = sum(int(c) for c in counts)
+    total_p = sum(float(p) for p, h in zip(pops, has) if h)
+    tests = []
+    for c, p, h in zip(counts, pops, has):
+        if not h or total_p - float(p) <= 0 or total_n == 0:
+            tests.append(None)
+            continue
+        tests.append(rate_test(int(c), float(p), total_n - int(c), total_p - float(p)))
+    return _flag(df, tests, level, LABEL_ABOVE, LABEL_BELOW)
+
+
+def city_tests(df, prev_counts, prev_pops, level: float = FDR_LEVEL):
+    """Cities table rows tested against their previous year (``prev_counts``; NA = not tested)."""
+    import pandas as pd
+
+    def missing(v):
+        return v is None or bool(pd.isna(v))
+
+    tests = []
+    for c, p, pc, pp in zip(df["count"].tolist(), df["population"].tolist(), prev_counts, prev_pops):
+        if missing(c) or missing(pc):
+            tests.append(None)
+            continue
+        ok = all(not missing(v) and v > 0 for v in (p, pp))
+        tests.append(rate_test(int(c), float(p) if ok else 1.0, int(pc), float(pp) if ok else 1.0))
+    return _flag(df, tests, level, LABEL_UP, LABEL_DOWN)
