@@ -53,13 +53,14 @@ var crimescope = (function () {
       return;
     }
     var x = d.rows.map(function (r) { return r.period; });
-    Plotly.newPlot(divId, [
+    var traces = [
       {x: x, y: d.rows.map(function (r) { return r.count; }), name: d.label, type: "scatter", mode: "lines+markers",
        line: {color: "#b2182b"}},
       {x: x, y: d.rows.map(function (r) { return r.prior_count; }), name: "year before", type: "scatter",
        mode: "lines", line: {color: "#777", dash: "dot"},
-       text: d.rows.map(function (r) { return "year before: " + r.prior_period; }), hoverinfo: "y+text"},
-      // expected (STL trend + seasonal) with its 95% band; unusual periods marked
+       text: d.rows.map(function (r) { return "year before: " + r.prior_period; }), hoverinfo: "y+text"}];
+    // expected (STL trend + seasonal) with its 95% band and the unusual periods, when the store has them
+    if (d.rows.some(function (r) { return r.expected !== null && r.expected !== undefined; })) traces.push(
       {x: x, y: d.rows.map(function (r) { return r.expected_high; }), name: "expected, 95% band", type: "scatter",
        mode: "lines", line: {width: 0}, hoverinfo: "skip", showlegend: false},
       {x: x, y: d.rows.map(function (r) { return r.expected_low; }), name: "expected, 95% band", type: "scatter",
@@ -68,8 +69,8 @@ var crimescope = (function () {
        mode: "lines", line: {color: "#2166ac"}},
       {x: x.filter(function (_, i) { return d.rows[i].unusual; }),
        y: d.rows.filter(function (r) { return r.unusual; }).map(function (r) { return r.count; }),
-       name: "unusual", type: "scatter", mode: "markers", marker: {color: "#000", size: 10, symbol: "circle-open"}}
-    ], {margin: {l: 50, r: 20, t: 10, b: 50}, legend: {orientation: "h"}, yaxis: {rangemode: "tozero", title: "count"},
+       name: "unusual", type: "scatter", mode: "markers", marker: {color: "#000", size: 10, symbol: "circle-open"}});
+    Plotly.newPlot(divId, traces, {margin: {l: 50, r: 20, t: 10, b: 50}, legend: {orientation: "h"}, yaxis: {rangemode: "tozero", title: "count"},
         xaxis: {title: d.interval}}, {displaylogo: false, responsive: true});
   }
   var SCALE = ["#fff5eb", "#fdd0a2", "#fd8d3c", "#d94801", "#7f2704"];
