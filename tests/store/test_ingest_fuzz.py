@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,4 +89,14 @@ def test_truncated_gzip_anywhere_is_refused(tmp_path_factory, cut):
             pass
         else:
             raise AssertionError("a truncated gzip file was accepted")
+        assert store.con.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
+
+
+def test_header_with_bare_carriage_return_is_refused(tmp_path):
+    """csv's own error (a bare CR inside an unquoted field) becomes an IngestError naming the file."""
+    path = tmp_path / "cr.csv"
+    path.write_bytes(b'ID,Case\rNumber"x\n1,2\n')
+    with Store(":memory:") as store:
+        with pytest.raises(IngestError, match="header is not a CSV line"):
+            ingest_file(store, path)
         assert store.con.execute("SELECT count(*) FROM incidents").fetchone() == (0,)

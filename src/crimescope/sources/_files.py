@@ -42,7 +42,10 @@ def read_header(path: Path) -> list[str]:
         text = head.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise IngestError(origin, "the header is not UTF-8 text: not a CSV export") from exc
-    return next(csv.reader(io.StringIO(text)))
+    try:
+        return next(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:  # e.g. a bare carriage return inside an unquoted field
+        raise IngestError(origin, f"the header is not a CSV line ({exc})") from exc
 
 
 def _inflater():
