@@ -119,6 +119,22 @@ class PlanProblem:
                                      f"is above its maximum {g.hi:g}")
             out.append(GroupBound(g.kind, str(g.label), m, float(g.lo), float(g.hi)))
         self.bounds = out
+        self._tighten()
+
+    def _tighten(self) -> None:
+        """With one cost for every place, round bounds to whole places: the same integer plans, and
+        the constraint matrix (two partitions and the budget row) then has integral LP vertices."""
+        if self.n == 0 or not np.all(self.cost == self.cost[0]):
+            return
+        c = float(self.cost[0])
+        self.budget = math.floor(self.budget / c + 1e-9) * c
+        self.bounds = [GroupBound(g.kind, g.label, g.members, math.ceil(g.lo / c - 1e-9) * c,
+                                  math.floor(g.hi / c + 1e-9) * c if math.isfinite(g.hi) else g.hi)
+                       for g in self.bounds]
+        for g in self.bounds:
+            if g.lo > g.hi + _EPS:
+                raise ParameterError(f"infeasible request: {g.kind} {g.label} needs at least {g.lo:g} but may "
+                                     f"have at most {g.hi:g} (in whole places)")
 
     @property
     def n(self) -> int:
@@ -162,6 +178,8 @@ class Solution:
         ``optimal``, ``time_limit`` (ip stopped with a feasible plan), ``feasible`` (greedy).
     seconds : float
         Solve time (wall clock).
+    candidates : int
+        Places the solver was given after :func:`reduce_problem` (all places for greedy).
     """
 
     chosen: np.ndarray
@@ -171,6 +189,7 @@ class Solution:
     planner: str
     status: str
     seconds: float
+    candidates: int = -1
 
     @property
     def proven_optimal(self) -> bool:
@@ -272,8 +291,73 @@ def _infeasible_message(p: PlanProblem) -> str:
     kinds = sorted({g.kind for g in p.bounds})
     what = ", ".join(kinds) if kinds else "budget"
     extra = " and the spacing" if p.conflicts.size else ""
+    need = {}
+    room = {}
+    for g in p.bounds:
+        need[g.kind] = need.get(g.kind, 0.0) + g.lo
+        room[g.kind] = room.get(g.kind, 0.0) + min(g.hi, float(p.cost[g.members].sum()))
+    sums = "; ".join(f"{k} minimums need {need[k]:g}, maximums allow {room[k]:g}" for k in kinds)
     return (f"infeasible request: no set of places meets the budget of {p.budget:g} together with the "
-            f"{what} bounds{extra}; loosen the quotas or caps, or raise the budget")
+            f"{what} bounds{extra} ({sums}); loosen the quotas or caps, or raise the budget")
+
+
+def reduce_problem(p: PlanProblem) -> tuple[PlanProblem, np.ndarray]:
+    """An equivalent smaller problem: ``(sub, keep)`` with ``keep`` the original index of each sub place.
+
+    Places in the same *class* (the same groups and the same cost) are interchangeable
+    for every constraint but spacing, so some optimal plan uses only the best few of
+    each class: without conflicts the best ``K`` where ``K`` is the most places of that
+    class any plan can hold (``floor`` of the budget and of every group maximum over the
+    cost); with conflicts the best ``N (D + 1) + 1``, ``N`` the most places the budget
+    holds and ``D`` the largest number of conflicts of a place (a better place of the
+    class that is neither chosen nor next to a chosen one always exists among them,
+    and swapping it in keeps every constraint). Excluded places are dropped.
+    """
+    n = p.n
+    avail = ~p.excluded
+    member = np.zeros((n, max(len(p.bounds), 1)), dtype=bool)
+    for k, g in enumerate(p.bounds):
+        member[g.members, k] = True
+    packed = np.packbits(member, axis=1)
+    cost_key = np.unique(p.cost, return_inverse=True)[1].reshape(-1, 1).astype(np.int64)
+    key = np.hstack([packed.astype(np.int64), cost_key])
+    _, cls = np.unique(key, axis=0, return_inverse=True)
+    cls = cls.ravel()
+    n_max = int(math.floor(p.budget / float(p.cost[avail].min()) + 1e-9)) if avail.any() else 0
+    if p.conflicts.size:
+        deg = np.bincount(p.conflicts.ravel(), minlength=n)
+        room_all = n_max * (int(deg.max()) + 1) + 1
+    his = np.array([g.hi for g in p.bounds] or [math.inf])
+    keep = np.zeros(n, bool)
+    order = np.lexsort((np.arange(n), -p.value, cls))
+    starts = np.r_[0, np.flatnonzero(np.diff(cls[order])) + 1, n]
+    for a, b in zip(starts[:-1], starts[1:]):
+        idx = order[a:b]
+        idx = idx[avail[idx]]
+        if idx.size == 0:
+            continue
+        if p.conflicts.size:
+            k = room_all
+        else:
+            c = float(p.cost[idx[0]])
+            lim = p.budget
+            row = member[idx[0]]
+            if p.bounds and row.any():
+                lim = min(lim, float(his[row[: his.size]].min()))
+            k = int(math.floor(lim / c + 1e-9)) if math.isfinite(lim) else idx.size
+        keep[idx[:k]] = True
+    keep_idx = np.flatnonzero(keep)
+    pos = np.full(n, -1, np.int64)
+    pos[keep_idx] = np.arange(keep_idx.size)
+    bounds = [GroupBound(g.kind, g.label, pos[g.members][pos[g.members] >= 0], g.lo, g.hi) for g in p.bounds]
+    conf = p.conflicts
+    if conf.size:
+        both = keep[conf[:, 0]] & keep[conf[:, 1]]
+        conf = pos[conf[both]]
+    sub = PlanProblem.__new__(PlanProblem)
+    sub.value, sub.cost, sub.budget = p.value[keep_idx], p.cost[keep_idx], p.budget
+    sub.bounds, sub.conflicts, sub.excluded = bounds, conf.reshape(-1, 2), np.zeros(keep_idx.size, bool)
+    return sub, keep_idx
 
 
 def lp_bound(p: PlanProblem) -> float:
@@ -281,6 +365,7 @@ def lp_bound(p: PlanProblem) -> float:
     import highspy
 
     h = _highs()
+    p, _ = reduce_problem(p)  # same integer optimum, so its relaxation still bounds every plan
     h.passModel(_model(p, integer=False))
     h.run()
     st = h.getModelStatus()
@@ -300,6 +385,8 @@ def solve_ip(p: PlanProblem, *, time_limit: float = 60.0, mip_rel_gap: float = 1
     h = _highs()
     h.setOptionValue("time_limit", float(time_limit))
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
+    full = p
+    p, keep = reduce_problem(full)
     h.passModel(_model(p, integer=True))
     h.run()
     st = h.getModelStatus()
@@ -313,13 +400,13 @@ def solve_ip(p: PlanProblem, *, time_limit: float = 60.0, mip_rel_gap: float = 1
         raise ParameterError(f"the integer program found no plan within {time_limit:g} s "
                              f"({h.modelStatusToString(st)}); use --solver greedy or a longer time limit")
     x = np.asarray(h.getSolution().col_value)
-    chosen = np.flatnonzero(x > 0.5)
-    obj = float(p.value[chosen].sum())
+    chosen = keep[np.flatnonzero(x > 0.5)]
+    obj = float(full.value[chosen].sum())
     bound = float(info.mip_dual_bound) if math.isfinite(info.mip_dual_bound) else obj
     bound = max(bound, obj)
     status = "optimal" if st == S.kOptimal else "time_limit"
     return Solution(chosen=chosen, objective=obj, bound=bound, gap=_gap(obj, bound), planner="ip",
-                    status=status, seconds=secs)
+                    status=status, seconds=secs, candidates=int(keep.size))
 
 
 # -------------------------------------------------------------------- greedy
@@ -394,7 +481,7 @@ def solve_greedy(p: PlanProblem, *, with_bound: bool = True) -> Solution:
     secs = time.perf_counter() - t0
     bound = max(lp_bound(p), obj) if with_bound else math.nan
     return Solution(chosen=chosen, objective=obj, bound=bound, gap=_gap(obj, bound) if with_bound else math.nan,
-                    planner="greedy", status="feasible", seconds=secs)
+                    planner="greedy", status="feasible", seconds=secs, candidates=n)
 
 
 #: the planners, by name: each takes a PlanProblem and keyword settings, returns a Solution
