@@ -144,9 +144,14 @@ class PlanProblem:
         """Raise ParameterError for requests that are infeasible on their face, with the numbers."""
         lo = [g for g in self.bounds if g.lo > _EPS]
         by_kind: dict[str, float] = {}
+        members: dict[str, list] = {}
         for g in lo:
             by_kind[g.kind] = by_kind.get(g.kind, 0.0) + g.lo
+            members.setdefault(g.kind, []).append(g.members)
         for kind, total in by_kind.items():
+            m = np.concatenate(members[kind])
+            if np.unique(m).size != m.size:  # overlapping groups: the sum of minimums says nothing
+                continue
             if total > self.budget + _EPS:
                 raise ParameterError(f"infeasible request: the {kind} minimums add up to {total:g}, "
                                      f"more than the budget of {self.budget:g}")
@@ -249,6 +254,8 @@ def _model(p: PlanProblem, integer: bool):
     r = 1
     for g in p.bounds:
         if g.members.size == 0:
+            if g.lo > _EPS:  # a minimum over places none of which can be chosen
+                raise ParameterError(_infeasible_message(p))
             continue
         rows.append(np.full(g.members.size, r, np.int64))
         cols.append(g.members)
@@ -366,6 +373,8 @@ def lp_bound(p: PlanProblem) -> float:
 
     h = _highs()
     p, _ = reduce_problem(p)  # same integer optimum, so its relaxation still bounds every plan
+    if p.n == 0:
+        return 0.0
     h.passModel(_model(p, integer=False))
     h.run()
     st = h.getModelStatus()
@@ -387,6 +396,11 @@ def solve_ip(p: PlanProblem, *, time_limit: float = 60.0, mip_rel_gap: float = 1
     h.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     full = p
     p, keep = reduce_problem(full)
+    if p.n == 0:  # nothing fits (a budget below one place): the empty plan, if no minimum is set
+        if any(g.lo > _EPS for g in full.bounds):
+            raise ParameterError(_infeasible_message(full))
+        return Solution(chosen=np.empty(0, np.int64), objective=0.0, bound=0.0, gap=0.0, planner="ip",
+                        status="optimal", seconds=time.perf_counter() - t0, candidates=0)
     h.passModel(_model(p, integer=True))
     h.run()
     st = h.getModelStatus()
