@@ -441,6 +441,8 @@ def make_plan(events, *, as_of: Any, grid: Any, budget: Any, weights: Any = "def
     cats = ", ".join(hw.categories)
     unassigned = 1.0 - (float(value.sum()) / float(fc["expected"].sum())) if fc["expected"].sum() > 0 else 0.0
     notes = list(pl.notes)
+    if events.attrs.get("coverage"):
+        notes.append(str(events.attrs["coverage"]))
     if unassigned > 1e-6:
         notes.append(f"{unassigned:.1%} of the forecast's expected harm falls in no candidate place "
                      f"(unassigned_share)")

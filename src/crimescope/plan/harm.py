@@ -30,7 +30,7 @@ import numpy as np
 from ..errors import ParameterError
 
 __all__ = ["HarmWeights", "DEFAULT_WEIGHTS", "parse_weights", "load_harm_events", "harm_forecast",
-           "observed_harm", "event_weights"]
+           "observed_harm", "event_weights", "common_coverage"]
 
 #: the default harm-weighted mix (days of custody; a documented crimescope choice, see module docstring)
 DEFAULT_WEIGHTS: dict[str, float] = {"homicide": 5475.0, "shooting": 1825.0, "armed_robbery": 1460.0,
@@ -139,7 +139,33 @@ def load_harm_events(store, weights: HarmWeights, start=None, end=None, *, relat
         df["category"] = name
         frames.append(df)
     out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["occurred_local", "id", "category"], kind="stable").reset_index(drop=True)
+    out = out.sort_values(["occurred_local", "id", "category"], kind="stable").reset_index(drop=True)
+    return common_coverage(out, [*weights.categories, *related])
+
+
+def common_coverage(events, categories):
+    """Keep the records from the latest first record among ``categories`` on.
+
+    A store can hold one category over a longer span than another (the Chicago store has
+    homicides from 2001, the other crimes from 2012): a forecast of a mix fitted on the
+    longer span would weight the categories unequally over time, so earlier rows are cut
+    and ``events.attrs["coverage"]`` says from when (and why) the history starts.
+    """
+    import pandas as pd
+
+    firsts = {c: events.loc[events["category"] == c, "occurred_local"].min() for c in categories}
+    known = {c: t for c, t in firsts.items() if pd.notna(t)}
+    missing = [c for c in categories if c not in known]
+    if missing:
+        raise ParameterError(f"no records of {', '.join(missing)} in the store before the requested date: "
+                             "a plan of that mix cannot be made")
+    start = max(known.values())
+    first_all = min(known.values())
+    out = events[events["occurred_local"] >= start].reset_index(drop=True)
+    out.attrs["coverage"] = (f"history from {start.date()} (the first record of every category of the mix; "
+                             f"the store has some from {first_all.date()})" if start > first_all
+                             else f"history from {start.date()}")
+    return out
 
 
 def event_weights(events, weights: HarmWeights) -> np.ndarray:
