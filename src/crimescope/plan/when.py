@@ -38,7 +38,7 @@ def hour_of_week(t: Any) -> np.ndarray:
     import pandas as pd
 
     ts = pd.DatetimeIndex(pd.to_datetime(np.asarray(t)))
-    return (ts.dayofweek.to_numpy() * 24 + ts.hour.to_numpy()).astype(np.int64)
+    return (ts.day_of_week.to_numpy() * 24 + ts.hour.to_numpy()).astype(np.int64)
 
 
 def _smooth(v: np.ndarray) -> np.ndarray:
