@@ -382,13 +382,16 @@ def make_plan(events, *, as_of: Any, grid: Any, budget: Any, weights: Any = "def
               equity_cap: float | None = None, spacing: float = 0.0, exclude: Any = None, planner: str = "ip",
               hours_per_place: float = 1.0, visit_minutes: float = 15, n_hours: int = 6,
               history_days: float = 365.0, time_limit: float = 60.0, seed: int = 0, vintage: dict | None = None,
-              data_dir: Any = None, constraint_costs: bool = True, settings: dict | None = None) -> Plan:
+              data_dir: Any = None, constraint_costs: bool = True, settings: dict | None = None,
+              forecast: dict | None = None) -> Plan:
     """A deployment plan from records (see the module docstring for every setting).
 
     ``events`` is the tagged frame of :func:`crimescope.plan.harm.load_harm_events`
     (records of the mix's categories, and of the model's related categories); only
     records strictly before ``as_of`` are used. ``vintage`` is the store's
-    :func:`~crimescope.stats.provenance.data_vintage`, copied into ``meta``.
+    :func:`~crimescope.stats.provenance.data_vintage`, copied into ``meta``. ``forecast`` is a
+    :func:`~crimescope.plan.harm.harm_forecast` result for the same ``as_of``, ``grid``,
+    weights and model, to skip refitting (the dashboard caches it).
     """
     import pandas as pd
 
@@ -399,7 +402,7 @@ def make_plan(events, *, as_of: Any, grid: Any, budget: Any, weights: Any = "def
     hw = parse_weights(weights)
     cut = parse_time(as_of)
     past = events[events["occurred_local"] < pd.Timestamp(cut)]
-    fc = harm_forecast(past, hw, model, cut, grid, horizon)
+    fc = forecast if forecast is not None else harm_forecast(past, hw, model, cut, grid, horizon)
     hist0 = pd.Timestamp(cut) - pd.Timedelta(days=float(history_days))
     hist = past[(past["occurred_local"] >= hist0) & past["category"].isin(hw.categories)]
     hweight = event_weights(hist, hw)
