@@ -137,11 +137,12 @@ def test_observed_harm_hand_computed(grid):
 
 
 def test_common_coverage_cuts_to_the_latest_first_record():
-    ev = pd.DataFrame({"category": ["homicide", "homicide", "shooting"],
-                       "occurred_local": pd.to_datetime(["2001-05-01", "2012-02-01", "2012-01-01"])})
+    ev = pd.DataFrame({"category": ["homicide", "homicide", "shooting", "shooting"],
+                       "occurred_local": pd.to_datetime(["2001-05-03", "2012-02-01", "2011-12-31", "2012-01-05"])})
     out = common_coverage(ev, ["homicide", "shooting"])
-    assert out["occurred_local"].min() == pd.Timestamp("2012-01-01") and len(out) == 2
-    assert "2012-01-01" in out.attrs["coverage"] and "2001-05-01" in out.attrs["coverage"]
+    # shooting's first month is 2011-12: the mix starts there; homicides of 2001 are cut
+    assert out["occurred_local"].min() == pd.Timestamp("2011-12-31") and len(out) == 3
+    assert "2011-12-01" in out.attrs["coverage"] and "2001-05-01" in out.attrs["coverage"]
     with pytest.raises(ParameterError, match="no records of armed_robbery"):
         common_coverage(ev, ["homicide", "armed_robbery"])
 

@@ -144,7 +144,7 @@ def load_harm_events(store, weights: HarmWeights, start=None, end=None, *, relat
 
 
 def common_coverage(events, categories):
-    """Keep the records from the latest first record among ``categories`` on.
+    """Keep the records from the latest first month among ``categories`` on.
 
     A store can hold one category over a longer span than another (the Chicago store has
     homicides from 2001, the other crimes from 2012): a forecast of a mix fitted on the
@@ -153,7 +153,10 @@ def common_coverage(events, categories):
     """
     import pandas as pd
 
+    # the month of a category's first record (a rare category's first record of a covered span may come
+    # days after the span's start: homicides begin 2012-01-02 in the 2012 export)
     firsts = {c: events.loc[events["category"] == c, "occurred_local"].min() for c in categories}
+    firsts = {c: (t.to_period("M").to_timestamp() if pd.notna(t) else t) for c, t in firsts.items()}
     known = {c: t for c, t in firsts.items() if pd.notna(t)}
     missing = [c for c in categories if c not in known]
     if missing:
@@ -162,7 +165,7 @@ def common_coverage(events, categories):
     start = max(known.values())
     first_all = min(known.values())
     out = events[events["occurred_local"] >= start].reset_index(drop=True)
-    out.attrs["coverage"] = (f"history from {start.date()} (the first record of every category of the mix; "
+    out.attrs["coverage"] = (f"history from {start.date()} (the first month with records of every category of the mix; "
                              f"the store has some from {first_all.date()})" if start > first_all
                              else f"history from {start.date()}")
     return out
