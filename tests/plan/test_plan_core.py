@@ -284,3 +284,11 @@ def test_plan_uses_only_the_past(grid):
     a = make_plan(ev, as_of=AS_OF, grid=grid, budget="6", weights=W, model="naive_all", places=toy_places(grid))
     b = make_plan(later, as_of=AS_OF, grid=grid, budget="6", weights=W, model="naive_all", places=toy_places(grid))
     assert a.table["place"].tolist() == b.table["place"].tolist()
+
+
+def test_too_many_spacing_conflicts_is_refused(grid, monkeypatch):
+    import crimescope.plan.core as core
+
+    monkeypatch.setattr(core, "MAX_CONFLICTS", 50)
+    with pytest.raises(ParameterError, match=r"invalid spacing=2000: .* pairs of places are closer"):
+        _plan(grid, spacing=2000)

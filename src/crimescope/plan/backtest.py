@@ -140,7 +140,8 @@ class PlanBacktest:
         have = set(r["variant"])
         pairs = []
         if "ip_quotas" in have:
-            pairs += [("district quotas", "top_n", "ip_quotas"), ("equity cap", "ip_quotas", "ip")]
+            first = "district quotas and spacing" if self.settings.get("spacing_ft") else "district quotas"
+            pairs += [(first, "top_n", "ip_quotas"), ("equity cap", "ip_quotas", "ip")]
         else:
             label = self.settings.get("constraints_label", "constraints")
             pairs += [(label, "top_n", "ip")]
@@ -250,7 +251,8 @@ def backtest_plans(events, grid: Any, origins: Sequence[Any], budget: Any, *, we
           "spacing_ft": spacing, "weights": hw.describe(), "weights_rule": hw.rule, "harm_unit": hw.unit,
           "model": proto.name or type(proto).__name__, "history_days": history_days,
           "coverage": events.attrs.get("coverage"),
-          "constraints_label": "district quotas" if quotas is not None else
-          ("equity cap" if equity_cap is not None else ("spacing" if spacing else "constraints")),
+          "constraints_label": " and ".join(n for n, on in (("district quotas", quotas is not None),
+                                                             ("equity cap", equity_cap is not None),
+                                                             ("spacing", bool(spacing))) if on) or "constraints",
           **(settings or {})}
     return PlanBacktest(records=pd.DataFrame(rows), equity=pd.DataFrame(eq_rows), settings=st)

@@ -40,6 +40,8 @@ __all__ = ["Budget", "parse_budget", "parse_quotas", "Plan", "plan_places", "mak
            "RESPONSIBLE_USE", "SQFT_PER_SQMI"]
 
 SQFT_PER_SQMI = 5280.0 ** 2
+#: the most spacing conflicts (pairs of places too close) a plan may carry (memory and solve time)
+MAX_CONFLICTS = 1_000_000
 
 RESPONSIBLE_USE = ("Place-based only: this plan names places and hours, never people. Expected harm is a "
                    "forecast from past recorded crime, which reflects where crime was reported and where police "
@@ -324,6 +326,9 @@ def plan_places(cell_values: np.ndarray, places: Places, budget: Budget, *, quot
     excluded = _excluded(exclude, places)
     avail = ~excluded
     conflicts = places.conflicts(spacing) if spacing > 0 else np.empty((0, 2), np.int64)
+    if conflicts.shape[0] > MAX_CONFLICTS:
+        raise ParameterError(f"invalid spacing={spacing:g}: {conflicts.shape[0]:,} pairs of places are closer than "
+                             f"that (at most {MAX_CONFLICTS:,}); use a smaller spacing or larger places")
     dist_b = _district_bounds(quotas, places, value, cost, budget, avail)
     eq_b = _equity_bounds(equity_cap, places, shares or {}, budget)
     kw = {"time_limit": time_limit, "mip_rel_gap": mip_rel_gap} if planner == "ip" else {}
@@ -432,7 +437,7 @@ def make_plan(events, *, as_of: Any, grid: Any, budget: Any, weights: Any = "def
     })
     # when: hour profiles from the history of the mix
     hx, hy = hist["x"].to_numpy(float), hist["y"].to_numpy(float)
-    place_of = _place_of_events(pl, grid, hist)
+    place_of = _place_of_events(pl, grid, hist, data_dir)
     prof = hour_profiles(pl.x, pl.y, place_of, order, hx, hy, hour_of_week(hist["occurred_local"]), hweight)
     rng = np.random.default_rng(seed)
     tab["high_hours"] = [format_hours(high_hours(p, n_hours)) for p in prof]
@@ -480,7 +485,7 @@ def make_plan(events, *, as_of: Any, grid: Any, budget: Any, weights: Any = "def
                 constraint_costs=costs, profiles=prof)
 
 
-def _place_of_events(pl: Places, grid: Any, ev) -> np.ndarray:
+def _place_of_events(pl: Places, grid: Any, ev, data_dir: Any = None) -> np.ndarray:
     """The candidate place of each record (-1 when none): by cell for grids, block text, or unit."""
     x, y = ev["x"].to_numpy(float), ev["y"].to_numpy(float)
     if pl.kind == "grid":
@@ -491,4 +496,4 @@ def _place_of_events(pl: Places, grid: Any, ev) -> np.ndarray:
         return np.array([pos.get(str(b).strip().upper(), -1) if b is not None else -1 for b in blocks], np.int64)
     from ..spatial.units import load_units
 
-    return load_units(pl.kind).locate(x, y)
+    return load_units(pl.kind, data_dir=data_dir).locate(x, y)

@@ -34,12 +34,12 @@ Q = dict(
     weights=Query("default", max_length=300, pattern=r"^[A-Za-z0-9_=:.,\s]+$",
                   description="Harm weights: 'default', a category, or 'category=weight,...'"),
     model=Query("smooth_counts", description=f"Forecast model: one of {', '.join(PLAN_MODELS)}"),
-    places=Query("grid", pattern=r"^(grid|block|beat|h3:\d{1,2})$", description="grid, block, beat or h3:RES"),
+    places=Query("grid", pattern=r"^(grid|block|beat|h3:[789])$", description="grid, block, beat or h3:7-9"),
     cell=Query(500, description="Forecast grid cell size, feet: 500, 1000 or 2000"),
     quotas=Query("none", max_length=300, pattern=r"^[A-Za-z0-9:.,\-\s]+$",
                  description="none, proportional, 'LO-HI' or 'DISTRICT:LO-HI,...'"),
     equity_cap=Query(None, gt=0, le=100, description="No community area above this multiple of its victim share"),
-    spacing=Query(0.0, ge=0, le=5000, description="Minimum distance between places, feet"),
+    spacing=Query(0.0, ge=0, le=1500, description="Minimum distance between places, feet (at most 1,500 here)"),
     planner=Query("ip", pattern=r"^(ip|greedy)$", description="ip (exact integer program) or greedy"),
 )
 
@@ -79,7 +79,7 @@ def _plan(request: Request, as_of, budget, weights, model, places, cell, quotas,
     ev, fc, pl, vintage = ctx.cached(key, surface)
     return make_plan(ev, as_of=day.isoformat(), grid=grid, budget=budget, weights=hw, model=model, places=pl,
                      quotas=quotas, equity_cap=equity_cap, spacing=spacing, planner=planner, vintage=vintage,
-                     forecast=fc, time_limit=20.0, data_dir=ctx.shared_dir)
+                     forecast=fc, time_limit=10.0, data_dir=ctx.shared_dir)
 
 
 @router.get("/api/plan.geojson", tags=["plan"], responses={
