@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "crimescope.cli.pace",
     "crimescope.cli.spatial",
     "crimescope.cli.forecast",
+    "crimescope.cli.plan",
     "crimescope.cli.web",
     "crimescope.cli.scale",
 ]
