@@ -6,7 +6,7 @@ import datetime as dt
 
 from ..categories import Category, Taxonomy, get_category
 from ..errors import ParameterError
-from .provenance import StatResult, data_vintage
+from .provenance import StatResult
 from .query import as_date, check_by, count_expr, incidents_table
 
 __all__ = ["count", "last_complete_day", "unit_text", "rule_text", "category_source", "tidy"]
@@ -65,19 +65,10 @@ def last_complete_day(store, source: str = "chicago") -> dt.date:
 
 
 def base_meta(store, cat: Category, source: str, vintage=None, batch=None) -> dict:
-    vint = data_vintage(store, source, vintage=vintage, batch=batch)
-    return {
-        "category": cat.name,
-        "label": cat.label,
-        "unit": unit_text(cat),
-        "rule": rule_text(cat),
-        "definition": cat.definition,
-        "category_source": category_source(cat),
-        "category_file": cat.origin,
-        "source": vint["source_description"],
-        "vintage": vint,
-        "dates": "inclusive local (America/Chicago) dates of occurrence",
-    }
+    """The provenance of a count of ``cat`` (:func:`crimescope.result.provenance`)."""
+    from ..result import provenance
+
+    return provenance(store, cat, source=source, vintage=vintage, batch=batch)
 
 
 def count(store, category: "str | Category", start, end, by=(), *, source: str = "chicago",

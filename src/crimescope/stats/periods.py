@@ -20,7 +20,8 @@ import datetime as dt
 from ..categories import Taxonomy, get_category, load_taxonomy
 from ..errors import ParameterError
 from .counts import base_meta, last_complete_day, rule_text, tidy, unit_text
-from .provenance import StatResult, data_vintage
+from ..result import provenance
+from .provenance import StatResult
 from .query import as_date, check_by, incidents_table, same_day_year_ago, daily_expr, window_sums, ytd_expr
 
 __all__ = ["ytd", "compstat", "compstat_windows", "pct_change", "DEFAULT_COMPSTAT_CATEGORIES"]
@@ -199,20 +200,15 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
             emit("district", None if pd.isna(d) else int(d), r)
     df = pd.DataFrame(rows)
     df["district"] = df["district"].astype("Int64")
-    vint = data_vintage(store, source, vintage=vintage, batch=batch)
-    meta = {
-        "title": f"CompStat as of {a}",
-        "as_of": a,
-        "categories": [c.name for c in cats],
-        "unit": "; ".join(f"{c.name}: {unit_text(c)}" for c in cats),
-        "rule": "; ".join(rule_text(c) for c in cats),
-        "periods": ("week = 7 days ending on the as-of date, 28d = 28 days ending on it, ytd = Jan 1 "
-                    "to it; each vs the spans ending on the same month/day a year earlier "
-                    f"({wins['ytd'][1][1]}); {LEAP_RULE}"),
-        "source": vint["source_description"],
-        "vintage": vint,
-        "category_files": {c.name: c.origin for c in cats if c.origin is not None},
-        "notes": ["pct_change is empty when the previous count is 0",
-                  "district rows include records without a district (district empty); they sum to citywide"],
-    }
+    meta = provenance(
+        store, source=source, vintage=vintage, batch=batch,
+        title=f"CompStat as of {a}", as_of=a, categories=[c.name for c in cats],
+        unit="; ".join(f"{c.name}: {unit_text(c)}" for c in cats),
+        rule="; ".join(rule_text(c) for c in cats),
+        periods=("week = 7 days ending on the as-of date, 28d = 28 days ending on it, ytd = Jan 1 "
+                 "to it; each vs the spans ending on the same month/day a year earlier "
+                 f"({wins['ytd'][1][1]}); {LEAP_RULE}"),
+        category_files={c.name: c.origin for c in cats if c.origin is not None},
+        notes=["pct_change is empty when the previous count is 0",
+               "district rows include records without a district (district empty); they sum to citywide"])
     return StatResult(df, meta)
