@@ -14,7 +14,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..errors import ParameterError
-from .context import CategoriesFileOpt, resolve_category, say_provenance, state
+from .context import CategoriesFileOpt, resolve_category, say_meta, state
 
 CAT_HELP = "Offense category (see `crimescope categories`), e.g. gun_violence."
 START_HELP = "First local date (YYYY-MM-DD), inclusive."
@@ -38,21 +38,22 @@ CellOpt = Annotated[Optional[float], typer.Option(help=CELL_HELP)]
 def _events(ctx: typer.Context, category: str, start: Optional[str], end: Optional[str], from_csv: bool,
             categories_file: Optional[List[Path]] = None):
     """The category's events (user category files included); first prints what they are:
-    unit, rule, source and vintage."""
+    unit, rule, source and vintage (the provenance the events carry in ``attrs``)."""
     from ..spatial.sample import category_events
 
     category = resolve_category(categories_file, category)
     if from_csv:
-        say_provenance(None, category, start, end)
-        return category_events(category, start, end, from_csv=True)
-    store = state(ctx).open_store(read_only=True)
-    try:
-        say_provenance(store, category, start, end)
-        return category_events(category, start, end, store=store)
-    finally:
-        close = getattr(store, "close", None)
-        if close:
-            close()
+        ev = category_events(category, start, end, from_csv=True)
+    else:
+        store = state(ctx).open_store(read_only=True)
+        try:
+            ev = category_events(category, start, end, store=store)
+        finally:
+            close = getattr(store, "close", None)
+            if close:
+                close()
+    say_meta(ev.attrs.get("provenance") or {})
+    return ev
 
 
 def _units(kind: str, cell: Optional[float]):
