@@ -179,16 +179,25 @@ class Result:
         import numpy as np
 
         df = self.frame()
-        units = getattr(self, "units", None)
-        if units is not None and hasattr(units, "polygons") and _n_units(units) == len(df):
+        units, index = self.geo_units()
+        if units is not None and hasattr(units, "polygons"):
             from .spatial.grid import LONLAT_CRS, project_geometry
 
-            return project_geometry(np.asarray(units.polygons(), dtype=object), units.crs, LONLAT_CRS)
+            polys = np.asarray(units.polygons(), dtype=object)
+            if index is not None:
+                polys = polys[np.asarray(index)]
+            if len(polys) == len(df):
+                return project_geometry(polys, units.crs, LONLAT_CRS)
         if {"lon", "lat"} <= set(df.columns):
             import shapely
 
             return shapely.points(df["lon"].to_numpy(float), df["lat"].to_numpy(float))
         return None
+
+    def geo_units(self):
+        """``(units, index)``: the spatial units of the rows (or None) and, when the rows are
+        a subset or a reordering of the units, the unit index of each row (else None)."""
+        return getattr(self, "units", None), getattr(self, "unit_index", None)
 
     # -- provenance as text -----------------------------------------------------
     def caption_lines(self) -> list[str]:

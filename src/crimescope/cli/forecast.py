@@ -89,11 +89,16 @@ def register(app: typer.Typer) -> None:
         grid = Grid.chicago(_cell(cell), offset=_offset(offset))
         store = st.open_store(read_only=True)
         try:
-            say_provenance(store, cat, period=f"events before {str(cut)[:16].replace('T', ' ')} train the model")
+            meta = say_provenance(store, cat, period=f"events before {str(cut)[:16].replace('T', ' ')} train the model")
             events = _load_for(store, [m], cat, str(cut)[:10])
         finally:
             store.close()
         fc = m.fit(events, cut, grid=grid).predict(horizon)
+        meta.update(title=f"Forecast of {cat.label}: {name}, as of {str(cut)[:16].replace('T', ' ')}",
+                    unit=f"expected {meta['unit']} per {grid.unit_label} over {fc.horizon_days:g} days",
+                    model=name, params=m.get_params(), as_of=str(cut), horizon_days=fc.horizon_days)
+        meta.setdefault("notes", []).append("a forecast of places (grid cells), never of people")
+        fc.meta = meta
         if suffix == ".csv":
             fc.to_csv(out)
         else:
@@ -136,13 +141,17 @@ def register(app: typer.Typer) -> None:
         cat = resolve_category(categories_file, category)
         store = st.open_store(read_only=True)
         try:
-            say_provenance(store, cat, period=f"events before {end} (origins from {start})")
+            meta = say_provenance(store, cat, period=f"events before {end} (origins from {start})")
             events = _load_for(store, list(instances.values()), cat, end)
         finally:
             store.close()
         res = backtest(events, grid, instances, origins, horizons=_split(horizons), coverages=_split(coverage),
                        settings={"category": category, "cell": f"{size:g}ft", "start": start, "end": end},
                        target_category=category)
+        meta.update(title=f"Backtest of {category}: weekly origins {start} to {end}, {size:g} ft cells",
+                    unit=f"scores of forecasts of {meta['unit']} per {grid.unit_label} (mean over windows)",
+                    models=names, horizons=res.horizons, coverages=res.coverages)
+        res.meta = meta
         out.mkdir(parents=True, exist_ok=True)
         res.to_csv(out / "summary.csv")
         res.records.to_csv(out / "records.csv", index=False)

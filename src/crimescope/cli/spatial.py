@@ -149,8 +149,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Share of events in the busiest units, Gini (standard and generalized) and stability of the top units."""
         category = _category(category_arg, category_opt)
+        from ..spatial._events import events_meta
         from ..spatial.concentration import concentration, top_stability
-        from ..spatial.export import write_table
         from ..spatial.units import assign_units
 
         try:
@@ -161,6 +161,8 @@ def register(app: typer.Typer) -> None:
         u = _units(units, cell)
         placed = assign_units(ev, u)
         res = concentration(placed.counts, fractions, label=_label(category, start, end))
+        res.meta = events_meta(ev, u, method="share of events in the busiest units; Gini, generalized Gini",
+                               records_in_no_unit=int(placed.n_unassigned), placement=placed.summary())
         _print_df(res.table(), f"{res.n_units:,} {units} units. {placed.summary()}.")
         years = ev["occurred_local"].dt.year.to_numpy()
         ok = placed.unit_index >= 0
@@ -173,7 +175,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"\nStability of the top {100 * stability_top:g}% of units from year to year:")
             _print_df(st.table)
         if out:
-            write_table(res.table(), out)
+            res.write(out)
             typer.echo(f"written {out}")
         if lorenz:
             res.plot_lorenz(path=lorenz)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
+from ..result import Result
 
 __all__ = ["GiStarResult", "gi_star", "gi_star_z", "distance_band_weights", "knn_weights",
            "grid_band_weights", "confidence_bins", "fdr_threshold", "hotspots", "BIN_LABELS"]
@@ -168,7 +169,7 @@ def confidence_bins(z: np.ndarray, p: np.ndarray, fdr: bool = True) -> np.ndarra
 
 
 @dataclass
-class GiStarResult:
+class GiStarResult(Result):
     """Getis-Ord Gi* over units.
 
     Attributes
@@ -236,11 +237,12 @@ class GiStarResult:
         df["gi_label"] = [BIN_LABELS[int(b)] for b in self.bins]
         return df
 
-    def write(self, path: Any) -> Any:
-        """Write as .geojson, .csv or .parquet (by suffix)."""
-        from .export import write_frame
+    def frame(self):
+        return self.to_frame()
 
-        return write_frame(self.to_frame(), path, self.units)
+    def write(self, path: Any) -> Any:
+        """Write as .geojson, .csv, .parquet or .json (by suffix), with the provenance."""
+        return Result.write(self, path)
 
     def plot(self, path: Any = None, **kw: Any):
         """Static map of the confidence bins (PNG/SVG when ``path`` is given); returns the figure."""
@@ -276,7 +278,7 @@ def hotspots(events: Any = None, units: Any = None, *, band: float | None = None
     a band of 3 cell sizes for a grid, ring 1 for H3 hexagons; area units need one. For
     area units and hexagons the band/k-NN are measured between clipped unit centroids.
     """
-    from ._events import as_events
+    from ._events import as_events, events_meta
     from .grid import Grid, linear_unit
 
     if sum(v is not None for v in (band, knn, ring)) > 1:
@@ -320,4 +322,7 @@ def hotspots(events: Any = None, units: Any = None, *, band: float | None = None
     res.n_no_location = ev.n_no_location
     res.n_outside = n_outside
     res.extra["period"] = ev.period()
+    res.meta = events_meta(events, units, method=f"Getis-Ord Gi*, weights {desc}; ArcGIS confidence bins"
+                           + (" with Benjamini-Hochberg FDR correction" if fdr else ""),
+                           records_without_location=int(ev.n_no_location), records_outside_units=int(n_outside))
     return res
