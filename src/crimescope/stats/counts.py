@@ -7,7 +7,7 @@ import datetime as dt
 from ..categories import Category, Taxonomy, get_category
 from ..errors import ParameterError
 from .provenance import StatResult
-from .query import as_date, check_by, count_expr, incidents_table
+from .query import as_date, check_by, count_expr, incidents_table, to_pandas
 
 __all__ = ["count", "last_complete_day", "unit_text", "rule_text", "category_source", "tidy"]
 
@@ -84,7 +84,7 @@ def count(store, category: "str | Category", start, end, by=(), *, source: str =
     s, e = as_date(start, "start"), as_date(end, "end")
     by = check_by(by)
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
-    df = count_expr(t, cat, s, e, by).to_pandas()
+    df = to_pandas(count_expr(t, cat, s, e, by))
     df = tidy(df, by)
     meta = base_meta(store, cat, source, vintage, batch)
     meta.update(title=f"{cat.label}: {s} to {e}", period=f"{s} to {e} (inclusive)", start=s, end=e,

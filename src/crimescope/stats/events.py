@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..categories import Category
-from .query import EVENT_COLUMNS, events_expr, incidents_table
+from .query import EVENT_COLUMNS, events_expr, incidents_table, to_pandas
 
 __all__ = ["load_events", "load_categories", "EVENT_COLUMNS"]
 
@@ -41,7 +41,7 @@ def load_events(store, category: "str | Category", start=None, end=None, *,
 
     cat = get_category(category)
     t = incidents_table(store.ibis(), source=source, vintage=vintage)
-    df = events_expr(t, cat, start, end).to_pandas()
+    df = to_pandas(events_expr(t, cat, start, end))
     df["occurred_local"] = pd.to_datetime(df["occurred_local"])
     df = df.reset_index(drop=True)[EVENT_COLUMNS]
     period = f"{start or 'first record'} to {end or 'last record'} (inclusive local dates)"

@@ -22,7 +22,7 @@ from ..errors import ParameterError
 from .counts import base_meta, last_complete_day, rule_text, tidy, unit_text
 from ..result import provenance
 from .provenance import StatResult
-from .query import as_date, check_by, incidents_table, same_day_year_ago, daily_expr, window_sums, ytd_expr
+from .query import as_date, check_by, incidents_table, same_day_year_ago, daily_expr, window_sums, ytd_expr, to_pandas
 
 __all__ = ["ytd", "compstat", "compstat_windows", "pct_change", "DEFAULT_COMPSTAT_CATEGORIES"]
 
@@ -79,7 +79,7 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str = "ch
     years = int(years)
     by = [b for b in check_by(by) if b != "year"]
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
-    df = tidy(ytd_expr(t, cat, a, years, by).to_pandas(), by)
+    df = tidy(to_pandas(ytd_expr(t, cat, a, years, by)), by)
     all_years = list(range(a.year - years, a.year + 1))
     if by:
         groups = df[by].drop_duplicates()
@@ -174,7 +174,7 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
     # two date ranges: this year's spans and last year's (28 days can reach into December)
     ranges = [(min(wins[p][k][0] for p in wins), max(wins[p][k][1] for p in wins)) for k in (0, 1)]
-    daily = daily_expr(t, cats, ranges, ["district"]).to_pandas()
+    daily = to_pandas(daily_expr(t, cats, ranges, ["district"]))
     wide = window_sums(daily, cats, flat, ["district"])
     value_cols = [c for c in wide.columns if "|" in c]
 
