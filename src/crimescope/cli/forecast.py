@@ -130,6 +130,7 @@ def register(app: typer.Typer) -> None:
         from ..forecast.base import make_model, registry
         from ..errors import CrimescopeError
         from ..forecast.report import equity_frame, write_report
+        from ..result import Result
         from ..spatial.grid import Grid
 
         st = state(ctx)
@@ -154,7 +155,7 @@ def register(app: typer.Typer) -> None:
         res.meta = meta
         out.mkdir(parents=True, exist_ok=True)
         res.to_csv(out / "summary.csv")
-        res.records.to_csv(out / "records.csv", index=False)
+        Result(res.records, meta).to_csv(out / "records.csv")
         main_cov = "1%" if "1%" in res.coverages else res.coverages[0]
         hz = 7 if any(abs(h - 7) < 1e-9 for h in res.horizons) else res.horizons[0]
         off = None
@@ -165,11 +166,12 @@ def register(app: typer.Typer) -> None:
                                      {p: instances[p] for p in pick}, origins,
                                      [(0, 0), (size / 2, 0), (0, size / 2), (size / 2, size / 2)], hz, main_cov,
                                      target_category=category)
-            off.to_csv(out / "offsets.csv", index=False)
+            Result(off, {**meta, "title": meta["title"] + ": grid-offset sensitivity"}).to_csv(out / "offsets.csv")
         write_report(res, out / "report.html", offsets=off, horizon=hz, coverage=main_cov,
                      title=f"Backtest: {category}, {start} to {end}, {size:g} ft cells")
         try:
-            equity_frame(res, hz).to_csv(out / "equity.csv", index=False)
+            Result(equity_frame(res, hz), {**meta, "title": meta["title"] + ": flagged area and hits per community area"}
+                   ).to_csv(out / "equity.csv")
         except CrimescopeError as exc:  # no community-area boundaries: the report says so too
             typer.echo(f"equity.csv not written: {exc}", err=True)
         res.save_ranking(ranking_path(st.store_path, category), hz, main_cov)

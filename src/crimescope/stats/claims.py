@@ -209,6 +209,10 @@ class ClaimReport(StatResult):
     def explain(self) -> str:
         return "\n\n".join(c.explain() for c in self.checks)
 
+    def to_text(self) -> str:
+        """The explanations, then the provenance lines (unit, rule, source, vintage)."""
+        return self.explain() + "\n\n" + "\n".join(self.caption_lines())
+
     def to_dict(self) -> dict:
         d = super().to_dict()
         d["checks"] = [jsonable({**c.as_row(), "reasons": c.reasons, "unit": c.unit, "rule": c.rule,
