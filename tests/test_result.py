@@ -116,10 +116,10 @@ def test_old_result_names_are_results():
     from crimescope.spatial.gistar import GiStarResult
     from crimescope.spatial.kde import KDEResult
     from crimescope.spatial.knox import KnoxResult
-    from crimescope.stats.claims import ClaimReport
+    from crimescope.stats.claims import ClaimCheck, ClaimReport
     from crimescope.stats.provenance import StatResult
 
-    for cls in (StatResult, ClaimReport, GiStarResult, KDEResult, EmergingResult, KnoxResult,
+    for cls in (StatResult, ClaimReport, ClaimCheck, GiStarResult, KDEResult, EmergingResult, KnoxResult,
                 conc.ConcentrationResult, conc.StabilityResult, Forecast, BacktestResult):
         assert issubclass(cls, Result), cls
     # the counting result keeps its constructor and attributes

@@ -1,7 +1,7 @@
 """Spatial commands: hotspots, concentration, emerging, near-repeat, map.
 
 Each command loads the category's events (from the store, or with ``--from-csv``
-straight from the shared CSV extracts), calls one analysis of
+from the shared CSV extracts through the importer and a temporary store), calls one analysis of
 ``crimescope.spatial`` and prints its table; ``--out`` writes the result
 (.geojson/.csv/.parquet) and ``--map`` draws it (.png/.svg, or .html offline).
 """
@@ -19,7 +19,8 @@ from .context import CategoriesFileOpt, resolve_category, say_meta, state
 CAT_HELP = "Offense category (see `crimescope categories`), e.g. gun_violence."
 START_HELP = "First local date (YYYY-MM-DD), inclusive."
 END_HELP = "Last local date (YYYY-MM-DD), inclusive."
-CSV_HELP = "Read events straight from the shared Chicago CSV extracts instead of the store."
+CSV_HELP = ("Instead of the store, import the shared Chicago CSV extracts of the period into a temporary "
+            "store (the same importer as `ingest chicago`) and read the events from it.")
 CELL_HELP = "Grid cell size in feet (EPSG:3435). (default: the cell_size_ft setting, 500)"
 UNITS_HELP = ("Spatial units: grid, beat, district, ward, community_area, or h3:RES for H3 hexagons "
               "of resolution RES clipped to the city (e.g. h3:8, about 0.74 km²; h3:9, about 0.1 km²).")

@@ -14,7 +14,6 @@ area unit or the H3 index string of a hexagon.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -36,21 +35,6 @@ def unit_frame(units: Any, n: int):
     from .units import unit_table
 
     return unit_table(units)
-
-
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        f = float(v)
-        return None if not math.isfinite(f) else f
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, (np.datetime64,)):
-        return str(v)
-    if v is None or isinstance(v, (str, int, bool)):
-        return v
-    return str(v)
 
 
 def write_frame(df: Any, path: Any, units: Any = None, index: Any = None, meta: dict | None = None) -> Path:

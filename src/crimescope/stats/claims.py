@@ -29,6 +29,7 @@ from typing import Any
 
 from ..categories import Taxonomy, get_category, load_taxonomy
 from ..errors import ParameterError
+from ..result import Result, provenance
 from .counts import rule_text, unit_text
 from .provenance import StatResult, data_vintage, jsonable
 from .query import (as_date, category_predicate, count_expr, date_predicate, incidents_table,
@@ -118,7 +119,7 @@ class Claim:
 
 
 @dataclass
-class ClaimCheck:
+class ClaimCheck(Result):
     """The outcome of checking one claim.
 
     Attributes
@@ -187,6 +188,12 @@ class ClaimCheck:
         out.append(f"  data vintage: max updated_at {self.vintage.get('max_updated_at')}, "
                    f"latest batch {self.vintage.get('latest_batch_at')}")
         return "\n".join(out)
+
+    def frame(self):
+        """One row: the claim, computed and claimed values, difference, verdict."""
+        import pandas as pd
+
+        return pd.DataFrame([self.as_row()])
 
     def as_row(self) -> dict:
         s, e = self.claim.period()
@@ -422,9 +429,12 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
             verdict = VERDICTS[1]
         else:
             verdict = VERDICTS[2]
-    return ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
-                      changes=changes, vintages=vintages, unit=unit_text(cat), rule=cat.rule,
-                      vintage=data_vintage(store, source), category_file=cat.origin)
+    chk = ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
+                     changes=changes, vintages=vintages, unit=unit_text(cat), rule=cat.rule,
+                     vintage=data_vintage(store, source), category_file=cat.origin)
+    chk.meta = provenance(store, cat, source=source, title=f"claim check: {claim.describe()}",
+                          period=f"{s} to {e} (inclusive local dates), {claim.area()}")
+    return chk
 
 
 def check_claims(store, claims: list[Claim], *, source: str = "chicago",
