@@ -219,7 +219,7 @@ def saved_result(dirs):
     """A BacktestResult from the records.csv of backtest output folders (scores only: no grid, no totals)."""
     from crimescope.forecast.backtest import BacktestResult
 
-    recs = pd.concat([pd.read_csv(Path(d) / "records.csv") for d in dirs], ignore_index=True)
+    recs = pd.concat([pd.read_csv(Path(d) / "records.csv", comment="#") for d in dirs], ignore_index=True)
     return BacktestResult(records=recs, models=sorted(recs["model"].unique()), horizons=[], coverages=[],
                           cell_totals={}, equity_coverage="", grid=None)
 
@@ -290,7 +290,7 @@ def cmd_tables(args) -> None:
                        f"[{c['ci_lo']:+.4f}, {c['ci_hi']:+.4f}]", p, f"{c['a_wins']}-{c['b_wins']}",
                        "yes" if b["beats_baseline"] else "no"]))
     if (d / "offsets.csv").is_file():
-        off = pd.read_csv(d / "offsets.csv")
+        off = pd.read_csv(d / "offsets.csv", comment="#")
         models = list(dict.fromkeys(off["model"]))
         print("\n" + row(["offset (x, y)"] + models))
         print(row(["---"] * (len(models) + 1)))

@@ -134,7 +134,7 @@ def test_forecast_csv_and_geojson(events, tmp_path):
     assert np.allclose(df["x_max"] - df["x_min"], 500.0) and np.allclose(df["area_sq_ft"], 250_000.0)
     assert df["lon"].between(-88.5, -87.0).all() and df["lat"].between(41.5, 42.3).all()
     fc.to_csv(tmp_path / "f.csv")
-    back = pd.read_csv(tmp_path / "f.csv")
+    back = pd.read_csv(tmp_path / "f.csv", comment="#")
     assert list(back.columns) == CSV_COLUMNS
     fc.to_geojson(tmp_path / "f.geojson")
     doc = json.loads((tmp_path / "f.geojson").read_text())

@@ -51,7 +51,9 @@ def test_parity_with_esda_on_grid_cells():
     g = Grid.regular(0, 0, 30, 25, 100.0)
     rng = np.random.default_rng(3)
     v = rng.poisson(0.6, g.n_cells).astype(float)
-    v[g.rows * 0 + (np.abs(g.rows - 12) <= 2) & (np.abs(g.cols - 10) <= 2)] += 3
+    block = (np.abs(g.rows - 12) <= 2) & (np.abs(g.cols - 10) <= 2)  # a 5 x 5 hot block
+    assert block.sum() == 25
+    v[block] += 3
     cx, cy = g.centroids()
     w = libpysal.weights.DistanceBand(np.column_stack([cx, cy]), threshold=300.0, binary=True,
                                       silence_warnings=True)

@@ -1,12 +1,13 @@
 """Maps (PNG, SVG, offline HTML) and exports (GeoJSON, CSV, Parquet) of spatial results.
 
-PNG files are written to pytest's tmp dir and also to ``test-artifacts/spatial/`` at the
-repository root (git-ignored) so a person can look at them.
+PNG files are written to pytest's tmp dir, and also to ``$CRIMESCOPE_TEST_ARTIFACTS/spatial/``
+when that variable names a folder, so a person can look at them.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 import pytest
 from _shared import requires_shared
 
+from crimescope.errors import ParameterError
 from crimescope.spatial.concentration import concentration
 from crimescope.spatial.emerging import emerging_hot_spots
 from crimescope.spatial.gistar import hotspots
@@ -22,7 +24,9 @@ from crimescope.spatial.kde import kde
 from crimescope.spatial.knox import knox_test
 from crimescope.spatial.maps import html_map
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "spatial"
+#: maps are also kept for a person to look at only when CRIMESCOPE_TEST_ARTIFACTS names a folder
+#: (never inside the repository by default)
+ARTIFACTS = Path(os.environ["CRIMESCOPE_TEST_ARTIFACTS"]) / "spatial" if os.environ.get("CRIMESCOPE_TEST_ARTIFACTS") else None
 
 
 def _events(seed=0, n=1500):
@@ -38,6 +42,8 @@ def _png_ok(p: Path) -> None:
 
 
 def _both(tmp_path: Path, name: str) -> list[Path]:
+    if ARTIFACTS is None:
+        return [tmp_path / name]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return [tmp_path / name, ARTIFACTS / name]
 
@@ -75,13 +81,16 @@ def test_exports_roundtrip(tmp_path):
     lon, lat = np.array(f0["geometry"]["coordinates"][0]).T
     assert (-88 < lon).all() and (lon < -87.5).all() and (41.6 < lat).all() and (lat < 42.1).all()
     assert {"unit", "gi_z", "gi_p", "gi_bin", "count"} <= set(f0["properties"])
-    csv = pd.read_csv(gi.write(tmp_path / "gi.csv"))
+    csv = pd.read_csv(gi.write(tmp_path / "gi.csv"), comment="#")
     pq = pd.read_parquet(gi.write(tmp_path / "gi.parquet"))
     assert np.allclose(csv["gi_z"], gi.z) and np.allclose(pq["gi_z"], gi.z)
     kn = knox_test(ev, permutations=9, seed=0)
-    assert len(pd.read_csv(kn.write(tmp_path / "knox.csv"))) == kn.observed.size
-    with pytest.raises(Exception):
+    assert len(pd.read_csv(kn.write(tmp_path / "knox.csv"), comment="#")) == kn.observed.size
+    with pytest.raises(ParameterError, match="must end in one of"):
         gi.write(tmp_path / "gi.xlsx")
+    assert not (tmp_path / "gi.xlsx").exists()
+    with pytest.raises(ParameterError, match="no geometry"):
+        kn.write(tmp_path / "knox.geojson")
 
 
 @requires_shared

@@ -58,25 +58,27 @@ def resolve_category(files: Optional[List[Path]], name: str):
     return load_user_taxonomy(files, name)[name]
 
 
-def say_provenance(store, category, start=None, end=None, *, period: str | None = None) -> None:
+def say_provenance(store, category, start=None, end=None, *, period: str | None = None,
+                   source: str = "chicago") -> dict:
     """`# ` lines stating what the following figures count, as the counting commands do.
 
     ``category`` is a name or a Category (a user category's rule names its file).
+    Returns the provenance (:func:`crimescope.result.provenance`) so the command can
+    attach it to the files it writes.
     """
     from ..categories import get_category
-    from ..stats.counts import rule_text, unit_text
+    from ..result import provenance
 
     cat = get_category(category)
     period = period or f"{start or 'first record'} to {end or 'last record'} (inclusive local dates)"
-    lines = [f"{cat.label}, {period}",
-             f"unit: {unit_text(cat)}", f"rule: {rule_text(cat)}"]
-    if store is None:
-        lines.append("source: City of Chicago Data Portal CSV extracts, read directly (no store, not versioned)")
-    else:
-        from ..stats.provenance import data_vintage
+    meta = provenance(store, cat, source=source, title=f"{cat.label}, {period}", start=start, end=end)
+    say_meta(meta)
+    return meta
 
-        v = data_vintage(store, "chicago")
-        lines += [f"source: {v['source_description']}",
-                  f"data vintage: max updated_at {v.get('max_updated_at')}, latest batch {v.get('latest_batch_at')}"]
-    for line in lines:
+
+def say_meta(meta: dict) -> None:
+    """A provenance dict as the `# ` lines every command prints before its figures."""
+    from ..result import Result
+
+    for line in Result(None, meta).caption_lines():
         typer.echo(f"# {line}")

@@ -281,6 +281,6 @@ def register(app: typer.Typer) -> None:
         with state(ctx).open_store(read_only=True) as store:
             result = check_claims(store, claims, taxonomy=tax)
         if fmt == "table":
-            typer.echo(result.explain())
+            typer.echo(result.to_text())
         else:
             emit(result, fmt)

@@ -191,16 +191,26 @@ def rejected(
     fmt: str = typer.Option("table", "--format", help="table, csv or json"),
 ) -> None:
     """Rows refused by the importers, with file, line and reason."""
+    from ..result import Result, provenance
+
+    if fmt not in ("table", "csv", "json"):
+        raise typer.BadParameter("--format must be table, csv or json")
     store = state(ctx).open_store(read_only=True)
-    sql = "SELECT source, origin, line, reason, raw FROM rejected ORDER BY rejected_at, origin, line"
-    df = store.con.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).df()
-    store.close()
-    if fmt == "csv":
-        typer.echo(df.to_csv(index=False), nl=False)
-    elif fmt == "json":
-        typer.echo(df.to_json(orient="records"))
+    try:
+        sql = "SELECT source, origin, line, reason, raw FROM rejected ORDER BY rejected_at, origin, line"
+        df = store.con.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).df()
+        meta = provenance(store, title="Rows refused by the importers", unit="input rows refused by the importer",
+                          rule="every refused row is kept with its file, line and reason")
+        meta["source"] = f"the store's rejected table (rows refused while importing: {meta['source']})"
+    finally:
+        store.close()
+    res = Result(df, meta)
+    if fmt in ("csv", "json"):
+        typer.echo(res.render(fmt), nl=fmt == "json")
     else:
         Console(highlight=False).print(df.to_string(index=False) if len(df) else "no rejected rows", markup=False)
+        for line in res.caption_lines():
+            typer.echo(f"# {line}")
 
 
 def snapshot_cmd(ctx: typer.Context) -> None:

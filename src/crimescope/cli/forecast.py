@@ -89,11 +89,16 @@ def register(app: typer.Typer) -> None:
         grid = Grid.chicago(_cell(cell), offset=_offset(offset))
         store = st.open_store(read_only=True)
         try:
-            say_provenance(store, cat, period=f"events before {str(cut)[:16].replace('T', ' ')} train the model")
+            meta = say_provenance(store, cat, period=f"events before {str(cut)[:16].replace('T', ' ')} train the model")
             events = _load_for(store, [m], cat, str(cut)[:10])
         finally:
             store.close()
         fc = m.fit(events, cut, grid=grid).predict(horizon)
+        meta.update(title=f"Forecast of {cat.label}: {name}, as of {str(cut)[:16].replace('T', ' ')}",
+                    unit=f"expected {meta['unit']} per {grid.unit_label} over {fc.horizon_days:g} days",
+                    model=name, params=m.get_params(), as_of=str(cut), horizon_days=fc.horizon_days)
+        meta.setdefault("notes", []).append("a forecast of places (grid cells), never of people")
+        fc.meta = meta
         if suffix == ".csv":
             fc.to_csv(out)
         else:
@@ -125,6 +130,7 @@ def register(app: typer.Typer) -> None:
         from ..forecast.base import make_model, registry
         from ..errors import CrimescopeError
         from ..forecast.report import equity_frame, write_report
+        from ..result import Result
         from ..spatial.grid import Grid
 
         st = state(ctx)
@@ -136,16 +142,20 @@ def register(app: typer.Typer) -> None:
         cat = resolve_category(categories_file, category)
         store = st.open_store(read_only=True)
         try:
-            say_provenance(store, cat, period=f"events before {end} (origins from {start})")
+            meta = say_provenance(store, cat, period=f"events before {end} (origins from {start})")
             events = _load_for(store, list(instances.values()), cat, end)
         finally:
             store.close()
         res = backtest(events, grid, instances, origins, horizons=_split(horizons), coverages=_split(coverage),
                        settings={"category": category, "cell": f"{size:g}ft", "start": start, "end": end},
                        target_category=category)
+        meta.update(title=f"Backtest of {category}: weekly origins {start} to {end}, {size:g} ft cells",
+                    unit=f"scores of forecasts of {meta['unit']} per {grid.unit_label} (mean over windows)",
+                    models=names, horizons=res.horizons, coverages=res.coverages)
+        res.meta = meta
         out.mkdir(parents=True, exist_ok=True)
         res.to_csv(out / "summary.csv")
-        res.records.to_csv(out / "records.csv", index=False)
+        Result(res.records, meta).to_csv(out / "records.csv")
         main_cov = "1%" if "1%" in res.coverages else res.coverages[0]
         hz = 7 if any(abs(h - 7) < 1e-9 for h in res.horizons) else res.horizons[0]
         off = None
@@ -156,11 +166,12 @@ def register(app: typer.Typer) -> None:
                                      {p: instances[p] for p in pick}, origins,
                                      [(0, 0), (size / 2, 0), (0, size / 2), (size / 2, size / 2)], hz, main_cov,
                                      target_category=category)
-            off.to_csv(out / "offsets.csv", index=False)
+            Result(off, {**meta, "title": meta["title"] + ": grid-offset sensitivity"}).to_csv(out / "offsets.csv")
         write_report(res, out / "report.html", offsets=off, horizon=hz, coverage=main_cov,
                      title=f"Backtest: {category}, {start} to {end}, {size:g} ft cells")
         try:
-            equity_frame(res, hz).to_csv(out / "equity.csv", index=False)
+            Result(equity_frame(res, hz), {**meta, "title": meta["title"] + ": flagged area and hits per community area"}
+                   ).to_csv(out / "equity.csv")
         except CrimescopeError as exc:  # no community-area boundaries: the report says so too
             typer.echo(f"equity.csv not written: {exc}", err=True)
         res.save_ranking(ranking_path(st.store_path, category), hz, main_cov)

@@ -1,7 +1,7 @@
 """Spatial commands: hotspots, concentration, emerging, near-repeat, map.
 
 Each command loads the category's events (from the store, or with ``--from-csv``
-straight from the shared CSV extracts), calls one analysis of
+from the shared CSV extracts through the importer and a temporary store), calls one analysis of
 ``crimescope.spatial`` and prints its table; ``--out`` writes the result
 (.geojson/.csv/.parquet) and ``--map`` draws it (.png/.svg, or .html offline).
 """
@@ -14,12 +14,13 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..errors import ParameterError
-from .context import CategoriesFileOpt, resolve_category, say_provenance, state
+from .context import CategoriesFileOpt, resolve_category, say_meta, state
 
 CAT_HELP = "Offense category (see `crimescope categories`), e.g. gun_violence."
 START_HELP = "First local date (YYYY-MM-DD), inclusive."
 END_HELP = "Last local date (YYYY-MM-DD), inclusive."
-CSV_HELP = "Read events straight from the shared Chicago CSV extracts instead of the store."
+CSV_HELP = ("Instead of the store, import the shared Chicago CSV extracts of the period into a temporary "
+            "store (the same importer as `ingest chicago`) and read the events from it.")
 CELL_HELP = "Grid cell size in feet (EPSG:3435). (default: the cell_size_ft setting, 500)"
 UNITS_HELP = ("Spatial units: grid, beat, district, ward, community_area, or h3:RES for H3 hexagons "
               "of resolution RES clipped to the city (e.g. h3:8, about 0.74 km²; h3:9, about 0.1 km²).")
@@ -38,21 +39,22 @@ CellOpt = Annotated[Optional[float], typer.Option(help=CELL_HELP)]
 def _events(ctx: typer.Context, category: str, start: Optional[str], end: Optional[str], from_csv: bool,
             categories_file: Optional[List[Path]] = None):
     """The category's events (user category files included); first prints what they are:
-    unit, rule, source and vintage."""
+    unit, rule, source and vintage (the provenance the events carry in ``attrs``)."""
     from ..spatial.sample import category_events
 
     category = resolve_category(categories_file, category)
     if from_csv:
-        say_provenance(None, category, start, end)
-        return category_events(category, start, end, from_csv=True)
-    store = state(ctx).open_store(read_only=True)
-    try:
-        say_provenance(store, category, start, end)
-        return category_events(category, start, end, store=store)
-    finally:
-        close = getattr(store, "close", None)
-        if close:
-            close()
+        ev = category_events(category, start, end, from_csv=True)
+    else:
+        store = state(ctx).open_store(read_only=True)
+        try:
+            ev = category_events(category, start, end, store=store)
+        finally:
+            close = getattr(store, "close", None)
+            if close:
+                close()
+    say_meta(ev.attrs.get("provenance") or {})
+    return ev
 
 
 def _units(kind: str, cell: Optional[float]):
@@ -148,8 +150,8 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Share of events in the busiest units, Gini (standard and generalized) and stability of the top units."""
         category = _category(category_arg, category_opt)
+        from ..spatial._events import events_meta
         from ..spatial.concentration import concentration, top_stability
-        from ..spatial.export import write_table
         from ..spatial.units import assign_units
 
         try:
@@ -160,6 +162,8 @@ def register(app: typer.Typer) -> None:
         u = _units(units, cell)
         placed = assign_units(ev, u)
         res = concentration(placed.counts, fractions, label=_label(category, start, end))
+        res.meta = events_meta(ev, u, method="share of events in the busiest units; Gini, generalized Gini",
+                               records_in_no_unit=int(placed.n_unassigned), placement=placed.summary())
         _print_df(res.table(), f"{res.n_units:,} {units} units. {placed.summary()}.")
         years = ev["occurred_local"].dt.year.to_numpy()
         ok = placed.unit_index >= 0
@@ -172,7 +176,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"\nStability of the top {100 * stability_top:g}% of units from year to year:")
             _print_df(st.table)
         if out:
-            write_table(res.table(), out)
+            res.write(out)
             typer.echo(f"written {out}")
         if lorenz:
             res.plot_lorenz(path=lorenz)

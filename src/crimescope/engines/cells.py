@@ -112,7 +112,7 @@ def cell_counts(source, category, start, end, *, cell_size: float | None = None,
     from ..categories import get_category
     from ..stats.counts import base_meta, tidy
     from ..stats.provenance import StatResult
-    from ..stats.query import as_date, incidents_table
+    from ..stats.query import as_date, incidents_table, to_pandas
 
     cat = get_category(category)
     s_, e_ = as_date(start, "start"), as_date(end, "end")
@@ -127,7 +127,7 @@ def cell_counts(source, category, start, end, *, cell_size: float | None = None,
     crs = crs or "EPSG:3435"
     size, a, b = _check(cell_size, x0, y0, period)
     t = incidents_table(source.ibis(), source=data_source)
-    df = cell_counts_expr(t, cat, s_, e_, cell_size=size, x0=a, y0=b, period=period, crs=crs).to_pandas()
+    df = to_pandas(cell_counts_expr(t, cat, s_, e_, cell_size=size, x0=a, y0=b, period=period, crs=crs))
     df = tidy(df, [period])
     df["col"] = df["col"].astype("int64")
     df["row"] = df["row"].astype("int64")

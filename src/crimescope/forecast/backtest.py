@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from ..result import Result
 from .base import Forecaster, invalid, make_model, parse_horizon, parse_time, prepare_events, to_days
 from .metrics import parse_coverage, poisson_loglik, score_coverage
 
@@ -45,7 +46,7 @@ def weekly_origins(start: Any, end: Any, weekday: int = 0, every_days: int = 7) 
 
 
 @dataclass
-class BacktestResult:
+class BacktestResult(Result):
     """Scores of a rolling-origin backtest.
 
     Attributes
@@ -155,9 +156,13 @@ class BacktestResult:
         beats = cmp["mean_diff"] > 0 and cmp["wilcoxon_p"] < 0.05 and cmp["ci_lo"] > 0
         return {"best": best, "baseline": base[0], "beats_baseline": bool(beats), "comparison": cmp}
 
-    def to_csv(self, path: Any) -> None:
-        """The summary table (one row per model/horizon/coverage) as CSV."""
-        self.summary().to_csv(path, index=False)
+    def frame(self):
+        """The summary table (one row per model/horizon/coverage)."""
+        return self.summary()
+
+    def to_csv(self, path: Any = None) -> str:
+        """The summary table as CSV with the provenance as ``#`` lines (written to ``path`` if given)."""
+        return Result.to_csv(self, path)
 
     def save_ranking(self, path: Any, horizon: Any = 7, coverage: Any = "1%", **extra: Any) -> None:
         """Write the ranking JSON read by ``forecast --model best``."""

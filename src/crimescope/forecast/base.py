@@ -28,6 +28,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from ..errors import NotFittedError, ParameterError
+from ..result import Result
 
 __all__ = [
     "Forecaster",
@@ -217,7 +218,7 @@ def grid_key(grid: Any) -> tuple:
 
 # ------------------------------------------------------------------- forecast
 @dataclass
-class Forecast:
+class Forecast(Result):
     """What a model expects in each kept cell of ``grid`` over the horizon.
 
     Attributes
@@ -232,7 +233,12 @@ class Forecast:
         Length of the window in days.
     model : str
         Name of the model class; ``params`` its settings.
+    meta : dict
+        The provenance of the training events (set by the caller, see
+        :func:`crimescope.result.provenance`); every file written carries it.
     """
+
+    csv_float_format = "%.10g"
 
     expected: np.ndarray
     grid: Any
@@ -259,15 +265,28 @@ class Forecast:
 
         return forecast_frame(self)
 
-    def to_csv(self, path) -> None:
-        from .output import write_csv
+    def frame(self):
+        return self.to_frame()
 
-        write_csv(self, path)
+    def geo_units(self):
+        # the frame is sorted by rank, then cell id
+        return self.grid, np.lexsort((self.grid.cell_ids, self.rank))
 
-    def to_geojson(self, path) -> None:
-        from .output import write_geojson
+    def to_csv(self, path=None) -> str:
+        """The forecast CSV (``#`` provenance lines, then one row per cell); written to ``path`` if given."""
+        return Result.to_csv(self, path)
 
-        write_geojson(self, path)
+    def to_geojson(self, path=None, top: int | None = None) -> dict:
+        """Cell polygons (WGS84) with the CSV fields, ``meta`` and a ``forecast`` member; written to ``path``."""
+        import json
+        from pathlib import Path
+
+        doc = Result.to_geojson(self, top)
+        doc["forecast"] = {"model": self.model, "as_of": str(self.as_of), "horizon_days": self.horizon_days,
+                           "crs_of_xy": self.grid.crs}
+        if path is not None:
+            Path(path).write_text(json.dumps(doc, default=str), encoding="utf-8")
+        return doc
 
 
 # ---------------------------------------------------------------------- model

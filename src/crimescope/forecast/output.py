@@ -5,15 +5,13 @@ y_min, x_max, y_max`` (the cell square in the grid CRS - EPSG:3435 US feet for
 Chicago), ``area_sq_ft`` (area clipped to the city), ``lon, lat`` (clipped
 centroid, WGS84), ``expected`` (expected events over the horizon), ``rank``
 (1 = highest expected; ties share the smallest rank). Rows are sorted by rank.
+The files carry the forecast's provenance (``Forecast.meta``): CSV as leading ``#``
+lines (read with ``pandas.read_csv(..., comment="#")``), GeoJSON as a ``meta`` member.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 __all__ = ["CSV_COLUMNS", "forecast_frame", "write_csv", "write_geojson", "plot_map"]
 
@@ -35,34 +33,17 @@ def forecast_frame(fc: Any):
 
 
 def write_csv(fc: Any, path: Any) -> None:
-    forecast_frame(fc).to_csv(path, index=False, float_format="%.10g")
+    """The forecast CSV, provenance first as ``#`` lines (``fc.meta``)."""
+    fc.to_csv(path)
 
 
 def write_geojson(fc: Any, path: Any, top: int | None = None) -> None:
-    """Cell polygons (clipped, converted to WGS84 with pyproj) with the CSV fields as properties.
+    """Cell polygons (clipped, converted to WGS84 with pyproj) with the CSV fields as properties,
+    the provenance as ``meta`` and the model settings as ``forecast``.
 
     ``top`` keeps only the ``top`` highest-ranked cells (all cells by default).
     """
-    import shapely
-
-    from ..spatial.grid import LONLAT_CRS, project_geometry
-
-    df = forecast_frame(fc)
-    polys = fc.grid.polygons()
-    # align polygons with the sorted frame: frame is sorted by rank then cell_id
-    order = np.lexsort((fc.grid.cell_ids, fc.rank))
-    polys = project_geometry(polys[order], fc.grid.crs, LONLAT_CRS)
-    n = len(df) if top is None else min(int(top), len(df))
-    feats = []
-    for k in range(n):
-        row = df.iloc[k]
-        props = {c: (int(row[c]) if c in ("cell_id", "rank") else float(row[c])) for c in df.columns}
-        feats.append({"type": "Feature", "properties": props,
-                      "geometry": json.loads(shapely.to_geojson(polys[k]))})
-    doc = {"type": "FeatureCollection", "features": feats,
-           "forecast": {"model": fc.model, "as_of": str(fc.as_of), "horizon_days": fc.horizon_days,
-                        "crs_of_xy": fc.grid.crs}}
-    Path(path).write_text(json.dumps(doc), encoding="utf-8")
+    fc.to_geojson(path, top=top)
 
 
 def plot_map(fc: Any, path: Any = None, ax: Any = None, title: str | None = None):

@@ -69,6 +69,20 @@ def _float(a: Any, name: str) -> np.ndarray:
         raise ParameterError(f"{name} must be numbers") from exc
 
 
+def events_meta(events: Any, units: Any = None, **extra: Any) -> dict:
+    """The provenance of a result computed from ``events`` (a copy of ``events.attrs["provenance"]``,
+    set by ``load_events``), its unit made per spatial unit, plus ``extra``. Events given as bare
+    arrays or a frame without provenance give only ``extra``."""
+    import copy
+
+    prov = getattr(events, "attrs", {}).get("provenance") if events is not None else None
+    meta = copy.deepcopy(prov) if prov else {}
+    if units is not None and meta.get("unit"):
+        meta["unit"] = f"{meta['unit']} per {getattr(units, 'unit_label', None) or 'unit'}"
+    meta.update(extra)
+    return meta
+
+
 def as_events(events: Any = None, *, x: Any = None, y: Any = None, t: Any = None,
               need_time: bool = False) -> EventArrays:
     """Normalise the event input of an analysis.

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
+from ..result import Result
 
 __all__ = ["ConcentrationResult", "concentration", "gini", "generalized_gini", "StabilityResult",
            "top_stability", "DEFAULT_TOP"]
@@ -59,7 +60,7 @@ def generalized_gini(counts: Any) -> float:
 
 
 @dataclass
-class ConcentrationResult:
+class ConcentrationResult(Result):
     """Concentration of events over units.
 
     Attributes
@@ -101,6 +102,9 @@ class ConcentrationResult:
     units_for_half: float
     label: str = ""
     extra: dict = field(default_factory=dict)
+
+    def frame(self):
+        return self.table()
 
     def share_at(self, fraction: float) -> float:
         """Share of events in the busiest ``fraction`` of units (interpolated Lorenz curve)."""
@@ -148,7 +152,7 @@ def concentration(counts: Any, top: Any = DEFAULT_TOP, label: str = "") -> Conce
 
 
 @dataclass
-class StabilityResult:
+class StabilityResult(Result):
     """How stable the busiest units are from one period to the next.
 
     Attributes

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
+from ..result import Result
 
 __all__ = ["SpaceTimeCube", "space_time_cube", "space_time_gi_star", "mann_kendall", "classify",
            "EmergingResult", "emerging_hot_spots", "CATEGORIES", "CATEGORY_LABELS", "CATEGORY_RULES"]
@@ -274,7 +275,7 @@ def classify(hot: Any, cold: Any, trend_z: Any, trend_p: Any, trend_alpha: float
 
 # ----------------------------------------------------------------------------- result
 @dataclass
-class EmergingResult:
+class EmergingResult(Result):
     """Emerging hot spot analysis of a space-time cube.
 
     Attributes
@@ -320,7 +321,9 @@ class EmergingResult:
 
     @property
     def rule(self) -> str:
-        unit = "ft" if self.cube.grid.crs == "EPSG:3435" else "units"
+        from .grid import linear_unit
+
+        unit = linear_unit(self.cube.grid.crs)[0]
         return (f"Gi* band {self.band:g} {unit} + {self.time_window} previous {self.cube.freq}(s), "
                 f"{'FDR ' if self.fdr else ''}p<={self.alpha:g}; Mann-Kendall p<={self.trend_alpha:g}")
 
@@ -349,10 +352,15 @@ class EmergingResult:
         df["final_z"] = self.z[:, -1]
         return df
 
-    def write(self, path: Any) -> Any:
-        from .export import write_frame
+    def frame(self):
+        return self.to_frame()
 
-        return write_frame(self.to_frame(), path, self.cube.grid, index=self.cube.locations)
+    def geo_units(self):
+        return self.cube.grid, self.cube.locations
+
+    def write(self, path: Any) -> Any:
+        """Write as .geojson, .csv, .parquet or .json (by suffix), with the provenance."""
+        return Result.write(self, path)
 
     def plot(self, path: Any = None, **kw: Any):
         from .maps import plot_emerging
@@ -394,6 +402,12 @@ def emerging_hot_spots(events: Any = None, grid: Any = None, *, freq: str = "wee
     _, tau, tz, tp = mann_kendall(z)
     _, _, cz, cp = mann_kendall(cube.counts)
     cat = classify(hot, cold, tz, tp, trend_alpha)
-    return EmergingResult(cube=cube, category=cat, z=z, p=p, hot=hot, cold=cold, trend_tau=tau, trend_z=tz,
+    res = EmergingResult(cube=cube, category=cat, z=z, p=p, hot=hot, cold=cold, trend_tau=tau, trend_z=tz,
                           trend_p=tp, count_trend_z=cz, count_trend_p=cp, band=float(band),
                           time_window=int(time_window), alpha=alpha, trend_alpha=trend_alpha, fdr=fdr, label=label)
+    from ._events import events_meta
+
+    res.meta = events_meta(events, g, method=f"emerging hot spots: {res.rule}; the 17 ArcGIS categories",
+                           step=cube.freq, records_without_location=int(cube.n_no_location),
+                           records_outside_units=int(cube.n_outside))
+    return res

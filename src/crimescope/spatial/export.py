@@ -1,4 +1,8 @@
-"""Writing spatial results: GeoJSON (RFC 7946, EPSG:4326), CSV and Parquet.
+"""Writing spatial results: GeoJSON (RFC 7946, EPSG:4326), CSV and Parquet, with their provenance.
+
+The renderers are those of :class:`crimescope.result.Result` (every spatial result is
+one): CSV files start with ``#`` lines, GeoJSON and JSON have a ``meta`` member,
+Parquet files keep it in their metadata (:func:`crimescope.result.read_parquet_meta`).
 
 Results provide ``to_frame()`` (one row per unit, with the unit id, its centroid in
 the projected CRS and in lon/lat, and the statistics); :func:`write_frame`
@@ -10,8 +14,6 @@ area unit or the H3 index string of a hexagon.
 
 from __future__ import annotations
 
-import json
-import math
 from pathlib import Path
 from typing import Any
 
@@ -35,67 +37,28 @@ def unit_frame(units: Any, n: int):
     return unit_table(units)
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    if isinstance(v, (np.floating, float)):
-        f = float(v)
-        return None if not math.isfinite(f) else f
-    if isinstance(v, (np.bool_,)):
-        return bool(v)
-    if isinstance(v, (np.datetime64,)):
-        return str(v)
-    if v is None or isinstance(v, (str, int, bool)):
-        return v
-    return str(v)
+def write_frame(df: Any, path: Any, units: Any = None, index: Any = None, meta: dict | None = None) -> Path:
+    """Write ``df`` to ``path`` (.csv, .parquet, .json, or .geojson with the unit polygons), with the
+    provenance ``meta`` (CSV ``#`` lines, JSON/GeoJSON ``meta``, Parquet file metadata)."""
+    from ..result import Result
 
-
-def write_frame(df: Any, path: Any, units: Any = None, index: Any = None) -> Path:
-    """Write ``df`` to ``path`` (.csv, .parquet, or .geojson with the unit polygons)."""
     p = Path(path)
-    suf = p.suffix.lower()
-    if suf not in FORMATS:
+    if p.suffix.lower() not in FORMATS + (".json",):
         raise ParameterError(f"output must end in one of {', '.join(FORMATS)}, got {p.name!r}")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    if suf == ".csv":
-        df.to_csv(p, index=False)
-    elif suf == ".parquet":
-        df.to_parquet(p, index=False)
-    else:
-        import shapely
-
-        from .grid import LONLAT_CRS, project_geometry
-
-        if units is None:
-            raise ParameterError("GeoJSON output needs the spatial units")
-        polys = units.polygons()
-        if index is not None:
-            polys = polys[np.asarray(index)]
-        if len(polys) != len(df):
-            raise ParameterError("rows and unit polygons differ in number")
-        geo = project_geometry(np.asarray(polys, dtype=object), units.crs, LONLAT_CRS)
-        geo = shapely.set_precision(geo, 1e-7)  # about 1 cm: smaller files, no false accuracy
-        cols = list(df.columns)
-        values = df.to_numpy(dtype=object)
-        feats = []
-        for g, row in zip(shapely.to_geojson(geo), values):
-            feats.append({"type": "Feature", "geometry": json.loads(g),
-                          "properties": {c: _jsonable(v) for c, v in zip(cols, row)}})
-        p.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
-    return p
+    if p.suffix.lower() == ".geojson" and units is None:
+        raise ParameterError("GeoJSON output needs the spatial units")
+    res = Result(df, meta)
+    res.units, res.unit_index = units, index
+    if p.suffix.lower() == ".geojson" and res.geometries() is None:
+        raise ParameterError("rows and unit polygons differ in number")
+    return res.write(p)
 
 
-def write_table(df: Any, path: Any) -> Path:
-    """Write a non-spatial table (e.g. the Knox table) as .csv, .parquet or .json."""
+def write_table(df: Any, path: Any, meta: dict | None = None) -> Path:
+    """Write a non-spatial table (e.g. the Knox table) as .csv, .parquet or .json, with ``meta``."""
+    from ..result import Result
+
     p = Path(path)
-    suf = p.suffix.lower()
-    p.parent.mkdir(parents=True, exist_ok=True)
-    if suf == ".csv":
-        df.to_csv(p, index=False)
-    elif suf == ".parquet":
-        df.to_parquet(p, index=False)
-    elif suf == ".json":
-        p.write_text(df.to_json(orient="records"), encoding="utf-8")
-    else:
+    if p.suffix.lower() not in (".csv", ".parquet", ".json"):
         raise ParameterError(f"table output must end in .csv, .parquet or .json, got {p.name!r}")
-    return p
+    return Result(df, meta).write(p)

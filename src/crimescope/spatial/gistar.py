@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
+from ..result import Result
 
 __all__ = ["GiStarResult", "gi_star", "gi_star_z", "distance_band_weights", "knn_weights",
            "grid_band_weights", "confidence_bins", "fdr_threshold", "hotspots", "BIN_LABELS"]
@@ -168,7 +169,7 @@ def confidence_bins(z: np.ndarray, p: np.ndarray, fdr: bool = True) -> np.ndarra
 
 
 @dataclass
-class GiStarResult:
+class GiStarResult(Result):
     """Getis-Ord Gi* over units.
 
     Attributes
@@ -236,11 +237,12 @@ class GiStarResult:
         df["gi_label"] = [BIN_LABELS[int(b)] for b in self.bins]
         return df
 
-    def write(self, path: Any) -> Any:
-        """Write as .geojson, .csv or .parquet (by suffix)."""
-        from .export import write_frame
+    def frame(self):
+        return self.to_frame()
 
-        return write_frame(self.to_frame(), path, self.units)
+    def write(self, path: Any) -> Any:
+        """Write as .geojson, .csv, .parquet or .json (by suffix), with the provenance."""
+        return Result.write(self, path)
 
     def plot(self, path: Any = None, **kw: Any):
         """Static map of the confidence bins (PNG/SVG when ``path`` is given); returns the figure."""
@@ -276,15 +278,15 @@ def hotspots(events: Any = None, units: Any = None, *, band: float | None = None
     a band of 3 cell sizes for a grid, ring 1 for H3 hexagons; area units need one. For
     area units and hexagons the band/k-NN are measured between clipped unit centroids.
     """
-    from ._events import as_events
-    from .grid import Grid
+    from ._events import as_events, events_meta
+    from .grid import Grid, linear_unit
 
     if sum(v is not None for v in (band, knn, ring)) > 1:
         raise ParameterError("give one of a distance band, k nearest neighbours or a ring order, not several")
     ev = as_events(events, x=x, y=y)
     if units is None:
         units = Grid.chicago()
-    if not isinstance(units, Grid) and events is not None:
+    if getattr(units, "code_column", None) and events is not None:
         # area units: the record's own area code first, a spatial join otherwise
         from .units import assign_units
 
@@ -293,10 +295,9 @@ def hotspots(events: Any = None, units: Any = None, *, band: float | None = None
         n_outside = placed.n_unassigned
     else:
         idx = units.locate(ev.x, ev.y)
-        n_units = units.n_cells if isinstance(units, Grid) else units.n_units
-        counts = np.bincount(idx[idx >= 0], minlength=n_units).astype(float)
+        counts = np.bincount(idx[idx >= 0], minlength=units.n_units).astype(float)
         n_outside = int((idx < 0).sum())
-    unit_word = "ft" if getattr(units, "crs", "") == "EPSG:3435" else "CRS units"
+    unit_word = linear_unit(units.crs)[0]
     is_hex = str(getattr(units, "kind", "")).startswith("h3:")
     if ring is None and band is None and knn is None and is_hex:
         ring = 1
@@ -312,17 +313,16 @@ def hotspots(events: Any = None, units: Any = None, *, band: float | None = None
         desc = f"{int(knn)} nearest neighbours, binary, self included"
     else:
         if band is None:
-            if not isinstance(units, Grid):
+            band = units.default_band()
+            if band is None:
                 raise ParameterError("give a distance band, knn or ring for area units")
-            band = 3 * units.cell_size
-        if isinstance(units, Grid):
-            w = grid_band_weights(units, band)
-        else:
-            cx, cy = units.centroids()
-            w = distance_band_weights(cx, cy, band)
+        w = units.band_weights(band)
         desc = f"distance band {band:g} {unit_word}, binary, self included"
     res = gi_star(counts, w, fdr=fdr, units=units, label=label, weights_desc=desc)
     res.n_no_location = ev.n_no_location
     res.n_outside = n_outside
     res.extra["period"] = ev.period()
+    res.meta = events_meta(events, units, method=f"Getis-Ord Gi*, weights {desc}; ArcGIS confidence bins"
+                           + (" with Benjamini-Hochberg FDR correction" if fdr else ""),
+                           records_without_location=int(ev.n_no_location), records_outside_units=int(n_outside))
     return res

@@ -39,7 +39,7 @@ from ..errors import ParameterError
 if TYPE_CHECKING:  # pragma: no cover
     import scipy.sparse
 
-__all__ = ["Grid", "chicago_boundary", "project_geometry", "read_geojson"]
+__all__ = ["Grid", "chicago_boundary", "linear_unit", "project_geometry", "read_geojson"]
 
 CHICAGO_CRS = "EPSG:3435"
 LONLAT_CRS = "EPSG:4326"
@@ -81,10 +81,12 @@ class Grid:
         Lower-left corner of the full lattice.
     nx, ny : int
         Columns and rows of the full lattice.
-    n_cells : int
-        Number of kept cells.
-    cell_ids : ndarray of int64, shape (n_cells,)
-        Lattice id ``row * nx + col`` of each kept cell, increasing.
+    n_units : int
+        Number of kept cells (the units interface shared with ``AreaUnits`` and
+        ``HexGrid``; ``n_cells`` is a deprecated alias).
+    unit_ids : ndarray of int64, shape (n_units,)
+        Lattice id ``row * nx + col`` of each kept cell, increasing (``cell_ids`` is a
+        deprecated alias).
     area : ndarray of float, shape (n_cells,)
         Area of each kept cell clipped to the boundary (CRS units squared).
     boundary : shapely geometry or None
@@ -114,14 +116,14 @@ class Grid:
         self.ny = int(ny)
         if self.nx <= 0 or self.ny <= 0:
             raise ParameterError(f"a grid needs at least one row and column, got nx={nx}, ny={ny}")
-        self.cell_ids = np.asarray(cell_ids, dtype=np.int64)
+        self.unit_ids = np.asarray(cell_ids, dtype=np.int64)
         self.area = np.asarray(area, dtype=np.float64)
         if self.cell_ids.ndim != 1 or self.area.shape != self.cell_ids.shape:
             raise ParameterError("cell_ids and area must be 1-d arrays of the same length")
         if self.cell_ids.size and (np.any(np.diff(self.cell_ids) <= 0) or self.cell_ids[0] < 0
                                    or self.cell_ids[-1] >= self.nx * self.ny):
             raise ParameterError("cell_ids must be increasing lattice ids within the lattice")
-        self.n_cells = int(self.cell_ids.size)
+        self.n_units = int(self.unit_ids.size)
         self.boundary = boundary
         # lattice id -> kept index (or -1)
         lookup = np.full(self.nx * self.ny, -1, dtype=np.int64)
@@ -135,6 +137,39 @@ class Grid:
         self._cx = np.asarray(centroid_x, dtype=np.float64)
         self._cy = np.asarray(centroid_y, dtype=np.float64)
         self._prepared_boundary = None
+
+    # -------------------------------------------------- the units interface
+    @property
+    def n_cells(self) -> int:
+        """Deprecated alias of :attr:`n_units`."""
+        return self.n_units
+
+    @property
+    def cell_ids(self) -> np.ndarray:
+        """Deprecated alias of :attr:`unit_ids`."""
+        return self.unit_ids
+
+    @property
+    def kind(self) -> str:
+        return "grid"
+
+    @property
+    def unit_label(self) -> str:
+        """What one unit is: ``'500 ft cell'`` (the length unit of the CRS, from pyproj)."""
+        return f"{self.cell_size:g} {linear_unit(self.crs)[0]} cell"
+
+    #: events column holding a unit code (None: cells are found from coordinates only)
+    code_column = None
+
+    def default_band(self) -> float:
+        """The default distance band of Gi*: 3 cell sizes (CRS units)."""
+        return 3 * self.cell_size
+
+    def band_weights(self, band: float):
+        """Binary distance-band weights between cell centres (lattice fast path), self excluded."""
+        from .gistar import grid_band_weights
+
+        return grid_band_weights(self, band)
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -358,6 +393,24 @@ class Grid:
 
 
 # ---------------------------------------------------------------------- helpers
+_UNIT_ABBREV = {"US survey foot": "ft", "foot": "ft", "metre": "m", "meter": "m", "kilometre": "km"}
+
+
+@functools.lru_cache(maxsize=32)
+def linear_unit(crs: str) -> tuple[str, float]:
+    """``(short name, metres per unit)`` of a projected CRS's axes, read with pyproj.
+
+    ``linear_unit("EPSG:3435") == ("ft", 0.3048006096...)`` (US survey feet). A CRS
+    whose axes are not lengths (degrees) raises ParameterError.
+    """
+    import pyproj
+
+    ax = pyproj.CRS.from_user_input(crs).axis_info[0]
+    if ax.unit_name in ("degree", "radian", "grad"):
+        raise ParameterError(f"{crs} is not projected (axes in {ax.unit_name}): lengths need a projected CRS")
+    return _UNIT_ABBREV.get(ax.unit_name, ax.unit_name), float(ax.unit_conversion_factor)
+
+
 def transform_xy(x: Any, y: Any, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
     """Convert coordinates between CRSs with pyproj (x/y = lon/lat order)."""
     tr = _transformer(src, dst)

@@ -84,9 +84,9 @@ def parse_h3_spec(spec: str) -> int:
 
 
 def _metres_per_unit(crs: str) -> float:
-    import pyproj
+    from .grid import linear_unit
 
-    return float(pyproj.CRS.from_user_input(crs).axis_info[0].unit_conversion_factor)
+    return linear_unit(crs)[1]
 
 
 class HexGrid:
@@ -307,6 +307,20 @@ class HexGrid:
     @property
     def unit_label(self) -> str:
         return f"H3 res-{self.resolution} hexagon"
+
+    #: events column holding a unit code (None: hexagons are found from coordinates only)
+    code_column = None
+
+    def default_band(self) -> float | None:
+        """No default distance band: give a band, k-NN or ring order."""
+        return None
+
+    def band_weights(self, band: float):
+        """Binary distance-band weights between clipped unit centroids, self excluded."""
+        from .gistar import distance_band_weights
+
+        cx, cy = self.centroids()
+        return distance_band_weights(cx, cy, band)
 
     def __repr__(self) -> str:
         return f"HexGrid(resolution={self.resolution}, n_units={self.n_units}, crs={self.crs!r})"

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
+from ..result import Result
 
 __all__ = ["KDEResult", "kde", "default_bandwidth", "KERNELS"]
 
@@ -69,7 +70,7 @@ def _kernel_array(kernel: str, h: float, cell: float) -> np.ndarray:
 
 
 @dataclass
-class KDEResult:
+class KDEResult(Result):
     """A kernel density surface on the kept cells of a grid.
 
     Attributes
@@ -117,10 +118,15 @@ class KDEResult:
         df["expected"] = self.expected
         return df
 
-    def write(self, path: Any) -> Any:
-        from .export import write_frame
+    def frame(self):
+        return self.to_frame()
 
-        return write_frame(self.to_frame(), path, self.grid)
+    def geo_units(self):
+        return self.grid, None
+
+    def write(self, path: Any) -> Any:
+        """Write as .geojson, .csv, .parquet or .json (by suffix), with the provenance."""
+        return Result.write(self, path)
 
     def plot(self, path: Any = None, **kw: Any):
         from .maps import plot_values
@@ -172,5 +178,11 @@ def kde(events: Any = None, grid: Any = None, *, bandwidth: float | None = None,
     dens_full = fftconvolve(mass.reshape(ny, nx), k, mode="same")
     dens_full = np.maximum(dens_full, 0.0)  # FFT round-off can leave -1e-20
     dens = dens_full[r:r + grid.ny, r:r + grid.nx].ravel()[grid.cell_ids]
-    return KDEResult(grid=grid, density=dens, expected=dens * grid.area, kernel=kernel, bandwidth=h,
-                     bandwidth_rule=rule, n_events=ev.n, n_no_location=ev.n_no_location, label=label)
+    res = KDEResult(grid=grid, density=dens, expected=dens * grid.area, kernel=kernel, bandwidth=h,
+                    bandwidth_rule=rule, n_events=ev.n, n_no_location=ev.n_no_location, label=label)
+    from ._events import events_meta
+
+    res.meta = events_meta(events, grid, method=f"kernel density ({kernel}, bandwidth {h:g} CRS units, {rule}); "
+                           "density_per_sq_km is events per km², expected the smoothed events per cell",
+                           records_without_location=int(ev.n_no_location))
+    return res

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ParameterError
+from ..result import Result
 
 __all__ = ["KnoxResult", "knox_test", "close_pairs"]
 
@@ -70,7 +71,7 @@ def _time_band_counts(dt: np.ndarray, w: int, M: int) -> np.ndarray:
 
 
 @dataclass
-class KnoxResult:
+class KnoxResult(Result):
     """Knox near-repeat test.
 
     Attributes
@@ -138,13 +139,22 @@ class KnoxResult:
                              "p_value": float(self.p_value[a, b])})
         return pd.DataFrame(rows)
 
+    def frame(self):
+        return self.to_frame()
+
     def write(self, path: Any) -> Any:
-        from .export import write_table
+        """Write the long table as .csv, .parquet or .json (by suffix), with the provenance."""
+        from ..errors import ParameterError as _PE
 
-        return write_table(self.to_frame(), path)
+        if str(path).lower().endswith(".geojson"):
+            raise _PE("the Knox table has no geometry: write .csv, .parquet or .json")
+        return Result.write(self, path)
 
-    def render(self) -> str:
-        """Plain-text tables (observed/expected ratio with significance stars, then p-values)."""
+    def render(self, fmt: str | None = None) -> str:
+        """Plain-text tables (observed/expected ratio with significance stars, then p-values);
+        with ``fmt`` (csv, json, table) the long table as :meth:`Result.render` gives it."""
+        if fmt is not None:
+            return Result.render(self, fmt)
         r = self.table("ratio")
         p = self.table("p_value")
         star = np.where(self.p_value <= 0.01, "**", np.where(self.p_value <= 0.05, "*", ""))
@@ -231,7 +241,15 @@ def knox_test(events: Any = None, *, distance_band: float = 400.0, n_distance_ba
     rows += [f"{'>0' if (k == 0 and same_location) else f'{dedges[k]:g}'} to <{dedges[k + 1]:g} {unit}" for k in range(K)]
     rows += [f">= {dedges[K]:g} {unit}"]
     cols = [f"{m * w} to {(m + 1) * w - 1} days" for m in range(M)] + [f">= {M * w} days"]
-    return KnoxResult(distance_edges=dedges, day_edges=np.arange(M + 1) * w, row_labels=rows, col_labels=cols,
-                      observed=obs, expected=expected, ratio=ratio, p_value=pval, permutations=P, seed=seed,
-                      n_events=ev.n, n_no_location=ev.n_no_location, n_no_time=ev.n_no_time,
-                      n_pairs=ev.n * (ev.n - 1) // 2, label=label, extra={"n_close_pairs": int(pi.size)})
+    res = KnoxResult(distance_edges=dedges, day_edges=np.arange(M + 1) * w, row_labels=rows, col_labels=cols,
+                     observed=obs, expected=expected, ratio=ratio, p_value=pval, permutations=P, seed=seed,
+                     n_events=ev.n, n_no_location=ev.n_no_location, n_no_time=ev.n_no_time,
+                     n_pairs=ev.n * (ev.n - 1) // 2, label=label, extra={"n_close_pairs": int(pi.size)})
+    from ._events import events_meta
+
+    res.meta = events_meta(events, method=f"Knox test, {P} permutations of the times (seed {seed}); "
+                           "observed = pairs of records per distance x time band", permutations=P, seed=seed,
+                           records_without_location=int(ev.n_no_location), records_without_time=int(ev.n_no_time))
+    if res.meta.get("unit"):
+        res.meta["unit"] = f"pairs of {res.meta['unit']}"
+    return res

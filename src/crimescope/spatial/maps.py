@@ -75,10 +75,6 @@ def _context_outlines(units: Any) -> tuple[list, list]:
 
 def unit_phrase(units: Any) -> str:
     """What one unit is, for titles: ``'500 ft cell'``, ``'beat'``, ``'H3 res-9 hexagon'``."""
-    from .grid import Grid
-
-    if isinstance(units, Grid):
-        return f"{units.cell_size:g} ft cell"
     return str(getattr(units, "unit_label", None) or getattr(units, "kind", "unit"))
 
 
@@ -170,7 +166,12 @@ def _finish(fig: Any, ax: Any, title: str, subtitle: str, path: Any) -> Any:
 
 
 def _scalebar(ax: Any, units: Any) -> None:
-    if getattr(units, "crs", "") != "EPSG:3435":
+    from .grid import linear_unit
+
+    try:
+        if linear_unit(getattr(units, "crs", ""))[0] != "ft":
+            return
+    except (ParameterError, RuntimeError):  # no CRS, or not projected (pyproj CRSError): no scale bar
         return
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()

@@ -162,6 +162,22 @@ class AreaUnits:
     def unit_label(self) -> str:
         return self.kind
 
+    @property
+    def code_column(self) -> str:
+        """The events column holding this kind's code (``beat``, ``district``...)."""
+        return UNIT_KINDS[self.kind][2]
+
+    def default_band(self) -> float | None:
+        """No default distance band: give a band, k-NN or ring order."""
+        return None
+
+    def band_weights(self, band: float):
+        """Binary distance-band weights between clipped unit centroids, self excluded."""
+        from .gistar import distance_band_weights
+
+        cx, cy = self.centroids()
+        return distance_band_weights(cx, cy, band)
+
     def __repr__(self) -> str:
         return f"AreaUnits(kind={self.kind!r}, n_units={self.n_units}, crs={self.crs!r})"
 
@@ -266,8 +282,8 @@ def assign_units(events: Any, units: Any, *, use_codes: bool = True) -> UnitCoun
         located &= events["has_location"].fillna(False).to_numpy(bool)
     idx = np.full(n, -1, dtype=np.int64)
     from_code = np.zeros(n, dtype=bool)
-    if isinstance(units, AreaUnits) and use_codes:
-        col = UNIT_KINDS[units.kind][2]
+    col = getattr(units, "code_column", None)
+    if col and use_codes:
         if col in events.columns:
             idx = units.index_of(events[col].to_numpy(dtype=object))
             from_code = idx >= 0
@@ -287,7 +303,7 @@ def count_in_units(events: Any, units: Any, **kw: Any) -> UnitCounts:
 
 
 def _n_units(units: Any) -> int:
-    return int(units.n_cells if isinstance(units, Grid) else units.n_units)
+    return int(units.n_units)
 
 
 def unit_table(units: Any) -> "Any":
@@ -296,5 +312,5 @@ def unit_table(units: Any) -> "Any":
 
     cx, cy = units.centroids()
     lon, lat = units.centroids_lonlat()
-    ids = units.cell_ids if isinstance(units, Grid) else units.unit_ids
+    ids = units.unit_ids
     return pd.DataFrame({"unit": ids, "x": cx, "y": cy, "lon": lon, "lat": lat, "area": units.area})

@@ -11,7 +11,7 @@ from __future__ import annotations
 from ..categories import Taxonomy, get_category
 from .counts import base_meta, tidy
 from .provenance import StatResult
-from .query import arrests_expr, as_date, check_by, incidents_table
+from .query import arrests_expr, as_date, check_by, incidents_table, to_pandas
 
 __all__ = ["arrest_share", "arrests", "NOT_CLEARANCE"]
 
@@ -32,7 +32,7 @@ def arrests(store, category, start, end, by=(), *, source: str = "chicago", vint
     s, e = as_date(start, "start"), as_date(end, "end")
     by = check_by(by)
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
-    df = arrests_expr(t, cat, s, e, by).to_pandas()
+    df = to_pandas(arrests_expr(t, cat, s, e, by))
     df = tidy(df, by)
     df["arrests"] = df["arrests"].fillna(0).astype("int64")
     df["arrest_unknown"] = df["arrest_unknown"].fillna(0).astype("int64")

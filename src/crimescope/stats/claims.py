@@ -29,10 +29,11 @@ from typing import Any
 
 from ..categories import Taxonomy, get_category, load_taxonomy
 from ..errors import ParameterError
+from ..result import Result, provenance
 from .counts import rule_text, unit_text
 from .provenance import StatResult, data_vintage, jsonable
 from .query import (as_date, category_predicate, count_expr, date_predicate, incidents_table,
-                    versions_table)
+                    to_pandas, versions_table)
 
 __all__ = ["Claim", "ClaimCheck", "ClaimReport", "check_claim", "check_claims", "parse_claim",
            "claims_from_yaml", "VERDICTS"]
@@ -118,7 +119,7 @@ class Claim:
 
 
 @dataclass
-class ClaimCheck:
+class ClaimCheck(Result):
     """The outcome of checking one claim.
 
     Attributes
@@ -188,6 +189,12 @@ class ClaimCheck:
                    f"latest batch {self.vintage.get('latest_batch_at')}")
         return "\n".join(out)
 
+    def frame(self):
+        """One row: the claim, computed and claimed values, difference, verdict."""
+        import pandas as pd
+
+        return pd.DataFrame([self.as_row()])
+
     def as_row(self) -> dict:
         s, e = self.claim.period()
         best = [r["reading"] for r in self.reasons if r["matches_claim"]]
@@ -208,6 +215,10 @@ class ClaimReport(StatResult):
 
     def explain(self) -> str:
         return "\n\n".join(c.explain() for c in self.checks)
+
+    def to_text(self) -> str:
+        """The explanations, then the provenance lines (unit, rule, source, vintage)."""
+        return self.explain() + "\n\n" + "\n".join(self.caption_lines())
 
     def to_dict(self) -> dict:
         d = super().to_dict()
@@ -257,7 +268,7 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
     s, e = claim.period()
     backend = store.ibis()
     t = _area_filter(incidents_table(backend, source=source), claim)
-    computed = int(count_expr(t, cat, s, e).to_pandas()["count"].iloc[0])
+    computed = int(to_pandas(count_expr(t, cat, s, e))["count"].iloc[0])
     claimed = float(claim.value)
     tol = float(claim.tolerance)
     reasons: list[dict] = []
@@ -267,7 +278,7 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
                         "matches_claim": value is not None and abs(float(value) - claimed) <= tol})
 
     sel = t.filter(category_predicate(t, cat), date_predicate(t, s, e))
-    by_iucr = sel.group_by("iucr").aggregate(n=sel.count()).to_pandas()
+    by_iucr = to_pandas(sel.group_by("iucr").aggregate(n=sel.count()))
     by_iucr = dict(zip(by_iucr["iucr"], by_iucr["n"].astype(int)))
     # the HOMICIDE codes this category counts (by IUCR, or by FBI 01A / 01B)
     hom_codes = (set(cat.iucr) & HOMICIDE_CODES) | ({"0110", "0130"} if "01A" in cat.fbi else set()) \
@@ -277,26 +288,26 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
     if hom_codes:
         # victims vs incidents
         hom = sel.filter(sel.iucr.isin(sorted(hom_codes)))
-        n_cases = int(hom.case_number.nunique().to_pandas())
+        n_cases = int(to_pandas(hom.case_number.nunique()))
         n_hom = sum(v for k, v in by_iucr.items() if k in hom_codes)
         add("victims vs incidents", "homicide incidents (distinct case numbers) instead of victims",
             computed - n_hom + n_cases,
             f"{n_hom} homicide victim rows belong to {n_cases} case numbers")
         # murder vs all homicides (for the two homicide categories)
         hs = t.filter(category_predicate(t, tax["homicide"]), date_predicate(t, s, e))
-        hb = hs.group_by("iucr").aggregate(n=hs.count()).to_pandas()
+        hb = to_pandas(hs.group_by("iucr").aggregate(n=hs.count()))
         hb = dict(zip(hb["iucr"], hb["n"].astype(int)))
         breakdown = ("all HOMICIDE rows in the period: " + ", ".join(f"{k}: {hb.get(k, 0)}" for k in sorted(HOMICIDE_CODES))
                      + " (0141 involuntary manslaughter and 0142 reckless homicide are excluded by the police)")
         if set(cat.iucr) <= HOMICIDE_CODES and not cat.fbi:
             other = "murder" if set(cat.iucr) != {"0110", "0130"} else "homicide"
-            t_other = int(count_expr(t, tax[other], s, e).to_pandas()["count"].iloc[0])
+            t_other = int(to_pandas(count_expr(t, tax[other], s, e))["count"].iloc[0])
             add("murder vs all homicides", f"{other} ({tax[other].rule})", t_other,
                 "the police count murders (0110, 0130) only; " + breakdown)
         # categories the police exclude: 0141/0142, expressway killings (State Police)
         excl = sum(by_iucr.get(k, 0) for k in POLICE_EXCLUDED)
         murders = hom.filter(hom.iucr.isin(["0110", "0130"]))
-        n_expr = int(murders.filter(murders.location_description.upper().contains("EXPRESSWAY")).count().to_pandas())
+        n_expr = int(to_pandas(murders.filter(murders.location_description.upper().contains("EXPRESSWAY")).count()))
         add("police-excluded categories",
             "without 0141/0142 and murders at EXPRESSWAY locations (State Police jurisdiction)",
             computed - excl - n_expr,
@@ -307,9 +318,9 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
     vt = _area_filter(versions_table(backend, source=source), claim)
     ever = vt.filter(category_predicate(vt, cat), date_predicate(vt, s, e)).select("id").distinct()
     all_v = versions_table(backend, source=source)
-    vers = all_v.join(ever, "id", how="semi").select(
+    vers = to_pandas(all_v.join(ever, "id", how="semi").select(
         "id", "case_number", "occurred_local", "iucr", "fbi_code", "primary_type", "district",
-        "community_area", "updated_at", "batch_id", "_cur").to_pandas()
+        "community_area", "updated_at", "batch_id", "_cur"))
     batches = _batches(store, source)
     origin = dict(zip(batches["batch_id"], batches["origin"]))
     codes, fbis = set(cat.iucr), set(cat.fbi)
@@ -418,9 +429,12 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
             verdict = VERDICTS[1]
         else:
             verdict = VERDICTS[2]
-    return ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
-                      changes=changes, vintages=vintages, unit=unit_text(cat), rule=cat.rule,
-                      vintage=data_vintage(store, source), category_file=cat.origin)
+    chk = ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
+                     changes=changes, vintages=vintages, unit=unit_text(cat), rule=cat.rule,
+                     vintage=data_vintage(store, source), category_file=cat.origin)
+    chk.meta = provenance(store, cat, source=source, title=f"claim check: {claim.describe()}",
+                          period=f"{s} to {e} (inclusive local dates), {claim.area()}")
+    return chk
 
 
 def check_claims(store, claims: list[Claim], *, source: str = "chicago",

@@ -6,8 +6,8 @@ import datetime as dt
 
 from ..categories import Category, Taxonomy, get_category
 from ..errors import ParameterError
-from .provenance import StatResult, data_vintage
-from .query import as_date, check_by, count_expr, incidents_table
+from .provenance import StatResult
+from .query import as_date, check_by, count_expr, incidents_table, to_pandas
 
 __all__ = ["count", "last_complete_day", "unit_text", "rule_text", "category_source", "tidy"]
 
@@ -65,19 +65,10 @@ def last_complete_day(store, source: str = "chicago") -> dt.date:
 
 
 def base_meta(store, cat: Category, source: str, vintage=None, batch=None) -> dict:
-    vint = data_vintage(store, source, vintage=vintage, batch=batch)
-    return {
-        "category": cat.name,
-        "label": cat.label,
-        "unit": unit_text(cat),
-        "rule": rule_text(cat),
-        "definition": cat.definition,
-        "category_source": category_source(cat),
-        "category_file": cat.origin,
-        "source": vint["source_description"],
-        "vintage": vint,
-        "dates": "inclusive local (America/Chicago) dates of occurrence",
-    }
+    """The provenance of a count of ``cat`` (:func:`crimescope.result.provenance`)."""
+    from ..result import provenance
+
+    return provenance(store, cat, source=source, vintage=vintage, batch=batch)
 
 
 def count(store, category: "str | Category", start, end, by=(), *, source: str = "chicago",
@@ -93,7 +84,7 @@ def count(store, category: "str | Category", start, end, by=(), *, source: str =
     s, e = as_date(start, "start"), as_date(end, "end")
     by = check_by(by)
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
-    df = count_expr(t, cat, s, e, by).to_pandas()
+    df = to_pandas(count_expr(t, cat, s, e, by))
     df = tidy(df, by)
     meta = base_meta(store, cat, source, vintage, batch)
     meta.update(title=f"{cat.label}: {s} to {e}", period=f"{s} to {e} (inclusive)", start=s, end=e,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..categories import Category
-from .query import EVENT_COLUMNS, events_expr, incidents_table
+from .query import EVENT_COLUMNS, events_expr, incidents_table, to_pandas
 
 __all__ = ["load_events", "load_categories", "EVENT_COLUMNS"]
 
@@ -30,14 +30,26 @@ def load_events(store, category: "str | Category", start=None, end=None, *,
         Columns ``id, occurred_local (datetime64), x, y (EPSG:3435 US feet), lon, lat,
         beat, district, ward, community_area, has_location, iucr, primary_type``,
         ordered by ``occurred_local`` then ``id``. One row per record: HOMICIDE rows are
-        one per victim, so several rows can share a place and time.
+        one per victim, so several rows can share a place and time. ``attrs["provenance"]``
+        holds what they are (:func:`crimescope.result.provenance`: unit, rule, source,
+        vintage, period); the spatial analyses copy it into their results.
     """
     import pandas as pd
 
+    from ..categories import get_category
+    from ..result import provenance
+
+    cat = get_category(category)
     t = incidents_table(store.ibis(), source=source, vintage=vintage)
-    df = events_expr(t, category, start, end).to_pandas()
+    df = to_pandas(events_expr(t, cat, start, end))
     df["occurred_local"] = pd.to_datetime(df["occurred_local"])
-    return df.reset_index(drop=True)[EVENT_COLUMNS]
+    df = df.reset_index(drop=True)[EVENT_COLUMNS]
+    period = f"{start or 'first record'} to {end or 'last record'} (inclusive local dates)"
+    df.attrs["provenance"] = provenance(store, cat, source=source, vintage=vintage,
+                                        title=cat.label, period=period,
+                                        start=None if start is None else str(start),
+                                        end=None if end is None else str(end))
+    return df
 
 
 def load_categories(store, categories, start=None, end=None, *, source: str = "chicago", vintage=None):

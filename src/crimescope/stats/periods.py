@@ -21,8 +21,9 @@ from ..categories import Taxonomy, get_category, load_taxonomy
 from ..errors import ParameterError
 from . import significance as sig
 from .counts import base_meta, last_complete_day, rule_text, tidy, unit_text
-from .provenance import StatResult, data_vintage
-from .query import as_date, check_by, incidents_table, same_day_year_ago, daily_expr, window_sums, ytd_expr
+from ..result import provenance
+from .provenance import StatResult
+from .query import as_date, check_by, incidents_table, same_day_year_ago, daily_expr, window_sums, ytd_expr, to_pandas
 
 __all__ = ["ytd", "compstat", "compstat_windows", "pct_change", "DEFAULT_COMPSTAT_CATEGORIES"]
 
@@ -79,7 +80,7 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str = "ch
     years = int(years)
     by = [b for b in check_by(by) if b != "year"]
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
-    df = tidy(ytd_expr(t, cat, a, years, by).to_pandas(), by)
+    df = tidy(to_pandas(ytd_expr(t, cat, a, years, by)), by)
     all_years = list(range(a.year - years, a.year + 1))
     if by:
         groups = df[by].drop_duplicates()
@@ -178,7 +179,7 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
     # two date ranges: this year's spans and last year's (28 days can reach into December)
     ranges = [(min(wins[p][k][0] for p in wins), max(wins[p][k][1] for p in wins)) for k in (0, 1)]
-    daily = daily_expr(t, cats, ranges, ["district"]).to_pandas()
+    daily = to_pandas(daily_expr(t, cats, ranges, ["district"]))
     wide = window_sums(daily, cats, flat, ["district"])
     value_cols = [c for c in wide.columns if "|" in c]
 
@@ -207,22 +208,17 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     span_years = sorted({d.year for w in wins.values() for span in w for d in span})
     df, tested = sig.compstat_tests(df, {c.name: sig._covered_years(store, source, c, span_years) for c in cats})
     tests, test_notes = sig.compstat_meta(tested, {c.unit for c in cats})
-    vint = data_vintage(store, source, vintage=vintage, batch=batch)
-    meta = {
-        "title": f"CompStat as of {a}",
-        "as_of": a,
-        "categories": [c.name for c in cats],
-        "unit": "; ".join(f"{c.name}: {unit_text(c)}" for c in cats),
-        "rule": "; ".join(rule_text(c) for c in cats),
-        "periods": ("week = 7 days ending on the as-of date, 28d = 28 days ending on it, ytd = Jan 1 "
-                    "to it; each vs the spans ending on the same month/day a year earlier "
-                    f"({wins['ytd'][1][1]}); {LEAP_RULE}"),
-        "source": vint["source_description"],
-        "vintage": vint,
-        "category_files": {c.name: c.origin for c in cats if c.origin is not None},
-        "notes": ["pct_change is empty when the previous count is 0",
-                  "district rows include records without a district (district empty); they sum to citywide",
-                  *test_notes],
-        "tests": tests,
-    }
+    meta = provenance(
+        store, source=source, vintage=vintage, batch=batch,
+        title=f"CompStat as of {a}", as_of=a, categories=[c.name for c in cats],
+        unit="; ".join(f"{c.name}: {unit_text(c)}" for c in cats),
+        rule="; ".join(rule_text(c) for c in cats),
+        periods=("week = 7 days ending on the as-of date, 28d = 28 days ending on it, ytd = Jan 1 "
+                 "to it; each vs the spans ending on the same month/day a year earlier "
+                 f"({wins['ytd'][1][1]}); {LEAP_RULE}"),
+        category_files={c.name: c.origin for c in cats if c.origin is not None},
+        notes=["pct_change is empty when the previous count is 0",
+               "district rows include records without a district (district empty); they sum to citywide",
+               *test_notes],
+        tests=tests)
     return StatResult(df, meta)

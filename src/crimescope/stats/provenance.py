@@ -8,12 +8,11 @@ counting unit, the rule, the source and the data vintage (the greatest
 from __future__ import annotations
 
 import datetime as dt
-import io
-import json
 import math
 import weakref
-from dataclasses import dataclass, field
 from typing import Any
+
+from ..result import Result
 
 __all__ = ["SOURCES", "data_vintage", "StatResult", "jsonable"]
 
@@ -144,9 +143,10 @@ def jsonable(v):
     return v
 
 
-@dataclass
-class StatResult:
-    """A computed table plus the metadata that says what it counts.
+class StatResult(Result):
+    """A computed table plus the metadata that says what it counts (the counting results).
+
+    A thin subclass of :class:`crimescope.result.Result`, kept under its name.
 
     Attributes
     ----------
@@ -154,57 +154,6 @@ class StatResult:
         The figures (one column per grouping, then the counts).
     meta : dict
         ``title``, ``unit``, ``rule``, ``source``, ``vintage`` (see :func:`data_vintage`),
-        the parameters used, and ``notes`` (list of caveats).
+        the parameters used, and ``notes`` (list of caveats); built by
+        :func:`crimescope.result.provenance`.
     """
-
-    table: Any
-    meta: dict = field(default_factory=dict)
-
-    # -- export -----------------------------------------------------------------
-    def caption_lines(self) -> list[str]:
-        m = self.meta
-        lines = []
-        if m.get("title"):
-            lines.append(str(m["title"]))
-        for key in ("unit", "rule", "period", "periods", "source"):
-            if m.get(key):
-                lines.append(f"{key}: {m[key]}")
-        v = m.get("vintage") or {}
-        if v:
-            s = f"data vintage: max updated_at {v.get('max_updated_at')}, latest batch {v.get('latest_batch_at')}"
-            if v.get("as_of_vintage") or v.get("as_of_batch"):
-                s += f" (counted as of vintage {v.get('as_of_vintage') or 'batch ' + str(v.get('as_of_batch'))})"
-            lines.append(s)
-        for n in m.get("notes", []):
-            lines.append(f"note: {n}")
-        return lines
-
-    def to_csv(self) -> str:
-        """CSV text with leading ``# `` comment lines stating unit, rule, source, vintage."""
-        buf = io.StringIO()
-        for line in self.caption_lines():
-            buf.write("# " + line.replace("\n", " ") + "\n")
-        self.table.to_csv(buf, index=False, lineterminator="\n")
-        return buf.getvalue()
-
-    def to_dict(self) -> dict:
-        rows = [{k: jsonable(v) for k, v in r.items()} for r in self.table.to_dict(orient="records")]
-        return {"meta": jsonable(self.meta), "rows": rows}
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, default=str)
-
-    def to_text(self) -> str:
-        """A plain-text table with its caption (used when rich is not wanted)."""
-        return self.table.to_string(index=False) + "\n" + "\n".join(self.caption_lines())
-
-    def render(self, fmt: str = "table") -> str:
-        if fmt == "csv":
-            return self.to_csv()
-        if fmt == "json":
-            return self.to_json()
-        if fmt == "table":
-            return self.to_text()
-        from ..errors import ParameterError
-
-        raise ParameterError(f"--format {fmt!r} is not one of table, csv, json")

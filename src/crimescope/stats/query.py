@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "GROUPINGS",
+    "to_pandas",
     "as_date",
     "incidents_table",
     "versions_table",
@@ -101,6 +102,29 @@ def _version_columns() -> list[str]:
 # point at the same database name, e.g. two ':memory:' stores), with a weak reference
 # to check the entry is still that backend.
 _TABLES: dict = {}
+
+
+def to_pandas(expr):
+    """The result of an Ibis expression as pandas: the one conversion every query uses.
+
+    Goes through Arrow (``expr.to_pyarrow()``) rather than Ibis' own ``to_pandas``,
+    whose pandas formatter reads the deprecated ``future.infer_string`` option and
+    warns on every call under pandas 3. A table gives a DataFrame (date columns as
+    ``datetime64[s]``, as Ibis gives them), a column a Series, a scalar a Python value.
+    """
+    import pyarrow as pa
+
+    out = expr.to_pyarrow()
+    if isinstance(out, pa.Scalar):
+        return out.as_py()
+    if isinstance(out, (pa.ChunkedArray, pa.Array)):
+        s = out.to_pandas(date_as_object=False)
+        return s.astype("datetime64[s]") if pa.types.is_date(out.type) else s
+    df = out.to_pandas(date_as_object=False)
+    for f in out.schema:
+        if pa.types.is_date(f.type):
+            df[f.name] = df[f.name].astype("datetime64[s]")
+    return df
 
 
 def _table(backend, name: str):

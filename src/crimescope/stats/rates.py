@@ -20,7 +20,7 @@ from ..categories import Taxonomy, get_category
 from ..errors import CrimescopeError, ParameterError
 from .counts import base_meta
 from .provenance import StatResult
-from .query import as_date, count_expr, incidents_table
+from .query import as_date, count_expr, incidents_table, to_pandas
 
 __all__ = ["rates_per_100k", "community_area_population", "district_population", "rates", "APPORTION_METHOD"]
 
@@ -149,11 +149,11 @@ def rates(store, category, start, end, by: str = "community_area", census: int |
     t = incidents_table(store.ibis(), source=source)
     ca_pop = community_area_population(census, shared_dir)
     if by == "citywide":
-        n = int(count_expr(t, cat, s, e).to_pandas()["count"].iloc[0])
+        n = int(to_pandas(count_expr(t, cat, s, e))["count"].iloc[0])
         df = pd.DataFrame({"area": ["citywide"], "count": [n], "population": [float(ca_pop["population"].sum())]})
         method = f"{census} census: city population = sum of the 77 community areas"
     else:
-        counts = count_expr(t, cat, s, e, [by]).to_pandas()
+        counts = to_pandas(count_expr(t, cat, s, e, [by]))
         counts["count"] = counts["count"].astype("int64")
         if by == "community_area":
             pop = ca_pop[["community_area", "population"]].astype({"population": "float64"})

@@ -344,8 +344,8 @@ def hotspots(ctx, category: str, start, end, cell: int) -> Any:
 
     from ..spatial.gistar import BIN_LABELS
     from ..spatial.gistar import hotspots as _hotspots
+    from ..result import provenance
     from ..stats.events import load_events
-    from ..stats.provenance import data_vintage
 
     cat = _category(category)
     s, e = _map_period(ctx, start, end)
@@ -370,20 +370,16 @@ def hotspots(ctx, category: str, start, end, cell: int) -> Any:
             notes.append(f"{len(t)} significant cells; the {LIMITS['layer_rows']} with the largest |z| are listed")
             t = t.loc[t["gi_z"].abs().sort_values(ascending=False).index[:LIMITS["layer_rows"]]]
             t = t.sort_values(["gi_bin", "gi_z"], ascending=False).reset_index(drop=True)
-        vint = data_vintage(ctx.view())
-        from ..stats.counts import unit_text
-
-        meta = {"title": f"Hot spots (Gi*) of {cat.label}, {s} to {e}, {cell} ft cells",
-                "unit": f"{unit_text(cat)} per grid cell", "rule": f"{cat.name}: {cat.rule}",
-                "method": (f"Getis-Ord Gi* on counts per {cell} ft cell (EPSG:3435), weights "
-                           f"{res.weights}; bins at 90/95/99% confidence"
-                           + (" with Benjamini-Hochberg FDR correction" if res.fdr else "")),
-                "source": vint["source_description"], "vintage": vint, "start": s, "end": e, "cell_ft": cell,
-                "cells": int(grid.n_cells), "hot_cells": res.n_hot, "cold_cells": res.n_cold,
-                "records": int(len(ev)), "records_without_location": int(res.n_no_location),
-                "records_outside_grid": int(res.n_outside),
-                "notes": notes + ["only significant cells are listed (gi_bin != 0)",
-                          f"{res.n_no_location} records without coordinates are not mapped"]}
+        meta = provenance(
+            ctx.view(), cat, per="grid cell", title=f"Hot spots (Gi*) of {cat.label}, {s} to {e}, {cell} ft cells",
+            method=(f"Getis-Ord Gi* on counts per {cell} ft cell ({grid.crs}), weights "
+                    f"{res.weights}; bins at 90/95/99% confidence"
+                    + (" with Benjamini-Hochberg FDR correction" if res.fdr else "")),
+            start=s, end=e, cell_ft=cell, cells=int(grid.n_cells), hot_cells=res.n_hot, cold_cells=res.n_cold,
+            records=int(len(ev)), records_without_location=int(res.n_no_location),
+            records_outside_grid=int(res.n_outside),
+            notes=notes + ["only significant cells are listed (gi_bin != 0)",
+                           f"{res.n_no_location} records without coordinates are not mapped"])
         return _sr()(t, meta)
 
     return ctx.cached(("hotspots", cat.name, s, e, int(cell)), compute)
@@ -418,8 +414,8 @@ def forecast(ctx, category: str, as_of: dt.date | None, cell: int, model: str) -
     from ..forecast.backtest import best_model
     from ..forecast.base import make_model
     from ..stats.counts import unit_text
+    from ..result import provenance
     from ..stats.events import load_categories, load_events
-    from ..stats.provenance import data_vintage
 
     cat = _category(category)
     start_day = as_of or (as_of_default(ctx) + dt.timedelta(days=1))
@@ -461,21 +457,18 @@ def forecast(ctx, category: str, as_of: dt.date | None, cell: int, model: str) -
             "lon_max": np.round(lo1, 6), "lat_max": np.round(la1, 6),
         })
         pai, pai_text = _backtested_pai(ctx, cat.name, name)
-        vint = data_vintage(ctx.view())
         end_day = start_day + dt.timedelta(days=FORECAST_HORIZON_DAYS - 1)
-        meta = {"title": f"Forecast of {cat.label}, {start_day} to {end_day}: {name}, {cell} ft cells",
-                "unit": f"expected {unit_text(cat)} per grid cell over {FORECAST_HORIZON_DAYS} days",
-                "rule": f"{cat.name}: {cat.rule}", "model": name, "as_of": start_day,
-                "horizon_days": FORECAST_HORIZON_DAYS, "cell_ft": cell,
-                "coverage": f"top-ranked cells covering {FORECAST_COVERAGE:.0%} of the city's area",
-                "expected_total_city": round(float(fc.expected.sum()), 2),
-                "expected_in_flagged_cells": round(float(fc.expected[keep].sum()), 2),
-                "history": f"{hist_start or 'first record'} to {start_day - dt.timedelta(days=1)}"
-                           + (f" (with {', '.join(related)} as leading indicators)" if related else ""),
-                "records_used": n_used,
-                "pai": pai, "pai_text": pai_text,
-                "source": vint["source_description"], "vintage": vint,
-                "notes": notes + ["a forecast of places (grid cells), never of people", pai_text]}
+        meta = provenance(
+            ctx.view(), cat, title=f"Forecast of {cat.label}, {start_day} to {end_day}: {name}, {cell} ft cells",
+            unit=f"expected {unit_text(cat)} per grid cell over {FORECAST_HORIZON_DAYS} days",
+            model=name, as_of=start_day, horizon_days=FORECAST_HORIZON_DAYS, cell_ft=cell,
+            coverage=f"top-ranked cells covering {FORECAST_COVERAGE:.0%} of the city's area",
+            expected_total_city=round(float(fc.expected.sum()), 2),
+            expected_in_flagged_cells=round(float(fc.expected[keep].sum()), 2),
+            history=(f"{hist_start or 'first record'} to {start_day - dt.timedelta(days=1)}"
+                     + (f" (with {', '.join(related)} as leading indicators)" if related else "")),
+            records_used=n_used, pai=pai, pai_text=pai_text,
+            notes=notes + ["a forecast of places (grid cells), never of people", pai_text])
         return _sr()(t, meta)
 
     return ctx.cached(("forecast", cat.name, start_day, int(cell), name), compute)
@@ -586,9 +579,12 @@ def rejected(ctx, limit: int, offset: int) -> Any:
         t = pd.DataFrame(rows, columns=["source", "batch_id", "origin", "line", "reason", "raw", "rejected_at"])
         t["origin"] = [_short_origin(o) for o in t["origin"]]
         t["rejected_at"] = t["rejected_at"].astype(str)
-        meta = {"title": f"Rejected rows {offset + 1}-{offset + len(t)} of {int(total)}",
-                "unit": "input rows refused by the importer", "rule": "every refused row is kept with its reason",
-                "source": "the store's rejected table", "total": int(total), "limit": limit, "offset": offset}
+        from ..result import provenance
+
+        meta = provenance(ctx.view(), title=f"Rejected rows {offset + 1}-{offset + len(t)} of {int(total)}",
+                          unit="input rows refused by the importer", rule="every refused row is kept with its reason",
+                          total=int(total), limit=limit, offset=offset)
+        meta["source"] = f"the store's rejected table (rows refused while importing: {meta['source']})"
         return _sr()(t, meta)
 
     return ctx.cached(("rejected", limit, offset), compute)

@@ -20,7 +20,7 @@ def api_data(request: Request, fmt: Fmt):
     """Sources, vintages, freshness, batches and definitions (CSV: records per source and year)."""
     summary = views.data_summary(ctx_of(request))
     if fmt == Fmt.json:
-        return respond_dict(summary)
+        return respond_dict({**summary, "meta": views.data_table(summary).meta})
     from ._common import respond as _respond
 
     return _respond(views.data_table(summary), fmt, "data")
