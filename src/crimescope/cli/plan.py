@@ -67,7 +67,8 @@ def register(app: typer.Typer) -> None:
                                               "(hour budgets and the visit schedule)."),
         visit_minutes: float = typer.Option(15.0, "--visit-minutes", help="Koper visit length, 10-16 minutes."),
         time_limit: float = typer.Option(60.0, "--time-limit", help="Integer program time limit, seconds."),
-        fmt: str = typer.Option("table", "--format", help="table, csv, json or geojson."),
+        fmt: Optional[str] = typer.Option(None, "--format", help="table, csv, json or geojson (default: from the "
+                                          "--out file's suffix, else table)."),
         out: Optional[Path] = typer.Option(None, "--out", help="Write the plan here instead of stdout."),
         map_png: Optional[Path] = typer.Option(None, "--map", help="Also draw a PNG map of the plan here."),
         sheets: Optional[Path] = typer.Option(None, "--sheets", help="Also write one PDF deployment sheet per "
@@ -82,6 +83,9 @@ def register(app: typer.Typer) -> None:
         from ..errors import ParameterError
         from ..plan.places import parse_place_kind
 
+        if fmt is None:
+            suffix = out.suffix.lower().lstrip(".") if out is not None else ""
+            fmt = suffix if suffix in PLAN_FORMATS and suffix != "table" else "table"
         if fmt not in PLAN_FORMATS:
             raise ParameterError(f"invalid format={fmt!r}: expected one of {', '.join(PLAN_FORMATS)}")
         if planner not in ("ip", "greedy"):
@@ -101,6 +105,8 @@ def register(app: typer.Typer) -> None:
         if out is None:
             typer.echo(text)
         else:
+            for line in plan.result().caption_lines():  # what the written figures count
+                typer.echo(f"# {line}")
             typer.echo(f"{len(plan.table)} places, expected harm {plan.solution.objective:.4g} "
                        f"({plan.solution.planner}, gap {plan.solution.gap:.2%}) -> {out}")
         if map_png is not None:

@@ -126,7 +126,7 @@ def load_harm_events(store, weights: HarmWeights, start=None, end=None, *, relat
     import pandas as pd
 
     from ..categories import load_taxonomy
-    from ..stats.query import EVENT_COLUMNS, category_predicate, date_predicate, incidents_table
+    from ..stats.query import EVENT_COLUMNS, category_predicate, date_predicate, incidents_table, to_pandas
 
     tax = taxonomy if taxonomy is not None else load_taxonomy()
     t = incidents_table(store.ibis(), source=source, vintage=vintage)
@@ -134,7 +134,7 @@ def load_harm_events(store, weights: HarmWeights, start=None, end=None, *, relat
     for name in dict.fromkeys([*weights.categories, *related]):
         cat = tax[name]
         q = t.filter(category_predicate(t, cat), date_predicate(t, start, end))
-        df = q.select(*EVENT_COLUMNS, "block").order_by(["occurred_local", "id"]).to_pandas()
+        df = to_pandas(q.select(*EVENT_COLUMNS, "block").order_by(["occurred_local", "id"]))
         df["occurred_local"] = pd.to_datetime(df["occurred_local"])
         df["category"] = name
         frames.append(df)

@@ -138,6 +138,10 @@ class ChangeReport(StatResult):
         out += [f"{line}" for line in self.caption_lines()]
         return "\n\n".join(out)
 
+    def to_text(self) -> str:
+        """The explanations with the provenance lines (what the CLI prints as a table)."""
+        return self.explain()
+
     def to_dict(self) -> dict:
         d = super().to_dict()
         # the claim page's shape (one entry per claim with verdict, computed, claimed, reasons)

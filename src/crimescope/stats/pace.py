@@ -39,7 +39,7 @@ from ..categories import Taxonomy, get_category
 from ..errors import ParameterError
 from .counts import base_meta, last_complete_day
 from .provenance import StatResult
-from .query import as_date, same_day_year_ago
+from .query import as_date, same_day_year_ago, to_pandas
 
 __all__ = ["Pace", "seasonal_pace", "pace", "MIN_PRIOR_YEARS", "LEVELS", "pace_sentence"]
 
@@ -164,7 +164,7 @@ def _dispersion(store, cat, source, years, district) -> float:
         t = t.filter(t.district == int(district))
     t = t.filter(t.case_number.notnull())
     g = t.group_by(t.case_number).aggregate(k=t.count())
-    row = g.aggregate(s1=g.k.sum(), s2=(g.k * g.k).sum()).to_pandas().iloc[0]
+    row = to_pandas(g.aggregate(s1=g.k.sum(), s2=(g.k * g.k).sum())).iloc[0]
     if row["s1"] is None or not row["s1"] == row["s1"] or row["s1"] == 0:
         return 1.0
     return max(1.0, float(row["s2"]) / float(row["s1"]))
@@ -200,7 +200,7 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
                              f"the store covers {', '.join(map(str, prior)) or 'none'} before {a.year}")
     t = incidents_table(store.ibis(), source=source)
     by = ["date"] + (["district"] if district is not None else [])
-    df = count_expr(t, cat, dt.date(prior[0], 1, 1), a, by).to_pandas()
+    df = to_pandas(count_expr(t, cat, dt.date(prior[0], 1, 1), a, by))
     if district is not None:
         df = df[pd.to_numeric(df["district"]) == int(district)]
     df["date"] = pd.to_datetime(df["date"]).dt.date

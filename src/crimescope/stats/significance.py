@@ -300,7 +300,7 @@ def _covered_years(store, source: str, category, years) -> list[int]:
     """
     from ..categories import get_category
     from .provenance import data_vintage
-    from .query import category_predicate, incidents_table
+    from .query import category_predicate, incidents_table, to_pandas
 
     years = sorted({int(y) for y in years})
     if not years:
@@ -315,7 +315,7 @@ def _covered_years(store, source: str, category, years) -> list[int]:
     t = incidents_table(store.ibis(), source=source)
     t = t.filter(category_predicate(t, cat))
     yr = t.occurred_local.year().name("year")
-    have = t.filter(yr.isin(years)).select(yr).distinct().to_pandas()["year"].tolist()
+    have = to_pandas(t.filter(yr.isin(years)).select(yr).distinct())["year"].tolist()
     if len(_COVERED_CACHE) > 256:
         _COVERED_CACHE.clear()
     _COVERED_CACHE[key] = tuple(sorted(int(y) for y in have))
