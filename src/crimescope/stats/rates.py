@@ -34,11 +34,15 @@ APPORTION_METHOD = (
 
 
 def _shared(shared_dir=None) -> Path:
-    from ..settings import shared_data_dir
+    """The reference data root: ``shared_dir``, else the shipped reference files (crimescope.reference)."""
+    from ..reference import data_root
 
-    d = Path(shared_dir) if shared_dir else shared_data_dir()
-    if d is None or not (d / "chicago" / "population").is_dir():
-        raise CrimescopeError("population data not found: set CRIMESCOPE_SHARED_DATA to the shared data folder")
+    d = data_root(shared_dir or None)
+    if not (d / "chicago" / "population").is_dir():
+        from ..errors import SetupError
+
+        raise SetupError(f"population data not found under {d}: reinstall crimescope or set "
+                         "CRIMESCOPE_SHARED_DATA to a folder of the shared layout")
     return d
 
 
@@ -46,13 +50,17 @@ def community_area_population(census: int, shared_dir=None):
     """DataFrame ``community_area`` (int 1-77), ``name``, ``population`` for a census year."""
     import pandas as pd
 
+    from ..reference import open_text
+
     d = _shared(shared_dir) / "chicago" / "population"
     if census == 2010:
-        df = pd.read_csv(d / "community_areas_2010.csv", dtype={"community_area": "int64"})
+        with open_text(d / "community_areas_2010.csv") as fh:
+            df = pd.read_csv(fh, dtype={"community_area": "int64"})
         df = df.rename(columns={"population_2010": "population"})
     elif census == 2020:
         # ids are zero-padded text ("01") in this file
-        df = pd.read_csv(d / "community_areas_2020.csv", dtype={"community_area_id": str})
+        with open_text(d / "community_areas_2020.csv") as fh:
+            df = pd.read_csv(fh, dtype={"community_area_id": str})
         df = df.rename(columns={"community_area_name": "name", "population_2020": "population"})
         df["community_area"] = df["community_area_id"].str.strip().astype("int64")
     else:
@@ -80,8 +88,9 @@ def _read_geojson(path: Path, key: str) -> dict:
     from shapely.geometry import shape
     from shapely.ops import unary_union
 
-    with open(path, encoding="utf-8") as fh:
-        doc = json.load(fh)
+    from ..reference import read_text
+
+    doc = json.loads(read_text(path))
     parts: dict[int, list] = {}
     for feat in doc["features"]:
         k = int(float(feat["properties"][key]))
