@@ -20,7 +20,8 @@ CAT_HELP = "Offense category (see `crimescope categories`), e.g. gun_violence."
 START_HELP = "First local date (YYYY-MM-DD), inclusive."
 END_HELP = "Last local date (YYYY-MM-DD), inclusive."
 CSV_HELP = "Read events straight from the shared Chicago CSV extracts instead of the store."
-CELL_HELP = "Grid cell size in feet (EPSG:3435). (default: the cell_size_ft setting, 500)"
+CELL_HELP = ("Grid cell size in the city CRS's unit (US feet for Chicago's EPSG:3435 and NYC's EPSG:2263). "
+             "(default: the cell_size_ft setting, 500 ft)")
 UNITS_HELP = ("Spatial units: grid, beat, district, ward, community_area, or h3:RES for H3 hexagons "
               "of resolution RES clipped to the city (e.g. h3:8, about 0.74 km²; h3:9, about 0.1 km²).")
 RING_HELP = ("Use contiguity rings as weights: the unit and its neighbours up to this order (H3 grid_disk for "
@@ -41,11 +42,11 @@ def _events(ctx: typer.Context, category: str, start: Optional[str], end: Option
     unit, rule, source and vintage."""
     from ..spatial.sample import category_events
 
-    category = resolve_category(categories_file, category)
+    category = resolve_category(categories_file, category, state(ctx).source)
     if from_csv:
         say_provenance(None, category, start, end)
         return category_events(category, start, end, from_csv=True)
-    store = state(ctx).open_store(read_only=True)
+    store = state(ctx).open_dataset()
     try:
         say_provenance(store, category, start, end)
         return category_events(category, start, end, store=store)
@@ -55,11 +56,11 @@ def _events(ctx: typer.Context, category: str, start: Optional[str], end: Option
             close()
 
 
-def _units(kind: str, cell: Optional[float]):
+def _units(kind: str, cell: Optional[float], source: Optional[str] = None):
     from ..spatial.units import load_units
-
+    
     try:
-        return load_units(kind, cell)
+        return load_units(kind, cell, profile=source)
     except ParameterError as exc:
         raise ParameterError(f"--units: {exc}") from exc
 
@@ -120,7 +121,7 @@ def register(app: typer.Typer) -> None:
         from ..spatial.gistar import hotspots
 
         ev = _events(ctx, category, start, end, from_csv, categories_file)
-        res = hotspots(ev, _units(units, cell), band=band, knn=knn, ring=ring, fdr=fdr,
+        res = hotspots(ev, _units(units, cell, state(ctx).source), band=band, knn=knn, ring=ring, fdr=fdr,
                                   label=_label(category, start, end))
         _print_df(res.bin_counts(), f"Gi* on {len(res.z):,} {units} units; weights: {res.weights}; "
                                     f"{int(res.values.sum()):,} events, {res.n_no_location:,} without coordinates, "
@@ -157,7 +158,7 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise ParameterError(f"--top {top!r}: give fractions like 0.01,0.05") from exc
         ev = _events(ctx, category, start, end, from_csv, categories_file)
-        u = _units(units, cell)
+        u = _units(units, cell, state(ctx).source)
         placed = assign_units(ev, u)
         res = concentration(placed.counts, fractions, label=_label(category, start, end))
         _print_df(res.table(), f"{res.n_units:,} {units} units. {placed.summary()}.")
@@ -203,7 +204,7 @@ def register(app: typer.Typer) -> None:
         from ..spatial.grid import Grid
 
         ev = _events(ctx, category, start, end, from_csv, categories_file)
-        res = emerging_hot_spots(ev, Grid.chicago(cell), freq=step, band=band, time_window=time_window, alpha=alpha,
+        res = emerging_hot_spots(ev, Grid.for_profile(state(ctx).source, cell), freq=step, band=band, time_window=time_window, alpha=alpha,
                                  trend_alpha=trend_alpha, start=start, end=end, locations=locations,
                                  label=_label(category, start, end))
         c = res.cube
@@ -271,7 +272,7 @@ def register(app: typer.Typer) -> None:
         if kind in ("kde", "emerging") and units != "grid":
             raise ParameterError(f"map {kind} is drawn on grid cells: drop --units {units}")
         ev = _events(ctx, category, start, end, from_csv, categories_file)
-        grid = _units(units, cell)
+        grid = _units(units, cell, state(ctx).source)
         label = _label(category, start, end)
         if kind == "hotspots":
             from ..spatial.gistar import hotspots

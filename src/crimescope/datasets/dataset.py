@@ -86,6 +86,17 @@ class Dataset:
 
         return load_units(spec, cell_size, data_dir, profile=self.profile)
 
+    def close(self) -> None:
+        close = getattr(self.store, "close", None)
+        if close is not None:
+            close()
+
+    def __enter__(self) -> "Dataset":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def has_records(self) -> bool:
         row = self.con.execute("SELECT 1 FROM incidents WHERE source = ? LIMIT 1", [self.key]).fetchone()
         return row is not None

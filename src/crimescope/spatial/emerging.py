@@ -320,7 +320,9 @@ class EmergingResult:
 
     @property
     def rule(self) -> str:
-        unit = "ft" if self.cube.grid.crs == "EPSG:3435" else "units"
+        from .grid import crs_unit
+
+        unit = crs_unit(self.cube.grid.crs)[1]
         return (f"Gi* band {self.band:g} {unit} + {self.time_window} previous {self.cube.freq}(s), "
                 f"{'FDR ' if self.fdr else ''}p<={self.alpha:g}; Mann-Kendall p<={self.trend_alpha:g}")
 

@@ -296,7 +296,9 @@ def hotspots(events: Any = None, units: Any = None, *, band: float | None = None
         n_units = units.n_cells if isinstance(units, Grid) else units.n_units
         counts = np.bincount(idx[idx >= 0], minlength=n_units).astype(float)
         n_outside = int((idx < 0).sum())
-    unit_word = "ft" if getattr(units, "crs", "") == "EPSG:3435" else "CRS units"
+    from .grid import crs_unit
+
+    unit_word = crs_unit(getattr(units, "crs", None))[1]
     is_hex = str(getattr(units, "kind", "")).startswith("h3:")
     if ring is None and band is None and knn is None and is_hex:
         ring = 1

@@ -454,6 +454,20 @@ def _chicago_boundary(folder: str) -> Any:
 _FOOT_M = 0.3048006096012192  # metres per US survey foot, the unit of the cell_size_ft setting
 
 
+def crs_unit(crs: str | None) -> tuple[str, str, float]:
+    """``(name, abbreviation, metres per unit)`` of a projected CRS's axis unit, read from pyproj
+    (``("US survey foot", "ft", 0.3048006...)`` for EPSG:3435); ``("CRS unit", "CRS units", nan)``
+    when ``crs`` is missing or not a projected CRS."""
+    from ..datasets.profile import _unit_of
+
+    if not crs:
+        return ("CRS unit", "CRS units", float("nan"))
+    try:
+        return _unit_of(str(crs))
+    except ParameterError:
+        return ("CRS unit", "CRS units", float("nan"))
+
+
 def default_cell_size(profile: Any, cell_size: float | None = None) -> float:
     """``cell_size`` (CRS units), or the ``cell_size_ft`` setting converted to the profile's CRS unit."""
     from .. import settings

@@ -138,7 +138,7 @@ def _default_census(s: dt.date, e: dt.date) -> int:
 
 
 def rates(store, category, start, end, by: str = "community_area", census: int | None = None, *,
-          source: str = "chicago", shared_dir=None, taxonomy: Taxonomy | None = None) -> StatResult:
+          source: str | None = None, shared_dir=None, taxonomy: Taxonomy | None = None) -> StatResult:
     """Count and rate per 100,000 residents of ``category`` from ``start`` to ``end``.
 
     ``by``: ``community_area`` (2010/2020 census), ``district`` (apportioned) or
@@ -149,7 +149,14 @@ def rates(store, category, start, end, by: str = "community_area", census: int |
     """
     import pandas as pd
 
-    cat = get_category(category, taxonomy)
+    from ..datasets import as_dataset
+
+    ds = as_dataset(store, source)
+    store, source = ds.store, ds.key
+    if not any(a.population for a in ds.profile.area_kinds.values()):
+        raise ParameterError(f"{ds.profile.name} ({ds.key}): no population table is shipped, so no rates; "
+                             "counts are available (`crimescope count`)")
+    cat = ds.category(category, taxonomy)
     s, e = as_date(start, "start"), as_date(end, "end")
     if by not in ("community_area", "district", "citywide"):
         raise ParameterError("--by must be community_area, district or citywide")
