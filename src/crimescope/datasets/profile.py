@@ -29,6 +29,9 @@ module, or any file given to :func:`load_profile`) with these keys:
     ``extent: [x0, y0, x1, y1]`` (in ``crs`` units) when no boundary is shipped.
 ``first_date``, ``reference``
     First date the source can hold; further reference files it needs.
+``default_categories``
+    The categories the Overview and CompStat show; ``default_category`` is the category
+    of a view that names none (default: the first of them).
 
 Profiles are registered by key (:func:`register_profile`); the two shipped ones are
 registered on first use.
@@ -55,7 +58,8 @@ DEFAULT_SOURCE = "chicago"
 BUILTIN_PROFILES = ("chicago.yaml", "nyc_shootings.yaml")
 
 _KEYS = {"key", "name", "publisher", "citation", "timezone", "crs", "code_columns", "taxonomy", "importer",
-         "area_kinds", "outline", "extent", "first_date", "reference"}
+         "area_kinds", "outline", "extent", "first_date", "reference", "default_categories",
+         "default_category"}
 _KIND_KEYS = {"label", "column", "boundary", "code_property", "population"}
 #: store columns a category may match on
 CODE_COLUMNS = ("iucr", "fbi_code")
@@ -97,6 +101,8 @@ class CityProfile:
     extent: tuple[float, float, float, float] | None = None
     first_date: dt.date | None = None
     reference: tuple[str, ...] = ()
+    default_categories: tuple[str, ...] = ()
+    default_category: str | None = None
     origin: str = ""
 
     # -- units of length --------------------------------------------------------
@@ -262,7 +268,11 @@ def profile_from_dict(doc: Mapping[str, Any], origin: str = "<dict>") -> CityPro
     return CityProfile(key=key, name=doc["name"], publisher=doc["publisher"], citation=doc["citation"],
                        timezone=doc["timezone"], crs=doc["crs"], code_columns=cols, taxonomy=doc["taxonomy"],
                        importer=doc["importer"], area_kinds=kinds, outline=outline, extent=extent,
-                       first_date=first, reference=tuple(doc.get("reference") or ()), origin=origin)
+                       first_date=first, reference=tuple(doc.get("reference") or ()),
+                       default_categories=tuple(str(c) for c in doc.get("default_categories") or ()),
+                       default_category=doc.get("default_category") or
+                       (str(doc["default_categories"][0]) if doc.get("default_categories") else None),
+                       origin=origin)
 
 
 def load_profile(path: str | Path, *, register: bool = True) -> CityProfile:
