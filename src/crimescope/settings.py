@@ -53,6 +53,8 @@ SETTINGS: dict[str, Setting] = {
                 "Default grid cell size in US feet (about 150 m).", float),
         Setting("source", "chicago", "CRIMESCOPE_SOURCE",
                 "City profile (store source key) the analyses read: chicago, nyc_shootings, or a registered one."),
+        Setting("profiles", None, "CRIMESCOPE_PROFILES",
+                "More city profile YAML files to register (separated by the path separator, ':' on Linux)."),
         Setting("shared_data", None, "CRIMESCOPE_SHARED_DATA",
                 "Folder holding the shared public data (default: ../shared/data when present)."),
     ]

@@ -154,6 +154,28 @@ def ingest_nyc(
     raise typer.Exit(_report(results, note))
 
 
+@ingest_app.command("city")
+def ingest_city(
+    ctx: typer.Context,
+    files: List[Path] = typer.Argument(..., help="Files in the format of the --source city's importer."),
+    snapshot: bool = SNAPSHOT_OPTION,
+) -> None:
+    """Ingest files with the importer of the global --source city (e.g. a city added by a profile file).
+
+    Exit status and snapshot as for `ingest chicago`.
+    """
+    st = state(ctx)
+    importer = st.profile.importer_function()
+    store = open_writer(ctx)
+    results: list = []
+    try:
+        importer(store, files, on_file=lambda p, res: results.append((p, res)))
+    finally:
+        store.close()
+    note = publish_after_write(ctx) if snapshot else None
+    raise typer.Exit(_report(results, note))
+
+
 def info(
     ctx: typer.Context,
     fmt: str = typer.Option("table", "--format", help="table or json"),

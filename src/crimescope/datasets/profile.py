@@ -42,6 +42,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import importlib
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,11 +143,20 @@ class CityProfile:
         return out + [r for r in self.reference if r not in out]
 
     def importer_function(self) -> Callable[..., Any]:
+        """The importer, as ``f(store, paths, on_file=None)`` returning per path a Batch or IngestError.
+
+        An importer that takes a ``profile`` keyword (a generic one, like
+        ``crimescope.sources.canonical``) is given this profile."""
+        import inspect
+
         mod, _, fn = self.importer.partition(":")
         try:
-            return getattr(importlib.import_module(mod), fn)
+            f = getattr(importlib.import_module(mod), fn)
         except (ImportError, AttributeError) as exc:
             raise SetupError(f"profile {self.key}: importer {self.importer!r} cannot be loaded: {exc}") from exc
+        if "profile" in inspect.signature(f).parameters:
+            return functools.partial(f, profile=self)
+        return f
 
     def taxonomy_text(self) -> tuple[str, str]:
         """(YAML text, origin label) of the profile's category file."""
@@ -304,6 +314,19 @@ def _ensure_builtin() -> None:
         for name in BUILTIN_PROFILES:
             prof = profile_from_dict(_read_doc((here / name).read_text("utf-8"), name), str(here / name))
             _REGISTRY.setdefault(prof.key, prof)
+        from .. import settings
+
+        # the user's own cities: profile files named by the `profiles` setting (CRIMESCOPE_PROFILES)
+        for f in [x for x in str(settings.get("profiles") or "").split(os.pathsep) if x.strip()]:
+            p = Path(f.strip())
+            try:
+                text = p.read_text("utf-8")
+            except OSError as exc:
+                raise SetupError(f"city profile {p} (CRIMESCOPE_PROFILES) cannot be read: {exc}") from exc
+            prof = profile_from_dict(_read_doc(text, str(p)), str(p))
+            if prof.key in _REGISTRY and _REGISTRY[prof.key].origin != prof.origin:
+                raise SetupError(f"city profile {p}: key {prof.key!r} is already a shipped city's")
+            _REGISTRY[prof.key] = prof
         _LOADED = True
 
 
