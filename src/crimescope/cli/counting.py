@@ -216,24 +216,11 @@ def register(app: typer.Typer) -> None:
         with state(ctx).open_dataset() as store:
             emit(rates(store, category, start, end, by=by, census=census, taxonomy=tax), fmt, output)
 
-    @app.command("arrests")
-    def arrests_cmd(
-        ctx: typer.Context,
-        category: CategoryReq,
-        start: FromReq,
-        end: ToReq,
-        by: ByOpt = None,
-        fmt: FormatOpt = "table",
-        categories_file: CategoriesFileOpt = None,
-        output: OutputOpt = None,
-    ) -> None:
-        """Share of records with the arrest flag (not the FBI clearance rate)."""
-        from ..stats.arrests import arrests
+    # `arrests` is declared once in crimescope.app.declared; its command is generated from it
+    from ..app import get as _analysis
+    from ..app.cli import command_for
 
-        _check_format(fmt)
-        tax = load_user_taxonomy(categories_file, category, source=state(ctx).source)
-        with state(ctx).open_dataset() as store:
-            emit(arrests(store, category, start, end, _by(by), taxonomy=tax), fmt, output)
+    app.command("arrests")(command_for(_analysis("arrests")))
 
     @app.command("cities")
     def cities_cmd(

@@ -31,6 +31,7 @@ COMMAND_MODULES = [
     "crimescope.cli.data",
     "crimescope.cli.sync",
     "crimescope.cli.counting",
+    "crimescope.app.cli",  # commands generated from the analysis declarations (crimescope.app)
     "crimescope.cli.spatial",
     "crimescope.cli.forecast",
     "crimescope.cli.web",
