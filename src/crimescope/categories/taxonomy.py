@@ -360,6 +360,20 @@ def taxonomy_for(profile, extra: Iterable[str | Path] = (), *, override: bool = 
     profile does not declare (``code_columns``).
     """
     extra = list(extra or ())
+    if not extra and not override:
+        key = (profile.key, profile.taxonomy, profile.origin, tuple(profile.code_columns))
+        hit = _FOR_PROFILE.get(key)
+        if hit is None:
+            hit = _FOR_PROFILE[key] = _taxonomy_for(profile, [], override=False)
+        return hit
+    return _taxonomy_for(profile, extra, override=override)
+
+
+#: a profile's own taxonomy (no user files), parsed once per process: it is read-only
+_FOR_PROFILE: dict = {}
+
+
+def _taxonomy_for(profile, extra: list, *, override: bool) -> Taxonomy:
     text, label = profile.taxonomy_text()
     if label == BUILTIN_ORIGIN:
         tax = load_taxonomy(extra, override=override)
