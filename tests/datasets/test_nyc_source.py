@@ -142,10 +142,12 @@ def test_dashboard_for_nyc(mixed_store):
 
     app = create_app(mixed_store, response_cache_mb=0)
     with TestClient(app) as c:
-        for page in ("/", "/trends", "/data", "/claim"):
+        for page in ("/", "/trends", "/data", "/claim", "/map"):
             r = c.get(page, params={"source": "nyc_shootings"})
             assert r.status_code == 200, (page, r.text[:300])
             assert "source=nyc_shootings" in r.text  # links keep the city
+        r = c.get("/map", params={"source": "nyc_shootings", "start": "2021-01-01", "end": "2021-06-30"})
+        assert 'data-testid="map-total">902<' in r.text and "no area boundaries are shipped" in r.text
         ov = c.get("/api/overview.json", params={"source": "nyc_shootings"}).json()
         assert [r["category"] for r in ov["rows"]] == ["shooting_victims", "shooting_murder_victims",
                                                          "nonfatal_shooting_victims"]

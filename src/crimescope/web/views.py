@@ -313,6 +313,28 @@ def map_counts(ctx, category: str, kind: str, start, end, measure: str) -> Any:
     return ctx.cached(("map", cat.name, kind, s, e, measure), compute)
 
 
+def citywide_total(ctx, category: str, start, end) -> Any:
+    """The map page of a city without shipped boundaries: the period's citywide count, saying why
+    there is no choropleth (the hot spot and forecast layers are grid cells and still drawn)."""
+    import pandas as pd
+
+    from ..stats import count
+
+    cat = _category(category, ctx)
+    s, e = _map_period(ctx, start, end)
+    prof = ctx.profile
+
+    def compute():
+        r = count(ctx.dataset(), cat, s, e)
+        meta = dict(r.meta)
+        meta.update(title=f"{cat.label}, {prof.name}, {s} to {e} (citywide)", kind="citywide", measure="count",
+                    start=s, end=e, notes=[f"no area boundaries are shipped for {prof.name}: no choropleth; "
+                                           "the hot spot and forecast layers are grid cells"])
+        return _sr()(pd.DataFrame({"kind": ["citywide"], "unit": [None], "count": [int(r.meta["total"])]}), meta)
+
+    return ctx.cached(("citywide_total", cat.name, s, e), compute)
+
+
 def _grid(ctx, cell: int):
     from ..spatial.grid import Grid
 

@@ -72,7 +72,10 @@ def page_map(request: Request, category: Optional[str] = CATEGORY, kind: AreaKin
     dates(start=start, end=end)
     ctx = ctx_of(request)
     category = category or ctx.profile.default_category
-    res = views.map_counts(ctx, category, kind.value, start, end, measure.value)
+    if not ctx.profile.mapped_kinds():  # NYC: no boundaries shipped, the page says so (its API twin is a 400)
+        res = views.citywide_total(ctx, category, start, end)
+    else:
+        res = views.map_counts(ctx, category, kind.value, start, end, measure.value)
     layers = {}
     next_day = res.meta["end"] + dt.timedelta(days=1)  # the forecast covers the 7 days after the map period
     for name, on, fn in (("hotspots", hot, lambda: views.hotspots(ctx, category, start, end, cell)),
