@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import lzma
 from pathlib import Path
 
@@ -136,3 +137,14 @@ def test_reference_files_are_the_shared_files_unchanged():
         data = lzma.decompress(p.read_bytes()) if p.suffix == ".xz" else p.read_bytes()
         shared = SHARED / (rel.with_suffix("") if p.suffix == ".xz" else rel)
         assert _sha(data) == _sha(Path(shared).read_bytes()), rel
+
+
+def test_reference_command(tmp_path, monkeypatch, capsys):
+    from crimescope.cli.main import main
+
+    assert main(["reference", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert all(f["found"] for f in doc["files"] if f["city"] == "chicago")
+    monkeypatch.setenv("CRIMESCOPE_SHARED_DATA", str(tmp_path))
+    assert main(["reference"]) == 3
+    assert "MISSING chicago/boundaries/community_areas.geojson" in capsys.readouterr().out

@@ -195,3 +195,26 @@ def test_forecast_ranks_the_planted_cell_first(testville):
     hot = grid.locate([HOT[0]], [HOT[1]])[0]
     assert fc.rank[hot] == 1
     assert fc.expected[hot] == pytest.approx(fc.expected.max())
+
+
+def test_a_user_registers_the_city_by_environment(testville, tmp_path):
+    """As a user would: CRIMESCOPE_PROFILES names the profile file, `ingest city` runs its importer."""
+    import os
+    import subprocess
+    import sys
+
+    _, _, ev, d = testville
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRIMESCOPE_")}
+    env.update(CRIMESCOPE_PROFILES=str(d / "testville.yaml"), CRIMESCOPE_STORE=str(tmp_path / "u.duckdb"),
+               PYTHONPATH=os.pathsep.join(sys.path))
+    cli = [sys.executable, "-m", "crimescope.cli.main", "--source", "testville"]
+    r = subprocess.run(cli + ["ingest", "city", str(d / "incidents.csv")], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert f"inserted {len(ev)}" in r.stdout
+    r = subprocess.run(cli + ["count", "-c", "robbery", "--from", "2024-01-01", "--to", "2024-06-30",
+                              "--format", "csv"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().splitlines()[-1] == str(int((ev.fbi_code == "03").sum()))
+    r = subprocess.run([sys.executable, "-m", "crimescope.cli.main", "--source", "testville", "categories"],
+                       env={**env, "CRIMESCOPE_PROFILES": ""}, capture_output=True, text=True)
+    assert r.returncode == 2 and "not a registered city" in r.stderr
