@@ -6,8 +6,11 @@ Each measurement runs in a fresh subprocess (so peak RSS is its own) writing a
 fresh database file. "bare" is `CREATE TABLE t AS SELECT * FROM read_csv([...six files...])`
 into a file database; "ingest" is `ingest_files` (parse, check, versioned upsert,
 one transaction per file) into a new store; "re-ingest" ingests the same files
-again into that store (everything unchanged). Runs are interleaved and the
-medians compared, because the machine is shared and noisy.
+again into that store (everything unchanged). "cli" is the whole process as the user
+runs it, `crimescope --store DB ingest chicago FILES` (interpreter start-up, imports,
+import, snapshot publish), timed from start to exit by this script, against
+"bare-process", the bare read run as its own `python -c` process timed the same way.
+Runs are interleaved and the medians compared, because the machine is shared and noisy.
 
 --scale builds a 10-million-row store by replaying the real rows with years
 shifted by multiples of 28 (same weekdays and leap years) and fresh ids, and
@@ -52,6 +55,24 @@ print(json.dumps({"seconds": el, "rows": n, "peak_rss_mb": resource.getrusage(re
 """
 
 
+def run_process(mode: str, db: Path, files: list[Path]) -> dict:
+    """Wall time of a whole process: the CLI ingest, or the bare read in its own interpreter."""
+    import os
+    import time
+
+    if mode == "cli":
+        cmd = [sys.executable, "-m", "crimescope.cli.main", "--store", str(db), "ingest", "chicago", *map(str, files)]
+    else:
+        cmd = [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
+               "con.execute(f'CREATE TABLE t AS SELECT * FROM read_csv({sys.argv[2:]!r})'); con.close()",
+               str(db), *map(str, files)]
+    env = dict(os.environ)
+    env.setdefault("PYTHONPATH", str(ROOT / "src"))
+    t = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+    return {"seconds": time.perf_counter() - t, "peak_rss_mb": float("nan")}
+
+
 def run(mode: str, db: Path, files: list[Path]) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, mode, str(db), *map(str, files)],
                          check=True, capture_output=True, text=True)
@@ -64,22 +85,29 @@ def main() -> None:
     ap.add_argument("--scale", action="store_true", help="also build the 10M-row store")
     args = ap.parse_args()
     print(f"# {command()}\n# {describe()}")
-    res: dict[str, list[dict]] = {"bare": [], "ingest": [], "re-ingest": []}
+    res: dict[str, list[dict]] = {"bare": [], "ingest": [], "re-ingest": [], "bare-process": [], "cli": []}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.repeat):
-            for mode in ("bare", "ingest"):
+            for mode in ("bare", "ingest", "bare-process", "cli"):
                 db = Path(tmp) / f"{mode}{r}.duckdb"
-                res[mode].append(run(mode, db, FILES))
+                if mode in ("bare-process", "cli"):
+                    res[mode].append(run_process(mode, db, FILES))
+                else:
+                    res[mode].append(run(mode, db, FILES))
                 if mode == "ingest":
                     res["re-ingest"].append(run("ingest", db, FILES))
-                db.unlink()
+                for f in Path(tmp).glob(f"{mode}{r}*"):  # the store and its published snapshot
+                    f.unlink()
     med = {k: statistics.median(x["seconds"] for x in v) for k, v in res.items()}
     rows = res["ingest"][0]["rows"]
     print(f"rows: {rows:,} in {len(FILES)} files")
     for k, v in res.items():
-        print(f"{k:10s} median {med[k]:6.2f} s  runs {[round(x['seconds'], 2) for x in v]}  "
-              f"peak RSS {max(x['peak_rss_mb'] for x in v):,.0f} MB  {rows / med[k]:,.0f} rows/s")
+        rss = max(x['peak_rss_mb'] for x in v)
+        print(f"{k:12s} median {med[k]:6.2f} s  runs {[round(x['seconds'], 2) for x in v]}  "
+              + (f"peak RSS {rss:,.0f} MB  " if rss == rss else "") + f"{rows / med[k]:,.0f} rows/s")
     print(f"ingest / bare = {med['ingest'] / med['bare']:.2f}")
+    print(f"cli process / bare = {med['cli'] / med['bare']:.2f}   "
+          f"cli process / bare process = {med['cli'] / med['bare-process']:.2f}   (target: <= 1.5)")
     if args.scale:
         scale()
 

@@ -20,6 +20,7 @@ else
   echo "no local data at $DATA: downloading the last three years from the City of Chicago portal"
   crimescope sync chicago --occurred-since "$(date -d '3 years ago' +%Y-01-01)"
 fi
+crimescope reference   # boundaries, populations, code lists: shipped with the package (exit 3 if one is missing)
 crimescope info
 if [ -z "${CRIMESCOPE_NO_SERVE:-}" ]; then
   echo "dashboard: http://127.0.0.1:8000  (Ctrl-C to stop)"

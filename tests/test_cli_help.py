@@ -57,8 +57,15 @@ def test_readme_command_uses_real_options(argv, capsys):
     """Every `crimescope ...` line of the README names an existing command and only its options."""
     tree = dict(COMMANDS)
     path: tuple[str, ...] = ()
+    root = typer.main.get_command(app)
+    takes_value = {o for p in root.params if not getattr(p, "is_flag", False) for o in getattr(p, "opts", [])}
+    skip = False
     for word in argv:
-        if path + (word,) in tree:
+        if skip:  # the value of a global option (`--source nyc_shootings`, `--store PATH`)
+            skip = False
+        elif not path and word in takes_value:
+            skip = True
+        elif path + (word,) in tree:
             path += (word,)
         elif not word.startswith("-"):
             break

@@ -10,6 +10,7 @@ exit status, the web layer to an HTTP status and one JSON error shape.
     ├── StoreError          the store is missing, locked, or of another schema
     ├── CategoryError       an unknown offense category or a bad taxonomy file
     ├── EngineError         a compute engine (Spark) is missing or failed
+    ├── SetupError          the installation lacks something it needs (reference data)
     └── NotFittedError      a model was asked to predict before ``fit``
 
     CategoryWarning (a UserWarning): a user category uses a code crimescope does not know
@@ -26,6 +27,7 @@ __all__ = [
     "CategoryError",
     "EngineError",
     "NotFittedError",
+    "SetupError",
     "CategoryWarning",
 ]
 
@@ -77,6 +79,14 @@ class EngineError(CrimescopeError):
     """A compute engine (Spark) is unavailable or failed: missing pyspark or Java,
     an unreachable master, a job that died."""
 
+    http_status = 503
+
+
+class SetupError(CrimescopeError):
+    """The installation is incomplete: a reference file a city profile declares is missing.
+    Raised at start-up (``serve``, ``report``), never answered with an empty map."""
+
+    exit_code = 3
     http_status = 503
 
 

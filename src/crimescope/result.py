@@ -51,7 +51,7 @@ PARQUET_META_KEY = "crimescope"
 PROVENANCE_KEYS = ("unit", "rule", "source", "vintage")
 
 
-def provenance(store: Any = None, category: Any = None, *, source: str = "chicago", vintage: Any = None,
+def provenance(store: Any = None, category: Any = None, *, source: str | None = None, vintage: Any = None,
                batch: int | None = None, unit: str | None = None, per: str | None = None,
                rule: str | None = None, title: str | None = None, period: str | None = None,
                notes: Any = (), **extra: Any) -> dict:
@@ -59,14 +59,16 @@ def provenance(store: Any = None, category: Any = None, *, source: str = "chicag
 
     Parameters
     ----------
-    store : crimescope.store.Store or None
-        The store counted (its data vintage for ``source`` is read, cached).
+    store : crimescope.datasets.Dataset, crimescope.store.Store or None
+        The data counted (its data vintage for ``source`` is read, cached); a Store
+        means the profile named by ``source`` (default Chicago).
     category : str or Category, optional
         The counted category: gives ``category``, ``label``, ``unit``, ``rule``,
         ``definition``, ``category_source`` and ``category_file`` (the user file of a
         user category).
-    source : str
-        Store source key (``chicago``, ``nyc_shootings``).
+    source : str, optional
+        City profile / store source key (``chicago``, ``nyc_shootings``); default: the
+        Dataset's, else Chicago.
     vintage, batch : optional
         Count as of this ``updated_at`` / ingest batch (see ``incidents_table``).
     unit, rule : str, optional
@@ -88,28 +90,36 @@ def provenance(store: Any = None, category: Any = None, *, source: str = "chicag
         values of the optional arguments are left out.
     """
     meta: dict[str, Any] = {}
+    ds = None
+    if store is not None:
+        from .datasets import as_dataset
+
+        ds = as_dataset(store, source)
     if title is not None:
         meta["title"] = title
     if category is not None:
         from .categories import get_category
         from .stats.counts import category_source, rule_text, unit_text
 
-        cat = get_category(category)
-        meta.update(category=cat.name, label=cat.label, unit=unit_text(cat), rule=rule_text(cat),
-                    definition=cat.definition, category_source=category_source(cat), category_file=cat.origin)
+        cat = ds.category(category) if ds is not None and isinstance(category, str) else get_category(category)
+        meta.update(category=cat.name, label=cat.label, unit=unit_text(cat, ds.profile if ds else None),
+                    rule=rule_text(cat), definition=cat.definition, category_source=category_source(cat),
+                    category_file=cat.origin)
     if unit is not None:
         meta["unit"] = unit
     if per is not None and meta.get("unit"):
         meta["unit"] = f"{meta['unit']} per {per}"
     if rule is not None:
         meta["rule"] = rule
-    if store is not None:
+    if ds is not None:
         from .stats.provenance import data_vintage
 
-        vint = data_vintage(store, source, vintage=vintage, batch=batch)
+        vint = data_vintage(ds.store, ds.key, vintage=vintage, batch=batch)
         meta["source"] = vint["source_description"]
+        meta["publisher"] = ds.profile.publisher
+        meta["city"] = ds.key
         meta["vintage"] = vint
-        meta["dates"] = "inclusive local (America/Chicago) dates of occurrence"
+        meta["dates"] = ds.profile.dates_text()
     if period is not None:
         meta["period"] = period
     meta.update(extra)

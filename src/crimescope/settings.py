@@ -51,6 +51,10 @@ SETTINGS: dict[str, Setting] = {
                 "Seconds re-read before the stored watermark on an incremental sync.", int),
         Setting("cell_size_ft", 500.0, "CRIMESCOPE_CELL_FT",
                 "Default grid cell size in US feet (about 150 m).", float),
+        Setting("source", "chicago", "CRIMESCOPE_SOURCE",
+                "City profile (store source key) the analyses read: chicago, nyc_shootings, or a registered one."),
+        Setting("profiles", None, "CRIMESCOPE_PROFILES",
+                "More city profile YAML files to register (separated by the path separator, ':' on Linux)."),
         Setting("shared_data", None, "CRIMESCOPE_SHARED_DATA",
                 "Folder holding the shared public data (default: ../shared/data when present)."),
     ]

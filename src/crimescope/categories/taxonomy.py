@@ -24,7 +24,7 @@ from typing import Iterable, Mapping
 from ..errors import CategoryError, CategoryWarning
 
 __all__ = ["Category", "Taxonomy", "load_taxonomy", "get_category", "known_codes", "UNITS",
-           "FBI_CODES", "BUILTIN_ORIGIN"]
+           "FBI_CODES", "BUILTIN_ORIGIN", "taxonomy_for"]
 
 #: allowed counting units: what one counted row is
 UNITS = ("victims", "incidents", "records")
@@ -208,8 +208,8 @@ def known_codes() -> dict[str, frozenset[str]]:
 
 
 def _build(raw: dict[str, dict], origin_of: dict[str, str],
-           known: dict[str, frozenset[str]] | None = None) -> list[Category]:
-    """Categories of ``raw``; codes of categories not from the built-in file must be in ``known``."""
+           known: dict[str, frozenset[str]] | None = None, base_label: str = _BUILTIN_LABEL) -> list[Category]:
+    """Categories of ``raw``; codes of categories not from the base file (``base_label``) must be in ``known``."""
     for name, spec in raw.items():
         origin = origin_of[name]
         if not _NAME_RE.match(str(name)):
@@ -235,7 +235,7 @@ def _build(raw: dict[str, dict], origin_of: dict[str, str],
             raise CategoryError(f"{origin_of[stack[-1]]}: category {stack[-1]!r} includes unknown {name!r}")
         spec = raw[name]
         origin = origin_of[name]
-        check = known if (known is not None and origin != _BUILTIN_LABEL) else {}
+        check = known if (known is not None and origin != base_label) else {}
         iucr = set(_codes(spec.get("iucr"), origin, name, "iucr", _IUCR_RE, check.get("iucr")))
         fbi = set(_codes(spec.get("fbi"), origin, name, "fbi", _FBI_RE, check.get("fbi")))
         for inc in spec.get("include") or []:
@@ -257,7 +257,7 @@ def _build(raw: dict[str, dict], origin_of: dict[str, str],
             source=str(spec.get("source", "")),
             include=tuple(str(i) for i in spec.get("include") or ()),
             primary_type=spec.get("primary_type"),
-            origin=None if origin_of[name] == _BUILTIN_LABEL else origin_of[name],
+            origin=None if origin_of[name] == base_label else origin_of[name],
         ))
     return cats
 
@@ -327,3 +327,79 @@ def get_category(category: "str | Category", taxonomy: Taxonomy | None = None) -
     if isinstance(category, Category):
         return category
     return (taxonomy or load_taxonomy())[str(category)]
+
+
+# ------------------------------------------------------------------ per city profile
+_COLUMN_KEY = {"iucr": "iucr", "fbi_code": "fbi"}
+
+
+def _check_columns(cats: Iterable[Category], columns: tuple[str, ...], what: str) -> None:
+    """Refuse a category that matches on a code column the city's data does not have."""
+    allowed = {_COLUMN_KEY[c] for c in columns if c in _COLUMN_KEY}
+    for c in cats:
+        used = {k for k in ("iucr", "fbi") if getattr(c, k)}
+        bad = used - allowed
+        if bad:
+            cols = ", ".join("iucr" if b == "iucr" else "fbi_code" for b in sorted(bad))
+            raise CategoryError(f"{c.origin or what}: category {c.name!r} matches on {cols}, which this city's "
+                                f"data does not have (its code columns: {', '.join(columns)})")
+
+
+@lru_cache(maxsize=16)
+def _profile_base(key: str, text: str, label: str) -> Taxonomy:
+    raw = _read_yaml(text, label)
+    return Taxonomy(_build(raw, {k: label for k in raw}, base_label=label), [label])
+
+
+def taxonomy_for(profile, extra: Iterable[str | Path] = (), *, override: bool = False) -> Taxonomy:
+    """The taxonomy of a city profile, plus the user category files in ``extra``.
+
+    Chicago's is the built-in taxonomy (:func:`load_taxonomy`). Another city's is its
+    profile's category file; a user file then may use the codes of that file only
+    (others warn, as for Chicago), and no category may match on a code column the
+    profile does not declare (``code_columns``).
+    """
+    extra = list(extra or ())
+    if not extra and not override:
+        key = (profile.key, profile.taxonomy, profile.origin, tuple(profile.code_columns))
+        hit = _FOR_PROFILE.get(key)
+        if hit is None:
+            hit = _FOR_PROFILE[key] = _taxonomy_for(profile, [], override=False)
+        return hit
+    return _taxonomy_for(profile, extra, override=override)
+
+
+#: a profile's own taxonomy (no user files), parsed once per process: it is read-only
+_FOR_PROFILE: dict = {}
+
+
+def _taxonomy_for(profile, extra: list, *, override: bool) -> Taxonomy:
+    text, label = profile.taxonomy_text()
+    if label == BUILTIN_ORIGIN:
+        tax = load_taxonomy(extra, override=override)
+        _check_columns(tax.values(), tuple(profile.code_columns), label)
+        return tax
+    base = _profile_base(profile.key, text, label)
+    _check_columns(base.values(), tuple(profile.code_columns), label)
+    if not extra:
+        return base
+    base_raw = _read_yaml(text, label)
+    raw = dict(base_raw)
+    origin_of = {k: label for k in raw}
+    origins = [label]
+    for path in extra:
+        p = Path(path)
+        for k, v in _read_yaml(_read_user_file(p), str(p)).items():
+            if origin_of.get(k, label) != label:
+                raise CategoryError(f"{p}: category {k!r} is already defined in {origin_of[k]}")
+            if k in base_raw and not override:
+                raise CategoryError(f"{p}: category {k!r} has the name of a category of {profile.name}; "
+                                    "give yours another name (`crimescope categories` lists them)")
+            raw[k] = v
+            origin_of[k] = str(p)
+        origins.append(str(p))
+    known = {"iucr": frozenset().union(*(c.iucr for c in base.values())),
+             "fbi": frozenset().union(*(c.fbi for c in base.values()))}
+    tax = Taxonomy(_build(raw, origin_of, known, base_label=label), origins)
+    _check_columns(tax.values(), tuple(profile.code_columns), label)
+    return tax

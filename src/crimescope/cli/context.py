@@ -19,9 +19,23 @@ CategoriesFileOpt = Annotated[Optional[List[Path]], typer.Option("--categories-f
 @dataclass
 class State:
     store_path: Path
+    #: the global ``--source`` (a city profile key); None means the default (Chicago)
+    source: Optional[str] = None
 
     def open_store(self, *, read_only: bool = False) -> Store:
         return Store(self.store_path, read_only=read_only)
+
+    def open_dataset(self, *, read_only: bool = True):
+        """The store read as the ``--source`` city (a :class:`~crimescope.datasets.Dataset`)."""
+        from ..datasets import Dataset
+
+        return Dataset(self.open_store(read_only=read_only), self.source)
+
+    @property
+    def profile(self):
+        from ..datasets import get_profile
+
+        return get_profile(self.source)
 
 
 def state(ctx: typer.Context) -> State:
@@ -29,20 +43,23 @@ def state(ctx: typer.Context) -> State:
     return ctx.find_root().obj
 
 
-def load_user_taxonomy(files: Optional[List[Path]], *names: str):
-    """The built-in taxonomy plus the user category files, with ``names`` checked in it.
+def load_user_taxonomy(files: Optional[List[Path]], *names: str, source: Optional[str] = None):
+    """The ``--source`` city's taxonomy (Chicago: the built-in one) plus the user category
+    files, with ``names`` checked in it.
 
     A bad file or an unknown name raises CategoryError before the store is opened; a
     code crimescope does not know is a `warning:` line on stderr.
     """
     import warnings
 
-    from ..categories import load_taxonomy
+    from ..categories.taxonomy import taxonomy_for
+    from ..datasets import get_profile
     from ..errors import CategoryWarning
 
+    prof = get_profile(source)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CategoryWarning)
-        tax = load_taxonomy(files or [])
+        tax = taxonomy_for(prof, files or [])
     for w in caught:
         if issubclass(w.category, CategoryWarning):
             typer.echo(f"warning: {w.message}", err=True)
@@ -53,25 +70,42 @@ def load_user_taxonomy(files: Optional[List[Path]], *names: str):
     return tax
 
 
-def resolve_category(files: Optional[List[Path]], name: str):
-    """The :class:`~crimescope.categories.Category` called ``name``, user files included."""
-    return load_user_taxonomy(files, name)[name]
+def resolve_category(files: Optional[List[Path]], name: str, source: Optional[str] = None):
+    """The :class:`~crimescope.categories.Category` called ``name`` in the ``source`` city's
+    taxonomy (default Chicago's), user files included."""
+    return load_user_taxonomy(files, name, source=source)[name]
 
 
 def say_provenance(store, category, start=None, end=None, *, period: str | None = None,
-                   source: str = "chicago") -> dict:
+                   source: Optional[str] = None) -> dict:
     """`# ` lines stating what the following figures count, as the counting commands do.
 
-    ``category`` is a name or a Category (a user category's rule names its file).
-    Returns the provenance (:func:`crimescope.result.provenance`) so the command can
-    attach it to the files it writes.
+    ``category`` is a name (looked up in the ``source`` city's taxonomy) or a Category (a
+    user category's rule names its file); ``store`` a Store, a Dataset or None (figures
+    read directly from files). Returns the provenance (:func:`crimescope.result.provenance`)
+    so the command can attach it to the files it writes.
     """
-    from ..categories import get_category
+    from ..datasets import as_dataset, get_profile
     from ..result import provenance
 
-    cat = get_category(category)
-    period = period or f"{start or 'first record'} to {end or 'last record'} (inclusive local dates)"
-    meta = provenance(store, cat, source=source, title=f"{cat.label}, {period}", start=start, end=end)
+    if store is None:
+        prof = get_profile(source)
+        cat = load_user_taxonomy(None, source=prof.key)[category] if isinstance(category, str) else category
+        ds = None
+    else:
+        ds = as_dataset(store, source)
+        prof = ds.profile
+        cat = ds.category(category)
+    period = period or f"{start or 'first record'} to {end or 'last record'} (inclusive local dates, {prof.timezone})"
+    notes = []
+    if prof.outline is None:
+        notes.append(f"{prof.name} has no city outline shipped; grids cover the box {list(prof.extent)} "
+                     f"({prof.crs}, {prof.linear_unit}), so shares of area include land and water outside the city")
+    meta = provenance(ds, cat, title=f"{cat.label}, {period}", start=start, end=end, notes=notes)
+    if ds is None:
+        from ..stats.counts import unit_text
+
+        meta.update(unit=unit_text(cat, prof), source=f"{prof.publisher} CSV extracts, read directly (no store, not versioned)")
     say_meta(meta)
     return meta
 

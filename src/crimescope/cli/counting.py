@@ -43,10 +43,11 @@ def _source(ctx, engine: str, data, master):
     if engine == "duckdb":
         if data is not None or master is not None:
             raise ParameterError("--data and --spark-master are for --engine spark")
-        return state(ctx).open_store(read_only=True)
+        return state(ctx).open_dataset()
+    from ..datasets import Dataset
     from ..engines import open_source
 
-    return open_source(engine, data=data, spark_master=master)
+    return Dataset(open_source(engine, data=data, spark_master=master), state(ctx).source)
 
 
 def _by(values: Optional[List[str]]) -> list[str]:
@@ -103,6 +104,7 @@ def _isna(v) -> bool:
 def register(app: typer.Typer) -> None:
     @app.command("categories")
     def categories_cmd(
+        ctx: typer.Context,
         file: Optional[List[Path]] = typer.Option(
             None, "--categories-file", "--file",
             help="Add the categories of this YAML file (repeatable; `--file` is the older name)."),
@@ -114,7 +116,7 @@ def register(app: typer.Typer) -> None:
         """
         from ..stats.categories_table import categories_result
 
-        res = categories_result(file or [])
+        res = categories_result(file or [], state(ctx).source)
         if fmt == "table":
             res.table = res.table[["name", "unit", "rule", "label"]]
         emit(res, fmt)
@@ -138,7 +140,7 @@ def register(app: typer.Typer) -> None:
         from ..stats.counts import count
 
         _check_format(fmt)
-        tax = load_user_taxonomy(categories_file, category)
+        tax = load_user_taxonomy(categories_file, category, source=state(ctx).source)
         with _source(ctx, engine, data, spark_master) as store:
             emit(count(store, category, start, end, _by(by), vintage=vintage, taxonomy=tax), fmt, output)
 
@@ -164,7 +166,7 @@ def register(app: typer.Typer) -> None:
         from ..stats.periods import ytd
 
         _check_format(fmt)
-        tax = load_user_taxonomy(categories_file, category)
+        tax = load_user_taxonomy(categories_file, category, source=state(ctx).source)
         with _source(ctx, engine, data, spark_master) as store:
             emit(ytd(store, category, as_of, years, _by(by), vintage=vintage, taxonomy=tax), fmt, output)
 
@@ -189,7 +191,7 @@ def register(app: typer.Typer) -> None:
         if by not in ("district", "none", None):
             raise ParameterError("--by must be 'district' or 'none'")
         cats = _by(category) or list(DEFAULT_COMPSTAT_CATEGORIES)
-        tax = load_user_taxonomy(categories_file, *cats)
+        tax = load_user_taxonomy(categories_file, *cats, source=state(ctx).source)
         with _source(ctx, engine, data, spark_master) as store:
             emit(compstat(store, as_of, cats, by_district=(by == "district"), vintage=vintage, taxonomy=tax),
                  fmt, output)
@@ -210,28 +212,15 @@ def register(app: typer.Typer) -> None:
         from ..stats.rates import rates
 
         _check_format(fmt)
-        tax = load_user_taxonomy(categories_file, category)
-        with state(ctx).open_store(read_only=True) as store:
+        tax = load_user_taxonomy(categories_file, category, source=state(ctx).source)
+        with state(ctx).open_dataset() as store:
             emit(rates(store, category, start, end, by=by, census=census, taxonomy=tax), fmt, output)
 
-    @app.command("arrests")
-    def arrests_cmd(
-        ctx: typer.Context,
-        category: CategoryReq,
-        start: FromReq,
-        end: ToReq,
-        by: ByOpt = None,
-        fmt: FormatOpt = "table",
-        categories_file: CategoriesFileOpt = None,
-        output: OutputOpt = None,
-    ) -> None:
-        """Share of records with the arrest flag (not the FBI clearance rate)."""
-        from ..stats.arrests import arrests
+    # `arrests` is declared once in crimescope.app.declared; its command is generated from it
+    from ..app import get as _analysis
+    from ..app.cli import command_for
 
-        _check_format(fmt)
-        tax = load_user_taxonomy(categories_file, category)
-        with state(ctx).open_store(read_only=True) as store:
-            emit(arrests(store, category, start, end, _by(by), taxonomy=tax), fmt, output)
+    app.command("arrests")(command_for(_analysis("arrests")))
 
     @app.command("cities")
     def cities_cmd(
@@ -267,7 +256,7 @@ def register(app: typer.Typer) -> None:
         from ..stats.claims import Claim, check_claims, claims_from_yaml, parse_claim
 
         _check_format(fmt)
-        tax = load_user_taxonomy(categories_file)
+        tax = load_user_taxonomy(categories_file, source=state(ctx).source)
         if file is not None:
             claims = claims_from_yaml(file, taxonomy=tax)
         elif text is not None:
@@ -277,8 +266,8 @@ def register(app: typer.Typer) -> None:
                 raise ParameterError("give a sentence, --file, or --category and --value with --from/--to or --as-of")
             claims = [Claim(category=category, value=value, start=start, end=end, as_of=as_of,
                             district=district, community_area=community_area, tolerance=tolerance)]
-        load_user_taxonomy(categories_file, *(c.category for c in claims))
-        with state(ctx).open_store(read_only=True) as store:
+        load_user_taxonomy(categories_file, *(c.category for c in claims), source=state(ctx).source)
+        with state(ctx).open_dataset() as store:
             result = check_claims(store, claims, taxonomy=tax)
         if fmt == "table":
             typer.echo(result.to_text())

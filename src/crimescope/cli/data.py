@@ -154,6 +154,28 @@ def ingest_nyc(
     raise typer.Exit(_report(results, note))
 
 
+@ingest_app.command("city")
+def ingest_city(
+    ctx: typer.Context,
+    files: List[Path] = typer.Argument(..., help="Files in the format of the --source city's importer."),
+    snapshot: bool = SNAPSHOT_OPTION,
+) -> None:
+    """Ingest files with the importer of the global --source city (e.g. a city added by a profile file).
+
+    Exit status and snapshot as for `ingest chicago`.
+    """
+    st = state(ctx)
+    importer = st.profile.importer_function()
+    store = open_writer(ctx)
+    results: list = []
+    try:
+        importer(store, files, on_file=lambda p, res: results.append((p, res)))
+    finally:
+        store.close()
+    note = publish_after_write(ctx) if snapshot else None
+    raise typer.Exit(_report(results, note))
+
+
 def info(
     ctx: typer.Context,
     fmt: str = typer.Option("table", "--format", help="table or json"),
@@ -218,8 +240,31 @@ def snapshot_cmd(ctx: typer.Context) -> None:
     typer.echo(publish_after_write(ctx))
 
 
+def reference_cmd(
+    ctx: typer.Context,
+    fmt: str = typer.Option("table", "--format", help="table or json"),
+) -> None:
+    """The reference data each city needs (boundaries, populations, code lists) and whether it is
+    there: shipped in the package, or in CRIMESCOPE_SHARED_DATA when set. Exit 3 when one is missing."""
+    from ..datasets import profiles
+    from ..reference import data_root, find
+
+    root = data_root()
+    rows = [{"city": p.key, "file": rel, "found": str(find(root / rel)) if find(root / rel) else None}
+            for p in profiles().values() for rel in p.reference_files()]
+    if fmt == "json":
+        typer.echo(json.dumps({"root": str(root), "files": rows}, indent=2))
+    else:
+        typer.echo(f"reference data under {root}")
+        for r in rows:
+            typer.echo(f"{r['city']:16s} {'ok     ' if r['found'] else 'MISSING'} {r['file']}")
+    if any(r["found"] is None for r in rows):
+        raise typer.Exit(3)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(ingest_app, name="ingest")
+    app.command("reference")(reference_cmd)
     app.command("info")(info)
     app.command("rejected")(rejected)
     app.command("snapshot")(snapshot_cmd)

@@ -79,15 +79,15 @@ def register(app: typer.Typer) -> None:
         from ..spatial.grid import Grid
 
         st = state(ctx)
-        cat = resolve_category(categories_file, category)
+        cat = resolve_category(categories_file, category, state(ctx).source)
         name = best_model(st.store_path, category) if model == "best" else model
         m = make_model(name).for_target(category)
         cut = parse_time(as_of)
         suffix = out.suffix.lower()
         if suffix not in (".csv", ".geojson", ".json"):
             raise invalid("out", str(out), "a .csv or .geojson file name")
-        grid = Grid.chicago(_cell(cell), offset=_offset(offset))
-        store = st.open_store(read_only=True)
+        grid = Grid.for_profile(st.source, _cell(cell), offset=_offset(offset))
+        store = st.open_dataset()
         try:
             meta = say_provenance(store, cat, period=f"events before {str(cut)[:16].replace('T', ' ')} train the model")
             events = _load_for(store, [m], cat, str(cut)[:10])
@@ -135,12 +135,12 @@ def register(app: typer.Typer) -> None:
 
         st = state(ctx)
         size = _cell(cell)
-        grid = Grid.chicago(size)
+        grid = Grid.for_profile(st.source, size)
         origins = weekly_origins(start, end)
         names = sorted(registry()) if models == "all" else _split(models)
         instances = {n: make_model(n).for_target(category) for n in names}
-        cat = resolve_category(categories_file, category)
-        store = st.open_store(read_only=True)
+        cat = resolve_category(categories_file, category, state(ctx).source)
+        store = st.open_dataset()
         try:
             meta = say_provenance(store, cat, period=f"events before {end} (origins from {start})")
             events = _load_for(store, list(instances.values()), cat, end)
@@ -162,7 +162,7 @@ def register(app: typer.Typer) -> None:
         if offsets:
             rank = res.ranking(hz, main_cov)
             pick = list(dict.fromkeys([rank[0]] + [m for m in rank if m in ("naive_52w", "naive_all")][:1]))
-            off = offset_sensitivity(events, lambda o: Grid.chicago(size, offset=o),
+            off = offset_sensitivity(events, lambda o: Grid.for_profile(st.source, size, offset=o),
                                      {p: instances[p] for p in pick}, origins,
                                      [(0, 0), (size / 2, 0), (0, size / 2), (size / 2, size / 2)], hz, main_cov,
                                      target_category=category)

@@ -32,6 +32,7 @@ COMMAND_MODULES = [
     "crimescope.cli.sync",
     "crimescope.cli.counting",
     "crimescope.cli.pace",
+    "crimescope.app.cli",  # commands generated from the analysis declarations (crimescope.app)
     "crimescope.cli.spatial",
     "crimescope.cli.forecast",
     "crimescope.cli.plan",
@@ -47,8 +48,16 @@ def _main(
         None, "--store", envvar=settings.SETTINGS["store"].env,
         help=f"{settings.SETTINGS['store'].help} (default: {settings.SETTINGS['store'].default})",
     ),
+    source: str = typer.Option(
+        None, "--source", envvar=settings.SETTINGS["source"].env,
+        help=f"{settings.SETTINGS['source'].help} (default: {settings.SETTINGS['source'].default})",
+    ),
 ) -> None:
-    ctx.obj = State(store_path=store or settings.default_store_path())
+    if source is not None:
+        from ..datasets import get_profile
+
+        source = get_profile(source).key  # an unknown city: one line, exit 2, before any work
+    ctx.obj = State(store_path=store or settings.default_store_path(), source=source)
 
 
 for _name in COMMAND_MODULES:

@@ -21,7 +21,8 @@ START_HELP = "First local date (YYYY-MM-DD), inclusive."
 END_HELP = "Last local date (YYYY-MM-DD), inclusive."
 CSV_HELP = ("Instead of the store, import the shared Chicago CSV extracts of the period into a temporary "
             "store (the same importer as `ingest chicago`) and read the events from it.")
-CELL_HELP = "Grid cell size in feet (EPSG:3435). (default: the cell_size_ft setting, 500)"
+CELL_HELP = ("Grid cell size in the city CRS's unit (US feet for Chicago's EPSG:3435 and NYC's EPSG:2263). "
+             "(default: the cell_size_ft setting, 500 ft)")
 UNITS_HELP = ("Spatial units: grid, beat, district, ward, community_area, or h3:RES for H3 hexagons "
               "of resolution RES clipped to the city (e.g. h3:8, about 0.74 km²; h3:9, about 0.1 km²).")
 RING_HELP = ("Use contiguity rings as weights: the unit and its neighbours up to this order (H3 grid_disk for "
@@ -42,11 +43,13 @@ def _events(ctx: typer.Context, category: str, start: Optional[str], end: Option
     unit, rule, source and vintage (the provenance the events carry in ``attrs``)."""
     from ..spatial.sample import category_events
 
-    category = resolve_category(categories_file, category)
+    category = resolve_category(categories_file, category, state(ctx).source)
     if from_csv:
+        if state(ctx).profile.key != "chicago":
+            raise ParameterError("--from-csv reads the shared Chicago extracts: use the store for other cities")
         ev = category_events(category, start, end, from_csv=True)
     else:
-        store = state(ctx).open_store(read_only=True)
+        store = state(ctx).open_dataset()
         try:
             ev = category_events(category, start, end, store=store)
         finally:
@@ -57,11 +60,11 @@ def _events(ctx: typer.Context, category: str, start: Optional[str], end: Option
     return ev
 
 
-def _units(kind: str, cell: Optional[float]):
+def _units(kind: str, cell: Optional[float], source: Optional[str] = None):
     from ..spatial.units import load_units
 
     try:
-        return load_units(kind, cell)
+        return load_units(kind, cell, profile=source)
     except ParameterError as exc:
         raise ParameterError(f"--units: {exc}") from exc
 
@@ -122,7 +125,7 @@ def register(app: typer.Typer) -> None:
         from ..spatial.gistar import hotspots
 
         ev = _events(ctx, category, start, end, from_csv, categories_file)
-        res = hotspots(ev, _units(units, cell), band=band, knn=knn, ring=ring, fdr=fdr,
+        res = hotspots(ev, _units(units, cell, state(ctx).source), band=band, knn=knn, ring=ring, fdr=fdr,
                                   label=_label(category, start, end))
         _print_df(res.bin_counts(), f"Gi* on {len(res.z):,} {units} units; weights: {res.weights}; "
                                     f"{int(res.values.sum()):,} events, {res.n_no_location:,} without coordinates, "
@@ -159,7 +162,7 @@ def register(app: typer.Typer) -> None:
         except ValueError as exc:
             raise ParameterError(f"--top {top!r}: give fractions like 0.01,0.05") from exc
         ev = _events(ctx, category, start, end, from_csv, categories_file)
-        u = _units(units, cell)
+        u = _units(units, cell, state(ctx).source)
         placed = assign_units(ev, u)
         res = concentration(placed.counts, fractions, label=_label(category, start, end))
         res.meta = events_meta(ev, u, method="share of events in the busiest units; Gini, generalized Gini",
@@ -207,7 +210,7 @@ def register(app: typer.Typer) -> None:
         from ..spatial.grid import Grid
 
         ev = _events(ctx, category, start, end, from_csv, categories_file)
-        res = emerging_hot_spots(ev, Grid.chicago(cell), freq=step, band=band, time_window=time_window, alpha=alpha,
+        res = emerging_hot_spots(ev, Grid.for_profile(state(ctx).source, cell), freq=step, band=band, time_window=time_window, alpha=alpha,
                                  trend_alpha=trend_alpha, start=start, end=end, locations=locations,
                                  label=_label(category, start, end))
         c = res.cube
@@ -275,7 +278,7 @@ def register(app: typer.Typer) -> None:
         if kind in ("kde", "emerging") and units != "grid":
             raise ParameterError(f"map {kind} is drawn on grid cells: drop --units {units}")
         ev = _events(ctx, category, start, end, from_csv, categories_file)
-        grid = _units(units, cell)
+        grid = _units(units, cell, state(ctx).source)
         label = _label(category, start, end)
         if kind == "hotspots":
             from ..spatial.gistar import hotspots

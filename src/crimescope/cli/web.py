@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
         from ..web import create_app
 
         st = state(ctx)
-        app = create_app(st.store_path, warm=True)
+        app = create_app(st.store_path, warm=True, source=st.source)
         d = app.state.ctx.generation.describe()
         what = (f"snapshot {d['file']} of {st.store_path} (published {d['published_at']}; newer snapshots "
                 f"are picked up without a restart)" if d["reads"] == "snapshot"
@@ -50,5 +50,5 @@ def register(app: typer.Typer) -> None:
         from ..report import write_brief
 
         st = state(ctx)
-        path = write_brief(st.store_path, out, as_of)
+        path = write_brief(st.store_path, out, as_of, source=st.source)
         typer.echo(f"wrote {path}")

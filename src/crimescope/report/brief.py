@@ -135,10 +135,16 @@ def _trend_chart(res) -> bytes:
     return _png(fig)
 
 
-def _outlines(shared_dir):
+def _outlines(shared_dir, profile=None):
+    """Rings (lon/lat) of the city's outline area kind (Chicago: community areas)."""
+    from ..datasets import get_profile
+    from ..errors import ParameterError
     from ..web.geometry import geojson_bytes
 
-    doc = json.loads(geojson_bytes("community_area", shared_dir))
+    prof = get_profile(profile)
+    if prof.outline is None:
+        raise ParameterError(f"{prof.name}: no boundaries are shipped, so the maps have no outlines")
+    doc = json.loads(geojson_bytes(prof.outline, shared_dir, prof.key))
     rings = []
     for f in doc["features"]:
         g = f["geometry"]
@@ -164,38 +170,48 @@ def _cell_map(rings, table, colour, title: str, legend: str) -> bytes:
     for row in table.itertuples(index=False):
         ax.add_patch(Rectangle((row.lon_min, row.lat_min), row.lon_max - row.lon_min, row.lat_max - row.lat_min,
                                facecolor=colour(row), edgecolor="none"))
-    ax.set_aspect(1 / math.cos(math.radians(41.84)))
+    lat = float(table["lat"].mean()) if len(table) else 41.84  # the map's own latitude (Chicago's if empty)
+    ax.set_aspect(1 / math.cos(math.radians(lat)))
     ax.set_axis_off()
     ax.set_title(title, fontsize=7)
     ax.text(0.0, -0.02, legend, transform=ax.transAxes, fontsize=6, va="top")
     return _png(fig)
 
 
-def build_brief(store_path, as_of=None, *, shared_dir=None) -> Brief:
-    """Compute the brief's figures for the week ending ``as_of`` (default: the last complete day)."""
-    from ..categories import get_category
+def build_brief(store_path, as_of=None, *, shared_dir=None, source=None) -> Brief:
+    """Compute the brief's figures for the week ending ``as_of`` (default: the last complete day)
+    of the city ``source`` (default Chicago). A missing reference file is a SetupError first."""
+    from ..datasets import get_profile
+    from ..reference import require_reference
     from ..stats.query import as_date
     from ..web import views
     from ..web._context import WebContext
 
-    ctx = WebContext(store_path, shared_dir=shared_dir)
+    prof = get_profile(source)
+    require_reference(prof, shared_dir)
+    if prof.key == "chicago":
+        trend_categories, map_category = TREND_CATEGORIES, MAP_CATEGORY
+    else:
+        trend_categories = tuple(prof.default_categories[:2]) or (prof.default_category,)
+        map_category = prof.default_category
+    ctx = WebContext(store_path, shared_dir=shared_dir, source=prof.key)
     try:
         a = as_date(as_of, "as_of") if as_of is not None else views.as_of_default(ctx)
         overview = views.overview(ctx, a, [])
         compstat = views.compstat(ctx, a, [])
         trends = [views.trends(ctx, c, "citywide", None, a - dt.timedelta(days=364), a, "week")
-                  for c in TREND_CATEGORIES]
+                  for c in trend_categories]
         brief = Brief(as_of=a, overview=overview, compstat=compstat, trends=trends,
                       store_name=Path(store_path).name)
         for i, r in enumerate(trends):
             brief.charts[f"trend_{i}"] = _trend_chart(r)
         try:
-            rings = _outlines(shared_dir)
+            rings = _outlines(shared_dir, prof)
         except CrimescopeError as exc:
             rings = []
             brief.unavailable["outlines"] = f"not available: {exc}"
         try:
-            hs = views.hotspots(ctx, MAP_CATEGORY, a - dt.timedelta(days=HOTSPOT_DAYS - 1), a, 1000)
+            hs = views.hotspots(ctx, map_category, a - dt.timedelta(days=HOTSPOT_DAYS - 1), a, 1000)
             brief.hotspots = hs
             cols = {3: "#d62f27", 2: "#ed7551", 1: "#fab984", -1: "#c0ccbe", -2: "#849eba", -3: "#4575b5"}
             brief.charts["hotspots"] = _cell_map(rings, hs.table, lambda r: cols[int(r.gi_bin)], hs.meta["title"],
@@ -203,7 +219,7 @@ def build_brief(store_path, as_of=None, *, shared_dir=None) -> Brief:
         except CrimescopeError as exc:
             brief.unavailable["hotspots"] = f"not available: {exc}"
         try:
-            fc = views.forecast(ctx, MAP_CATEGORY, a + dt.timedelta(days=1), 1000, "best")
+            fc = views.forecast(ctx, map_category, a + dt.timedelta(days=1), 1000, "best")
             brief.forecast = fc
             top = float(fc.table["expected"].max() or 1.0)
             import matplotlib
@@ -213,16 +229,16 @@ def build_brief(store_path, as_of=None, *, shared_dir=None) -> Brief:
                                                  fc.meta["title"], "dark: more expected events")
         except CrimescopeError as exc:
             brief.unavailable["forecast"] = f"not available: {exc}"
-        names = list(dict.fromkeys(list(compstat.meta["categories"]) + list(TREND_CATEGORIES)))
-        brief.definitions = [get_category(n).as_dict() for n in names]
+        names = list(dict.fromkeys(list(compstat.meta["categories"]) + list(trend_categories)))
+        brief.definitions = [views._category(n, ctx).as_dict() for n in names]
         return brief
     finally:
         ctx.close()
 
 
-def write_brief(store_path, out, as_of=None, *, shared_dir=None) -> Path:
+def write_brief(store_path, out, as_of=None, *, shared_dir=None, source=None) -> Path:
     """Build the brief and write it to ``out`` (.html or .pdf)."""
     out = Path(out)
     if out.suffix.lower() not in (".html", ".htm", ".pdf"):
         raise ParameterError(f"--out {out}: use a .html or .pdf file name")
-    return build_brief(store_path, as_of, shared_dir=shared_dir).write(out)
+    return build_brief(store_path, as_of, shared_dir=shared_dir, source=source).write(out)

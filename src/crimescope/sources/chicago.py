@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 import duckdb
-import pyarrow as pa
+
+if TYPE_CHECKING:  # pragma: no cover - only a type: pyarrow (0.5 s to import) is not needed to ingest
+    import pyarrow as pa
 
 from ..errors import IngestError
 from ..store import Batch, Store

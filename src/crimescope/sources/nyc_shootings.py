@@ -106,3 +106,21 @@ def ingest_file(store: Store, path: str | Path) -> Batch:
         for t in ("_staged", "_nyc_raw", f"_nrej_{tag}", f"_nscan_{tag}"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     return batch
+
+
+def ingest_files(store: Store, paths, *, on_file=None) -> list:
+    """Ingest several exports, one transaction each (the importer the NYC profile names).
+
+    Returns, per path in order, its Batch or the IngestError; ``on_file(path, result)`` is
+    called after each.
+    """
+    out: list = []
+    for p in [Path(x) for x in paths]:
+        try:
+            res = ingest_file(store, p)
+        except IngestError as exc:
+            res = exc
+        out.append(res)
+        if on_file is not None:
+            on_file(p, res)
+    return out

@@ -321,9 +321,9 @@ class EmergingResult(Result):
 
     @property
     def rule(self) -> str:
-        from .grid import linear_unit
+        from .grid import crs_unit
 
-        unit = linear_unit(self.cube.grid.crs)[0]
+        unit = crs_unit(self.cube.grid.crs)[1]
         return (f"Gi* band {self.band:g} {unit} + {self.time_window} previous {self.cube.freq}(s), "
                 f"{'FDR ' if self.fdr else ''}p<={self.alpha:g}; Mann-Kendall p<={self.trend_alpha:g}")
 

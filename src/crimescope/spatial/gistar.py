@@ -279,7 +279,7 @@ def hotspots(events: Any = None, units: Any = None, *, band: float | None = None
     area units and hexagons the band/k-NN are measured between clipped unit centroids.
     """
     from ._events import as_events, events_meta
-    from .grid import Grid, linear_unit
+    from .grid import Grid
 
     if sum(v is not None for v in (band, knn, ring)) > 1:
         raise ParameterError("give one of a distance band, k nearest neighbours or a ring order, not several")
@@ -297,7 +297,9 @@ def hotspots(events: Any = None, units: Any = None, *, band: float | None = None
         idx = units.locate(ev.x, ev.y)
         counts = np.bincount(idx[idx >= 0], minlength=units.n_units).astype(float)
         n_outside = int((idx < 0).sum())
-    unit_word = linear_unit(units.crs)[0]
+    from .grid import crs_unit
+
+    unit_word = crs_unit(getattr(units, "crs", None))[1]
     is_hex = str(getattr(units, "kind", "")).startswith("h3:")
     if ring is None and band is None and knn is None and is_hex:
         ring = 1

@@ -281,6 +281,22 @@ class Grid:
         boundary = chicago_boundary(data_dir)
         return cls.for_boundary(boundary, cell_size, offset=offset, crs=CHICAGO_CRS)
 
+    @classmethod
+    def for_profile(cls, profile: Any = None, cell_size: float | None = None,
+                    offset: tuple[float, float] = (0.0, 0.0), data_dir: str | Path | None = None) -> "Grid":
+        """Cells over a city (its profile's outline, else its declared extent), in its CRS.
+
+        ``cell_size`` is in the CRS's unit; by default the ``cell_size_ft`` setting converted
+        to that unit with pyproj's unit factor. Chicago's grid is :meth:`chicago`'s.
+        """
+        from ..datasets import get_profile
+
+        prof = get_profile(profile)
+        if prof.key == "chicago":
+            return cls.chicago(cell_size, offset=offset, data_dir=data_dir)
+        return cls.for_boundary(city_outline(prof, data_dir), default_cell_size(prof, cell_size),
+                                offset=offset, crs=prof.crs)
+
     # ------------------------------------------------------------------ query
     def locate(self, x: Any, y: Any, *, within_boundary: bool = False) -> np.ndarray:
         """Index (0..n_cells-1) of the kept cell holding each point; -1 outside, None or NaN.
@@ -393,22 +409,18 @@ class Grid:
 
 
 # ---------------------------------------------------------------------- helpers
-_UNIT_ABBREV = {"US survey foot": "ft", "foot": "ft", "metre": "m", "meter": "m", "kilometre": "km"}
-
-
 @functools.lru_cache(maxsize=32)
 def linear_unit(crs: str) -> tuple[str, float]:
     """``(short name, metres per unit)`` of a projected CRS's axes, read with pyproj.
 
     ``linear_unit("EPSG:3435") == ("ft", 0.3048006096...)`` (US survey feet). A CRS
-    whose axes are not lengths (degrees) raises ParameterError.
+    whose axes are not lengths (degrees) raises ParameterError. See :func:`crs_unit`
+    for the tolerant form (no CRS gives "CRS units").
     """
-    import pyproj
+    from ..datasets.profile import _unit_of
 
-    ax = pyproj.CRS.from_user_input(crs).axis_info[0]
-    if ax.unit_name in ("degree", "radian", "grad"):
-        raise ParameterError(f"{crs} is not projected (axes in {ax.unit_name}): lengths need a projected CRS")
-    return _UNIT_ABBREV.get(ax.unit_name, ax.unit_name), float(ax.unit_conversion_factor)
+    _, abbrev, metres = _unit_of(str(crs))
+    return abbrev, metres
 
 
 def transform_xy(x: Any, y: Any, src: str, dst: str) -> tuple[np.ndarray, np.ndarray]:
@@ -439,14 +451,19 @@ def project_geometry(geom: Any, src: str = LONLAT_CRS, dst: str = CHICAGO_CRS) -
 
 
 def read_geojson(path: str | Path) -> tuple[list[dict], np.ndarray]:
-    """Properties and shapely geometries of a GeoJSON FeatureCollection (no GDAL needed)."""
+    """Properties and shapely geometries of a GeoJSON FeatureCollection (no GDAL needed).
+
+    ``path`` may also be shipped compressed as ``path.xz`` (see :mod:`crimescope.reference`).
+    """
     import shapely
 
+    from ..reference import find, read_text
+
     p = Path(path)
-    if not p.is_file():
+    if find(p) is None:
         raise ParameterError(f"boundary file not found: {p}")
     try:
-        doc = json.loads(p.read_text(encoding="utf-8"))
+        doc = json.loads(read_text(p))
         feats = doc["features"]
         geoms = shapely.from_geojson([json.dumps(f["geometry"]) for f in feats])
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -455,15 +472,14 @@ def read_geojson(path: str | Path) -> tuple[list[dict], np.ndarray]:
 
 
 def boundaries_dir(data_dir: str | Path | None = None) -> Path:
-    """``<shared data>/chicago/boundaries`` (``data_dir`` may be the data root or that folder)."""
-    from .. import settings
+    """Chicago's boundaries folder: ``<data_dir>/chicago/boundaries`` (``data_dir`` may be the
+    data root or that folder), by default the reference files shipped with the package
+    (``crimescope.reference``; the ``shared_data`` setting points elsewhere)."""
+    from ..reference import data_root, exists
 
-    base = Path(data_dir) if data_dir is not None else settings.shared_data_dir()
-    if base is None:
-        raise ParameterError(
-            "shared data folder not found: set CRIMESCOPE_SHARED_DATA or pass data_dir")
+    base = data_root(data_dir)
     for cand in (base / "chicago" / "boundaries", base / "boundaries", base):
-        if (cand / "community_areas.geojson").is_file():
+        if exists(cand / "community_areas.geojson"):
             return cand.resolve()
     raise ParameterError(f"no chicago/boundaries/community_areas.geojson under {base}")
 
@@ -479,6 +495,62 @@ def _chicago_boundary(folder: str) -> Any:
 
     _, geoms = read_geojson(Path(folder) / "community_areas.geojson")
     merged = shapely.union_all(project_geometry(geoms, LONLAT_CRS, CHICAGO_CRS))
+    merged = shapely.make_valid(merged) if not shapely.is_valid(merged) else merged
+    shapely.prepare(merged)
+    return merged
+
+
+_FOOT_M = 0.3048006096012192  # metres per US survey foot, the unit of the cell_size_ft setting
+
+
+def crs_unit(crs: str | None) -> tuple[str, str, float]:
+    """``(name, abbreviation, metres per unit)`` of a projected CRS's axis unit, read from pyproj
+    (``("US survey foot", "ft", 0.3048006...)`` for EPSG:3435); ``("CRS unit", "CRS units", nan)``
+    when ``crs`` is missing or not a projected CRS."""
+    from ..datasets.profile import _unit_of
+
+    if not crs:
+        return ("CRS unit", "CRS units", float("nan"))
+    try:
+        return _unit_of(str(crs))
+    except ParameterError:
+        return ("CRS unit", "CRS units", float("nan"))
+
+
+def default_cell_size(profile: Any, cell_size: float | None = None) -> float:
+    """``cell_size`` (CRS units), or the ``cell_size_ft`` setting converted to the profile's CRS unit."""
+    from .. import settings
+
+    if cell_size is not None:
+        return cell_size
+    ft = float(settings.get("cell_size_ft"))
+    if profile.unit_abbrev == "ft" and abs(profile.metres_per_unit - _FOOT_M) < 1e-9:
+        return ft
+    return round(ft * _FOOT_M / profile.metres_per_unit, 6)
+
+
+def city_outline(profile: Any, data_dir: str | Path | None = None) -> Any:
+    """A city's outline in its CRS: the union of its outline area kind, else the box of its extent."""
+    from ..datasets import get_profile
+
+    prof = get_profile(profile)
+    if prof.key == "chicago":
+        return chicago_boundary(data_dir)
+    if prof.outline is None:
+        import shapely
+
+        return shapely.box(*prof.extent)
+    from ..reference import data_root
+
+    return _outline(prof.key, prof.crs, str(data_root(data_dir) / prof.area_kinds[prof.outline].boundary))
+
+
+@functools.lru_cache(maxsize=8)
+def _outline(key: str, crs: str, path: str) -> Any:
+    import shapely
+
+    _, geoms = read_geojson(path)
+    merged = shapely.union_all(project_geometry(geoms, LONLAT_CRS, crs))
     merged = shapely.make_valid(merged) if not shapely.is_valid(merged) else merged
     shapely.prepare(merged)
     return merged

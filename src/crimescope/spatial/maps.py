@@ -150,11 +150,11 @@ def _extent(units: Any) -> tuple[float, float, float, float]:
     return tuple(shapely.total_bounds(units.geometries))
 
 
-def _finish(fig: Any, ax: Any, title: str, subtitle: str, path: Any) -> Any:
+def _finish(fig: Any, ax: Any, title: str, subtitle: str, path: Any, crs: Any = None) -> Any:
     import textwrap
 
     ax.set_title(textwrap.fill(title, 80), fontsize=12, loc="left", fontweight="bold")
-    foot = textwrap.fill(subtitle, 125) + f"\n{SOURCE_NOTE}. Projection EPSG:3435 (feet)."
+    foot = textwrap.fill(subtitle, 125) + f"\n{SOURCE_NOTE}. {_projection_note(crs)}"
     ax.set_xlabel(foot, fontsize=7.5, color="#444444", loc="left")
     if path is not None:
         p = Path(path)
@@ -165,20 +165,32 @@ def _finish(fig: Any, ax: Any, title: str, subtitle: str, path: Any) -> Any:
     return fig
 
 
-def _scalebar(ax: Any, units: Any) -> None:
-    from .grid import linear_unit
+def _UNITS_OF(res: Any) -> Any:
+    return getattr(res, "units", None) or getattr(getattr(res, "cube", None), "grid", None)
 
-    try:
-        if linear_unit(getattr(units, "crs", ""))[0] != "ft":
-            return
-    except (ParameterError, RuntimeError):  # no CRS, or not projected (pyproj CRSError): no scale bar
+
+def _projection_note(crs: Any) -> str:
+    from .grid import crs_unit
+
+    crs = crs or "EPSG:3435"
+    return f"Projection {crs} ({crs_unit(crs)[0]})."
+
+
+def _scalebar(ax: Any, units: Any) -> None:
+    import math
+
+    from .grid import crs_unit
+
+    per_unit = crs_unit(getattr(units, "crs", None))[2]
+    if not math.isfinite(per_unit):
         return
+    mile = 1609.344 / per_unit  # CRS units per international mile (5280.0 for US feet, to 1e-5)
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    target = (x1 - x0) / 5280.0 / 6.0  # about a sixth of the width, rounded to 1-2-5
+    target = (x1 - x0) / mile / 6.0  # about a sixth of the width, rounded to 1-2-5
     nice = [v for v in (0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 20, 50) if v <= target]
     miles = nice[-1] if nice else 0.1
-    L = 5280.0 * miles
+    L = mile * miles
     bx, by = x0 + 0.03 * (x1 - x0), y0 + 0.025 * (y1 - y0)
     ax.plot([bx, bx + L], [by, by], color="#222222", lw=2.5, solid_capstyle="butt", zorder=5)
     ax.text(bx + L / 2, by + 0.012 * (y1 - y0), f"{miles:g} mile{'s' if miles != 1 else ''}", ha="center", va="bottom", fontsize=8, zorder=5)
@@ -210,7 +222,7 @@ def plot_bins(res: Any, path: Any = None, title: str | None = None, **_: Any) ->
            f"{res.weights}; {'FDR-corrected ' if res.fdr else ''}90/95/99% confidence bins. "
            f"{int(res.values.sum()):,} events mapped, {res.n_no_location:,} without coordinates, "
            f"{res.n_outside:,} outside the units.")
-    return _finish(fig, ax, t, sub, path)
+    return _finish(fig, ax, t, sub, path, crs=getattr(_UNITS_OF(res), 'crs', None))
 
 
 def plot_emerging(res: Any, path: Any = None, title: str | None = None, **_: Any) -> Any:
@@ -240,7 +252,7 @@ def plot_emerging(res: Any, path: Any = None, title: str | None = None, **_: Any
     sub = (f"Period {period}, {cube.n_steps} {cube.freq}s, {cube.n_locations:,} cells of {cube.grid.cell_size:g} ft "
            f"({scope}). Rule: {res.rule}. {cube.n_events:,} events, "
            f"{cube.n_no_location:,} without coordinates.")
-    return _finish(fig, ax, t, sub, path)
+    return _finish(fig, ax, t, sub, path, crs=getattr(_UNITS_OF(res), 'crs', None))
 
 
 def plot_values(units: Any, values: Any, path: Any = None, title: str = "", legend: str = "",
@@ -257,7 +269,7 @@ def plot_values(units: Any, values: Any, path: Any = None, title: str = "", lege
     cb = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cm), ax=ax, shrink=0.5, extend="max")
     cb.set_label(legend)
     _scalebar(ax, units)
-    return _finish(fig, ax, title, subtitle, path)
+    return _finish(fig, ax, title, subtitle, path, crs=getattr(units, 'crs', None))
 
 
 def plot_lorenz(res: Any, ax: Any = None, path: Any = None) -> Any:

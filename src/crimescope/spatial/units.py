@@ -29,13 +29,17 @@ from .grid import CHICAGO_CRS, LONLAT_CRS, Grid, boundaries_dir, project_geometr
 
 __all__ = ["AreaUnits", "UnitCounts", "count_in_units", "assign_units", "load_units", "UNIT_KINDS"]
 
-#: unit kind -> (file, property holding the code, events column)
-UNIT_KINDS: dict[str, tuple[str, str, str]] = {
-    "beat": ("police_beats.geojson", "BEAT_NUM", "beat"),
-    "district": ("police_districts.geojson", "dist_num", "district"),
-    "ward": ("wards_2015_2023.geojson", "ward", "ward"),
-    "community_area": ("community_areas.geojson", "area_numbe", "community_area"),
-}
+
+def _chicago_kinds() -> dict[str, tuple[str, str, str]]:
+    from ..datasets import get_profile
+
+    return {k: (Path(a.boundary).name, a.code_property, a.column)
+            for k, a in get_profile("chicago").area_kinds.items() if a.has_boundary}
+
+
+#: Chicago's unit kinds -> (file, property holding the code, events column); read from the
+#: Chicago profile (crimescope/datasets/chicago.yaml), where area kinds are declared once
+UNIT_KINDS: dict[str, tuple[str, str, str]] = _chicago_kinds()
 
 
 def normalise_code(v: Any) -> str | None:
@@ -85,13 +89,31 @@ class AreaUnits:
         self.area = shapely.area(self.geometries).astype(float)
         self._pos = {u: i for i, u in enumerate(self.unit_ids)}
         self._tree = None
+        self._column: str | None = None
 
     @classmethod
-    def load(cls, kind: str, data_dir: str | Path | None = None) -> "AreaUnits":
-        """Chicago units of ``kind`` from the shared boundaries folder (cached per process)."""
+    def load(cls, kind: str, data_dir: str | Path | None = None, profile: Any = None) -> "AreaUnits":
+        """Units of ``kind`` of a city (default Chicago) from its reference boundaries (cached per process)."""
+        from ..datasets import get_profile
+
+        prof = get_profile(profile)
+        if prof.key != "chicago":
+            spec = prof.area_kind(kind)
+            if not spec.has_boundary:
+                raise ParameterError(f"{prof.name}: no boundary of {spec.label}s is shipped; count by "
+                                     f"{spec.column} code instead (mapped kinds: {', '.join(prof.mapped_kinds()) or 'none'})")
+            from ..reference import data_root
+
+            return _load_area(prof.key, kind, str(data_root(data_dir) / spec.boundary), spec.code_property,
+                              prof.crs)
         if kind not in UNIT_KINDS:
             raise ParameterError(f"unknown unit kind {kind!r}; choose from {', '.join(UNIT_KINDS)}")
         return _load_units(kind, str(boundaries_dir(data_dir)))
+
+    @property
+    def column(self) -> str:
+        """The events column holding this kind's code."""
+        return self._column or UNIT_KINDS[self.kind][2]
 
     # the protocol shared with Grid -------------------------------------
     def locate(self, x: Any, y: Any) -> np.ndarray:
@@ -164,8 +186,9 @@ class AreaUnits:
 
     @property
     def code_column(self) -> str:
-        """The events column holding this kind's code (``beat``, ``district``...)."""
-        return UNIT_KINDS[self.kind][2]
+        """The events column holding this kind's code (``beat``, ``district``...): the shared
+        units interface's name for :attr:`column`."""
+        return self.column
 
     def default_band(self) -> float | None:
         """No default distance band: give a band, k-NN or ring order."""
@@ -191,39 +214,63 @@ def _sort_key(code: str) -> tuple[int, Any]:
 
 @functools.lru_cache(maxsize=8)
 def _load_units(kind: str, folder: str) -> AreaUnits:
+    fname, prop, _ = UNIT_KINDS[kind]
+    return _read_units(kind, Path(folder) / fname, prop, CHICAGO_CRS)
+
+
+@functools.lru_cache(maxsize=16)
+def _load_area(key: str, kind: str, path: str, prop: str, crs: str) -> AreaUnits:
+    from ..datasets import get_profile
+
+    u = _read_units(kind, Path(path), prop, crs)
+    u._column = get_profile(key).area_kinds[kind].column
+    return u
+
+
+def _read_units(kind: str, path: Path, prop: str, crs: str) -> AreaUnits:
     import shapely
 
-    fname, prop, _ = UNIT_KINDS[kind]
-    props, geoms = read_geojson(Path(folder) / fname)
+    fname = path.name
+    props, geoms = read_geojson(path)
     codes = [normalise_code(p.get(prop)) for p in props]
     if any(c is None for c in codes):
         raise ParameterError(f"{fname}: some features lack {prop}")
-    projected = project_geometry(geoms, LONLAT_CRS, CHICAGO_CRS)
+    projected = project_geometry(geoms, LONLAT_CRS, crs)
     groups: dict[str, list] = {}
     for c, g in zip(codes, projected):
         groups.setdefault(c, []).append(g)
     ids = sorted(groups, key=_sort_key)
     merged = [shapely.union_all(groups[c]) if len(groups[c]) > 1 else groups[c][0] for c in ids]
     merged = [shapely.make_valid(g) if not shapely.is_valid(g) else g for g in merged]
-    return AreaUnits(kind, np.array(ids, dtype=object), np.array(merged, dtype=object), CHICAGO_CRS)
+    return AreaUnits(kind, np.array(ids, dtype=object), np.array(merged, dtype=object), crs)
 
 
-def load_units(spec: str, cell_size: float | None = None, data_dir: str | Path | None = None) -> Any:
-    """The Chicago units named by ``spec``: ``grid`` (cells of ``cell_size`` ft), ``beat``,
-    ``district``, ``ward``, ``community_area``, or ``h3:RES`` (H3 hexagons of resolution RES).
+def load_units(spec: str, cell_size: float | None = None, data_dir: str | Path | None = None,
+               profile: Any = None) -> Any:
+    """The units of a city (default Chicago) named by ``spec``: ``grid`` (cells of ``cell_size``
+    CRS units, feet for Chicago), one of the profile's area kinds (Chicago: ``beat``,
+    ``district``, ``ward``, ``community_area``), or ``h3:RES`` (H3 hexagons of resolution RES).
 
     ``cell_size`` applies to the grid only (other units ignore it, as they always have).
     """
+    from ..datasets import get_profile
+
+    prof = get_profile(profile)
     s = str(spec).strip()
     if s == "grid":
-        return Grid.chicago(cell_size, data_dir=data_dir)
-    if s in UNIT_KINDS:
-        return AreaUnits.load(s, data_dir)
+        return Grid.for_profile(prof, cell_size, data_dir=data_dir)
+    kinds = UNIT_KINDS if prof.key == "chicago" else prof.area_kinds
+    if s in kinds:
+        return AreaUnits.load(s, data_dir, profile=prof)
     if s.lower().startswith("h3"):
         from .hexgrid import HexGrid, parse_h3_spec
 
-        return HexGrid.chicago(parse_h3_spec(s), data_dir=data_dir)
-    raise ParameterError(f"units {s!r} are not one of grid, {', '.join(UNIT_KINDS)}, h3:RES (e.g. h3:9)")
+        if prof.key == "chicago":
+            return HexGrid.chicago(parse_h3_spec(s), data_dir=data_dir)
+        from .grid import city_outline
+
+        return HexGrid.for_boundary(city_outline(prof, data_dir), parse_h3_spec(s), crs=prof.crs)
+    raise ParameterError(f"units {s!r} are not one of grid, {', '.join(kinds)}, h3:RES (e.g. h3:9)")
 
 
 @dataclass

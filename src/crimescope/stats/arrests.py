@@ -20,7 +20,7 @@ NOT_CLEARANCE = ("arrest_share = records with the arrest flag / records; this is
                  "year, including older offenses); the flag reflects the record's last update")
 
 
-def arrests(store, category, start, end, by=(), *, source: str = "chicago", vintage=None,
+def arrests(store, category, start, end, by=(), *, source: str | None = None, vintage=None,
             batch: int | None = None, taxonomy: Taxonomy | None = None) -> StatResult:
     """Records, arrests and ``arrest_share`` of ``category`` from ``start`` to ``end``.
 
@@ -28,7 +28,11 @@ def arrests(store, category, start, end, by=(), *, source: str = "chicago", vint
     missing, counted as no arrest), ``arrest_share`` (0-1). ``taxonomy`` resolves a
     category name (default: the built-in taxonomy).
     """
-    cat = get_category(category, taxonomy)
+    from ..datasets import as_dataset
+
+    ds = as_dataset(store, source)
+    store, source = ds.store, ds.key
+    cat = ds.category(category, taxonomy)
     s, e = as_date(start, "start"), as_date(end, "end")
     by = check_by(by)
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)

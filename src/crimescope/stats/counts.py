@@ -6,13 +6,18 @@ import datetime as dt
 
 from ..categories import Category, Taxonomy, get_category
 from ..errors import ParameterError
+from ..datasets import as_dataset
 from .provenance import StatResult
 from .query import as_date, check_by, count_expr, incidents_table, to_pandas
 
 __all__ = ["count", "last_complete_day", "unit_text", "rule_text", "category_source", "tidy"]
 
 
-def unit_text(cat: Category) -> str:
+def unit_text(cat: Category, profile=None) -> str:
+    """What one counted row is, in words (Chicago's wording names its HOMICIDE rule)."""
+    if profile is not None and profile.key != "chicago":
+        return {"victims": "victims (one row per victim)", "incidents": "incidents (one row per incident)",
+                "records": "records (as published: a mix of victims and incidents)"}[cat.unit]
     return {
         "victims": "victims (the portal has one HOMICIDE row per victim)",
         "incidents": "incidents (one row per incident)",
@@ -47,12 +52,14 @@ def tidy(df, by):
     return df
 
 
-def last_complete_day(store, source: str = "chicago") -> dt.date:
+def last_complete_day(store, source: str | None = None) -> dt.date:
     """The last complete local day in the store.
 
     A day counts as complete once data was extracted after it ended: the earlier of
     the latest occurrence date and the day before the latest ``updated_at``.
     """
+    ds = as_dataset(store, source)
+    store, source = ds.store, ds.key
     row = store.con.execute(
         "SELECT max(occurred_local), max(updated_at) FROM incidents WHERE source = ?", [source]
     ).fetchone()
@@ -64,14 +71,16 @@ def last_complete_day(store, source: str = "chicago") -> dt.date:
     return min(last_occ, row[1].date() - dt.timedelta(days=1))
 
 
-def base_meta(store, cat: Category, source: str, vintage=None, batch=None) -> dict:
-    """The provenance of a count of ``cat`` (:func:`crimescope.result.provenance`)."""
+def base_meta(store, cat: Category, source: str | None = None, vintage=None, batch=None) -> dict:
+    """The provenance of a count of ``cat`` (:func:`crimescope.result.provenance`): category,
+    unit, rule, source (the city profile's citation and publisher), data vintage, and the
+    local dates of the profile's time zone."""
     from ..result import provenance
 
     return provenance(store, cat, source=source, vintage=vintage, batch=batch)
 
 
-def count(store, category: "str | Category", start, end, by=(), *, source: str = "chicago",
+def count(store, category: "str | Category", start, end, by=(), *, source: str | None = None,
           vintage=None, batch: int | None = None, taxonomy: Taxonomy | None = None) -> StatResult:
     """Number of records of ``category`` from ``start`` to ``end`` (inclusive local dates).
 
@@ -79,8 +88,12 @@ def count(store, category: "str | Category", start, end, by=(), *, source: str =
     ``load_taxonomy([path])`` for user categories). Returns a :class:`StatResult` whose
     ``table`` has one column per grouping in ``by`` and ``count``; ``meta`` states unit,
     rule, source and data vintage (and ``category_file``, the user file of a user category).
+    ``store`` is a Dataset, or a Store read as ``source`` (default Chicago); a category
+    name is looked up in the city's taxonomy.
     """
-    cat = get_category(category, taxonomy)
+    ds = as_dataset(store, source)
+    store, source = ds.store, ds.key
+    cat = ds.category(category, taxonomy)
     s, e = as_date(start, "start"), as_date(end, "end")
     by = check_by(by)
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)

@@ -9,7 +9,7 @@ __all__ = ["load_events", "load_categories", "EVENT_COLUMNS"]
 
 
 def load_events(store, category: "str | Category", start=None, end=None, *,
-                source: str = "chicago", vintage=None):
+                source: str | None = None, vintage=None, taxonomy=None):
     """The records of ``category`` between ``start`` and ``end`` (inclusive local dates).
 
     Parameters
@@ -19,8 +19,9 @@ def load_events(store, category: "str | Category", start=None, end=None, *,
         A taxonomy name (``homicide``, ``shooting``, ...); see ``crimescope categories``.
     start, end : date or 'YYYY-MM-DD', optional
         Inclusive local dates; None means unbounded.
-    source : str
-        Store source key.
+    source : str, optional
+        Source key (city profile) when ``store`` is a Store (default Chicago); a Dataset
+        brings its own.
     vintage : date/datetime, optional
         Use the versions as they stood at this ``updated_at`` (see ``incidents_table``).
 
@@ -36,23 +37,25 @@ def load_events(store, category: "str | Category", start=None, end=None, *,
     """
     import pandas as pd
 
-    from ..categories import get_category
+    from ..datasets import as_dataset
     from ..result import provenance
 
-    cat = get_category(category)
-    t = incidents_table(store.ibis(), source=source, vintage=vintage)
+    ds = as_dataset(store, source)
+    cat = ds.category(category, taxonomy)
+    t = incidents_table(ds.ibis(), source=ds.key, vintage=vintage)
     df = to_pandas(events_expr(t, cat, start, end))
     df["occurred_local"] = pd.to_datetime(df["occurred_local"])
     df = df.reset_index(drop=True)[EVENT_COLUMNS]
     period = f"{start or 'first record'} to {end or 'last record'} (inclusive local dates)"
-    df.attrs["provenance"] = provenance(store, cat, source=source, vintage=vintage,
+    df.attrs["provenance"] = provenance(ds, cat, vintage=vintage,
                                         title=cat.label, period=period,
                                         start=None if start is None else str(start),
                                         end=None if end is None else str(end))
     return df
 
 
-def load_categories(store, categories, start=None, end=None, *, source: str = "chicago", vintage=None):
+def load_categories(store, categories, start=None, end=None, *, source: str | None = None, vintage=None,
+                    taxonomy=None):
     """The records of several categories in one frame, tagged by a ``category`` column.
 
     One row per (record, category): a record in two of the categories (a shooting is
@@ -68,10 +71,10 @@ def load_categories(store, categories, start=None, end=None, *, source: str = "c
     """
     import pandas as pd
 
-    names = list(dict.fromkeys(c.name if isinstance(c, Category) else str(c) for c in categories))
+    cats = list({(c.name if isinstance(c, Category) else str(c)): c for c in categories}.items())
     frames = []
-    for name in names:
-        df = load_events(store, name, start, end, source=source, vintage=vintage)
+    for name, c in cats:
+        df = load_events(store, c, start, end, source=source, vintage=vintage, taxonomy=taxonomy)
         df["category"] = name
         frames.append(df)
     if not frames:

@@ -59,7 +59,7 @@ def _as_of(store, as_of, source):
     return as_date(as_of, "as_of") if as_of is not None else last_complete_day(store, source)
 
 
-def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str = "chicago",
+def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str | None = None,
         vintage=None, batch: int | None = None, taxonomy: Taxonomy | None = None) -> StatResult:
     """Year to date as of ``as_of`` and the same span in each of ``years`` earlier years.
 
@@ -73,7 +73,11 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str = "ch
     """
     import pandas as pd
 
-    cat = get_category(category, taxonomy)
+    from ..datasets import as_dataset
+
+    ds = as_dataset(store, source)
+    store, source = ds.store, ds.key
+    cat = ds.category(category, taxonomy)
     a = _as_of(store, as_of, source)
     if not 0 <= int(years) <= 100:
         raise ParameterError("--years must be between 0 and 100")
@@ -153,7 +157,7 @@ def compstat_windows(as_of: dt.date) -> dict[str, tuple[tuple[dt.date, dt.date],
 
 
 def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_district: bool = True,
-             *, source: str = "chicago", vintage=None, batch: int | None = None,
+             *, source: str | None = None, vintage=None, batch: int | None = None,
              taxonomy: Taxonomy | None = None) -> StatResult:
     """CompStat table: week, 28 days and YTD vs the same spans a year earlier.
 
@@ -166,8 +170,12 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     """
     import pandas as pd
 
+    from ..datasets import as_dataset
+
+    ds = as_dataset(store, source)
+    store, source = ds.store, ds.key
     a = _as_of(store, as_of, source)
-    tax = taxonomy if taxonomy is not None else load_taxonomy()
+    tax = taxonomy if taxonomy is not None else ds.taxonomy()
     cats = [get_category(c, tax) for c in (categories or DEFAULT_COMPSTAT_CATEGORIES)]
     if not cats:
         raise ParameterError("compstat needs at least one category")
@@ -211,7 +219,7 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     meta = provenance(
         store, source=source, vintage=vintage, batch=batch,
         title=f"CompStat as of {a}", as_of=a, categories=[c.name for c in cats],
-        unit="; ".join(f"{c.name}: {unit_text(c)}" for c in cats),
+        unit="; ".join(f"{c.name}: {unit_text(c, ds.profile)}" for c in cats),
         rule="; ".join(rule_text(c) for c in cats),
         periods=("week = 7 days ending on the as-of date, 28d = 28 days ending on it, ytd = Jan 1 "
                  "to it; each vs the spans ending on the same month/day a year earlier "

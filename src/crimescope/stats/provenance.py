@@ -14,13 +14,23 @@ from typing import Any
 
 from ..result import Result
 
-__all__ = ["SOURCES", "data_vintage", "StatResult", "jsonable"]
+__all__ = ["SOURCES", "data_vintage", "source_description", "StatResult", "jsonable"]
 
 #: human descriptions of the store sources
 SOURCES = {
     "chicago": "City of Chicago Data Portal, 'Crimes - 2001 to present' (Socrata ijzp-q8t2)",
     "nyc_shootings": "NYC Open Data, NYPD Shooting Incident Data",
 }
+
+
+def source_description(source: str) -> str:
+    """The citation of a source: its city profile's (crimescope.datasets), else ``SOURCES``."""
+    from ..datasets import profiles
+
+    prof = profiles().get(source)
+    if prof is not None:
+        return prof.citation
+    return SOURCES.get(source, source)
 
 
 def _iso(v) -> str | None:
@@ -39,13 +49,18 @@ _VINTAGE_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _VINTAGE_BY_PATH: dict = {}
 
 
-def data_vintage(store, source: str = "chicago", vintage=None, batch: int | None = None) -> dict:
+def data_vintage(store, source: str | None = None, vintage=None, batch: int | None = None) -> dict:
     """The vintage of a store's data for one source (cached while ``batches`` is unchanged).
 
     Returns ``{"source", "source_description", "max_updated_at", "latest_batch_at",
     "batches", "as_of_vintage", "as_of_batch"}``; ``max_updated_at`` is the latest source
-    update time among the versions a count at that vintage uses.
+    update time among the versions a count at that vintage uses. ``store`` may be a
+    Dataset (``source`` then defaults to its key; otherwise to Chicago).
     """
+    from ..datasets import as_dataset
+
+    ds = as_dataset(store, source)
+    store, source = ds.store, ds.key
     state = store.con.execute(
         "SELECT count(*), max(batch_id), count(finished_at), max(finished_at)::VARCHAR FROM batches"
     ).fetchone()
@@ -108,7 +123,7 @@ def _data_vintage(store, source: str = "chicago", vintage=None, batch: int | Non
     n, last = con.execute(bq, bp).fetchone()
     return {
         "source": source,
-        "source_description": SOURCES.get(source, source),
+        "source_description": source_description(source),
         "max_updated_at": _iso(mx),
         "latest_batch_at": (_iso(last.replace(microsecond=0)) + " UTC") if last is not None else None,
         "batches": int(n or 0),

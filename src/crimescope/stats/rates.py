@@ -34,11 +34,15 @@ APPORTION_METHOD = (
 
 
 def _shared(shared_dir=None) -> Path:
-    from ..settings import shared_data_dir
+    """The reference data root: ``shared_dir``, else the shipped reference files (crimescope.reference)."""
+    from ..reference import data_root
 
-    d = Path(shared_dir) if shared_dir else shared_data_dir()
-    if d is None or not (d / "chicago" / "population").is_dir():
-        raise CrimescopeError("population data not found: set CRIMESCOPE_SHARED_DATA to the shared data folder")
+    d = data_root(shared_dir or None)
+    if not (d / "chicago" / "population").is_dir():
+        from ..errors import SetupError
+
+        raise SetupError(f"population data not found under {d}: reinstall crimescope or set "
+                         "CRIMESCOPE_SHARED_DATA to a folder of the shared layout")
     return d
 
 
@@ -46,13 +50,17 @@ def community_area_population(census: int, shared_dir=None):
     """DataFrame ``community_area`` (int 1-77), ``name``, ``population`` for a census year."""
     import pandas as pd
 
+    from ..reference import open_text
+
     d = _shared(shared_dir) / "chicago" / "population"
     if census == 2010:
-        df = pd.read_csv(d / "community_areas_2010.csv", dtype={"community_area": "int64"})
+        with open_text(d / "community_areas_2010.csv") as fh:
+            df = pd.read_csv(fh, dtype={"community_area": "int64"})
         df = df.rename(columns={"population_2010": "population"})
     elif census == 2020:
         # ids are zero-padded text ("01") in this file
-        df = pd.read_csv(d / "community_areas_2020.csv", dtype={"community_area_id": str})
+        with open_text(d / "community_areas_2020.csv") as fh:
+            df = pd.read_csv(fh, dtype={"community_area_id": str})
         df = df.rename(columns={"community_area_name": "name", "population_2020": "population"})
         df["community_area"] = df["community_area_id"].str.strip().astype("int64")
     else:
@@ -80,8 +88,9 @@ def _read_geojson(path: Path, key: str) -> dict:
     from shapely.geometry import shape
     from shapely.ops import unary_union
 
-    with open(path, encoding="utf-8") as fh:
-        doc = json.load(fh)
+    from ..reference import read_text
+
+    doc = json.loads(read_text(path))
     parts: dict[int, list] = {}
     for feat in doc["features"]:
         k = int(float(feat["properties"][key]))
@@ -129,7 +138,7 @@ def _default_census(s: dt.date, e: dt.date) -> int:
 
 
 def rates(store, category, start, end, by: str = "community_area", census: int | None = None, *,
-          source: str = "chicago", shared_dir=None, taxonomy: Taxonomy | None = None) -> StatResult:
+          source: str | None = None, shared_dir=None, taxonomy: Taxonomy | None = None) -> StatResult:
     """Count and rate per 100,000 residents of ``category`` from ``start`` to ``end``.
 
     ``by``: ``community_area`` (2010/2020 census), ``district`` (apportioned) or
@@ -140,7 +149,14 @@ def rates(store, category, start, end, by: str = "community_area", census: int |
     """
     import pandas as pd
 
-    cat = get_category(category, taxonomy)
+    from ..datasets import as_dataset
+
+    ds = as_dataset(store, source)
+    store, source = ds.store, ds.key
+    if not any(a.population for a in ds.profile.area_kinds.values()):
+        raise ParameterError(f"{ds.profile.name} ({ds.key}): no population table is shipped, so no rates; "
+                             "counts are available (`crimescope count`)")
+    cat = ds.category(category, taxonomy)
     s, e = as_date(start, "start"), as_date(end, "end")
     if by not in ("community_area", "district", "citywide"):
         raise ParameterError("--by must be community_area, district or citywide")

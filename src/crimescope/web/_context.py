@@ -38,6 +38,15 @@ log = logging.getLogger("crimescope.web")
 
 #: the generation a request was pinned to (set by the middleware, seen by the handler's thread)
 _PINNED: contextvars.ContextVar["Generation | None"] = contextvars.ContextVar("crimescope_generation", default=None)
+#: the city (profile key) of a request's ``source`` query parameter (set by the route dependency)
+_SOURCE: contextvars.ContextVar["str | None"] = contextvars.ContextVar("crimescope_source", default=None)
+
+
+def set_request_source(source: "str | None") -> contextvars.Token:
+    """Make ``source`` (a profile key, validated) the city of this request (its threads inherit it)."""
+    from ..datasets import get_profile
+
+    return _SOURCE.set(None if source is None else get_profile(source).key)
 _IDS = itertools.count(1)
 
 
@@ -99,8 +108,13 @@ class WebContext:
     """
 
     def __init__(self, store_path: str | Path, *, shared_dir: str | Path | None = None,
-                 cache_size: int = 512, publish: bool = False, check_interval: float = 2.0):
+                 cache_size: int = 512, publish: bool = False, check_interval: float = 2.0,
+                 source: str | None = None):
+        from ..datasets import get_profile
+
         self.store_path = Path(store_path)
+        #: the city a request reads when it gives no ``source`` (the serve/report ``--source``)
+        self.default_source = get_profile(source).key
         self.shared_dir = Path(shared_dir) if shared_dir else None
         self.check_interval = float(check_interval)
         store, snap = open_for_reading(self.store_path, publish=publish)
@@ -220,11 +234,29 @@ class WebContext:
                 self._views.append(v)
         return v
 
+    # -- the city -----------------------------------------------------------------
+    @property
+    def source(self) -> str:
+        """The city of this request: its ``source`` parameter, else the context's default."""
+        return _SOURCE.get() or self.default_source
+
+    @property
+    def profile(self):
+        from ..datasets import get_profile
+
+        return get_profile(self.source)
+
+    def dataset(self):
+        """This thread's view of the store, read as this request's city (a Dataset)."""
+        from ..datasets import Dataset
+
+        return Dataset(self.view(), self.source)
+
     # -- cache ------------------------------------------------------------------
     def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """``compute()`` once per ``key`` and generation (bounded LRU; errors are not cached)."""
+        """``compute()`` once per ``key``, city and generation (bounded LRU; errors are not cached)."""
         gen = self.generation
-        key = (gen.id, key)
+        key = (gen.id, self.source, key)
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)

@@ -79,13 +79,15 @@ class DailyCounts:
         import numpy as np
         import pyarrow as pa
 
-        from ..categories import get_category
         from ..stats.counts import base_meta
         from ..stats.query import count_expr, incidents_table
         from .params import LIMITS
 
-        cat = get_category(category)
-        expr = count_expr(incidents_table(store.ibis()), cat, LIMITS["min_date"], LIMITS["max_date"],
+        from ..datasets import as_dataset
+
+        ds = as_dataset(store)
+        cat = ds.category(category)
+        expr = count_expr(incidents_table(ds.ibis(), source=ds.key), cat, LIMITS["min_date"], LIMITS["max_date"],
                           by=["date", *AREA_KINDS])
         t = expr.to_pyarrow()  # Arrow keeps dates as day numbers: no Python objects per row
         days = t["date"].cast(pa.int32()).to_numpy().astype("int32")
@@ -95,7 +97,7 @@ class DailyCounts:
             known = t[kind].is_valid().to_numpy(zero_copy_only=False)
             units = t[kind].fill_null(0).cast(pa.int32()).to_numpy().astype("int32")
             runs[kind] = _sorted_runs(units[known], days[known], counts[known])
-        return cls(cat.name, base_meta(store, cat, "chicago"), runs)
+        return cls(cat.name, base_meta(ds, cat), runs)
 
     def period_counts(self, kind: str, area: int | None, start: dt.date, end: dt.date,
                       interval: str) -> dict[Any, int]:

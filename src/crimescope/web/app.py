@@ -88,7 +88,6 @@ def _templates():
 def _warm(ctx) -> None:
     """Compute the default Overview (YTD boxes, CompStat), the daily counts behind the trends of its
     categories, and the area codes of each area kind, so the first visitors do not wait."""
-    from ..stats.periods import DEFAULT_COMPSTAT_CATEGORIES
     from . import views
     from ._daily import AREA_KINDS
 
@@ -97,9 +96,9 @@ def _warm(ctx) -> None:
     try:
         views.overview(ctx, None, [])
         views.compstat(ctx, None, [])
-        for name in DEFAULT_COMPSTAT_CATEGORIES:
+        for name in views._default_categories(ctx):  # the serving city's (DEFAULT_COMPSTAT_CATEGORIES for Chicago)
             views.daily_counts(ctx, name)
-        for kind in AREA_KINDS:
+        for kind in [k for k in AREA_KINDS if k in ctx.profile.mapped_kinds()]:
             views.area_ids(ctx, kind)
     except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
         log.warning("warming the overview failed", exc_info=True)
@@ -174,8 +173,26 @@ class DropEmptyQueryValues:
         await self.app(scope, receive, send)
 
 
+def _source_dependency():
+    """The ``source`` query parameter of every route: the city (profile key) the answer is for.
+
+    An async dependency, so the city it sets is seen by the handler's worker thread; an
+    unknown key is a ParameterError (400, the one error shape)."""
+    from fastapi import Depends, Query
+
+    from ._context import set_request_source
+
+    async def source_param(source: "str | None" = Query(
+            None, pattern=r"^[a-z][a-z0-9_]{0,40}$",
+            description="City (profile key): chicago (default) or nyc_shootings; see /api/cities.json")) -> None:
+        set_request_source(source)
+
+    return Depends(source_param)
+
+
 def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_cache_mb: int = 64,
-               warm: bool = False, worker_threads: int = 8, snapshot_check_seconds: float = 2.0):
+               warm: bool = False, worker_threads: int = 8, snapshot_check_seconds: float = 2.0,
+               source: str | None = None):
     """The dashboard + API over the store at ``store_path``, read through its published snapshot.
 
     ``shared_dir`` is the shared data folder (boundaries, population); default:
@@ -186,8 +203,13 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     ``snapshot_check_seconds`` is the longest time between two looks for a newer
     snapshot. When the store has no snapshot (or one older than the store), one is
     published first, so the server never holds the store's lock
-    (``crimescope.store.snapshot.open_for_reading``).
+    (``crimescope.store.snapshot.open_for_reading``). ``source`` is the city a request
+    reads when it gives no ``source`` parameter (default Chicago). A reference file a
+    city profile declares that is missing stops the start with SetupError.
     """
+    from ..reference import require_reference
+
+    require_reference(data_dir=shared_dir)
     from fastapi import FastAPI
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.openapi.utils import get_openapi
@@ -195,7 +217,7 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     from fastapi.staticfiles import StaticFiles
 
     ctx = WebContext(store_path, shared_dir=shared_dir, cache_size=cache_size, publish=True,
-                     check_interval=snapshot_check_seconds)
+                     check_interval=snapshot_check_seconds, source=source)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -245,21 +267,31 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
 
     from .routes._common import ERROR_RESPONSES, respond_dict
 
-    @app.get("/api/snapshot.json", tags=["data"], responses=ERROR_RESPONSES,
+    source_dep = _source_dependency()
+
+    @app.get("/api/snapshot.json", tags=["data"], responses=ERROR_RESPONSES, dependencies=[source_dep],
              summary="What the server reads: the snapshot file, when it was published, its data vintage")
     def _snapshot_json():
         from ..stats.provenance import data_vintage
 
         gen = ctx.generation
-        doc = {"title": "Data served", "store": ctx.store_path.name, **gen.describe(),
-               "vintage": ctx.cached(("snapshot_vintage",), lambda: data_vintage(ctx.view())),
+        doc = {"title": "Data served", "store": ctx.store_path.name, **gen.describe(), "city": ctx.source,
+               "vintage": ctx.cached(("snapshot_vintage",), lambda: data_vintage(ctx.dataset())),
                "check_interval_seconds": ctx.check_interval}
         return respond_dict(doc)
 
     from .routes import ROUTE_MODULES
 
+    @app.get("/api/cities.json", tags=["data"], responses=ERROR_RESPONSES,
+             summary="The registered cities (profiles): key, publisher, time zone, CRS and its unit, area kinds")
+    def _cities_json():
+        from ..datasets import profiles
+
+        return respond_dict({"title": "Cities", "default": ctx.default_source,
+                             "cities": [p.as_dict() for p in profiles().values()]})
+
     for name in ROUTE_MODULES:
-        app.include_router(import_module(f"crimescope.web.routes.{name}").router)
+        app.include_router(import_module(f"crimescope.web.routes.{name}").router, dependencies=[source_dep])
 
     def openapi():
         if app.openapi_schema:

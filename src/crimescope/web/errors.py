@@ -57,7 +57,8 @@ def _respond(request, status: int, type_: str, message: str):
     body = error_body(status, type_, message)
     if _wants_html(request):
         templates = request.app.state.templates
-        html = templates.get_template("error.html").render(request=request, error=body["error"], page="error")
+        html = templates.get_template("error.html").render(request=request, error=body["error"], page="error",
+                                                           city=None, city_qs="", source=None)
         return HTMLResponse(html, status_code=status)
     return JSONResponse(body, status_code=status)
 

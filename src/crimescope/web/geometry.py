@@ -26,8 +26,11 @@ def _round(coords, nd=5):
 
 
 @functools.lru_cache(maxsize=16)
-def _build(kind: str, data_dir: str | None) -> bytes:
+def _build(kind: str, data_dir: str | None, source: str = "chicago") -> bytes:
     import shapely
+
+    if source != "chicago":
+        return _build_other(kind, data_dir, source)
 
     from ..spatial.grid import CHICAGO_CRS, LONLAT_CRS, boundaries_dir, project_geometry, read_geojson
     from ..spatial.units import UNIT_KINDS, AreaUnits, normalise_code
@@ -58,6 +61,38 @@ def _build(kind: str, data_dir: str | None) -> bytes:
     return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
 
-def geojson_bytes(kind: str, data_dir: str | Path | None = None) -> bytes:
-    """The simplified GeoJSON of one unit kind, cached."""
-    return _build(kind, str(data_dir) if data_dir else None)
+def _build_other(kind: str, data_dir: str | None, source: str) -> bytes:
+    """Another city's units of ``kind``, simplified by the feet tolerance converted to its CRS unit."""
+    import shapely
+
+    from ..datasets import get_profile
+    from ..spatial.grid import LONLAT_CRS, project_geometry
+    from ..spatial.units import AreaUnits
+
+    prof = get_profile(source)
+    spec = prof.area_kind(kind)
+    units = AreaUnits.load(kind, data_dir, profile=prof)
+    tol = SIMPLIFY_FT.get(kind, 30.0) * 0.3048006096012192 / prof.metres_per_unit
+    lonlat = project_geometry(shapely.simplify(units.geometries, tol, preserve_topology=True), units.crs, LONLAT_CRS)
+    feats = []
+    for code, g in zip(units.unit_ids, lonlat):
+        geom = json.loads(shapely.to_geojson(g))
+        geom["coordinates"] = _round(geom["coordinates"])
+        feats.append({"type": "Feature", "properties": {"unit": str(code)}, "geometry": geom})
+    doc = {"type": "FeatureCollection", "features": feats, "crs_note": "RFC 7946 (WGS84 lon/lat)",
+           "source": f"{prof.publisher} boundaries ({Path(spec.boundary).name}), simplified "
+                     f"{tol:g} {prof.unit_abbrev} with shapely"}
+    return json.dumps(doc, separators=(",", ":")).encode("utf-8")
+
+
+def geojson_bytes(kind: str, data_dir: str | Path | None = None, source: str | None = None) -> bytes:
+    """The simplified GeoJSON of one unit kind of a city (default Chicago), cached."""
+    from ..datasets import get_profile
+
+    prof = get_profile(source)
+    if kind not in prof.mapped_kinds():
+        from ..errors import ParameterError
+
+        raise ParameterError(f"kind: {prof.name} ({prof.key}) has no boundaries of {kind!r}; "
+                             f"mapped kinds: {', '.join(prof.mapped_kinds()) or 'none'}")
+    return _build(kind, str(data_dir) if data_dir else None, prof.key)

@@ -28,19 +28,20 @@ LIMITS = {
 }
 
 
-class AreaKind(str, Enum):
-    community_area = "community_area"
-    district = "district"
-    beat = "beat"
-    ward = "ward"
+def _mapped_kinds() -> list[str]:
+    """Area kinds with a boundary, over the shipped city profiles (declared once, in the profiles)."""
+    from ..datasets import profiles
+
+    out: list[str] = []
+    for p in profiles().values():
+        out += [k for k in p.mapped_kinds() if k not in out]
+    return out
 
 
-class TrendArea(str, Enum):
-    citywide = "citywide"
-    community_area = "community_area"
-    district = "district"
-    beat = "beat"
-    ward = "ward"
+#: the area kinds a choropleth or geometry request may name (a city answers only its own)
+AreaKind = Enum("AreaKind", {k: k for k in _mapped_kinds()}, type=str)
+#: citywide, or an area kind
+TrendArea = Enum("TrendArea", {"citywide": "citywide", **{k: k for k in _mapped_kinds()}}, type=str)
 
 
 class Interval(str, Enum):

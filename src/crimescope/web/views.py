@@ -38,13 +38,31 @@ def as_of_default(ctx) -> dt.date:
     """The last complete local day in the store (the default as-of date of every view)."""
     from ..stats.counts import last_complete_day
 
-    return ctx.cached(("as_of",), lambda: last_complete_day(ctx.view()))
+    return ctx.cached(("as_of",), lambda: last_complete_day(ctx.dataset()))
 
 
-def _category(name: str):
-    from ..categories import get_category
+def _category(name: str | None, ctx=None):
+    """The Category ``name`` of the request's city (None: the city's default category)."""
+    from ..datasets import get_profile
 
-    return get_category(name)
+    prof = ctx.profile if ctx is not None else get_profile(_request_source())
+    if name is None:
+        name = prof.default_category
+    from ..categories.taxonomy import taxonomy_for
+
+    return taxonomy_for(prof)[str(name)]
+
+
+def _request_source():
+    from ._context import _SOURCE
+
+    return _SOURCE.get()
+
+
+def _default_categories(ctx) -> list[str]:
+    from ..stats.periods import DEFAULT_COMPSTAT_CATEGORIES
+
+    return list(ctx.profile.default_categories or DEFAULT_COMPSTAT_CATEGORIES)
 
 
 def area_ids(ctx, kind: str) -> tuple[str, ...]:
@@ -52,7 +70,8 @@ def area_ids(ctx, kind: str) -> tuple[str, ...]:
     from ..spatial.units import AreaUnits
 
     return ctx.cached(("area_ids", kind),
-                      lambda: tuple(str(u) for u in AreaUnits.load(kind, _boundaries_data_dir(ctx)).unit_ids))
+                      lambda: tuple(str(u) for u in AreaUnits.load(kind, _boundaries_data_dir(ctx),
+                                                                   profile=ctx.profile).unit_ids))
 
 
 def _boundaries_data_dir(ctx):
@@ -80,17 +99,17 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
     from ..stats.periods import DEFAULT_COMPSTAT_CATEGORIES
 
     a = as_of or as_of_default(ctx)
-    cats = cats or list(DEFAULT_COMPSTAT_CATEGORIES)
+    cats = cats or _default_categories(ctx)
     for c in cats:
-        _category(c)
+        _category(c, ctx)
 
     def compute():
         from ..stats.pace import METHOD as PACE_METHOD, pace_columns
 
         rows, units, rules, vintage, source, no_pace = [], [], [], None, None, []
         for c in cats:
-            r = ytd(ctx.view(), c, a, years=1)
-            pace_cols, why = pace_columns(ctx.view(), c, a)
+            r = ytd(ctx.dataset(), c, a, years=1)
+            pace_cols, why = pace_columns(ctx.dataset(), c, a)
             no_pace += [why] if why else []
             comp = r.meta["comparison"][0]
             cur = r.table[r.table["year"] == a.year].iloc[0]
@@ -131,10 +150,10 @@ def compstat(ctx, as_of: dt.date | None, cats: list[str], category: str | None =
     from ..stats.periods import DEFAULT_COMPSTAT_CATEGORIES
 
     a = as_of or as_of_default(ctx)
-    cats = cats or list(DEFAULT_COMPSTAT_CATEGORIES)
+    cats = cats or _default_categories(ctx)
     for c in cats:
-        _category(c)
-    res = ctx.cached(("compstat", a, tuple(cats)), lambda: _compstat(ctx.view(), a, cats))
+        _category(c, ctx)
+    res = ctx.cached(("compstat", a, tuple(cats)), lambda: _compstat(ctx.dataset(), a, cats))
     if category is None:
         return res
     if category not in cats:
@@ -166,8 +185,8 @@ def daily_counts(ctx, category: str):
     """The category's counts per day and area unit (:class:`._daily.DailyCounts`), built once."""
     from ._daily import DailyCounts
 
-    cat = _category(category)
-    return ctx.cached(("daily", cat.name), lambda: DailyCounts.from_store(ctx.view(), cat))
+    cat = _category(category, ctx)
+    return ctx.cached(("daily", cat.name), lambda: DailyCounts.from_store(ctx.dataset(), cat))
 
 
 def trends(ctx, category: str, area_kind: str, area: int | None, start: dt.date | None,
@@ -180,7 +199,7 @@ def trends(ctx, category: str, area_kind: str, area: int | None, start: dt.date 
     """
     import pandas as pd
 
-    cat = _category(category)
+    cat = _category(category, ctx)
     e = end or as_of_default(ctx)
     s = start or (e - dt.timedelta(days=364))
     check_span(s, e, LIMITS["trend_days"], "trends")
@@ -253,10 +272,10 @@ def trends(ctx, category: str, area_kind: str, area: int | None, start: dt.date 
 
 
 def first_day(ctx) -> dt.date | None:
-    """The first local date of occurrence in the store (Chicago), or None when it is empty."""
+    """The first local date of occurrence of the request's city in the store, or None when it has none."""
     def compute():
         (v,) = ctx.view().con.execute(
-            "SELECT min(occurred_local) FROM incidents WHERE source = 'chicago'").fetchone()
+            "SELECT min(occurred_local) FROM incidents WHERE source = ?", [ctx.source]).fetchone()
         return v.date() if v is not None else None
 
     return ctx.cached(("first_day",), compute)
@@ -282,22 +301,24 @@ def map_counts(ctx, category: str, kind: str, start, end, measure: str) -> Any:
 
     from ..stats import count, rates_per_100k
 
-    cat = _category(category)
+    cat = _category(category, ctx)
     s, e = _map_period(ctx, start, end)
     if measure == "rate" and kind not in ("community_area", "district"):
         raise ParameterError("measure=rate: rates per 100,000 are available for community areas and "
                              "districts only (no population is published for beats and wards)")
     ids = area_ids(ctx, kind)
+    col = _kind_column(ctx, kind)
 
     def compute():
         if measure == "rate":
-            r = rates_per_100k(ctx.view(), cat, s, e, by=kind, shared_dir=ctx.shared_dir)
+            r = rates_per_100k(ctx.dataset(), cat, s, e, by=kind, shared_dir=ctx.shared_dir)
         else:
-            r = count(ctx.view(), cat, s, e, by=[kind])
+            r = count(ctx.dataset(), cat, s, e, by=[col])
         t = r.table.copy()
-        codes = [None if pd.isna(v) else str(int(v)) for v in t[kind]]
+        key = col if col in t.columns else kind  # rates name the column by the kind
+        codes = [None if pd.isna(v) else str(int(v)) for v in t[key]]
         t.insert(0, "unit", codes)
-        t = t.drop(columns=[kind])
+        t = t.drop(columns=[key])
         known = pd.DataFrame({"unit": list(ids)})
         placed = known.merge(t[t["unit"].notna()], on="unit", how="left")
         placed["count"] = placed["count"].fillna(0).astype("int64")
@@ -317,23 +338,51 @@ def map_counts(ctx, category: str, kind: str, start, end, measure: str) -> Any:
     return ctx.cached(("map", cat.name, kind, s, e, measure), compute)
 
 
+def citywide_total(ctx, category: str, start, end) -> Any:
+    """The map page of a city without shipped boundaries: the period's citywide count, saying why
+    there is no choropleth (the hot spot and forecast layers are grid cells and still drawn)."""
+    import pandas as pd
+
+    from ..stats import count
+
+    cat = _category(category, ctx)
+    s, e = _map_period(ctx, start, end)
+    prof = ctx.profile
+
+    def compute():
+        r = count(ctx.dataset(), cat, s, e)
+        meta = dict(r.meta)
+        meta.update(title=f"{cat.label}, {prof.name}, {s} to {e} (citywide)", kind="citywide", measure="count",
+                    start=s, end=e, notes=[f"no area boundaries are shipped for {prof.name}: no choropleth; "
+                                           "the hot spot and forecast layers are grid cells"])
+        return _sr()(pd.DataFrame({"kind": ["citywide"], "unit": [None], "count": [int(r.meta["total"])]}), meta)
+
+    return ctx.cached(("citywide_total", cat.name, s, e), compute)
+
+
 def _grid(ctx, cell: int):
     from ..spatial.grid import Grid
 
+    prof = ctx.profile
     if int(cell) not in CELL_SIZES:
-        raise ParameterError(f"cell: {cell} is not one of {', '.join(map(str, CELL_SIZES))} (feet)")
-    return ctx.cached(("grid", int(cell)), lambda: Grid.chicago(float(cell), data_dir=ctx.shared_dir))
+        raise ParameterError(f"cell: {cell} is not one of {', '.join(map(str, CELL_SIZES))} ({prof.linear_unit})")
+    return ctx.cached(("grid", int(cell)), lambda: Grid.for_profile(prof, float(cell), data_dir=ctx.shared_dir))
+
+
+def _kind_column(ctx, kind: str) -> str:
+    """The store column holding the codes of area kind ``kind`` of the request's city."""
+    return ctx.profile.area_kind(kind).column
 
 
 def _cell_boxes(grid, index):
     """WGS84 bounding boxes (lon_min, lat_min, lon_max, lat_max) of grid cells ``index``."""
     import numpy as np
 
-    from ..spatial.grid import CHICAGO_CRS, LONLAT_CRS, transform_xy
+    from ..spatial.grid import LONLAT_CRS, transform_xy
 
     x0, y0, x1, y1 = (np.asarray(b)[index] for b in grid.bounds())
-    lo0, la0 = transform_xy(x0, y0, CHICAGO_CRS, LONLAT_CRS)
-    lo1, la1 = transform_xy(x1, y1, CHICAGO_CRS, LONLAT_CRS)
+    lo0, la0 = transform_xy(x0, y0, grid.crs, LONLAT_CRS)
+    lo1, la1 = transform_xy(x1, y1, grid.crs, LONLAT_CRS)
     return lo0, la0, lo1, la1
 
 
@@ -347,12 +396,12 @@ def hotspots(ctx, category: str, start, end, cell: int) -> Any:
     from ..result import provenance
     from ..stats.events import load_events
 
-    cat = _category(category)
+    cat = _category(category, ctx)
     s, e = _map_period(ctx, start, end)
     grid = _grid(ctx, cell)
 
     def compute():
-        ev = load_events(ctx.view(), cat, s, e)
+        ev = load_events(ctx.dataset(), cat, s, e)
         res = _hotspots(ev, grid, label=f"{cat.label}, {s} to {e}")
         idx = np.flatnonzero(res.bins != 0)
         lo0, la0, lo1, la1 = _cell_boxes(grid, idx)
@@ -370,12 +419,15 @@ def hotspots(ctx, category: str, start, end, cell: int) -> Any:
             notes.append(f"{len(t)} significant cells; the {LIMITS['layer_rows']} with the largest |z| are listed")
             t = t.loc[t["gi_z"].abs().sort_values(ascending=False).index[:LIMITS["layer_rows"]]]
             t = t.sort_values(["gi_bin", "gi_z"], ascending=False).reset_index(drop=True)
+        prof = ctx.profile
+        ft = prof.unit_abbrev
         meta = provenance(
-            ctx.view(), cat, per="grid cell", title=f"Hot spots (Gi*) of {cat.label}, {s} to {e}, {cell} ft cells",
-            method=(f"Getis-Ord Gi* on counts per {cell} ft cell ({grid.crs}), weights "
+            ctx.dataset(), cat, per="grid cell", title=f"Hot spots (Gi*) of {cat.label}, {s} to {e}, {cell} {ft} cells",
+            method=(f"Getis-Ord Gi* on counts per {cell} {ft} cell ({prof.crs}), weights "
                     f"{res.weights}; bins at 90/95/99% confidence"
                     + (" with Benjamini-Hochberg FDR correction" if res.fdr else "")),
-            start=s, end=e, cell_ft=cell, cells=int(grid.n_cells), hot_cells=res.n_hot, cold_cells=res.n_cold,
+            start=s, end=e, cell_ft=cell, cell_unit=prof.linear_unit, cells=int(grid.n_units),
+            hot_cells=res.n_hot, cold_cells=res.n_cold,
             records=int(len(ev)), records_without_location=int(res.n_no_location),
             records_outside_grid=int(res.n_outside),
             notes=notes + ["only significant cells are listed (gi_bin != 0)",
@@ -417,7 +469,7 @@ def forecast(ctx, category: str, as_of: dt.date | None, cell: int, model: str) -
     from ..result import provenance
     from ..stats.events import load_categories, load_events
 
-    cat = _category(category)
+    cat = _category(category, ctx)
     start_day = as_of or (as_of_default(ctx) + dt.timedelta(days=1))
     notes = []
     if model == "best":
@@ -437,11 +489,11 @@ def forecast(ctx, category: str, as_of: dt.date | None, cell: int, model: str) -
         related = [c for c in model.related_categories() if c != cat.name]
         if related:  # such a model is backtested on all history with its leading indicators: give it the same
             hist_start = None
-            ev = load_categories(ctx.view(), [cat.name, *related], None, start_day - dt.timedelta(days=1))
+            ev = load_categories(ctx.dataset(), [cat.name, *related], None, start_day - dt.timedelta(days=1))
             n_used = int((ev["category"] == cat.name).sum())
         else:
             hist_start = start_day - dt.timedelta(days=2 * 365)
-            ev = load_events(ctx.view(), cat, hist_start, start_day - dt.timedelta(days=1))
+            ev = load_events(ctx.dataset(), cat, hist_start, start_day - dt.timedelta(days=1))
             n_used = int(len(ev))
         fc = model.fit(ev, np.datetime64(start_day.isoformat()), grid=grid).predict(f"{FORECAST_HORIZON_DAYS}d")
         order = np.lexsort((np.asarray(grid.cell_ids), fc.rank))
@@ -458,9 +510,11 @@ def forecast(ctx, category: str, as_of: dt.date | None, cell: int, model: str) -
         })
         pai, pai_text = _backtested_pai(ctx, cat.name, name)
         end_day = start_day + dt.timedelta(days=FORECAST_HORIZON_DAYS - 1)
+        prof = ctx.profile
         meta = provenance(
-            ctx.view(), cat, title=f"Forecast of {cat.label}, {start_day} to {end_day}: {name}, {cell} ft cells",
-            unit=f"expected {unit_text(cat)} per grid cell over {FORECAST_HORIZON_DAYS} days",
+            ctx.dataset(), cat,
+            title=f"Forecast of {cat.label}, {start_day} to {end_day}: {name}, {cell} {prof.unit_abbrev} cells",
+            unit=f"expected {unit_text(cat, prof)} per grid cell over {FORECAST_HORIZON_DAYS} days",
             model=name, as_of=start_day, horizon_days=FORECAST_HORIZON_DAYS, cell_ft=cell,
             coverage=f"top-ranked cells covering {FORECAST_COVERAGE:.0%} of the city's area",
             expected_total_city=round(float(fc.expected.sum()), 2),
@@ -480,6 +534,8 @@ def claim(ctx, text: str | None, as_of, category, value, start, end, district, c
     """Check one published figure (``stats.claims``): verdict and explanation."""
     from ..stats.claims import Claim, check_claims, parse_claim
 
+    if ctx.source != "chicago":
+        raise ParameterError(f"source: claim checks read Chicago's published figures only, not {ctx.profile.name}'s")
     if text:
         if len(text) > LIMITS["claim_chars"]:
             raise ParameterError(f"text: at most {LIMITS['claim_chars']} characters")
@@ -493,7 +549,7 @@ def claim(ctx, text: str | None, as_of, category, value, start, end, district, c
     else:
         if category is None or value is None:
             raise ParameterError("give the claim as text, or category and value (with start/end or as_of)")
-        _category(category)
+        _category(category, ctx)
         c = Claim(category=category, value=float(value), start=start, end=end, as_of=as_of,
                   district=district, community_area=community_area, tolerance=float(tolerance or 0))
     s, e = c.period()
@@ -505,7 +561,8 @@ def claim(ctx, text: str | None, as_of, category, value, start, end, district, c
 # ------------------------------------------------------------------------ data
 def data_summary(ctx) -> dict:
     """Sources, vintages, freshness, ingest batches and syncs (``store.info.store_info``)."""
-    from ..stats.provenance import SOURCES, data_vintage
+    from ..stats.counts import last_complete_day
+    from ..stats.provenance import data_vintage, source_description
     from ..store.info import store_info
 
     def compute():
@@ -516,15 +573,17 @@ def data_summary(ctx) -> dict:
         out = {"title": "Data: sources, vintages, freshness", "store": info["store"], "sources": []}
         for key, s in info["sources"].items():
             vint = data_vintage(ctx.view(), key)
-            entry = {"source": key, "description": SOURCES.get(key, key), **s, "vintage": vint}
-            if key == "chicago":
-                entry["last_complete_day"] = as_of_default(ctx)
+            entry = {"source": key, "description": source_description(key), **s, "vintage": vint}
+            try:
+                entry["last_complete_day"] = last_complete_day(ctx.view(), key)
+            except CrimescopeError:  # a source key no profile declares: no day is claimed
+                entry["last_complete_day"] = None
             out["sources"].append(entry)
         out["batches"] = info["batches"]
         out["syncs"] = info["syncs"]
         out["limits"] = {k: str(v) for k, v in LIMITS.items()}
         out["definitions"] = {
-            "dates": "inclusive local (America/Chicago) dates of occurrence",
+            "dates": ctx.profile.dates_text(),
             "unit": "what one counted row is: victims (HOMICIDE rows), incidents, or records (a mix)",
             "vintage": "max updated_at = latest source update among the rows counted; latest batch = "
                        "when the store last received data",
@@ -537,7 +596,7 @@ def data_summary(ctx) -> dict:
         }
         return out
 
-    return ctx.cached(("data",), compute)
+    return ctx.cached(("data",), compute)  # the city is part of every cache key
 
 
 def _short_origin(origin):
@@ -590,7 +649,8 @@ def rejected(ctx, limit: int, offset: int) -> Any:
     return ctx.cached(("rejected", limit, offset), compute)
 
 
-def categories() -> Any:
+def categories(ctx=None) -> Any:
+    """The categories of the request's city (its ``source``; default Chicago)."""
     from ..stats.categories_table import categories_result
 
-    return categories_result()
+    return categories_result(source=ctx.source if ctx is not None else _request_source())

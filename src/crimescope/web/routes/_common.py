@@ -56,11 +56,22 @@ def dates(**named: dt.date | None) -> None:
 
 
 def qs(params: dict) -> str:
-    """Query string of the non-empty parameters (for links between the views)."""
+    """Query string of the non-empty parameters (for links between the views); the request's
+    ``source`` (city) is carried along unless ``params`` names one."""
+    from .._context import _SOURCE
+
+    params = dict(params)
+    if _SOURCE.get() is not None:
+        params.setdefault("source", _SOURCE.get())
     return urlencode({k: (v.value if hasattr(v, "value") else v) for k, v in params.items()
                       if v not in (None, "", False)})
 
 
 def render(request: Request, template: str, **context: Any) -> HTMLResponse:
+    from .._context import _SOURCE
+
     t = request.app.state.templates.get_template(template)
-    return HTMLResponse(t.render(request=request, qs=qs, **context))
+    source = _SOURCE.get()
+    city = ctx_of(request).profile if source is not None else None
+    return HTMLResponse(t.render(request=request, qs=qs, source=source, city=city,
+                                 city_qs=f"?{urlencode({'source': source})}" if source else "", **context))

@@ -17,7 +17,8 @@ from ._common import CATEGORY_PATTERN, ERROR_RESPONSES, TABLE_RESPONSES, ctx_of,
 
 router = APIRouter()
 
-CATEGORY = Query("shooting", pattern=CATEGORY_PATTERN, description="Offense category")
+CATEGORY = Query(None, pattern=CATEGORY_PATTERN,
+                 description="Offense category (default: the city's default, shooting for Chicago)")
 KIND = Query(AreaKind.community_area, description="Area kind of the choropleth")
 START = Query(None, description="First date (default: January 1 of the end's year)")
 END = Query(None, description="Last date (default: the last complete day)")
@@ -28,7 +29,7 @@ MODEL = Query("best", pattern=r"^[a-z][a-z0-9_]{0,40}$",
 
 
 @router.get("/api/map.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
-def api_map(request: Request, fmt: Fmt, category: str = CATEGORY, kind: AreaKind = KIND,
+def api_map(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY, kind: AreaKind = KIND,
             start: Optional[dt.date] = START, end: Optional[dt.date] = END, measure: Measure = MEASURE):
     """Counts (or rates per 100,000) per community area, district, beat or ward."""
     dates(start=start, end=end)
@@ -36,7 +37,7 @@ def api_map(request: Request, fmt: Fmt, category: str = CATEGORY, kind: AreaKind
 
 
 @router.get("/api/hotspots.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
-def api_hotspots(request: Request, fmt: Fmt, category: str = CATEGORY, start: Optional[dt.date] = START,
+def api_hotspots(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY, start: Optional[dt.date] = START,
                  end: Optional[dt.date] = END, cell: int = CELL):
     """Significant Gi* hot and cold grid cells over the period."""
     dates(start=start, end=end)
@@ -44,7 +45,7 @@ def api_hotspots(request: Request, fmt: Fmt, category: str = CATEGORY, start: Op
 
 
 @router.get("/api/forecast.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
-def api_forecast(request: Request, fmt: Fmt, category: str = CATEGORY,
+def api_forecast(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY,
                  as_of: Optional[dt.date] = Query(None, description="First forecast day (default: the day "
                                                   "after the last complete day)"),
                  cell: int = CELL, model: str = MODEL):
@@ -58,18 +59,23 @@ def api_forecast(request: Request, fmt: Fmt, category: str = CATEGORY,
     **ERROR_RESPONSES})
 def api_geometry(request: Request, kind: AreaKind):
     """Simplified boundaries of one area kind (served locally; cached)."""
-    data = geojson_bytes(kind.value, ctx_of(request).shared_dir)
+    ctx = ctx_of(request)
+    data = geojson_bytes(kind.value, ctx.shared_dir, ctx.source)
     return Response(data, media_type="application/geo+json",
                     headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get("/map", include_in_schema=False)
-def page_map(request: Request, category: str = CATEGORY, kind: AreaKind = KIND,
+def page_map(request: Request, category: Optional[str] = CATEGORY, kind: AreaKind = KIND,
              start: Optional[dt.date] = START, end: Optional[dt.date] = END, measure: Measure = MEASURE,
              cell: int = CELL, hot: bool = Query(True), fc: bool = Query(True), model: str = MODEL):
     dates(start=start, end=end)
     ctx = ctx_of(request)
-    res = views.map_counts(ctx, category, kind.value, start, end, measure.value)
+    category = category or ctx.profile.default_category
+    if not ctx.profile.mapped_kinds():  # NYC: no boundaries shipped, the page says so (its API twin is a 400)
+        res = views.citywide_total(ctx, category, start, end)
+    else:
+        res = views.map_counts(ctx, category, kind.value, start, end, measure.value)
     layers = {}
     next_day = res.meta["end"] + dt.timedelta(days=1)  # the forecast covers the 7 days after the map period
     for name, on, fn in (("hotspots", hot, lambda: views.hotspots(ctx, category, start, end, cell)),

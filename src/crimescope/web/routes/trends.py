@@ -17,7 +17,8 @@ router = APIRouter()
 
 def _q():
     return dict(
-        category=Query("shooting", pattern=CATEGORY_PATTERN, description="Offense category"),
+        category=Query(None, pattern=CATEGORY_PATTERN,
+                       description="Offense category (default: the city's default, shooting for Chicago)"),
         area_kind=Query(TrendArea.citywide, description="citywide or an area kind"),
         area=Query(None, ge=0, le=100000, description="Area number (with area_kind)"),
         start=Query(None, description="First date (default: 364 days before end)"),
@@ -30,7 +31,7 @@ Q = _q()
 
 
 @router.get("/api/trends.{fmt}", tags=["trends"], responses=TABLE_RESPONSES)
-def api_trends(request: Request, fmt: Fmt, category: str = Q["category"], area_kind: TrendArea = Q["area_kind"],
+def api_trends(request: Request, fmt: Fmt, category: Optional[str] = Q["category"], area_kind: TrendArea = Q["area_kind"],
                area: Optional[int] = Q["area"], start: Optional[dt.date] = Q["start"],
                end: Optional[dt.date] = Q["end"], interval: Interval = Q["interval"]):
     """Counts per week or month, each with the same period a year earlier."""
@@ -40,10 +41,11 @@ def api_trends(request: Request, fmt: Fmt, category: str = Q["category"], area_k
 
 
 @router.get("/trends", include_in_schema=False)
-def page_trends(request: Request, category: str = Q["category"], area_kind: TrendArea = Q["area_kind"],
+def page_trends(request: Request, category: Optional[str] = Q["category"], area_kind: TrendArea = Q["area_kind"],
                 area: Optional[int] = Q["area"], start: Optional[dt.date] = Q["start"],
                 end: Optional[dt.date] = Q["end"], interval: Interval = Q["interval"]):
     dates(start=start, end=end)
+    category = category or ctx_of(request).profile.default_category
     res = views.trends(ctx_of(request), category, area_kind.value, area, start, end, interval.value)
     return render(request, "trends.html", page="trends", res=res, rows=jsonable(res.to_dict()["rows"]),
                   categories=views.categories().table.to_dict(orient="records"),

@@ -92,7 +92,7 @@ var crimescope = (function () {
     var field = d.measure === "rate" ? "rate_per_100k" : "count";
     var byUnit = {};
     d.rows.forEach(function (r) { if (r.unit !== null) byUnit[r.unit] = r; });
-    fetch("/api/geometry/" + d.kind + ".geojson").then(function (r) { return r.json(); }).then(function (gj) {
+    fetch("/api/geometry/" + d.kind + ".geojson" + (d.geometry_qs || "")).then(function (r) { return r.json(); }).then(function (gj) {
       var minx = 1e9, maxx = -1e9, miny = 1e9, maxy = -1e9;
       function walk(c, f) { if (typeof c[0] === "number") f(c); else c.forEach(function (k) { walk(k, f); }); }
       gj.features.forEach(function (ft) { walk(ft.geometry.coordinates, function (p) {

@@ -1,0 +1,20 @@
+"""The application layer: each analysis declared once, rendered by the CLI, the API and the brief.
+
+An :class:`Analysis` names its parameters (:class:`Param`: name, type, default, help),
+its documentation and the library call that computes its result (a ``StatResult``:
+table + provenance) from a :class:`~crimescope.datasets.Dataset`. From that one
+declaration :mod:`crimescope.app.cli` generates its ``crimescope NAME`` command (with
+``--format``, ``--output`` and ``--categories-file``) and :mod:`crimescope.app.api` its
+``/api/NAME.json`` and ``/api/NAME.csv`` twins (with the ``source`` parameter every
+route has). Adding an analysis is one function plus one :func:`register` call.
+
+The dashboard's composed views (Overview, CompStat, trends, map layers, claim, data)
+are in :mod:`crimescope.web.views`, which this layer's declarations will absorb view
+by view; see docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from .registry import Analysis, Param, analyses, get, register
+
+__all__ = ["Analysis", "Param", "analyses", "get", "register"]
