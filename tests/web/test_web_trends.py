@@ -43,6 +43,9 @@ def tiny():
     store.con.execute("INSERT INTO batches (batch_id, source, kind, origin, started_at, finished_at, status) "
                       "VALUES (1, 'chicago', 'file', 'tiny.csv', '2018-01-10 12:00:00+00', "
                       "'2018-01-10 12:00:00+00', 'done')")
+    from crimescope.store.coverage import declare_batch  # hand-made rows declare their coverage
+
+    declare_batch(store, "chicago", 1, "2000-01-01", "2018-01-09", extracted_at=dt.datetime(2018, 1, 10, 12))
     cols = list(INCIDENT_COLUMN_NAMES)
     for i, when, iucr, district, beat, ward, area in TINY:
         row = dict.fromkeys(cols)
