@@ -204,6 +204,13 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     if not cats:
         raise ParameterError("compstat needs at least one category")
     wins = compstat_windows(a)
+    # each category's current spans must be held (refused otherwise); a previous span the store
+    # does not hold gives no figure and no change, never a comparison with 0
+    wcov = {}
+    for c in cats:
+        for period, (cur, prev) in wins.items():
+            wcov[c.name, period, "cur"] = covered(store, source, c, *cur, vintage=vintage, batch=batch)
+            wcov[c.name, period, "prev"] = _coverage.check(store, source, c, *prev, vintage=vintage, batch=batch)
     flat = {}
     for period, (cur, prev) in wins.items():
         flat[f"{period}:cur"] = cur
@@ -223,10 +230,14 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
             for period, ((s, e), (ps, pe)) in wins.items():
                 cur = int(values[f"{c.name}|{period}:cur"])
                 prev = int(values[f"{c.name}|{period}:prev"])
+                cc, pc = wcov[c.name, period, "cur"], wcov[c.name, period, "prev"]
+                ok = cc.full and pc.full
                 rows.append(dict(category=c.name, unit=c.unit, area=area, district=district,
                                  period=period, start=s, end=e, count=cur, prev_start=ps,
-                                 prev_end=pe, prev_count=prev, change=cur - prev,
-                                 pct_change=pct_change(cur, prev)))
+                                 prev_end=pe, prev_count=prev if pc.status != "none" else None,
+                                 change=cur - prev if ok else None,
+                                 pct_change=pct_change(cur, prev) if ok else None,
+                                 coverage="full" if ok else f"current {cc.status}, previous {pc.status}"))
 
     emit("citywide", None, citywide)
     if by_district:
@@ -237,6 +248,15 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
             emit("district", None if pd.isna(d) else int(d), r)
     df = pd.DataFrame(rows)
     df["district"] = df["district"].astype("Int64")
+    for col in ("prev_count", "change"):
+        df[col] = df[col].astype("Int64")
+    short: dict[str, list[str]] = {}
+    for (name, period, which), v in wcov.items():
+        if not v.full:
+            short.setdefault(name, []).append(
+                f"{period} {'this year' if which == 'cur' else 'a year earlier'} ({v.status})")
+    if (df["coverage"] == "full").all():  # the column appears only when a span is not wholly held
+        df = df.drop(columns="coverage")
     vint = data_vintage(store, source, vintage=vintage, batch=batch)
     meta = {
         "title": f"CompStat as of {a}",
@@ -252,5 +272,10 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
         "category_files": {c.name: c.origin for c in cats if c.origin is not None},
         "notes": ["pct_change is empty when the previous count is 0",
                   "district rows include records without a district (district empty); they sum to citywide"],
+        "coverage": {f"{k[0]}|{k[1]}|{k[2]}": v.as_dict() for k, v in wcov.items()},
     }
+    for name, spans_short in short.items():
+        v = wcov[name, "ytd", "cur"]
+        meta["notes"].append(f"{name}: the store holds it for {v.spans_text(v.holds)}; not wholly held: "
+                             f"{', '.join(spans_short)}, so those counts are partial or empty and no change is given")
     return StatResult(df, meta)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..categories import Taxonomy, get_category
 from ..errors import CrimescopeError, ParameterError
+from ._coverage import attach, covered
 from .counts import base_meta
 from .provenance import StatResult
 from .query import as_date, count_expr, incidents_table
@@ -144,6 +145,7 @@ def rates(store, category, start, end, by: str = "community_area", census: int |
     s, e = as_date(start, "start"), as_date(end, "end")
     if by not in ("community_area", "district", "citywide"):
         raise ParameterError("--by must be community_area, district or citywide")
+    cov = covered(store, source, cat, s, e)  # refuses what the store lacks
     census = census or _default_census(s, e)
     days = (e - s).days + 1
     t = incidents_table(store.ibis(), source=source)
@@ -174,6 +176,10 @@ def rates(store, category, start, end, by: str = "community_area", census: int |
                 start=s, end=e, by=by, census=census, population_method=method,
                 notes=[method, "rate_per_100k is for the whole period; annualized = rate * 365.25 / days",
                        "rows without a population are records with no area (kept so counts sum to the total)"])
+    attach(meta, cov)
+    if not cov.full:
+        meta["notes"].append("the annualized rate divides by the days of the whole period, covered or not: "
+                             "read it for the covered days only with the period cut to them")
     return StatResult(df, meta)
 
 
