@@ -173,6 +173,8 @@ def info(
     for source, s in data["sources"].items():
         con.print(f"{source}: {s['incidents']:,} records, {s['rejected']:,} rejected, "
                   f"{s.get('history_versions', 0):,} earlier versions; vintage {s.get('vintage')}", markup=False)
+        if s.get("coverage"):
+            con.print(f"  holds: {s['coverage']}", markup=False)
         t = Table()
         t.add_column("year", justify="right")
         t.add_column("records", justify="right")

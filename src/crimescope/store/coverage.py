@@ -8,9 +8,9 @@ contains and kept in the ``coverage`` table (see docs/schema.md and docs/countin
   it covers **all offense types** (scope ``*``); a batch with fewer covers only the
   primary types it contains (the homicide-only extract covers ``HOMICIDE`` only);
 * the dates covered are the runs of consecutive calendar months in which the batch has
-  rows of that scope, from the first to the last date seen, the last capped at the day
-  before the batch's latest update time (a day is complete once data was extracted
-  after it ended) - so a gap of a month or more is not covered;
+  rows of that scope, as whole months, the last capped at the day before the batch's
+  latest update time (a day is complete once data was extracted after it ended) - so a
+  month without a row is not covered;
 * a sync page run reads the whole dataset, so its scope is declared ``*``; a source
   whose scope is known can declare it (:func:`declare`), which replaces the derived
   rows of that source.
@@ -97,14 +97,22 @@ def _d(v) -> dt.date:
     return v.date() if isinstance(v, dt.datetime) else v
 
 
+def _month_span(m: int) -> tuple[dt.date, dt.date]:
+    y, mo = divmod(m, 12)
+    first = dt.date(y, mo + 1, 1)
+    nxt = dt.date(y + (mo == 11), (mo + 1) % 12 + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
 def _runs(rows, cap) -> list[tuple[dt.date, dt.date, int]]:
-    """(first, last, n) per run of consecutive months; ``rows`` = (month index, first, last, n) sorted."""
+    """(first, last, n) per run of consecutive months with rows, as whole months, the last capped
+    at ``cap``; ``rows`` = (month index, first, last, n) sorted by month."""
     out: list[list] = []
-    for m, first, last, n in rows:
+    for m, _first, _last, n in rows:
         if out and m == out[-1][3] + 1:
-            out[-1][1], out[-1][2], out[-1][3] = _d(last), out[-1][2] + n, m
+            out[-1][1], out[-1][2], out[-1][3] = _month_span(m)[1], out[-1][2] + n, m
         else:
-            out.append([_d(first), _d(last), n, m])
+            out.append([_month_span(m)[0], _month_span(m)[1], n, m])
     res = []
     for first, last, n, _ in out:
         if cap is not None:
