@@ -14,7 +14,7 @@ import datetime as dt
 
 from ..store import coverage as _cov
 
-__all__ = ["covered", "attach", "mark_partial", "period_of_group"]
+__all__ = ["covered", "attach", "mark_partial", "period_of_group", "restrict"]
 
 TIME_GROUPS = ("year", "month", "week")
 
@@ -23,6 +23,19 @@ def covered(store, source: str, cat, start, end, *, vintage=None, batch=None):
     """The Coverage of ``cat`` over ``start..end``; CoverageError when none of it is held, or
     when the vintage (batch) asked for is older than the store's batches for it."""
     return _cov.require(store, source, cat, start, end, vintage=vintage, batch=batch)
+
+
+def restrict(t, spans):
+    """``t`` filtered to the days of ``spans`` (the days the store wholly holds a category): a
+    partly held period counts the held days only (e.g. no homicide-only years in gun violence)."""
+    import functools
+    import operator
+
+    from .query import date_predicate
+
+    if not spans:
+        return t.filter(date_predicate(t, "1900-01-01", "1900-01-01") & (t.source != t.source))
+    return t.filter(functools.reduce(operator.or_, [date_predicate(t, a, b) for a, b in spans]))
 
 
 def attach(meta: dict, cov, key: str = "coverage") -> dict:

@@ -9,7 +9,7 @@ clearances of offenses from earlier years) and is computed per offense, not per 
 from __future__ import annotations
 
 from ..categories import Taxonomy, get_category
-from ._coverage import attach, covered, mark_partial
+from ._coverage import attach, covered, mark_partial, restrict
 from .counts import base_meta, tidy
 from .provenance import StatResult
 from .query import arrests_expr, as_date, check_by, incidents_table
@@ -34,6 +34,8 @@ def arrests(store, category, start, end, by=(), *, source: str = "chicago", vint
     by = check_by(by)
     cov = covered(store, source, cat, s, e, vintage=vintage, batch=batch)  # refuses what the store lacks
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+    if not cov.full:
+        t = restrict(t, cov.covered)
     df = arrests_expr(t, cat, s, e, by).to_pandas()
     df = tidy(df, by)
     df["arrests"] = df["arrests"].fillna(0).astype("int64")

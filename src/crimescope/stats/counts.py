@@ -6,7 +6,7 @@ import datetime as dt
 
 from ..categories import Category, Taxonomy, get_category
 from ..errors import ParameterError
-from ._coverage import attach, covered, mark_partial
+from ._coverage import attach, covered, mark_partial, restrict
 from .provenance import StatResult, data_vintage
 from .query import as_date, check_by, count_expr, incidents_table
 
@@ -95,6 +95,8 @@ def count(store, category: "str | Category", start, end, by=(), *, source: str =
     by = check_by(by)
     cov = covered(store, source, cat, s, e, vintage=vintage, batch=batch)  # refuses what the store lacks
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+    if not cov.full:
+        t = restrict(t, cov.covered)
     df = count_expr(t, cat, s, e, by).to_pandas()
     df = tidy(df, by)
     meta = base_meta(store, cat, source, vintage, batch)

@@ -20,7 +20,7 @@ import datetime as dt
 from ..categories import Taxonomy, get_category, load_taxonomy
 from ..errors import ParameterError
 from ..store import coverage as _coverage
-from ._coverage import attach, covered
+from ._coverage import attach, covered, restrict
 from .counts import base_meta, last_complete_day, rule_text, tidy, unit_text
 from .provenance import StatResult, data_vintage
 from .query import as_date, check_by, incidents_table, same_day_year_ago, daily_expr, window_sums, ytd_expr
@@ -88,6 +88,8 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str = "ch
                                    vintage=vintage, batch=batch) for y in all_years[:-1]}
     year_cov[a.year] = cov
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+    if not all(c.full for c in year_cov.values()):
+        t = restrict(t, cov.holds)
     df = tidy(ytd_expr(t, cat, a, years, by).to_pandas(), by)
     if by:
         groups = df[by].drop_duplicates()

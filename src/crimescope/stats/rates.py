@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..categories import Taxonomy, get_category
 from ..errors import CrimescopeError, ParameterError
-from ._coverage import attach, covered
+from ._coverage import attach, covered, restrict
 from .counts import base_meta
 from .provenance import StatResult
 from .query import as_date, count_expr, incidents_table
@@ -149,6 +149,8 @@ def rates(store, category, start, end, by: str = "community_area", census: int |
     census = census or _default_census(s, e)
     days = (e - s).days + 1
     t = incidents_table(store.ibis(), source=source)
+    if not cov.full:
+        t = restrict(t, cov.covered)
     ca_pop = community_area_population(census, shared_dir)
     if by == "citywide":
         n = int(count_expr(t, cat, s, e).to_pandas()["count"].iloc[0])
