@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "crimescope.cli.forecast",
     "crimescope.cli.web",
     "crimescope.cli.scale",
+    "crimescope.cli.reconcile",
 ]
 
 

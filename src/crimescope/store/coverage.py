@@ -333,6 +333,8 @@ def _category_types(store, source: str, cat) -> frozenset[str]:
 def category_spans(store, source: str, cat, *, vintage=None, batch: int | None = None) -> list[Span]:
     """The days on which the store holds every record of ``cat`` for ``source`` (as of a
     vintage or batch: from the batches extracted by then)."""
+    if getattr(cat, "sources", ()) and source not in cat.sources:
+        return []  # a category of another source's records (e.g. GVA victims): never held here
     sp = spans(store, source, vintage=vintage, batch=batch)
     out = list(sp.get(ALL_TYPES, []))
     types = _category_types(store, source, cat)
