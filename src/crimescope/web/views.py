@@ -426,7 +426,7 @@ def forecast(ctx, category: str, as_of: dt.date | None, cell: int, model: str) -
     import numpy as np
     import pandas as pd
 
-    from ..forecast.backtest import best_model
+    from ..forecast.backtest import choose_best
     from ..forecast.base import make_model
     from ..stats.counts import unit_text
     from ..stats.events import load_categories, load_events
@@ -436,8 +436,12 @@ def forecast(ctx, category: str, as_of: dt.date | None, cell: int, model: str) -
     start_day = as_of or (as_of_default(ctx) + dt.timedelta(days=1))
     notes = []
     if model == "best":
-        try:
-            name = best_model(ctx.store_path, cat.name)
+        try:  # only a ranking whose backtest ended by the forecast's start (no look-ahead)
+            name, choice = choose_best(ctx.store_path, cat.name, start_day)
+            if not choice["used"]:
+                notes.append(choice["reason"])
+            else:
+                notes.append(f"model chosen as the {choice['reason']}")
         except CrimescopeError:
             name = "naive_52w"
             notes.append(f"no backtest of {cat.name} for this store: using the naive_52w baseline")
