@@ -260,3 +260,28 @@ def test_vintage_older_than_the_store_is_refused_with_what_it_can_reproduce(chic
     # at that vintage or later the figure is answered
     r = count(chicago_full_store, "homicide", "2017-01-01", "2017-03-08", vintage=str(t2017))
     assert r.meta["coverage"]["status"] == "full"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                   HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["violent_index", "robbery", "homicide", "shooting"]),
+       st.dates(min_value=D(2019, 6, 1), max_value=D(2022, 6, 30)), st.integers(0, 500))
+def test_nyc_random_periods_exact_flagged_or_refused(nyc_store, name, start, length):
+    """Per source: NYPD rows (iucr NULL, fbi 01A/04A, SHOOTING) hold violent_index for
+    2021-01-01..2021-06-30 and no IUCR-coded category at all."""
+    from crimescope.stats import count
+
+    end = start + dt.timedelta(days=length)
+    lo, hi = max(start, D(2021, 1, 1)), min(end, D(2021, 6, 30))
+    if name != "violent_index" or lo > hi:
+        with pytest.raises(CoverageError):
+            count(nyc_store, name, start, end, source="nyc_shootings")
+        return
+    r = count(nyc_store, name, start, end, source="nyc_shootings")
+    (n,) = nyc_store.con.execute(
+        "SELECT count(*) FROM incidents WHERE source = 'nyc_shootings' AND fbi_code IN ('01A', '04A') "
+        "AND occurred_local >= ? AND occurred_local < ?",
+        [dt.datetime(lo.year, lo.month, lo.day), dt.datetime(hi.year, hi.month, hi.day) + dt.timedelta(days=1)]
+    ).fetchone()
+    assert r.meta["total"] == n
+    assert r.meta["coverage"]["status"] == ("full" if (lo, hi) == (start, end) else "partial")

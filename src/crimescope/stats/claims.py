@@ -617,10 +617,14 @@ def parse_claim(text: str, as_of=None, *, taxonomy: Taxonomy | None = None):
             break
     if noun is None:  # a category name, e.g. '12 gun possession in 2016'
         names = taxonomy if taxonomy is not None else load_taxonomy()
-        for m in re.finditer(r"\d[\d,]*\s+(?P<n>[a-z][a-z ]*?)\s+(?:in|during|for|from|so|this|$)", t + " $"):
-            key = m.group("n").strip().replace(" ", "_")
-            if key in names:
-                noun, cat = re.search(re.escape(m.group("n").strip()), t), key
+        for m in re.finditer(r"\d[\d,]*\s+(?P<n>[a-z][a-z_ ]*)", t):
+            words = m.group("n").split()
+            for k in range(len(words), 0, -1):  # the longest run of words that names a category
+                key = "_".join(words[:k])
+                if key in names:
+                    noun, cat = re.search(r"\b" + r"\s+".join(map(re.escape, words[:k])) + r"\b", t), key
+                    break
+            if noun is not None:
                 break
     if noun is None:
         raise ParameterError(f"cannot read the claim {raw!r}: no category words found; {_HINT}")

@@ -221,6 +221,13 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     # two date ranges: this year's spans and last year's (28 days can reach into December)
     ranges = [(min(wins[p][k][0] for p in wins), max(wins[p][k][1] for p in wins)) for k in (0, 1)]
     daily = daily_expr(t, cats, ranges, ["district"]).to_pandas()
+    for i, c in enumerate(cats):  # a category counts only the days the store wholly holds it
+        if len(daily) and not all(wcov[c.name, p, w].full for p in wins for w in ("cur", "prev")):
+            days = pd.to_datetime(daily["date"]).dt.date
+            held = pd.Series(False, index=daily.index)
+            for lo, hi in wcov[c.name, "ytd", "cur"].holds:
+                held |= (days >= lo) & (days <= hi)
+            daily.loc[~held, "mask"] = daily.loc[~held, "mask"] & ~(1 << i)
     wide = window_sums(daily, cats, flat, ["district"])
     value_cols = [c for c in wide.columns if "|" in c]
 

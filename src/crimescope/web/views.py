@@ -94,8 +94,10 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
             except CoverageError as exc:  # "no data for ...", never a row of zeros
                 lacking.append(str(exc))
                 cat = _category(c)
+                prev_end = _year_before(a)
                 rows.append({"category": c, "label": cat.label, "unit": cat.unit, "start": dt.date(a.year, 1, 1),
-                             "end": a, "count": None, "prev_start": None, "prev_end": None, "prev_count": None,
+                             "end": a, "count": None, "prev_start": dt.date(prev_end.year, 1, 1),
+                             "prev_end": prev_end, "prev_count": None,
                              "change": None, "pct_change": None, "coverage": str(exc)})
                 continue
             comp = r.meta["comparison"][0]
