@@ -48,3 +48,30 @@ def chicago_store(chicago_store_path):
     store = Store(chicago_store_path, read_only=True)
     yield store
     store.close()
+
+
+@pytest.fixture(scope="session")
+def chicago_full_store_path(chicago_store_path, tmp_path_factory) -> Path:
+    """The six 2012-2017 files plus the homicide-only extract 2001-2017 (a later vintage): the
+    quick-start store, whose coverage is 'all types 2012-2017; HOMICIDE 2001-2017'. Read-only."""
+    import shutil
+
+    from _shared import HOMICIDES
+    from crimescope.sources.chicago import ingest_files
+    from crimescope.store import Store
+
+    path = tmp_path_factory.mktemp("chicago_full") / "chicago_full.duckdb"
+    shutil.copyfile(chicago_store_path, path)
+    with Store(path) as store:
+        (res,) = ingest_files(store, [HOMICIDES])
+    assert hasattr(res, "batch_id"), res
+    return path
+
+
+@pytest.fixture(scope="session")
+def chicago_full_store(chicago_full_store_path):
+    from crimescope.store import Store
+
+    store = Store(chicago_full_store_path, read_only=True)
+    yield store
+    store.close()

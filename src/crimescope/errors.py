@@ -9,6 +9,7 @@ exit status, the web layer to an HTTP status and one JSON error shape.
     ├── SyncError           the live API failed repeatedly or answered nonsense
     ├── StoreError          the store is missing, locked, or of another schema
     ├── CategoryError       an unknown offense category or a bad taxonomy file
+    ├── CoverageError       the store holds no data for that source, category and period
     ├── EngineError         a compute engine (Spark) is missing or failed
     ├── SetupError          the installation lacks something it needs (reference data)
     └── NotFittedError      a model was asked to predict before ``fit``
@@ -25,6 +26,7 @@ __all__ = [
     "SyncError",
     "StoreError",
     "CategoryError",
+    "CoverageError",
     "EngineError",
     "NotFittedError",
     "SetupError",
@@ -73,6 +75,21 @@ class CategoryError(CrimescopeError, KeyError):
 
     def __str__(self) -> str:  # KeyError quotes its message; we do not want that
         return str(self.args[0]) if self.args else ""
+
+
+class CoverageError(CrimescopeError):
+    """The store holds no records of that category and source for the period asked (or
+    for a vintage that old): the figure is refused rather than answered with 0.
+
+    HTTP 404 (what was asked for is not in the store, like an unknown category); CLI exit 2.
+    ``coverage`` is the :class:`~crimescope.store.coverage.Coverage` that failed, if any.
+    """
+
+    http_status = 404
+
+    def __init__(self, message: str, coverage=None):
+        super().__init__(message)
+        self.coverage = coverage
 
 
 class EngineError(CrimescopeError):

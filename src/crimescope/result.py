@@ -225,6 +225,9 @@ class Result:
             if v.get("as_of_vintage") or v.get("as_of_batch"):
                 s += f" (counted as of vintage {v.get('as_of_vintage') or 'batch ' + str(v.get('as_of_batch'))})"
             lines.append(s)
+        cov = m.get("coverage")
+        if isinstance(cov, dict) and cov.get("status") == "full" and cov.get("text"):
+            lines.append(str(cov["text"]))  # partial / refused coverage is said in a note
         for n in m.get("notes", []) or []:
             lines.append(f"note: {n}")
         return lines

@@ -36,3 +36,10 @@ def add_batch(store, batch_id: int, when: str) -> None:
         "INSERT INTO batches (batch_id, source, kind, origin, started_at, finished_at, status) "
         "VALUES (?, 'chicago', 'file', ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, 'done')",
         [batch_id, f"file{batch_id}.csv", when, when])
+    # hand-made rows: the batch declares its coverage (all types up to the day before it was taken)
+    import datetime as _dt
+
+    from crimescope.store.coverage import declare_batch
+
+    taken = _dt.datetime.fromisoformat(when[:19])
+    declare_batch(store, "chicago", batch_id, "2000-01-01", taken.date() - _dt.timedelta(days=1), extracted_at=taken)

@@ -39,7 +39,7 @@ def tiny(tmp_path):
 def test_layout_and_manifest(tiny, tmp_path):
     out = tmp_path / "pq"
     res = export_parquet(tiny, out)
-    assert res.rows == {"incidents": 5, "incident_history": 1, "batches": 2}
+    assert res.rows == {"incidents": 5, "incident_history": 1, "batches": 2, "coverage": 2}
     parts = sorted(p.relative_to(out / "incidents").parent.as_posix()
                    for p in (out / "incidents").rglob("*.parquet"))
     assert parts == ["source=chicago/year=0", "source=chicago/year=2016", "source=chicago/year=2017",
@@ -188,7 +188,7 @@ def test_empty_store(tmp_path):
 
     with Store(tmp_path / "e.duckdb") as s:
         res = export_parquet(s, tmp_path / "pq")
-    assert res.rows == {"incidents": 0, "incident_history": 0, "batches": 0} and res.partitions == []
+    assert res.rows == {"incidents": 0, "incident_history": 0, "batches": 0, "coverage": 0} and res.partitions == []
     with SparkSource(tmp_path / "pq") as src:
         assert src.con.execute("SELECT count(*) FROM incidents").fetchone() == (0,)
         assert [r[0] for r in src.con.execute("DESCRIBE incidents").fetchall()] == list(INCIDENT_COLUMN_NAMES)

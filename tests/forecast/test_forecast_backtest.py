@@ -174,3 +174,34 @@ def test_forecast_map_png(events, tmp_path):
     fc = make_model("naive_all").fit(events, START + pd.Timedelta(days=500), grid=GRID).predict(7)
     plot_map(fc, tmp_path / "m.png")
     assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_best_uses_only_a_ranking_whose_backtest_ended_by_the_as_of(result, tmp_path):
+    """No look-ahead in model choice: a ranking scored on weeks at or after the forecast's as-of
+    is not used; the documented default is, and the provenance says why."""
+    import json
+
+    import pandas as pd
+
+    from crimescope.forecast.backtest import DEFAULT_MODEL, choose_best
+
+    store = tmp_path / "y.duckdb"
+    result.save_ranking(ranking_path(store, "gun_violence"), 7, "1%")
+    doc = json.loads(ranking_path(store, "gun_violence").read_text())
+    win = doc["window"]
+    o = pd.to_datetime(result.records["origin"])
+    assert win["last_origin"] == str(o.max())[:19]
+    until = pd.Timestamp(win["evaluated_until"])
+    assert until == o.max() + pd.Timedelta(days=max(result.horizons))
+    # a forecast starting inside the scored span: the ranking knows those weeks -> default
+    name, why = choose_best(store, "gun_violence", o.min())
+    assert name == DEFAULT_MODEL and not why["used"] and "knowledge of the weeks forecast" in why["reason"]
+    # at the end of the scored span or later: the ranking is used and named
+    name, why = choose_best(store, "gun_violence", until)
+    assert name == result.ranking(7, "1%")[0] and why["used"]
+    assert why["ranking_file"] == ranking_path(store, "gun_violence").name and "/" not in why["ranking_file"]
+    # a ranking without a recorded window (older files) is not trusted
+    del doc["window"]
+    ranking_path(store, "gun_violence").write_text(json.dumps(doc))
+    name, why = choose_best(store, "gun_violence", until)
+    assert name == DEFAULT_MODEL and "records no backtest window" in why["reason"]

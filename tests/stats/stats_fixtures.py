@@ -42,11 +42,23 @@ def insert(store: Store, rows: list[dict], table: str = "incidents") -> None:
                           [r.get(c) for c in cols + extra])
 
 
-def add_batch(store: Store, batch_id: int, origin: str, when: str) -> None:
+def add_batch(store: Store, batch_id: int, origin: str, when: str, covers=("2000-01-01", None)) -> None:
+    """A finished file batch taken at ``when``; hand-made rows do not pass through an importer, so
+    the batch declares what it covers: all offense types from ``covers[0]`` to ``covers[1]``
+    (default: the day before ``when``), extracted at ``when``."""
     store.con.execute(
         "INSERT INTO batches (batch_id, source, kind, origin, started_at, finished_at, status) "
         "VALUES (?, 'chicago', 'file', ?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ, 'done')",
         [batch_id, origin, when, when])
+    declare_covered(store, batch_id, when, covers)
+
+
+def declare_covered(store: Store, batch_id: int, when: str, covers=("2000-01-01", None), source="chicago"):
+    from crimescope.store.coverage import declare_batch
+
+    taken = dt.datetime.fromisoformat(when[:19])
+    last = covers[1] or (taken.date() - dt.timedelta(days=1))
+    declare_batch(store, source, batch_id, covers[0], last, extracted_at=taken)
 
 
 def build_tiny_store() -> Store:

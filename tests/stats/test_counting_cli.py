@@ -36,7 +36,7 @@ def store_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "tiny.duckdb"
     mem = build_tiny_store()
     with Store(path) as s:
-        for table in ("batches", "incidents"):
+        for table in ("batches", "incidents", "coverage"):  # the hand-made rows' declared coverage too
             s.con.register("_src", mem.con.execute(f"SELECT * FROM {table}").arrow())
             s.con.execute(f"INSERT INTO {table} SELECT * FROM _src")
             s.con.unregister("_src")

@@ -146,7 +146,11 @@ def test_last_complete_day(tiny_store):
     s = Store(":memory:")
     insert(s, [row(1, "2020-05-03 10:00", "0110", updated_at=dt.datetime(2020, 5, 3, 12, 0))])
     assert last_complete_day(s) == dt.date(2020, 5, 2)  # extracted during May 3: May 3 incomplete
-    assert ytd(s, "homicide", years=0).meta["as_of"] == dt.date(2020, 5, 2)
+    # rows written without an ingest batch cover nothing: no year to date is answered from them
+    from crimescope.errors import CoverageError
+
+    with pytest.raises(CoverageError, match="no data for homicide from 2020-01-01 to 2020-05-02"):
+        ytd(s, "homicide", years=0)
     with pytest.raises(ParameterError):
         last_complete_day(Store(":memory:"))
 
@@ -185,7 +189,12 @@ def test_vintage_uses_history(tiny_store):
 
     assert n() == 4                      # rows 1, 2, 3, 4
     assert n(vintage="2018-03-01") == 3  # id 2 still a battery
-    assert n(vintage="2017-12-31") == 0  # only id 2's first version existed then
+    # the store's first batch was taken 2018-01-10: of the state at 2017-12-31 it holds only id 2's
+    # first version, so that vintage is refused (never answered 0) and the refusal says which it can do
+    from crimescope.errors import CoverageError
+
+    with pytest.raises(CoverageError, match="reproduce vintages from 2018-01-10 12:00:00 on"):
+        n(vintage="2017-12-31")
     assert n(vintage="2018-05-01") == 4  # a date means the end of that day
     assert n(batch=1) == 3 and n(batch=2) == 4
     v = count(s, "homicide", "2016-01-01", "2016-12-31", vintage="2018-03-01").meta["vintage"]

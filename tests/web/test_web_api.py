@@ -441,8 +441,11 @@ def test_forecast_best_reads_the_leading_indicators_it_was_backtested_with(clien
     from crimescope.stats.events import load_categories
 
     p = ranking_path(web_store_path, "homicide")
+    # a ranking whose backtest ended before the forecast's as-of (no look-ahead: it may be used)
     p.write_text(json.dumps({"ranking": ["leading_indicators", "naive_all"], "coverage": "1%",
-                             "horizon_days": 7.0, "pai": {"leading_indicators": 15.0}}))
+                             "horizon_days": 7.0, "pai": {"leading_indicators": 15.0},
+                             "window": {"first_origin": "2017-01-02T00:00:00", "last_origin": "2017-07-31T00:00:00",
+                                        "evaluated_until": "2017-08-28T00:00:00"}}))
     try:
         doc = _get(client, "/api/forecast.json?category=homicide&as_of=2017-09-04&cell=2000").json()
     finally:

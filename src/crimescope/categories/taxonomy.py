@@ -41,7 +41,7 @@ _BUILTIN_LABEL = "taxonomy.yaml (built-in)"
 _IUCR_RE = re.compile(r"^[0-9A-Z]{4}$")
 _FBI_RE = re.compile(r"^[0-9]{2}[A-Z]?$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-_KEYS = {"label", "unit", "iucr", "fbi", "include", "definition", "source", "primary_type"}
+_KEYS = {"label", "unit", "iucr", "fbi", "include", "definition", "source", "primary_type", "sources"}
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,8 @@ class Category:
     include: tuple[str, ...] = ()
     primary_type: str | None = None
     origin: str | None = None
+    #: the store sources whose records this category counts (empty: any source)
+    sources: tuple[str, ...] = ()
 
     @property
     def rule(self) -> str:
@@ -258,6 +260,7 @@ def _build(raw: dict[str, dict], origin_of: dict[str, str],
             include=tuple(str(i) for i in spec.get("include") or ()),
             primary_type=spec.get("primary_type"),
             origin=None if origin_of[name] == base_label else origin_of[name],
+            sources=tuple(str(x) for x in spec.get("sources") or ()),
         ))
     return cats
 

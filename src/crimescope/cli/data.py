@@ -176,6 +176,34 @@ def ingest_city(
     raise typer.Exit(_report(results, note))
 
 
+@ingest_app.command("gva")
+def ingest_gva(
+    ctx: typer.Context,
+    files: List[Path] = typer.Argument(..., help="Gun Violence Archive exports (incident_id, date, n_killed, "
+                                                  "n_injured, latitude, longitude, ...)."),
+    snapshot: bool = SNAPSHOT_OPTION,
+) -> None:
+    """Ingest Gun Violence Archive incidents as source `gva`: one row per person killed or injured
+    (categories people_shot, people_shot_killed, people_shot_injured; a news-based undercount).
+
+    Exit status and snapshot as for `ingest chicago`.
+    """
+    from ..sources.gva import ingest_file
+
+    store = open_writer(ctx)
+    results: list = []
+    try:
+        for f in files:
+            try:
+                results.append((f, ingest_file(store, f)))
+            except IngestError as exc:
+                results.append((f, exc))
+    finally:
+        store.close()
+    note = publish_after_write(ctx) if snapshot else None
+    raise typer.Exit(_report(results, note))
+
+
 def info(
     ctx: typer.Context,
     fmt: str = typer.Option("table", "--format", help="table or json"),
@@ -195,6 +223,8 @@ def info(
     for source, s in data["sources"].items():
         con.print(f"{source}: {s['incidents']:,} records, {s['rejected']:,} rejected, "
                   f"{s.get('history_versions', 0):,} earlier versions; vintage {s.get('vintage')}", markup=False)
+        if s.get("coverage"):
+            con.print(f"  holds: {s['coverage']}", markup=False)
         t = Table()
         t.add_column("year", justify="right")
         t.add_column("records", justify="right")

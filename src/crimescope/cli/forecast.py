@@ -74,15 +74,20 @@ def register(app: typer.Typer) -> None:
         map_png: Optional[Path] = typer.Option(None, "--map", help="Also draw a PNG map here."),
     ) -> None:
         """Expected events per grid cell over the horizon, written as CSV or GeoJSON."""
-        from ..forecast.backtest import best_model
+        from ..forecast.backtest import choose_best
         from ..forecast.base import invalid, make_model, parse_time
         from ..spatial.grid import Grid
 
         st = state(ctx)
         cat = resolve_category(categories_file, category, state(ctx).source)
-        name = best_model(st.store_path, category) if model == "best" else model
-        m = make_model(name).for_target(category)
         cut = parse_time(as_of)
+        choice = None
+        if model == "best":  # only a ranking whose backtest ended by the as-of (no look-ahead)
+            name, choice = choose_best(st.store_path, category, cut)
+            typer.echo(f"model: {name} ({choice['reason']})", err=True)
+        else:
+            name = model
+        m = make_model(name).for_target(category)
         suffix = out.suffix.lower()
         if suffix not in (".csv", ".geojson", ".json"):
             raise invalid("out", str(out), "a .csv or .geojson file name")
@@ -109,6 +114,8 @@ def register(app: typer.Typer) -> None:
             plot_map(fc, map_png)
         typer.echo(f"{name}: {fc.expected.sum():.1f} expected {category} events in {fc.horizon_days:g} days "
                    f"over {grid.n_cells} cells -> {out}")
+        if choice is not None:
+            typer.echo(f"model choice: {choice['reason']}")
 
     @app.command("backtest")
     def backtest_cmd(

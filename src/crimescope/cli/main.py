@@ -38,6 +38,7 @@ COMMAND_MODULES = [
     "crimescope.cli.plan",
     "crimescope.cli.web",
     "crimescope.cli.scale",
+    "crimescope.cli.reconcile",
 ]
 
 

@@ -49,7 +49,7 @@ PARTITIONED_TABLES = {
     "incident_history": [(c, t.replace(" NOT NULL", "")) for c, t, _ in INCIDENT_COLUMNS + HISTORY_EXTRA],
 }
 #: small tables exported as one file each
-SINGLE_TABLES = ("batches",)
+SINGLE_TABLES = ("batches", "coverage")  # coverage: what each batch holds (store/coverage.py)
 
 
 @dataclass
@@ -153,7 +153,12 @@ def export_parquet(store, out_dir, *, sources=None, overwrite: bool = False,
                 f"(FORMAT parquet, PARTITION_BY (source, year), COMPRESSION {compression}, "
                 f"ROW_GROUP_SIZE {int(row_group_size)})")
         for table in SINGLE_TABLES:
-            w = where if table == "batches" else ""
+            if table == "coverage":  # an older store opened read-only may have none: derived from rows
+                from ..store.coverage import _has_table
+
+                if not _has_table(con):
+                    continue
+            w = where if table in ("batches", "coverage") else ""
             rows[table] = con.execute(f"SELECT count(*) FROM {table} {w}").fetchone()[0]
             con.execute(f"COPY (SELECT * FROM {table} {w} ORDER BY ALL) TO "
                         f"{_sql_str(tmp / (table + '.parquet'))} (FORMAT parquet)")

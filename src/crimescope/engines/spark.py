@@ -252,7 +252,10 @@ def _metadata_connection(path: str, manifest: dict):
                 f"CREATE VIEW {table} AS SELECT {names} FROM read_parquet('{glob}', "
                 "hive_partitioning = true, hive_types = {'source': VARCHAR, 'year': INTEGER})")
         for table in SINGLE_TABLES:
-            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{path.rstrip('/')}/{table}.parquet')")
+            f = f"{path.rstrip('/')}/{table}.parquet"
+            if table == "coverage" and not os.path.exists(f):  # older exports: coverage derived from rows
+                continue
+            con.execute(f"CREATE TABLE {table} AS SELECT * FROM read_parquet('{f}')")
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"cannot read the Parquet export {path}: {exc}") from exc

@@ -164,6 +164,18 @@ class BacktestResult(Result):
         """The summary table as CSV with the provenance as ``#`` lines (written to ``path`` if given)."""
         return Result.to_csv(self, path)
 
+    def window(self) -> dict:
+        """The span the backtest saw: first and last origin and ``evaluated_until`` (exclusive: the
+        last origin plus the longest horizon), so a ranking is never used to forecast weeks it scored."""
+        import pandas as pd
+
+        o = pd.to_datetime(self.records["origin"]) if len(self.records) else pd.Series([], dtype="datetime64[ns]")
+        if not len(o):
+            return {}
+        until = o.max() + pd.Timedelta(days=float(max(self.horizons)))
+        return {"first_origin": str(o.min())[:19], "last_origin": str(o.max())[:19],
+                "evaluated_until": str(until)[:19]}
+
     def save_ranking(self, path: Any, horizon: Any = 7, coverage: Any = "1%", **extra: Any) -> None:
         """Write the ranking JSON read by ``forecast --model best``."""
         import json
@@ -173,7 +185,7 @@ class BacktestResult(Result):
         s = s[np.isclose(s["horizon_days"], h) & (s["coverage"] == c)]
         pai = {m: float(v) for m, v in zip(s["model"], s["pai"]) if np.isfinite(v)} if "pai" in s else {}
         doc = {"ranking": self.ranking(horizon, coverage), "horizon_days": h,
-               "coverage": c, "metric": "hit_rate", "pai": pai,
+               "coverage": c, "metric": "hit_rate", "pai": pai, "window": self.window(),
                "settings": {k: str(v) for k, v in self.settings.items()}, **extra}
         Path(path).write_text(json.dumps(doc, indent=2), encoding="utf-8")
 
@@ -298,6 +310,43 @@ def ranking_path(store_path: Any, category: str) -> Path:
     ``<store>.forecast-ranking.<category>.json`` next to the store file."""
     p = Path(store_path)
     return p.with_name(f"{p.name}.forecast-ranking.{category}.json")
+
+
+#: the model ``forecast --model best`` uses when no usable ranking exists (docs/forecasting.md)
+DEFAULT_MODEL = "naive_52w"
+
+
+def choose_best(store_path: Any, category: str, as_of: Any) -> tuple[str, dict]:
+    """``(model, provenance)`` for ``forecast --model best`` as of ``as_of``: the first model of
+    the saved ranking only when its backtest ended on or before ``as_of`` (its ``window``); else
+    :data:`DEFAULT_MODEL`, and the provenance says why. No look-ahead in model choice."""
+    import json
+
+    import pandas as pd
+
+    p = ranking_path(store_path, category)
+    info: dict = {"ranking_file": p.name, "default": DEFAULT_MODEL}
+    if not p.is_file():
+        return DEFAULT_MODEL, {**info, "used": False, "ranking_file": None,
+                               "reason": f"no backtest ranking of {category}: the documented default {DEFAULT_MODEL}"}
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+        first = str(doc["ranking"][0])
+    except (OSError, ValueError, KeyError, IndexError) as exc:
+        raise invalid("model", "best", f"a readable ranking file at {p.name}") from exc
+    win = doc.get("window") or {}
+    info["window"] = win
+    cut = pd.Timestamp(str(as_of))
+    if not win.get("evaluated_until"):
+        return DEFAULT_MODEL, {**info, "used": False, "reason": f"the ranking {p.name} records no backtest window, "
+                               f"so it may have scored the weeks forecast: the documented default {DEFAULT_MODEL}"}
+    if pd.Timestamp(win["evaluated_until"]) > cut:
+        return DEFAULT_MODEL, {**info, "used": False, "reason": (
+            f"the ranking {p.name} comes from a backtest scored until {win['evaluated_until']}, after the "
+            f"forecast's as-of {str(as_of)[:19]}: using it would choose the model with knowledge of the weeks "
+            f"forecast, so the documented default {DEFAULT_MODEL} is used")}
+    return first, {**info, "used": True, "reason": f"first of the ranking {p.name} (backtest "
+                   f"{win.get('first_origin')} to {win['evaluated_until']}, before the as-of)"}
 
 
 def best_model(store_path: Any, category: str) -> str:

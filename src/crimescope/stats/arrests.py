@@ -9,6 +9,7 @@ clearances of offenses from earlier years) and is computed per offense, not per 
 from __future__ import annotations
 
 from ..categories import Taxonomy, get_category
+from ._coverage import attach, covered, mark_partial, restrict
 from .counts import base_meta, tidy
 from .provenance import StatResult
 from .query import arrests_expr, as_date, check_by, incidents_table, to_pandas
@@ -35,7 +36,10 @@ def arrests(store, category, start, end, by=(), *, source: str | None = None, vi
     cat = ds.category(category, taxonomy)
     s, e = as_date(start, "start"), as_date(end, "end")
     by = check_by(by)
+    cov = covered(store, source, cat, s, e, vintage=vintage, batch=batch)  # refuses what the store lacks
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+    if not cov.full:
+        t = restrict(t, cov.covered)
     df = to_pandas(arrests_expr(t, cat, s, e, by))
     df = tidy(df, by)
     df["arrests"] = df["arrests"].fillna(0).astype("int64")
@@ -45,7 +49,8 @@ def arrests(store, category, start, end, by=(), *, source: str | None = None, vi
     meta = base_meta(store, cat, source, vintage, batch)
     meta.update(title=f"Arrest share, {cat.label}: {s} to {e}", period=f"{s} to {e} (inclusive)",
                 start=s, end=e, by=by, notes=[NOT_CLEARANCE])
-    return StatResult(df.reset_index(drop=True), meta)
+    attach(meta, cov)
+    return StatResult(mark_partial(df.reset_index(drop=True), by, cov), meta)
 
 
 #: package-level name (``crimescope.stats.arrest_share``)

@@ -15,8 +15,12 @@ reading:
   listing the ids that changed and how.
 
 Verdict: ``matches`` (equal within the tolerance), ``within a known definitional gap``
-(the claimed value equals, or lies between, values under the known readings), else
-``contradicts``.
+(a named reading - another rule, vintage, unit or exclusion - equals the claim within the
+same stated tolerance; the reading is named in ``explained_by``), ``contradicts``, or
+``cannot be checked with this data``: the store does not hold the whole period for the
+category (coverage), or the claim counts a unit (victims, people shot, arrests) that no
+category of the store counts - the nearest comparable figure is then shown with its unit,
+never a contradiction.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 from ..categories import Taxonomy, get_category, load_taxonomy
 from ..errors import ParameterError
+from ..store import coverage as _coverage
 from ..result import Result, provenance
 from .counts import rule_text, unit_text
 from .provenance import StatResult, data_vintage, jsonable
@@ -38,7 +43,13 @@ from .query import (as_date, category_predicate, count_expr, date_predicate, inc
 __all__ = ["Claim", "ClaimCheck", "ClaimReport", "check_claim", "check_claims", "parse_claim",
            "claims_from_yaml", "VERDICTS"]
 
-VERDICTS = ("matches", "within a known definitional gap", "contradicts")
+VERDICTS = ("matches", "within a known definitional gap", "contradicts", "cannot be checked with this data")
+
+#: what a claim counts, as read from its words (None: the category's own unit)
+CLAIM_UNITS = ("victims", "incidents", "people shot", "people killed", "people injured", "arrests")
+#: the claim units each category unit can answer (homicide rows are one per victim = people killed)
+_UNIT_OK = {"victims": {"victims", "people killed"}, "incidents": {"incidents"},
+            "records": set()}
 HOMICIDE_CODES = {"0110", "0130", "0141", "0142"}
 POLICE_EXCLUDED = {"0141": "involuntary manslaughter", "0142": "reckless homicide (mostly traffic)"}
 
@@ -73,6 +84,7 @@ class Claim:
     community_area: int | None = None
     tolerance: float = 0.0
     text: str | None = None
+    unit: str | None = None
 
     def __post_init__(self) -> None:
         def num(v, name):
@@ -81,8 +93,10 @@ class Claim:
             except (TypeError, ValueError):
                 raise ParameterError(f"claim {name} {v!r} is not a number") from None
 
-        self.value = num(self.value, "value")
-        self.tolerance = num(self.tolerance, "tolerance")
+        self.value = _intish(num(self.value, "value"))
+        self.tolerance = _intish(num(self.tolerance, "tolerance"))
+        if self.unit is not None and self.unit not in CLAIM_UNITS:
+            raise ParameterError(f"claim unit {self.unit!r} is not one of {', '.join(CLAIM_UNITS)}")
         if self.tolerance < 0:
             raise ParameterError("claim tolerance must be >= 0")
         for name in ("district", "community_area"):
@@ -151,8 +165,8 @@ class ClaimCheck(Result):
     """
 
     claim: Claim
-    computed: int
-    difference: float
+    computed: int | None
+    difference: float | None
     verdict: str
     reasons: list[dict]
     changes: Any
@@ -161,9 +175,25 @@ class ClaimCheck(Result):
     rule: str
     vintage: dict = field(default_factory=dict)
     category_file: str | None = None
+    coverage: dict | None = None
+    #: why the claim cannot be checked (coverage or unit), None when it can
+    unchecked: str | None = None
 
     def explain(self) -> str:
         s, e = self.claim.period()
+        if self.unchecked is not None:
+            out = [f"claim: {self.claim.describe()}",
+                   f"  category {self.claim.category} ({self.rule}); unit: {self.unit}",
+                   f"  period {s} to {e} (inclusive local dates), {self.claim.area()}",
+                   f"  claimed: {_num(self.claim.value)}" + (f" {self.claim.unit}" if self.claim.unit else ""),
+                   f"  {self.unchecked}"]
+            for r in self.reasons:
+                val = "n/a" if r["value"] is None else _num(r["value"])
+                out.append(f"     [{r['reason']}] {r['reading']}: {val}")
+                if r.get("detail"):
+                    out.append(f"       {r['detail']}")
+            out.append(f"  verdict: {self.verdict.upper()}")
+            return "\n".join(out)
         out = [f"claim: {self.claim.describe()}",
                f"  category {self.claim.category} ({self.rule}); unit: {self.unit}",
                *([f"  user category defined in {self.category_file}"] if self.category_file else []),
@@ -184,6 +214,11 @@ class ClaimCheck(Result):
                 if r["matches_claim"] and r["reason"] != "as computed"]
         if best and self.verdict != VERDICTS[0]:
             out.append("  the claimed value is explained by: " + "; ".join(best))
+        if self.verdict == VERDICTS[2]:
+            near = self.nearest()
+            if near is not None:
+                out.append(f"  no known reading comes within the tolerance ({_num(self.claim.tolerance)}) of the "
+                           f"claim; the nearest is [{near['reason']}] {near['reading']}: {_num(near['value'])}")
         out.append(f"  verdict: {self.verdict.upper()}")
         out.append(f"  data vintage: max updated_at {self.vintage.get('max_updated_at')}, "
                    f"latest batch {self.vintage.get('latest_batch_at')}")
@@ -195,13 +230,19 @@ class ClaimCheck(Result):
 
         return pd.DataFrame([self.as_row()])
 
+    def nearest(self) -> dict | None:
+        """The reading closest to the claimed value (None when no reading has a value)."""
+        vals = [r for r in self.reasons if r["value"] is not None]
+        return min(vals, key=lambda r: abs(float(r["value"]) - float(self.claim.value))) if vals else None
+
     def as_row(self) -> dict:
         s, e = self.claim.period()
         best = [r["reading"] for r in self.reasons if r["matches_claim"]]
         return {"claim": self.claim.describe(), "category": self.claim.category, "start": s, "end": e,
                 "area": self.claim.area(), "claimed": self.claim.value, "computed": self.computed,
                 "difference": self.difference, "verdict": self.verdict,
-                "explained_by": "; ".join(best)}
+                "explained_by": "; ".join(best) if self.verdict != VERDICTS[3] else "",
+                "note": self.unchecked or ""}
 
 
 class ClaimReport(StatResult):
@@ -224,8 +265,9 @@ class ClaimReport(StatResult):
         d = super().to_dict()
         d["checks"] = [jsonable({**c.as_row(), "reasons": c.reasons, "unit": c.unit, "rule": c.rule,
                                  "category_file": c.category_file,
+                                 "coverage": c.coverage, "claim_unit": c.claim.unit,
                                  "changes": c.changes.to_dict(orient="records") if c.changes is not None else [],
-                                 "vintages": c.vintages.to_dict(orient="records") if c.vintages is not None else []})
+                                 "vintages": _base_names(c.vintages)})
                        for c in self.checks]
         return d
 
@@ -233,6 +275,22 @@ class ClaimReport(StatResult):
 def _num(v):
     v = float(v)
     return int(v) if v.is_integer() else round(v, 2)
+
+
+def _intish(v: float):
+    """A whole number as int (claims print as ``110``, not ``110.0``)."""
+    return int(v) if float(v).is_integer() else float(v)
+
+
+def _base_names(vintages) -> list[dict]:
+    """Vintage rows with each batch's origin as its file's base name: no server path in an answer."""
+    if vintages is None:
+        return []
+    rows = vintages.to_dict(orient="records")
+    for r in rows:
+        if "origin" in r:
+            r["origin"] = _short(r["origin"])
+    return rows
 
 
 def _area_filter(t, claim: Claim):
@@ -259,8 +317,20 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
                 taxonomy: Taxonomy | None = None) -> ClaimCheck:
     """Recompute ``claim`` and explain the gap; see the module docstring.
 
-    ``taxonomy`` resolves the claim's category (default: the built-in taxonomy).
+    ``taxonomy`` resolves the claim's category (default: the built-in taxonomy). The check
+    is a one-row :class:`~crimescope.result.Result` whose ``meta`` is its provenance.
     """
+    tax = taxonomy if taxonomy is not None else load_taxonomy()
+    chk = _check_claim(store, claim, source=source, taxonomy=tax)
+    s, e = claim.period()
+    chk.meta = provenance(store, get_category(claim.category, tax), source=source,
+                          title=f"claim check: {claim.describe()}",
+                          period=f"{s} to {e} (inclusive local dates), {claim.area()}",
+                          **({"coverage": chk.coverage} if chk.coverage else {}))
+    return chk
+
+
+def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> ClaimCheck:
     import pandas as pd
 
     tax = taxonomy if taxonomy is not None else load_taxonomy()
@@ -268,7 +338,16 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
     s, e = claim.period()
     backend = store.ibis()
     t = _area_filter(incidents_table(backend, source=source), claim)
-    computed = int(to_pandas(count_expr(t, cat, s, e))["count"].iloc[0])
+    cov = _coverage.check(store, source, cat, s, e)
+    computed = int(to_pandas(count_expr(t, cat, s, e))["count"].iloc[0]) if cov.status != "none" else None
+    if not cov.full:  # a total over days the store does not hold cannot be checked
+        why = ("the store does not hold the whole period: " if cov.status == "partial" else "") + cov.text()
+        reasons = [] if computed is None else [_reason(
+            "covered days only", f"{rule_text(cat)}, {cov.spans_text(cov.covered)}", computed, claim,
+            "a count of part of the period: not comparable with the claim")]
+        return _unchecked(store, claim, cat, source, why, reasons, computed, cov)
+    if claim.unit is not None and claim.unit not in _UNIT_OK[cat.unit]:
+        return _unit_mismatch(store, claim, cat, source, computed, cov)
     claimed = float(claim.value)
     tol = float(claim.tolerance)
     reasons: list[dict] = []
@@ -420,21 +499,63 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
                 f"({_short(row.origin)}) on its own", row.delivered,
                 "what that extract alone says for this category and period")
 
-    diff = claimed - computed
+    diff = _intish(claimed - computed)
     if abs(diff) <= tol:
         verdict = VERDICTS[0]
-    else:
-        vals = [r["value"] for r in reasons if r["value"] is not None]
-        if any(r["matches_claim"] for r in reasons) or (vals and min(vals) - tol <= claimed <= max(vals) + tol):
-            verdict = VERDICTS[1]
-        else:
-            verdict = VERDICTS[2]
-    chk = ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
-                     changes=changes, vintages=vintages, unit=unit_text(cat), rule=cat.rule,
-                     vintage=data_vintage(store, source), category_file=cat.origin)
-    chk.meta = provenance(store, cat, source=source, title=f"claim check: {claim.describe()}",
-                          period=f"{s} to {e} (inclusive local dates), {claim.area()}")
-    return chk
+    elif any(r["matches_claim"] for r in reasons):  # a named reading within the tolerance
+        verdict = VERDICTS[1]
+    else:  # lying between two readings explains nothing
+        verdict = VERDICTS[2]
+    return ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
+                      changes=changes, vintages=vintages, unit=unit_text(cat), rule=cat.rule,
+                      vintage=data_vintage(store, source), category_file=cat.origin, coverage=cov.as_dict())
+
+
+def _reason(reason, reading, value, claim: Claim, detail="", *, comparable: bool = False) -> dict:
+    """A reading; it can match the claim only when it counts what the claim counts (``comparable``)."""
+    ok = comparable and value is not None and abs(float(value) - float(claim.value)) <= float(claim.tolerance)
+    return {"reason": reason, "reading": reading, "value": value, "detail": detail, "matches_claim": ok}
+
+
+def _unchecked(store, claim, cat, source, why, reasons, computed, cov, verdict=VERDICTS[3]) -> ClaimCheck:
+    diff = None if computed is None or verdict == VERDICTS[3] else _intish(float(claim.value) - computed)
+    return ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
+                      changes=None, vintages=None, unit=unit_text(cat), rule=cat.rule,
+                      vintage=data_vintage(store, source), category_file=cat.origin,
+                      coverage=cov.as_dict() if cov is not None else None, unchecked=why)
+
+
+def _unit_mismatch(store, claim: Claim, cat, source: str, computed: int, cov) -> ClaimCheck:
+    """The claim counts a unit the category does not: check it against a second source that counts
+    it (GVA victims, a news-based undercount), else say it cannot be checked, with the nearest figure."""
+    police = _reason("nearest comparable figure", f"police {cat.label}: {rule_text(cat)}", computed, claim,
+                     f"unit: {unit_text(cat)}, not {claim.unit}")
+    s, e = claim.period()
+    second = _second_source(store, claim, s, e)
+    if second is not None:
+        value, name, detail = second
+        r = _reason("second source", name, value, claim, detail, comparable=True)
+        ok = r["matches_claim"]
+        why = (f"the claim counts {claim.unit}; the police data ({source}) counts {unit_text(cat)}; checked "
+               f"against {name}, a news-based count that undercounts the official figure")
+        # an undercount can confirm (matches) or show the claim is not above the police figure; it cannot contradict
+        verdict = VERDICTS[0] if ok else (VERDICTS[3] if float(claim.value) >= value else VERDICTS[2])
+        if verdict == VERDICTS[3]:
+            why += f"; the claim is above it ({_num(claim.value)} vs {_num(value)}), as an undercount would be"
+        return _unchecked(store, claim, cat, source, why, [r, police], computed, cov, verdict=verdict)
+    why = (f"cannot be checked with this data: the claim counts {claim.unit}, and no source in the store "
+           f"counts {claim.unit} (the {cat.name} category of {source} counts {unit_text(cat)}); the nearest "
+           f"comparable figure is {computed:,} {cat.unit}")
+    return _unchecked(store, claim, cat, source, why, [police], computed, cov)
+
+
+def _second_source(store, claim: Claim, s, e):
+    """(value, name, detail) from a second source that counts the claim's unit, or None."""
+    try:
+        from ..sources.gva import victims_count
+    except ImportError:
+        return None
+    return victims_count(store, claim.unit, s, e, district=claim.district)
 
 
 def check_claims(store, claims: list[Claim], *, source: str = "chicago",
@@ -444,87 +565,131 @@ def check_claims(store, claims: list[Claim], *, source: str = "chicago",
     ``taxonomy`` resolves the claims' categories (default: the built-in taxonomy).
     """
     from .change_claims import ChangeClaim, check_change_claims  # claims about change: stats/change_claims.py
+    from .comparison import CityComparison, check_comparison
 
     if claims and all(isinstance(c, ChangeClaim) for c in claims):
         return check_change_claims(store, claims, source=source, taxonomy=taxonomy)
     tax = taxonomy if taxonomy is not None else load_taxonomy()
-    checks = [check_claim(store, c, source=source, taxonomy=tax) for c in claims]
+    checks = [check_comparison(store, c, source=source, taxonomy=tax) if isinstance(c, CityComparison)
+              else check_claim(store, c, source=source, taxonomy=tax) for c in claims]
     vint = data_vintage(store, source)
     meta = {"title": f"claim check ({len(checks)} claim{'s' if len(checks) != 1 else ''})",
             "unit": "; ".join(sorted({c.unit for c in checks})),
             "rule": "; ".join(sorted({rule_text(get_category(c.claim.category, tax)) for c in checks})),
             "source": vint["source_description"], "vintage": vint,
             "category_files": {c.claim.category: c.category_file for c in checks if c.category_file},
-            "notes": ["verdict: matches | within a known definitional gap | contradicts"]}
+            "notes": ["verdict: " + " | ".join(VERDICTS)]}
     return ClaimReport(checks, meta)
 
 
 # -- reading claims ------------------------------------------------------------------
 
+#: (words, category, unit the words count or None for the category's own), most specific first
 _NOUNS = [
-    (r"shooting victims|people shot|shootings?", "shooting"),
-    (r"gun violence victims|victims of gun violence", "gun_violence"),
-    (r"murders?", "murder"),
-    (r"homicides?|killings?|people killed", "homicide"),
-    (r"armed robberies|armed robbery", "armed_robbery"),
-    (r"robberies|robbery", "robbery"),
-    (r"violent crimes?", "violent_index"),
+    (r"(?:gun violence|gunshot) victims|victims of gun violence|people (?:shot|struck by gunfire)|"
+     r"persons shot|shooting victims|victims shot", "shooting", "people shot"),
+    (r"people (?:shot and )?(?:wounded|injured)(?: by gunfire| in shootings)?", "shooting", "people injured"),
+    (r"people (?:shot and )?killed|people murdered|homicide victims|murder victims", "homicide", "people killed"),
+    (r"murders?", "murder", None),
+    (r"homicides?|killings?", "homicide", None),
+    (r"shooting incidents|shootings?", "shooting", None),
+    (r"armed robberies|armed robbery", "armed_robbery", None),
+    (r"robberies|robbery", "robbery", None),
+    (r"violent (?:index )?crimes?", "violent_index", None),
+    (r"arrests?", None, "arrests"),
 ]
-_SENTENCE = re.compile(
-    r"^\s*(?:there (?:have been|were)\s+)?(?P<value>\d[\d,]*)\s+(?P<noun>[a-z ]+?)\s+"
-    r"(?:(?P<ytd>so far this year|this year|year to date|so far in (?P<ytdyear>\d{4}))"
-    r"|in (?P<year>\d{4})"
-    r"|(?:from|between) (?P<from>\d{4}-\d\d-\d\d) (?:to|and) (?P<to>\d{4}-\d\d-\d\d))"
-    r"(?:\s+in (?:district|police district) (?P<district>\d+))?\s*\.?\s*$",
-    re.IGNORECASE,
-)
+_YTD = re.compile(r"\b(?:so far this year|so far in (?P<y>\d{4})|this year(?: so far)?|year[- ]to[- ]date|ytd)\b")
+_RANGE = re.compile(r"\b(?:from|between) (?P<a>\d{4}-\d\d-\d\d) (?:to|and|through|until) (?P<b>\d{4}-\d\d-\d\d)\b")
+_DISTRICT = re.compile(r"\b(?:in )?(?:the )?(?:police )?district (?P<d>\d+)\b")
+_NUMBER = re.compile(r"(?<![\d-])\d[\d,]*(?:\.\d+)?(?![\d-])")
+_HINT = ("write e.g. '762 murders in 2016', 'Chicago had 762 murders in 2016', 'So far this year, Chicago has "
+         "seen 110 homicides' (with --as-of), '4 shootings from 2017-01-01 to 2017-01-07', or use "
+         "--category/--value/--from/--to")
 
 
-def parse_claim(text: str, as_of=None, *, taxonomy: Taxonomy | None = None) -> Claim:
-    """Read a sentence such as ``"110 homicides so far this year"`` (needs ``as_of``),
-    ``"762 murders in 2016"`` or ``"4 shootings from 2017-01-01 to 2017-01-07"``.
+def _blank(t: str, m) -> str:
+    return t[:m.start()] + " " * (m.end() - m.start()) + t[m.end():]
 
-    A noun that is not one of the usual words is looked up as a category name (spaces
-    as underscores) in ``taxonomy`` (default: the built-in taxonomy)."""
+
+def parse_claim(text: str, as_of=None, *, taxonomy: Taxonomy | None = None):
+    """Read a claim written the plain ways people write them: ``"762 murders in 2016"``,
+    ``"Chicago had 762 murders in 2016"``, ``"762 murders in Chicago in 2016"``, ``"So far this
+    year, Chicago has seen 110 homicides"`` (needs ``as_of``), ``"4,331 shooting victims in 2016"``
+    (unit: people shot), ``"4 shootings from 2017-01-01 to 2017-01-07"``, ``"... in district 7"``.
+
+    The unit is read from the words (``shooting victims`` / ``people shot``, ``people killed``,
+    ``people wounded``, ``arrests``); a noun that is not one of the usual words is looked up as a
+    category name (spaces as underscores) in ``taxonomy`` (default: the built-in taxonomy). A
+    comparison (``"Chicago's 2016 homicides were higher than New York and Los Angeles combined"``)
+    is returned as a :class:`~crimescope.stats.comparison.CityComparison`.
+    """
     from .change_claims import parse_change_claim  # "shootings are up 50%": a ChangeClaim
 
     change = parse_change_claim(text, as_of, taxonomy=taxonomy)
     if change is not None:
         return change
-    m = _SENTENCE.match(text or "")
-    if not m:
-        raise ParameterError(
-            f"cannot read the claim {text!r}; write e.g. '110 homicides so far this year' with --as-of, "
-            "'762 murders in 2016', or use --category/--value/--from/--to")
-    noun = m.group("noun").strip().lower()
-    cat = None
-    for pat, name in _NOUNS:
-        if re.fullmatch(pat, noun):
-            cat = name
+    raw = (text or "").strip()
+    t = " " + re.sub(r"\s+", " ", raw.lower()).strip(" .!?") + " "
+    t = re.sub(r"(?<=[a-z])['\u2019]s\b", "", t)  # Chicago's -> chicago
+    from .comparison import parse_comparison
+
+    comp = parse_comparison(t, raw)
+    if comp is not None:
+        return comp
+    rng, ytd, dist = _RANGE.search(t), _YTD.search(t), _DISTRICT.search(t)
+    for m in (rng, ytd, dist):
+        if m:
+            t = _blank(t, m)
+    noun = cat = unit = None
+    for pat, name, u in _NOUNS:
+        m = re.search(rf"\b(?:{pat})\b", t)
+        if m:
+            noun, cat, unit = m, name, u
             break
-    if cat is None:
+    if noun is None:  # a category name, e.g. '12 gun possession in 2016'
         names = taxonomy if taxonomy is not None else load_taxonomy()
-        key = noun.replace(" ", "_")
-        if key in names:
-            cat = key
-        else:
-            raise ParameterError(f"claim {text!r}: no category for {noun!r}")
-    value = float(m.group("value").replace(",", ""))
-    district = int(m.group("district")) if m.group("district") else None
-    if m.group("ytd"):
+        for m in re.finditer(r"\d[\d,]*\s+(?P<n>[a-z][a-z_ ]*)", t):
+            words = m.group("n").split()
+            for k in range(len(words), 0, -1):  # the longest run of words that names a category
+                key = "_".join(words[:k])
+                if key in names:
+                    noun, cat = re.search(r"\b" + r"\s+".join(map(re.escape, words[:k])) + r"\b", t), key
+                    break
+            if noun is not None:
+                break
+    if noun is None:
+        raise ParameterError(f"cannot read the claim {raw!r}: no category words found; {_HINT}")
+    if cat is None:
+        raise ParameterError(f"claim {raw!r}: a claim about arrests needs --category (arrests of which offense)")
+    value = None
+    for m in _NUMBER.finditer(t[:noun.start()]):
+        between = t[m.end():noun.start()]
+        if not re.search(r"\d", between) and len(between.split()) <= 3:
+            value = m
+    if value is None:
+        raise ParameterError(f"cannot read the claim {raw!r}: no number before {noun.group(0)!r}; {_HINT}")
+    number = float(value.group(0).replace(",", ""))
+    t = _blank(t, value)
+    district = int(dist.group("d")) if dist else None
+    if rng:
+        return Claim(cat, number, start=rng.group("a"), end=rng.group("b"), district=district, text=raw, unit=unit)
+    if ytd:
         if as_of is None:
-            raise ParameterError(f"claim {text!r} says 'so far this year': give --as-of (the date of the claim)")
+            raise ParameterError(f"claim {raw!r} says 'so far this year': give --as-of (the date of the claim)")
         a = as_date(as_of, "as_of")
-        if m.group("ytdyear") and int(m.group("ytdyear")) != a.year:
-            raise ParameterError(f"claim {text!r}: year differs from --as-of {a}")
-        return Claim(cat, value, as_of=a, district=district, text=text.strip())
-    if m.group("year"):
-        y = int(m.group("year"))
-        end = dt.date(y, 12, 31)
-        if as_of is not None and as_date(as_of).year == y:
-            end = as_date(as_of)  # "in 2017" said during 2017 means so far
-        return Claim(cat, value, start=dt.date(y, 1, 1), end=end, district=district, text=text.strip())
-    return Claim(cat, value, start=m.group("from"), end=m.group("to"), district=district, text=text.strip())
+        if ytd.group("y") and int(ytd.group("y")) != a.year:
+            raise ParameterError(f"claim {raw!r}: year differs from --as-of {a}")
+        return Claim(cat, number, as_of=a, district=district, text=raw, unit=unit)
+    ym = re.search(r"\b(?:in|during|for|of)\s+(?P<y>(?:1[89]|2[01])\d\d)\b", t) or \
+        re.search(r"\b(?P<y>(?:1[89]|2[01])\d\d)\b", t)
+    if ym is None:
+        raise ParameterError(f"cannot read the claim {raw!r}: no period (a year, 'so far this year' or "
+                             f"'from ... to ...'); {_HINT}")
+    y = int(ym.group("y"))
+    end = dt.date(y, 12, 31)
+    if as_of is not None and as_date(as_of).year == y:
+        end = as_date(as_of)  # "in 2017" said during 2017 means so far
+    return Claim(cat, number, start=dt.date(y, 1, 1), end=end, district=district, text=raw, unit=unit)
 
 
 def claims_from_yaml(path: str | Path, *, taxonomy: Taxonomy | None = None) -> list[Claim]:

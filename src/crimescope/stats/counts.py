@@ -7,6 +7,7 @@ import datetime as dt
 from ..categories import Category, Taxonomy, get_category
 from ..errors import ParameterError
 from ..datasets import as_dataset
+from ._coverage import attach, covered, mark_partial, restrict
 from .provenance import StatResult
 from .query import as_date, check_by, count_expr, incidents_table, to_pandas
 
@@ -96,10 +97,14 @@ def count(store, category: "str | Category", start, end, by=(), *, source: str |
     cat = ds.category(category, taxonomy)
     s, e = as_date(start, "start"), as_date(end, "end")
     by = check_by(by)
+    cov = covered(store, source, cat, s, e, vintage=vintage, batch=batch)  # refuses what the store lacks
     t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+    if not cov.full:
+        t = restrict(t, cov.covered)
     df = to_pandas(count_expr(t, cat, s, e, by))
     df = tidy(df, by)
     meta = base_meta(store, cat, source, vintage, batch)
     meta.update(title=f"{cat.label}: {s} to {e}", period=f"{s} to {e} (inclusive)", start=s, end=e,
                 by=by, total=int(df["count"].sum()))
-    return StatResult(df.reset_index(drop=True), meta)
+    attach(meta, cov)
+    return StatResult(mark_partial(df.reset_index(drop=True), by, cov), meta)

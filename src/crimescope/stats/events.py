@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ..categories import Category
 from .query import EVENT_COLUMNS, events_expr, incidents_table, to_pandas
 
@@ -42,16 +44,60 @@ def load_events(store, category: "str | Category", start=None, end=None, *,
 
     ds = as_dataset(store, source)
     cat = ds.category(category, taxonomy)
+    start, end, cov = _covered_window(ds.store, ds.key, cat, start, end, vintage)
     t = incidents_table(ds.ibis(), source=ds.key, vintage=vintage)
     df = to_pandas(events_expr(t, cat, start, end))
     df["occurred_local"] = pd.to_datetime(df["occurred_local"])
     df = df.reset_index(drop=True)[EVENT_COLUMNS]
+    if cov is not None and not cov.full:  # rows on days the store does not wholly hold for the category
+        days = df["occurred_local"].dt.date
+        keep = pd.Series(False, index=df.index)
+        for a, b in cov.covered:
+            keep |= (days >= a) & (days <= b)
+        df = df[keep].reset_index(drop=True)
     period = f"{start or 'first record'} to {end or 'last record'} (inclusive local dates)"
     df.attrs["provenance"] = provenance(ds, cat, vintage=vintage,
                                         title=cat.label, period=period,
                                         start=None if start is None else str(start),
-                                        end=None if end is None else str(end))
+                                        end=None if end is None else str(end),
+                                        **({"coverage": cov.as_dict()} if cov is not None else {}))
+    if cov is not None:
+        df.attrs["coverage"] = cov.as_dict()
     return df
+
+
+def _covered_window(store, source, category, start, end, vintage):
+    """The window to read: an open start (end) becomes the first (last) day of the covered span
+    reaching the other bound, so all-history rates never include years the category is not held;
+    CoverageError when nothing of the window is held. ``(start, end, Coverage or None)``."""
+    from ..store import coverage as _cov
+    from .query import as_date
+
+    if not _cov._supports(store):
+        return start, end, None
+    spans = _cov.category_spans(store, source, category if isinstance(category, Category) else
+                                _get(category), vintage=vintage)
+    s = as_date(start, "start") if start is not None else None
+    e = as_date(end, "end") if end is not None else None
+    if spans and (s is None or e is None):
+        if e is None:
+            e = spans[-1][1] if s is None or s <= spans[-1][1] else s
+        if s is None:
+            before = [sp for sp in spans if sp[0] <= e]
+            s = (before[-1][0] if before else spans[0][0])
+    if s is None or e is None:  # nothing held at all
+        s = s or e or dt.date(1900, 1, 1)
+        e = e or s
+    if e < s:
+        s, e = e, e
+    cov = _cov.require(store, source, category, s, e, vintage=vintage)
+    return s, e, cov
+
+
+def _get(name):
+    from ..categories import get_category
+
+    return get_category(name)
 
 
 def load_categories(store, categories, start=None, end=None, *, source: str | None = None, vintage=None,

@@ -20,6 +20,8 @@ import datetime as dt
 from ..categories import Taxonomy, get_category, load_taxonomy
 from ..errors import ParameterError
 from . import significance as sig
+from ..store import coverage as _coverage
+from ._coverage import attach, covered, restrict
 from .counts import base_meta, last_complete_day, rule_text, tidy, unit_text
 from ..result import provenance
 from .provenance import StatResult
@@ -50,7 +52,8 @@ def _ytd_note(c: dict, a: dt.date, years: int) -> str:
     if c["last_year"] is not None:
         note += f"; vs {a.year - 1}: {c['change_vs_last_year']:+d} ({_fmt_pct(c['pct_vs_last_year'])})"
     if c["avg_previous_years"] is not None:
-        note += (f"; vs {years}-year average {c['avg_previous_years']}: {c['change_vs_avg']:+.2f} "
+        n_avg = len(c.get("avg_years", range(years)))
+        note += (f"; vs {n_avg}-year average {c['avg_previous_years']}: {c['change_vs_avg']:+.2f} "
                  f"({_fmt_pct(c['pct_vs_avg'])})")
     return note
 
@@ -83,16 +86,26 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str | Non
         raise ParameterError("--years must be between 0 and 100")
     years = int(years)
     by = [b for b in check_by(by) if b != "year"]
-    t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
-    df = tidy(to_pandas(ytd_expr(t, cat, a, years, by)), by)
     all_years = list(range(a.year - years, a.year + 1))
+    # the as-of year must be held; earlier years the store does not hold are shown as such,
+    # never as 0, and the average is taken over the fully covered years only
+    cov = covered(store, source, cat, dt.date(a.year, 1, 1), a, vintage=vintage, batch=batch)
+    year_cov = {y: _coverage.check(store, source, cat, dt.date(y, 1, 1), same_day_year_ago(a, a.year - y),
+                                   vintage=vintage, batch=batch) for y in all_years[:-1]}
+    year_cov[a.year] = cov
+    t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+    if not all(c.full for c in year_cov.values()):
+        t = restrict(t, cov.holds)
+    df = tidy(to_pandas(ytd_expr(t, cat, a, years, by)), by)
     if by:
         groups = df[by].drop_duplicates()
         grid = groups.merge(pd.DataFrame({"year": all_years}), how="cross")
     else:
         grid = pd.DataFrame({"year": all_years})
     df = grid.merge(df, on=["year", *by], how="left")
-    df["count"] = df["count"].fillna(0).astype("int64")
+    df["count"] = df["count"].fillna(0).astype("Int64")
+    df["coverage"] = df["year"].map({y: c.status for y, c in year_cov.items()})
+    df.loc[df["coverage"] == "none", "count"] = pd.NA  # not held: no figure, not 0
     starts = {y: dt.date(y, 1, 1) for y in all_years}
     ends = {y: same_day_year_ago(a, a.year - y) for y in all_years}
     df["start"] = df["year"].map(starts)
@@ -100,23 +113,31 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str | Non
     df = df.sort_values([*by, "year"]).reset_index(drop=True)
     prev = df.groupby(by, dropna=False)["count"].shift(1) if by else df["count"].shift(1)
     df["change_vs_prev_year"] = (df["count"] - prev).astype("Int64")
-    df["pct_vs_prev_year"] = [pct_change(c, p) if p == p else None  # NaN: first year
+    df["pct_vs_prev_year"] = [pct_change(c, p) if p == p and c is not pd.NA else None  # NaN: first year
                               for c, p in zip(df["count"].tolist(), prev.astype("float64").tolist())]
+    # a change is only stated between two fully covered years
+    full_year = df["year"].map({y: c.full for y, c in year_cov.items()}).astype(bool)
+    prev_full = df["year"].map({y: (y - 1 in year_cov and year_cov[y - 1].full) for y in year_cov}).astype(bool)
+    both = full_year & prev_full
+    df.loc[~both, "change_vs_prev_year"] = pd.NA
+    df["pct_vs_prev_year"] = [p if ok else None for p, ok in zip(df["pct_vs_prev_year"], both)]
     # the grid is complete and sorted by (groups, year): one row of counts per group
-    counts = df["count"].to_numpy().reshape(-1, len(all_years))
+    counts = df["count"].astype("float64").to_numpy().reshape(-1, len(all_years))
     keys = df.loc[df["year"] == a.year, by].to_dict(orient="records") if by else [{}]
+    full_prev = [i for i, y in enumerate(all_years[:-1]) if year_cov[y].full]
     comparison = []
     for key, row in zip(keys, counts):
         cur = int(row[-1])
-        last = int(row[-2]) if years >= 1 else None
-        avg = float(row[:-1].mean()) if years >= 1 else None
+        last = int(row[-2]) if years >= 1 and year_cov[a.year - 1].full else None
+        avg = float(row[full_prev].mean()) if years >= 1 and full_prev else None
         entry = {b: (None if pd.isna(v) else v) for b, v in key.items()}
         entry.update(year=a.year, count=cur, last_year=last,
                      change_vs_last_year=None if last is None else cur - last,
                      pct_vs_last_year=None if last is None else pct_change(cur, last),
                      avg_previous_years=None if avg is None else round(avg, 2),
                      change_vs_avg=None if avg is None else round(cur - avg, 2),
-                     pct_vs_avg=None if avg is None else pct_change(cur, avg))
+                     pct_vs_avg=None if avg is None else pct_change(cur, avg),
+                     avg_years=[all_years[i] for i in full_prev])
         comparison.append(entry)
     # the average of the previous years, on the as-of year's rows (same order as ``keys``)
     avg_col = pd.Series(float("nan"), index=df.index, dtype="float64")
@@ -125,9 +146,9 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str | Non
                              for c in comparison]
     df["avg_previous_years"] = avg_col
     df = df[["year", *by, "start", "end", "count", "change_vs_prev_year", "pct_vs_prev_year",
-             "avg_previous_years"]]
+             "avg_previous_years", "coverage"]]
     df = df.sort_values(["year", *by]).reset_index(drop=True)
-    df = sig.ytd_tests(df, by, a.year, sig._covered_years(store, source, cat, all_years), comparison)
+    df = sig.ytd_tests(df, by, a.year, [y for y in all_years if year_cov[y].full], comparison)
 
     meta = base_meta(store, cat, source, vintage, batch)
     meta.update(
@@ -141,7 +162,26 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str | Non
     if not by and comparison and years >= 1:
         meta["notes"].append(sig.ytd_test_note(comparison[0], years))
     meta["notes"].append(sig.ytd_note(years))
+    attach(meta, cov)
+    meta["coverage_by_year"] = {str(y): c.status for y, c in year_cov.items()}
+    lacking = [y for y in all_years[:-1] if not year_cov[y].full]
+    if lacking:
+        held = year_cov[a.year].spans_text(year_cov[a.year].holds)
+        meta.setdefault("notes", []).append(
+            f"years not (fully) in the store for {cat.name}: {_years_text(lacking)} (it holds {held}); "
+            f"their counts are empty or partial and they are left out of the comparisons; "
+            + (f"the average is over the {len(full_prev)} covered year(s) "
+               f"{_years_text([all_years[i] for i in full_prev])}, not {years}" if full_prev and years
+               else "no previous year is covered, so there is no average"))
     return StatResult(df, meta)
+
+
+def _years_text(ys) -> str:
+    """2004-2011 for a run, else a comma list."""
+    ys = sorted(ys)
+    if len(ys) > 2 and ys[-1] - ys[0] == len(ys) - 1:
+        return f"{ys[0]}-{ys[-1]}"
+    return ", ".join(str(y) for y in ys)
 
 
 def compstat_windows(as_of: dt.date) -> dict[str, tuple[tuple[dt.date, dt.date], tuple[dt.date, dt.date]]]:
@@ -180,6 +220,13 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     if not cats:
         raise ParameterError("compstat needs at least one category")
     wins = compstat_windows(a)
+    # each category's current spans must be held (refused otherwise); a previous span the store
+    # does not hold gives no figure and no change, never a comparison with 0
+    wcov = {}
+    for c in cats:
+        for period, (cur, prev) in wins.items():
+            wcov[c.name, period, "cur"] = covered(store, source, c, *cur, vintage=vintage, batch=batch)
+            wcov[c.name, period, "prev"] = _coverage.check(store, source, c, *prev, vintage=vintage, batch=batch)
     flat = {}
     for period, (cur, prev) in wins.items():
         flat[f"{period}:cur"] = cur
@@ -188,6 +235,13 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     # two date ranges: this year's spans and last year's (28 days can reach into December)
     ranges = [(min(wins[p][k][0] for p in wins), max(wins[p][k][1] for p in wins)) for k in (0, 1)]
     daily = to_pandas(daily_expr(t, cats, ranges, ["district"]))
+    for i, c in enumerate(cats):  # a category counts only the days the store wholly holds it
+        if len(daily) and not all(wcov[c.name, p, w].full for p in wins for w in ("cur", "prev")):
+            days = pd.to_datetime(daily["date"]).dt.date
+            held = pd.Series(False, index=daily.index)
+            for lo, hi in wcov[c.name, "ytd", "cur"].holds:
+                held |= (days >= lo) & (days <= hi)
+            daily.loc[~held, "mask"] = daily.loc[~held, "mask"] & ~(1 << i)
     wide = window_sums(daily, cats, flat, ["district"])
     value_cols = [c for c in wide.columns if "|" in c]
 
@@ -199,10 +253,14 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
             for period, ((s, e), (ps, pe)) in wins.items():
                 cur = int(values[f"{c.name}|{period}:cur"])
                 prev = int(values[f"{c.name}|{period}:prev"])
+                cc, pc = wcov[c.name, period, "cur"], wcov[c.name, period, "prev"]
+                ok = cc.full and pc.full
                 rows.append(dict(category=c.name, unit=c.unit, area=area, district=district,
                                  period=period, start=s, end=e, count=cur, prev_start=ps,
-                                 prev_end=pe, prev_count=prev, change=cur - prev,
-                                 pct_change=pct_change(cur, prev)))
+                                 prev_end=pe, prev_count=prev if pc.status != "none" else None,
+                                 change=cur - prev if ok else None,
+                                 pct_change=pct_change(cur, prev) if ok else None,
+                                 coverage="full" if ok else f"current {cc.status}, previous {pc.status}"))
 
     emit("citywide", None, citywide)
     if by_district:
@@ -213,6 +271,15 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
             emit("district", None if pd.isna(d) else int(d), r)
     df = pd.DataFrame(rows)
     df["district"] = df["district"].astype("Int64")
+    for col in ("prev_count", "change"):
+        df[col] = df[col].astype("Int64")
+    short: dict[str, list[str]] = {}
+    for (name, period, which), v in wcov.items():
+        if not v.full:
+            short.setdefault(name, []).append(
+                f"{period} {'this year' if which == 'cur' else 'a year earlier'} ({v.status})")
+    if (df["coverage"] == "full").all():  # the column appears only when a span is not wholly held
+        df = df.drop(columns="coverage")
     span_years = sorted({d.year for w in wins.values() for span in w for d in span})
     df, tested = sig.compstat_tests(df, {c.name: sig._covered_years(store, source, c, span_years) for c in cats})
     tests, test_notes = sig.compstat_meta(tested, {c.unit for c in cats})
@@ -228,5 +295,10 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
         notes=["pct_change is empty when the previous count is 0",
                "district rows include records without a district (district empty); they sum to citywide",
                *test_notes],
-        tests=tests)
+        tests=tests,
+        coverage={f"{k[0]}|{k[1]}|{k[2]}": v.as_dict() for k, v in wcov.items()})
+    for name, spans_short in short.items():
+        v = wcov[name, "ytd", "cur"]
+        meta["notes"].append(f"{name}: the store holds it for {v.spans_text(v.holds)}; not wholly held: "
+                             f"{', '.join(spans_short)}, so those counts are partial or empty and no change is given")
     return StatResult(df, meta)

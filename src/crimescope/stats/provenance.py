@@ -20,6 +20,7 @@ __all__ = ["SOURCES", "data_vintage", "source_description", "StatResult", "jsona
 SOURCES = {
     "chicago": "City of Chicago Data Portal, 'Crimes - 2001 to present' (Socrata ijzp-q8t2)",
     "nyc_shootings": "NYC Open Data, NYPD Shooting Incident Data",
+    "gva": "Gun Violence Archive (news-based; undercounts official figures), Chicago incidents",
 }
 
 

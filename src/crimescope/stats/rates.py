@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..categories import Taxonomy, get_category
 from ..errors import CrimescopeError, ParameterError
+from ._coverage import attach, covered, restrict
 from .counts import base_meta
 from .provenance import StatResult
 from .query import as_date, count_expr, incidents_table, to_pandas
@@ -160,9 +161,12 @@ def rates(store, category, start, end, by: str = "community_area", census: int |
     s, e = as_date(start, "start"), as_date(end, "end")
     if by not in ("community_area", "district", "citywide"):
         raise ParameterError("--by must be community_area, district or citywide")
+    cov = covered(store, source, cat, s, e)  # refuses what the store lacks
     census = census or _default_census(s, e)
     days = (e - s).days + 1
     t = incidents_table(store.ibis(), source=source)
+    if not cov.full:
+        t = restrict(t, cov.covered)
     ca_pop = community_area_population(census, shared_dir)
     if by == "citywide":
         n = int(to_pandas(count_expr(t, cat, s, e))["count"].iloc[0])
@@ -199,6 +203,10 @@ def rates(store, category, start, end, by: str = "community_area", census: int |
         meta["tests"] = {"method": sig.AREA_METHOD, **tested}
         meta["notes"] += [f"{tested['flagged']} of {tested['tested']} areas are beyond normal variation vs the rest of "
                           f"the city; " + sig.AREA_METHOD, sig.TABLE_NOTE]
+    attach(meta, cov)
+    if not cov.full:
+        meta["notes"].append("the annualized rate divides by the days of the whole period, covered or not: "
+                             "read it for the covered days only with the period cut to them")
     return StatResult(df, meta)
 
 

@@ -291,39 +291,37 @@ def fdr_note(summary: dict, what: str = "cells") -> str:
 
 
 def _covered_years(store, source: str, category, years) -> list[int]:
-    """The years among ``years`` for which the store covers ``category`` from ``source``.
+    """The years among ``years`` for which the store holds ``category`` from ``source``.
 
-    The one coverage hook of the significance tests: today a year counts as covered
-    when the store holds any record of the category in it (a stand-in for the coverage
-    registry, which will answer this once merged). A test whose span falls in a year
-    not covered is refused, never run on a zero.
+    The one coverage hook of the significance tests, answered by the coverage record
+    (:mod:`crimescope.store.coverage`): a year counts as covered when the store holds the
+    category on every day from January 1 to December 31, or to the last day it holds the
+    category at all (the current year). A test whose span falls in a year not covered is
+    refused, never run on a zero.
     """
+    import datetime as _dt
+
     from ..categories import get_category
-    from .provenance import data_vintage
-    from .query import category_predicate, incidents_table, to_pandas
+    from ..store import coverage as _cov
 
     years = sorted({int(y) for y in years})
     if not years:
         return []
     cat = get_category(category)
-    # cached while the store's data is unchanged (data_vintage is itself cached on the batches)
-    v = data_vintage(store, source)
-    key = (getattr(store, "path", None) or id(store), v["max_updated_at"], v["latest_batch_at"], v["batches"],
-           source, cat.name, cat.rule, tuple(years))
-    if key in _COVERED_CACHE:
-        return list(_COVERED_CACHE[key])
-    t = incidents_table(store.ibis(), source=source)
-    t = t.filter(category_predicate(t, cat))
-    yr = t.occurred_local.year().name("year")
-    have = to_pandas(t.filter(yr.isin(years)).select(yr).distinct())["year"].tolist()
-    if len(_COVERED_CACHE) > 256:
-        _COVERED_CACHE.clear()
-    _COVERED_CACHE[key] = tuple(sorted(int(y) for y in have))
-    return list(_COVERED_CACHE[key])
+    if not _cov._supports(store):  # a compute engine without the store's metadata: as given
+        return years
+    spans = _cov.category_spans(store, source, cat)
+    if not spans:
+        return []
+    last = max(b for _, b in spans)
+
+    def held(lo, hi):
+        return any(a <= lo and hi <= b for a, b in spans)
+
+    return [y for y in years if _dt.date(y, 1, 1) <= last
+            and held(_dt.date(y, 1, 1), min(_dt.date(y, 12, 31), last))]
 
 
-# a bounded cache of derived values (the years a store covers), keyed by the data's state
-_COVERED_CACHE: dict = {}
 
 
 # ------------------------------------------------------------------ table hooks

@@ -34,6 +34,12 @@ def store_info(store: Store) -> dict:
             "vintage": str(vintage) if vintage else None,
             "by_year": by_year,
         }
+    from .coverage import summary
+
+    for source, cov in summary(store).items():  # what the store holds, per offense scope and dates
+        out["sources"].setdefault(source, {"incidents": 0, "by_year": {}, "history_versions": 0, "rejected": 0})
+        out["sources"][source]["coverage"] = cov["text"]
+        out["sources"][source]["coverage_spans"] = cov["spans"]
     for source, n in con.execute("SELECT source, count(*) FROM rejected GROUP BY source").fetchall():
         out["sources"].setdefault(source, {"incidents": 0, "by_year": {}, "history_versions": 0})
         out["sources"][source]["rejected"] = int(n)

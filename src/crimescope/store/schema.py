@@ -104,3 +104,8 @@ CREATE TABLE IF NOT EXISTS sync_state (
     PRIMARY KEY (source, base_url, dataset)
 );
 """
+
+# what each batch covers (per source, offense scope and dates): see store/coverage.py
+from .coverage import DDL as _COVERAGE_DDL  # noqa: E402
+
+DDL += _COVERAGE_DDL

@@ -77,6 +77,9 @@ class Store:
             self.con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         elif int(row[0]) != SCHEMA_VERSION:
             raise StoreError(f"{self.path} has schema version {row[0]}, this crimescope needs {SCHEMA_VERSION}")
+        from .coverage import backfill
+
+        backfill(self)  # stores written before coverage was recorded: derive it from their rows
 
     def _check_schema(self) -> None:
         try:

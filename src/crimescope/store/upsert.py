@@ -50,6 +50,9 @@ def upsert_staged(store: Store, staged: str, batch: Batch, origin: str) -> Batch
         n_new, n_repl, n_interm = _upsert_with_duplicates(store, staged, bid)
     else:
         n_new, n_repl, n_interm = _upsert_unique(store, staged, bid)
+    from .coverage import record_batch
+
+    record_batch(store, staged, batch)  # what this batch covers, from the rows it delivered
     batch.rows_read += n_rows
     batch.rejected += n_rej
     batch.inserted += n_new

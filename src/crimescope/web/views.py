@@ -104,11 +104,22 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
         _category(c, ctx)
 
     def compute():
+        from ..errors import CoverageError
         from ..stats.pace import METHOD as PACE_METHOD, pace_columns
 
-        rows, units, rules, vintage, source, no_pace = [], [], [], None, None, []
+        rows, units, rules, vintage, source, no_pace, lacking = [], [], [], None, None, [], []
         for c in cats:
-            r = ytd(ctx.dataset(), c, a, years=1)
+            try:
+                r = ytd(ctx.dataset(), c, a, years=1)
+            except CoverageError as exc:  # "no data for ...", never a row of zeros
+                lacking.append(str(exc))
+                cat = _category(c, ctx)
+                prev_end = _year_before(a)
+                rows.append({"category": c, "label": cat.label, "unit": cat.unit, "start": dt.date(a.year, 1, 1),
+                             "end": a, "count": None, "prev_start": dt.date(prev_end.year, 1, 1),
+                             "prev_end": prev_end, "prev_count": None,
+                             "change": None, "pct_change": None, "coverage": str(exc)})
+                continue
             pace_cols, why = pace_columns(ctx.dataset(), c, a)
             no_pace += [why] if why else []
             comp = r.meta["comparison"][0]
@@ -122,6 +133,8 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
                 # rate_ratio, ci_low, ci_high, p_value, test_label ("label" is the category's here)
                 **{("test_label" if k == "label" else k): v for k, v in comp["test_vs_last_year"].items()},
                 **pace_cols,  # pace, pace_low_80 ... pace_high_95, pace_sentence (stats.pace)
+                "coverage": "; ".join(n for n in r.meta.get("notes", []) if "not (fully) in the store" in n
+                                      or "coverage" in n) or "full",
             })
             units.append(f"{c}: {r.meta['unit']}")
             rules.append(r.meta["rule"])
@@ -130,9 +143,16 @@ def overview(ctx, as_of: dt.date | None, cats: list[str]) -> Any:
                 "unit": "; ".join(units), "rule": "; ".join(rules),
                 "periods": f"Jan 1 to {a:%b %d}, {a.year} vs Jan 1 to the same month/day of {a.year - 1}",
                 "source": source, "vintage": vintage,
-                "notes": ["pct_change is empty when last year's count is 0", _overview_test_note(),
-                          "pace*: year-end count implied by the YTD (crimescope pace), " + PACE_METHOD, *no_pace]}
-        return _sr()(pd.DataFrame(rows), meta)
+                "notes": ["pct_change is empty when last year's count is 0, or when either year is not "
+                          "wholly in the store (see coverage)", _overview_test_note(),
+                          "pace*: year-end count implied by the YTD (crimescope pace), " + PACE_METHOD,
+                          *no_pace, *lacking]}
+        if len(lacking) == len(cats):
+            raise CoverageError(f"no data for {a.year} year to date as of {a}: " + "; ".join(lacking))
+        df = pd.DataFrame(rows)
+        for col in ("count", "prev_count", "change"):
+            df[col] = df[col].astype("Int64")
+        return _sr()(df, meta)
 
     return ctx.cached(("overview", a, tuple(cats)), compute)
 
@@ -172,7 +192,7 @@ def compstat_wide(res, category: str):
                "district": None if area == "citywide" or str(district) == "<NA>" else int(district)}
         for r in g.itertuples(index=False):
             row[f"{r.period}_count"] = int(r.count)
-            row[f"{r.period}_prev"] = int(r.prev_count)
+            row[f"{r.period}_prev"] = None if r.prev_count is None or str(r.prev_count) == "<NA>" else int(r.prev_count)
             row[f"{r.period}_pct"] = None if r.pct_change is None or r.pct_change != r.pct_change else float(r.pct_change)
             row[f"{r.period}_flagged"] = bool(r.flagged)  # Benjamini-Hochberg across the table
             row[f"{r.period}_label"] = r.label
@@ -222,18 +242,29 @@ def trends(ctx, category: str, area_kind: str, area: int | None, start: dt.date 
                 y, m = (y + 1, 1) if m == 12 else (y, m + 1)
             prior_key = {k: f"{int(k[:4]) - 1:04d}{k[4:]}" for k in keys}
         first = first_day(ctx)
+        from ..store import coverage as _coverage
 
-        def last_day(k):  # last date of a period key (week Monday date, or 'YYYY-MM')
+        held = _coverage.category_spans(ctx.view(), "chicago", cat)
+
+        def span_of(k, lo, hi):  # the days of a period key (week Monday date, or 'YYYY-MM') inside lo..hi
             if interval == "week":
-                return k + dt.timedelta(days=6)
-            y, m = int(k[:4]), int(k[5:7])
-            return dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
+                a, b = k, k + dt.timedelta(days=6)
+            else:
+                y, m = int(k[:4]), int(k[5:7])
+                a, b = dt.date(y, m, 1), dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
+            return (a, b), (max(a, lo), min(b, hi))
 
-        def value(series_, k):  # None (no data), not 0, for periods wholly before the store's first record
-            return None if first is None or last_day(k) < first else int(series_.get(k, 0))
+        def value(series_, k, lo, hi):  # None (no data), never 0, for a period the store does not hold
+            _, cut = span_of(k, lo, hi)
+            return int(series_.get(k, 0)) if _coverage._intersect([cut], held) else None
 
-        rows = [{"period": k, "count": value(cur, k), "prior_period": prior_key[k],
-                 "prior_count": value(prev, prior_key[k])} for k in keys]
+        def partial(k, lo, hi):  # cut by the span asked for, or by the store's coverage
+            whole, cut = span_of(k, lo, hi)
+            return cut != whole or _coverage._intersect([cut], held) != [cut]
+
+        rows = [{"period": k, "count": value(cur, k, s, e), "prior_period": prior_key[k],
+                 "prior_count": value(prev, prior_key[k], ps, pe),
+                 "partial": partial(k, s, e) or partial(prior_key[k], ps, pe)} for k in keys]
         meta = dict(daily.meta)  # what a library count says it counts (unit, rule, source, vintage)
         where = "citywide" if area_kind == "citywide" else f"{area_kind.replace('_', ' ')} {area}"
         meta.update(title=f"{cat.label} per {interval}, {where}, {s} to {e}, with the year before",
@@ -245,6 +276,12 @@ def trends(ctx, category: str, area_kind: str, area: int | None, start: dt.date 
         if first is None or ps < first:
             coverage.append(f"the store has no records before {first}: periods before that date have no "
                             "count (missing data, not zero)")
+        if any(r["count"] is None or r["prior_count"] is None for r in rows):
+            coverage.append(f"no data for {cat.name} in the periods without a count: the store holds it for "
+                            + (", ".join(f"{a}..{b}" for a, b in held) or "no dates") + " (missing, not zero)")
+        if any(r["partial"] for r in rows):
+            coverage.append("partial = true: the period is cut by the span asked for or by the store's coverage")
+        meta["coverage"] = {"holds": [[a.isoformat(), b.isoformat()] for a, b in held]}
         meta["notes"] = coverage + [
             "weeks start on Monday; the first and last week (month) may be partial: only days "
             f"from {s} to {e} are counted" if interval == "week" else
@@ -257,6 +294,7 @@ def trends(ctx, category: str, area_kind: str, area: int | None, start: dt.date 
             "count": pd.array([r["count"] for r in rows], dtype="Int64"),
             "prior_period": pd.Series([r["prior_period"] for r in rows]),
             "prior_count": pd.array([r["prior_count"] for r in rows], dtype="Int64"),
+            "partial": pd.Series([r["partial"] for r in rows], dtype=bool),
         })
         # expected vs observed: STL over the store's complete periods (stats.seasonal)
         from ..stats.seasonal import expected_columns
@@ -463,7 +501,7 @@ def forecast(ctx, category: str, as_of: dt.date | None, cell: int, model: str) -
     import numpy as np
     import pandas as pd
 
-    from ..forecast.backtest import best_model
+    from ..forecast.backtest import choose_best
     from ..forecast.base import make_model
     from ..stats.counts import unit_text
     from ..result import provenance
@@ -473,8 +511,12 @@ def forecast(ctx, category: str, as_of: dt.date | None, cell: int, model: str) -
     start_day = as_of or (as_of_default(ctx) + dt.timedelta(days=1))
     notes = []
     if model == "best":
-        try:
-            name = best_model(ctx.store_path, cat.name)
+        try:  # only a ranking whose backtest ended by the forecast's start (no look-ahead)
+            name, choice = choose_best(ctx.store_path, cat.name, start_day)
+            if not choice["used"]:
+                notes.append(choice["reason"])
+            else:
+                notes.append(f"model chosen as the {choice['reason']}")
         except CrimescopeError:
             name = "naive_52w"
             notes.append(f"no backtest of {cat.name} for this store: using the naive_52w baseline")
