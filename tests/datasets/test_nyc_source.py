@@ -86,8 +86,11 @@ def test_chicago_is_still_the_default(mixed_store, capsys):
     from crimescope.stats import count
     from crimescope.store import Store
 
-    with Store(mixed_store, read_only=True) as s:
-        assert count(s, "battery", "2021-01-01", "2021-06-30").meta["total"] == 0
+    from crimescope.errors import CoverageError
+
+    with Store(mixed_store, read_only=True) as s:  # Chicago's rows are January 2017 only: refused, not 0
+        with pytest.raises(CoverageError, match="no data for battery from 2021-01-01"):
+            count(s, "battery", "2021-01-01", "2021-06-30")
 
 
 def test_unknown_source_is_one_line_exit_2(mixed_store, capsys):

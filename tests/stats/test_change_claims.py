@@ -55,8 +55,17 @@ def test_tiny_store_verdicts(store_file):
     assert "exact conditional" in r.meta["tests"] and r.meta["vintage"]
 
 
-def test_uncovered_year_is_refused(store_file):
-    with Store(store_file, read_only=True) as s, pytest.raises(ParameterError, match="does not cover homicide in 2014"):
+def test_uncovered_year_is_refused(store_file, tmp_path):
+    """A store that holds 2016-01-01 on: a 2015 vs 2014 change is refused, never tested on zeros."""
+    import shutil
+
+    from crimescope.store import coverage
+
+    p = tmp_path / "narrow.duckdb"
+    shutil.copyfile(store_file, p)
+    with Store(p) as s:
+        coverage.declare(s, "chicago", {"*": [(dt.date(2016, 1, 1), dt.date(2017, 3, 8))]})
+    with Store(p, read_only=True) as s, pytest.raises(ParameterError, match="does not cover homicide in 2014"):
         check_change_claims(s, [ChangeClaim("homicide", 10, "2015-01-01", "2015-12-31")])
 
 

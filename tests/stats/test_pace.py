@@ -105,7 +105,7 @@ def _pace_store(path):
         i += 1
         rows.append(row(i, "2017-02-01 12:00", "0110", case_number=f"C{i}"))
     with Store(path) as s:
-        add_batch(s, 1, "crimes.csv", "2018-01-10 12:00:00+00")
+        add_batch(s, 1, "crimes.csv", "2018-01-10 12:00:00+00", covers=("2013-01-01", None))
         insert(s, rows)
     return plan
 

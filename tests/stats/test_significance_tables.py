@@ -20,7 +20,7 @@ from crimescope.stats import compstat, significance as sg, ytd
 from crimescope.store import Store
 from test_counting_cli import make_app, store_file  # noqa: F401  (fixture)
 
-YTD_COLUMNS = ["year", "start", "end", "count", "change_vs_prev_year", "pct_vs_prev_year", "avg_previous_years",
+YTD_COLUMNS = ["year", "start", "end", "count", "change_vs_prev_year", "pct_vs_prev_year", "avg_previous_years", "coverage",
                "rate_ratio", "ci_low", "ci_high", "p_value", "label", "avg_rate_ratio", "avg_ci_low",
                "avg_ci_high", "avg_p_value", "avg_label", "avg_dispersion"]
 COMPSTAT_COLUMNS = ["category", "unit", "area", "district", "period", "start", "end", "count", "prev_start",
@@ -72,12 +72,23 @@ def test_ytd_json_meta_and_table(store_file):
     assert res.exit_code == 0 and "avg_label" in res.output and "rate ratio" in res.output
 
 
-def test_ytd_uncovered_year_is_not_tested(store_file):
-    """2014 has no homicide record in the tiny store: its comparison is refused, not run on 0."""
-    with Store(store_file, read_only=True) as s:
+def test_ytd_uncovered_year_is_not_tested(store_file, tmp_path):
+    """A store that holds 2015-01-01 on: 2014's comparison is refused, not run on 0."""
+    import datetime as dt
+    import shutil
+
+    import pandas as pd
+
+    from crimescope.store import coverage
+
+    p = tmp_path / "from2015.duckdb"
+    shutil.copyfile(store_file, p)
+    with Store(p) as s:
+        coverage.declare(s, "chicago", {"*": [(dt.date(2015, 1, 1), dt.date(2017, 12, 31))]})
+    with Store(p, read_only=True) as s:
         r = ytd(s, "homicide", "2017-03-08", years=3)
     t = r.table.set_index("year")
-    assert t.loc[2014, "count"] == 0  # the count itself is the coverage work's to flag
+    assert pd.isna(t.loc[2014, "count"]) and t.loc[2014, "coverage"] == "none"  # no figure, not 0
     assert t.loc[2015, "p_value"] is None and "2014 not covered" in t.loc[2015, "label"]
     assert t.loc[2017, "avg_p_value"] is None and "2014 not covered" in t.loc[2017, "avg_label"]
     assert t.loc[2017, "p_value"] is not None  # 2016 vs 2017 is covered: tested

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from _shared import SHARED, requires_shared
 from crimescope.categories import get_category
-from crimescope.errors import CoverageError
+from crimescope.errors import CategoryError, CoverageError
 from crimescope.store import Store
 from crimescope.store import coverage as cov
 
@@ -174,19 +174,19 @@ def test_nyc_coverage_refuses_2020_and_counts_2021_exactly(nyc_store):
 
     s = nyc_store
     assert cov.describe(s, "nyc_shootings") == "SHOOTING 2021-01-01..2021-06-30"
-    # every NYC row is a shooting victim coded 01A (murder) or 04A: violent_index counts them all
-    with pytest.raises(CoverageError, match="no data for violent_index from 2020-01-01 to 2020-12-31"):
-        count(s, "violent_index", "2020-01-01", "2020-12-31", source="nyc_shootings")
-    r = count(s, "violent_index", "2021-01-01", "2021-06-30", source="nyc_shootings")
+    # every NYC row is a shooting victim (the NYC profile's taxonomy: shooting_victims counts them all)
+    with pytest.raises(CoverageError, match="no data for shooting_victims from 2020-01-01 to 2020-12-31"):
+        count(s, "shooting_victims", "2020-01-01", "2020-12-31", source="nyc_shootings")
+    r = count(s, "shooting_victims", "2021-01-01", "2021-06-30", source="nyc_shootings")
     (n,) = s.con.execute("SELECT count(*) FROM incidents WHERE source = 'nyc_shootings' "
                          "AND occurred_local >= '2021-01-01' AND occurred_local < '2021-07-01'").fetchone()
     assert r.meta["total"] == n and n > 800 and r.meta["coverage"]["status"] == "full"
     # the whole of 2021: partial, flagged with the covered span
-    r = count(s, "violent_index", "2021-01-01", "2021-12-31", source="nyc_shootings")
+    r = count(s, "shooting_victims", "2021-01-01", "2021-12-31", source="nyc_shootings")
     assert r.meta["coverage"]["status"] == "partial" and r.meta["total"] == n
     assert r.meta["coverage"]["covered"] == [["2021-01-01", "2021-06-30"]]
-    # a shootings-only source holds no robberies at all
-    with pytest.raises(CoverageError, match="holds no robbery records of nyc_shootings"):
+    # a shootings-only source has no robbery category at all: refused, not 0
+    with pytest.raises(CategoryError, match="unknown category 'robbery'"):
         count(s, "robbery", "2021-01-01", "2021-03-31", source="nyc_shootings")
 
 
@@ -264,16 +264,20 @@ def test_vintage_older_than_the_store_is_refused_with_what_it_can_reproduce(chic
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                    HealthCheck.function_scoped_fixture])
-@given(st.sampled_from(["violent_index", "robbery", "homicide", "shooting"]),
+@given(st.sampled_from(["shooting_victims", "robbery", "homicide", "shooting"]),
        st.dates(min_value=D(2019, 6, 1), max_value=D(2022, 6, 30)), st.integers(0, 500))
 def test_nyc_random_periods_exact_flagged_or_refused(nyc_store, name, start, length):
-    """Per source: NYPD rows (iucr NULL, fbi 01A/04A, SHOOTING) hold violent_index for
-    2021-01-01..2021-06-30 and no IUCR-coded category at all."""
+    """Per source: NYPD rows (fbi 01A/04A, SHOOTING) hold the NYC profile's shooting_victims for
+    2021-01-01..2021-06-30; Chicago's categories are not NYC's (refused as unknown, never 0)."""
     from crimescope.stats import count
 
     end = start + dt.timedelta(days=length)
     lo, hi = max(start, D(2021, 1, 1)), min(end, D(2021, 6, 30))
-    if name != "violent_index" or lo > hi:
+    if name != "shooting_victims":
+        with pytest.raises(CategoryError):
+            count(nyc_store, name, start, end, source="nyc_shootings")
+        return
+    if lo > hi:
         with pytest.raises(CoverageError):
             count(nyc_store, name, start, end, source="nyc_shootings")
         return

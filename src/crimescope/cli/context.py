@@ -97,10 +97,7 @@ def say_provenance(store, category, start=None, end=None, *, period: str | None 
         prof = ds.profile
         cat = ds.category(category)
     period = period or f"{start or 'first record'} to {end or 'last record'} (inclusive local dates, {prof.timezone})"
-    notes = []
-    if prof.outline is None:
-        notes.append(f"{prof.name} has no city outline shipped; grids cover the box {list(prof.extent)} "
-                     f"({prof.crs}, {prof.linear_unit}), so shares of area include land and water outside the city")
+    notes = [n for n in [prof.area_note()] if n]
     meta = provenance(ds, cat, title=f"{cat.label}, {period}", start=start, end=end, notes=notes)
     if ds is None:
         from ..stats.counts import unit_text

@@ -30,6 +30,6 @@ def register(app: typer.Typer) -> None:
         from ..stats.pace import pace
 
         _check_format(fmt)
-        tax = load_user_taxonomy(categories_file, category)
-        with state(ctx).open_store(read_only=True) as store:
-            emit(pace(store, category, as_of, district=district, max_years=years, taxonomy=tax), fmt, output)
+        tax = load_user_taxonomy(categories_file, category, source=state(ctx).source)
+        with state(ctx).open_dataset() as ds:
+            emit(pace(ds, category, as_of, district=district, max_years=years, taxonomy=tax), fmt, output)

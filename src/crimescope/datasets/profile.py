@@ -56,7 +56,7 @@ __all__ = ["AreaKindSpec", "CityProfile", "load_profile", "register_profile", "g
 #: the profile a bare Store means (the store was Chicago-only before profiles existed)
 DEFAULT_SOURCE = "chicago"
 #: the shipped profile files, in the order they are listed
-BUILTIN_PROFILES = ("chicago.yaml", "nyc_shootings.yaml")
+BUILTIN_PROFILES = ("chicago.yaml", "nyc_shootings.yaml", "gva.yaml")
 
 _KEYS = {"key", "name", "publisher", "citation", "timezone", "crs", "code_columns", "taxonomy", "importer",
          "area_kinds", "outline", "extent", "first_date", "reference", "default_categories",
@@ -176,6 +176,13 @@ class CityProfile:
             return p.read_text("utf-8"), str(p)
         except OSError as exc:
             raise SetupError(f"profile {self.key}: taxonomy file {p} cannot be read: {exc}") from exc
+
+    def area_note(self) -> str | None:
+        """What a share of area means for this city (None when its outline is shipped)."""
+        if self.outline is not None:
+            return None
+        return (f"{self.name} has no city outline shipped; grids cover the box {list(self.extent)} "
+                f"({self.crs}, {self.linear_unit}), so shares of area include land and water outside the city")
 
     def dates_text(self) -> str:
         return f"inclusive local ({self.timezone}) dates of occurrence"

@@ -61,10 +61,12 @@ class Brief:
 
     def to_html(self) -> str:
         import jinja2
+        import pandas as pd
 
         env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
                                  autoescape=jinja2.select_autoescape(["html"]))
         env.filters["pct"] = lambda v: "n/a" if v is None or v != v else f"{v:+.1f}%"
+        env.filters["nodata"] = lambda v: "no data" if v is None or v != v else v  # not held: never 0
         charts = {k: "data:image/png;base64," + base64.b64encode(v).decode("ascii") for k, v in self.charts.items()}
         cs = self.compstat.table
         city = cs[cs["area"] == "citywide"]
@@ -72,7 +74,10 @@ class Brief:
         for cat, g in city.groupby("category", sort=False):
             r = {"category": cat}
             for p in g.itertuples(index=False):
-                r[p.period] = {"count": int(p.count), "prev": int(p.prev_count),
+                # a span the store does not hold has no figure (NA): shown as such, never as 0
+                r[p.period] = {"count": None if p.count is pd.NA or p.count != p.count else int(p.count),
+                               "prev": None if p.prev_count is pd.NA or p.prev_count != p.prev_count
+                               else int(p.prev_count),
                                "pct": None if p.pct_change is None or p.pct_change != p.pct_change else float(p.pct_change),
                                "flagged": bool(getattr(p, "flagged", False)), "label": getattr(p, "label", None)}
             rows.append(r)

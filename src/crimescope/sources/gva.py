@@ -145,3 +145,21 @@ def victims_count(store, unit: str, start, end, *, district: int | None = None):
               "includes accidental, self-inflicted and police shootings"
               + ("; district from the incident's coordinates" if district is not None else ""))
     return value, name, detail
+
+
+def ingest_files(store: Store, paths, *, on_file=None) -> list:
+    """Ingest several GVA exports, one transaction each (the importer the gva profile names).
+
+    Returns, per path in order, its Batch or the IngestError; ``on_file(path, result)`` is
+    called after each.
+    """
+    out: list = []
+    for p in [Path(x) for x in paths]:
+        try:
+            res = ingest_file(store, p)
+        except IngestError as exc:
+            res = exc
+        out.append(res)
+        if on_file is not None:
+            on_file(p, res)
+    return out

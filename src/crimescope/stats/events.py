@@ -60,6 +60,7 @@ def load_events(store, category: "str | Category", start=None, end=None, *,
                                         title=cat.label, period=period,
                                         start=None if start is None else str(start),
                                         end=None if end is None else str(end),
+                                        notes=[n for n in [ds.profile.area_note()] if n],
                                         **({"coverage": cov.as_dict()} if cov is not None else {}))
     if cov is not None:
         df.attrs["coverage"] = cov.as_dict()

@@ -171,7 +171,7 @@ def _dispersion(store, cat, source, years, district) -> float:
 
 
 def pace(store, category, as_of=None, district: int | None = None, max_years: int = 10, *,
-         source: str = "chicago", taxonomy: Taxonomy | None = None) -> StatResult:
+         source: str | None = None, taxonomy: Taxonomy | None = None) -> StatResult:
     """Year-end count implied by the year to date (:func:`seasonal_pace`) from the store.
 
     Prior years: the up to ``max_years`` years before the as-of year that the store covers
@@ -183,10 +183,13 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
     """
     import pandas as pd
 
+    from ..datasets import as_dataset
     from .query import count_expr, incidents_table
     from .significance import _covered_years
 
-    cat = get_category(category, taxonomy)
+    ds = as_dataset(store, source)
+    store, source = ds.store, ds.key
+    cat = ds.category(category, taxonomy)
     a = as_date(as_of, "as_of") if as_of is not None else last_complete_day(store, source)
     if not 1 <= int(max_years) <= 50:
         raise ParameterError("--years must be between 1 and 50")
@@ -256,7 +259,7 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
 PACE_COLUMNS = ("pace", "pace_low_80", "pace_high_80", "pace_low_95", "pace_high_95", "pace_sentence")
 
 
-def pace_columns(store, category, as_of, *, source: str = "chicago", taxonomy=None) -> tuple[dict, str | None]:
+def pace_columns(store, category, as_of, *, source: str | None = None, taxonomy=None) -> tuple[dict, str | None]:
     """The pace of one category as columns for a summary row, and why it is missing (or None).
 
     Refusals (fewer than three prior covered years, no prior record by the date) leave the
@@ -265,7 +268,8 @@ def pace_columns(store, category, as_of, *, source: str = "chicago", taxonomy=No
     try:
         r = pace(store, category, as_of, source=source, taxonomy=taxonomy)
     except ParameterError as exc:
-        return {c: None for c in PACE_COLUMNS}, f"{get_category(category, taxonomy).name}: no pace ({exc})"
+        name = category if isinstance(category, str) else category.name
+        return {c: None for c in PACE_COLUMNS}, f"{name}: no pace ({exc})"
     t = r.table.iloc[0]
     return ({"pace": t["pace"], "pace_low_80": t["low_80"], "pace_high_80": t["high_80"],
              "pace_low_95": t["low_95"], "pace_high_95": t["high_95"], "pace_sentence": r.meta["sentence"]}, None)

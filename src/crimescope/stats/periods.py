@@ -222,11 +222,28 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     wins = compstat_windows(a)
     # each category's current spans must be held (refused otherwise); a previous span the store
     # does not hold gives no figure and no change, never a comparison with 0
-    wcov = {}
+    # (a category the store does not hold this year at all leaves the table, said in a note;
+    # when none is held, the table is refused)
+    from ..errors import CoverageError
+
+    wcov, lacking, held_cats = {}, [], []
     for c in cats:
-        for period, (cur, prev) in wins.items():
-            wcov[c.name, period, "cur"] = covered(store, source, c, *cur, vintage=vintage, batch=batch)
-            wcov[c.name, period, "prev"] = _coverage.check(store, source, c, *prev, vintage=vintage, batch=batch)
+        try:
+            for period, (cur, prev) in wins.items():
+                wcov[c.name, period, "cur"] = covered(store, source, c, *cur, vintage=vintage, batch=batch)
+                wcov[c.name, period, "prev"] = _coverage.check(store, source, c, *prev, vintage=vintage,
+                                                              batch=batch)
+        except CoverageError as exc:
+            if not lacking:
+                first_error = exc
+            lacking.append(str(exc))
+            for key in [k for k in wcov if k[0] == c.name]:
+                del wcov[key]
+            continue
+        held_cats.append(c)
+    if not held_cats:
+        raise first_error
+    cats = held_cats
     flat = {}
     for period, (cur, prev) in wins.items():
         flat[f"{period}:cur"] = cur
@@ -297,6 +314,7 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
                *test_notes],
         tests=tests,
         coverage={f"{k[0]}|{k[1]}|{k[2]}": v.as_dict() for k, v in wcov.items()})
+    meta["notes"] += [f"left out: {why}" for why in lacking]
     for name, spans_short in short.items():
         v = wcov[name, "ytd", "cur"]
         meta["notes"].append(f"{name}: the store holds it for {v.spans_text(v.holds)}; not wholly held: "

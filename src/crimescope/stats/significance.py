@@ -484,7 +484,9 @@ def ytd_test_note(entry: dict, years: int) -> str:
     if years >= 2:
         disp = entry["test_vs_avg"].get("dispersion")
         d = f", dispersion {disp:.2f}" if disp is not None else ""
-        parts.append(f"vs {years}-year average: {_fmt_test(entry['test_vs_avg'])}{d}")
+        n = len(entry["avg_years"]) if entry.get("avg_years") is not None else years  # covered years only
+        what = f"{n}-year average" if n else "the average of previous years"
+        parts.append(f"vs {what}: {_fmt_test(entry['test_vs_avg'])}{d}")
     return "; ".join(parts)
 
 

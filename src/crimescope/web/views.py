@@ -244,7 +244,13 @@ def trends(ctx, category: str, area_kind: str, area: int | None, start: dt.date 
         first = first_day(ctx)
         from ..store import coverage as _coverage
 
-        held = _coverage.category_spans(ctx.view(), "chicago", cat)
+        held = _coverage.category_spans(ctx.view(), ctx.profile.key, cat)
+
+        def last_day(k):  # last date of a period key (week Monday date, or 'YYYY-MM')
+            if interval == "week":
+                return k + dt.timedelta(days=6)
+            y, m = int(k[:4]), int(k[5:7])
+            return dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
 
         def span_of(k, lo, hi):  # the days of a period key (week Monday date, or 'YYYY-MM') inside lo..hi
             if interval == "week":
