@@ -1,0 +1,9 @@
+"""Registers the built-in evaluation methods (imported by ``base.registry``)."""
+
+from __future__ import annotations
+
+from .base import register
+from .did import CallawaySantAnna, TwoWayFE
+
+register("did", TwoWayFE, TwoWayFE.summary)
+register("cs", CallawaySantAnna, CallawaySantAnna.summary)
