@@ -7,3 +7,6 @@ from .did import CallawaySantAnna, TwoWayFE
 
 register("did", TwoWayFE, TwoWayFE.summary)
 register("cs", CallawaySantAnna, CallawaySantAnna.summary)
+from .synth import SyntheticControl  # noqa: E402
+
+register("synth", SyntheticControl, SyntheticControl.summary)

@@ -201,10 +201,8 @@ class Method:
         meta["treated"] = {str(panel.unit_ids[i]): str(panel.periods[g[i]]) for i in np.flatnonzero(g >= 0)}
         meta["treated_rule"] = "first treated period = the period containing the start date"
         res.meta = meta
-        for v in (res.estimate, res.ci_low, res.ci_high):
-            if not math.isfinite(v):
-                res.warnings.append("the estimate or its interval is not finite: too little data for this method")
-                break
+        if not math.isfinite(res.estimate):
+            res.warnings.append("the estimate is not finite: too little data for this method")
         self.result_ = res
         return self
 
