@@ -33,6 +33,7 @@ COMMAND_MODULES = [
     "crimescope.cli.counting",
     "crimescope.cli.spatial",
     "crimescope.cli.forecast",
+    "crimescope.cli.evaluate",
     "crimescope.cli.web",
     "crimescope.cli.scale",
 ]

@@ -10,3 +10,8 @@ register("cs", CallawaySantAnna, CallawaySantAnna.summary)
 from .synth import SyntheticControl  # noqa: E402
 
 register("synth", SyntheticControl, SyntheticControl.summary)
+from .wdd import WeightedDisplacement  # noqa: E402
+from .its import InterruptedTimeSeries  # noqa: E402
+
+register("wdd", WeightedDisplacement, WeightedDisplacement.summary)
+register("its", InterruptedTimeSeries, InterruptedTimeSeries.summary)

@@ -183,6 +183,7 @@ class SyntheticControl(Method):
         post_obs_total, post_syn_total = 0.0, 0.0
         cache_by_pre: dict = {}
         weights_tab = []
+        few_donors: list[str] = []
         for i in treated:
             pre = int(g[i])
             s, m = self._series(y, pre)
@@ -222,15 +223,19 @@ class SyntheticControl(Method):
                              "synthetic": float(synth[t] * scale), "gap": float((s[i, t] - synth[t]) * scale),
                              "post": bool(t >= pre)} for t in range(T))
             if donors.size + 1 < 1 / alpha:
-                warns.append(f"area {code}: {donors.size} donors, so no permutation p-value can be below "
-                             f"1/{donors.size + 1} = {1 / (donors.size + 1):.3f}: a {self.level:.0%} interval "
-                             "cannot exclude any effect (use smaller areas for more donors)")
+                few_donors.append(f"{code} ({donors.size})")
             pre_sd = float(np.std(s[i, :pre]))
             if pre_sd > 0 and pre_r > 0.75 * pre_sd:
                 warns.append(f"area {code}: poor pre-period fit (RMSPE {pre_r:.3g} vs the series' own sd "
                              f"{pre_sd:.3g}); the synthetic control barely improves on a flat line")
             area_tabs.append(self._placebo_in_time(panel, s, i, donors, pre, block))
         areas = pd.DataFrame(rows)
+        if few_donors:
+            n_min = min(int(x.split("(")[1].rstrip(")")) for x in few_donors)
+            warns.insert(0, f"too few donors for a {self.level:.0%} permutation test of one area "
+                            f"(areas, donors: {', '.join(few_donors)}): with {n_min} donors no p-value can be "
+                            f"below 1/{n_min + 1} = {1 / (n_min + 1):.3f}; per-area intervals cannot exclude any "
+                            "effect (the pooled test can; smaller areas give more donors)")
         # pooled
         rng = np.random.default_rng(self.random_state)
         k = treated.size
@@ -249,7 +254,10 @@ class SyntheticControl(Method):
         n_post = sum(T - int(g[i]) for i in treated)
         est = (post_obs_total - post_syn_total) / n_post
         cf_mean = post_syn_total / n_post
-        if not (np.isfinite(lo) and np.isfinite(hi)):
+        if np.isnan(lo) and np.isnan(hi):
+            warns.append("empty confidence set: no single proportional effect fits every treated area's "
+                         "post-period gaps at once (they differ too much); read the per-area rows")
+        elif not (np.isfinite(lo) and np.isfinite(hi)):
             warns.append(f"the {self.level:.0%} permutation interval is unbounded on the searched range "
                          f"({r_grid[0]:+.0%} to {r_grid[-1]:+.0%})")
         pit = pd.concat(area_tabs, ignore_index=True) if area_tabs else pd.DataFrame()
@@ -257,8 +265,8 @@ class SyntheticControl(Method):
             if np.isfinite(r["p_value"]) and r["p_value"] <= 0.1:
                 warns.append(f"placebo-in-time fails for area {r['area']}: a fake start at {r['fake_start']} "
                              f"already shows {100 * r['relative']:+.0f}% (p = {r['p_value']:.2f})")
-        lo_c = lo * cf_mean if np.isfinite(lo) else -np.inf
-        hi_c = hi * cf_mean if np.isfinite(hi) else np.inf
+        lo_c = lo * cf_mean if np.isfinite(lo) else (np.nan if np.isnan(lo) else -np.inf)
+        hi_c = hi * cf_mean if np.isfinite(hi) else (np.nan if np.isnan(hi) else np.inf)
         return EffectResult(
             method=self.name, estimate=est, ci_low=lo_c, ci_high=hi_c, p_value=p_pool,
             relative=rel, relative_low=lo, relative_high=hi,
