@@ -1,6 +1,9 @@
 """Difference-in-differences: two-way fixed effects, and Callaway & Sant'Anna group-time effects.
 
-**Two-way fixed effects** (``did``). ``y_it = a_i + l_t + b D_it + e_it`` with
+**Two-way fixed effects** (``did``). Inference by default is randomization: the observed
+starts are given to random sets of areas and the coefficient ranked among theirs (the
+interval inverts that test); cluster-robust errors (below) are in the table and are
+``inference="cluster"``, but with a handful of treated areas they reject far too often. ``y_it = a_i + l_t + b D_it + e_it`` with
 ``D_it = 1`` from an area's first treated period on, estimated on the two-way
 demeaned panel (exact for a balanced panel), errors clustered by area:
 ``V = G/(G-1) * (N-1)/(N-K) * (X'X)^-1 (sum_g X_g'u_g u_g'X_g) (X'X)^-1`` with the
@@ -255,7 +258,11 @@ def _relative(panel_counts, g, att, lo, hi, post_mask):
 
 
 def _post_mask(panel, g):
-    m = np.zeros(panel.counts.shape, bool)
+    return _post_mask_from(g, panel.n_periods)
+
+
+def _post_mask_from(g, T):
+    m = np.zeros((len(g), T), bool)
     for i in np.flatnonzero(g >= 0):
         m[i, g[i]:] = True
     return m
@@ -280,15 +287,26 @@ class TwoWayFE(Method):
         "no spillover: comparison areas are not affected (crime moving next door violates this)",
         "a constant effect across areas and over time (with staggered starts, earlier-treated areas serve as "
         "controls for later ones; see cs for a robust estimator)",
-        "areas are independent clusters; with few treated areas the cluster-robust interval is optimistic",
+        "randomization inference: which areas were treated is as if drawn at random (for a strategy aimed "
+        "at the highest-crime areas, a strong assumption); the cluster-robust alternative over-rejects with "
+        "few treated areas (see docs/benchmarks/evaluate.md)",
     )
 
-    def __init__(self, level: float = 0.95, leads: int = 6):
+    def __init__(self, level: float = 0.95, leads: int = 6, inference: str = "randomization",
+                 n_permutations: int = 999, random_state: int = 0):
         self.level = level
         self.leads = leads
+        self.inference = inference
+        self.n_permutations = n_permutations
+        self.random_state = random_state
 
     def _validate(self) -> None:
         check_level(self.level)
+        if self.inference not in ("randomization", "cluster"):
+            raise ParameterError(f"invalid inference={self.inference!r}: expected randomization or cluster")
+        if isinstance(self.n_permutations, bool) or not isinstance(self.n_permutations, int) or \
+                self.n_permutations < 99:
+            raise ParameterError(f"invalid n_permutations={self.n_permutations!r}: expected an integer >= 99")
         if isinstance(self.leads, bool) or not isinstance(self.leads, int) or self.leads < 0:
             raise ParameterError(f"invalid leads={self.leads!r}: expected an integer >= 0")
 
@@ -299,29 +317,77 @@ class TwoWayFE(Method):
         post = _post_mask(panel, g)
         r = twfe(y, post.astype(float))
         tcrit = stats.t.ppf(0.5 + self.level / 2, r["df"])
-        lo, hi = r["coef"] - tcrit * r["se"], r["coef"] + tcrit * r["se"]
-        p = float(2 * stats.t.sf(abs(r["coef"] / r["se"]), r["df"])) if r["se"] > 0 else np.nan
+        lo_c, hi_c = r["coef"] - tcrit * r["se"], r["coef"] + tcrit * r["se"]
+        p_c = float(2 * stats.t.sf(abs(r["coef"] / r["se"]), r["df"])) if r["se"] > 0 else np.nan
+        if self.inference == "cluster":
+            lo, hi, p = lo_c, hi_c, p_c
+        else:
+            lo, hi, p = self._randomization(y, g, r["coef"])
         rel, rlo, rhi, obs, cf = _relative(y, g, r["coef"], lo, hi, post)
         # pre-trend test: leads of treatment (k periods before the start), jointly zero (Wald, clustered)
         lead_p, lead_tab = self._lead_test(y, g, post)
         warns = _pretrend_warning(lead_p, "treated areas' counts")
         n_treated = int((g >= 0).sum())
-        if n_treated < 5:
+        if n_treated < 5 and self.inference == "cluster":
             warns.append(f"only {n_treated} treated areas: cluster-robust errors with few treated clusters "
                          "understate the uncertainty (see the planted-effect rates in docs/benchmarks/evaluate.md)")
         if len(set(g[g >= 0].tolist())) > 1:
             warns.append("staggered starts: TWFE also compares later- with earlier-treated areas; read cs")
-        table = pd.DataFrame([{"term": "treated x post", "coef": r["coef"], "se": r["se"], "ci_low": lo,
-                               "ci_high": hi, "p_value": p, "df": r["df"], "clusters": r["n_clusters"],
+        table = pd.DataFrame([{"term": "treated x post", "coef": r["coef"], "ci_low": lo, "ci_high": hi,
+                               "p_value": p, "cluster_se": r["se"], "cluster_ci_low": lo_c, "cluster_ci_high": hi_c,
+                               "cluster_p_value": p_c, "df": r["df"], "clusters": r["n_clusters"],
                                "treated_post_mean": obs, "counterfactual_mean": cf}])
         return EffectResult(
             method=self.name, estimate=r["coef"], ci_low=lo, ci_high=hi, p_value=p,
             relative=rel, relative_low=rlo, relative_high=rhi,
             scale=f"records per area per {panel.step} (ATT)", level=self.level, table=table,
             tables={"pre_trend": lead_tab}, warnings=warns,
-            meta={"inference": f"cluster-robust by area, t with {r['df']} df",
+            meta={"inference": (f"cluster-robust by area, t with {r['df']} df" if self.inference == "cluster" else
+                                f"randomization: the same starts given to {self.n_permutations} random sets of "
+                                f"areas (seed {self.random_state}); interval by test inversion; cluster-robust "
+                                "figures in the table"),
                   "pre_trend_p": lead_p,
                   "pre_trend_rule": f"t test that the mean of {len(lead_tab)} lead coefficients is 0", "relative_rule": "ATT / (treated post mean - ATT)"})
+
+    def _randomization(self, y, g, coef):
+        """Permutation p-value and inverted interval of the TWFE coefficient.
+
+        The observed starts are given to random sets of areas (``n_permutations``, seeded);
+        under a hypothesised effect ``tau`` the untreated counts are ``y - tau D``, the observed
+        statistic ``|b_D(y) - tau|`` is ranked among ``|b_P(y) - tau b_P(D)|``; ``b_P`` is linear
+        in y, so every ``tau`` is checked from two numbers per permutation.
+        """
+        rng = np.random.default_rng(self.random_state)
+        G, T = y.shape
+        D = _post_mask_from(g, T).astype(float)
+
+        def dm(a):
+            return a - a.mean(axis=1, keepdims=True) - a.mean(axis=0, keepdims=True) + a.mean()
+
+        yd = dm(y)
+        Dd = dm(D)
+        by, bd = np.empty(self.n_permutations), np.empty(self.n_permutations)
+        for b in range(self.n_permutations):
+            gp = g[rng.permutation(G)]
+            Pd = dm(_post_mask_from(gp, T).astype(float))
+            sxx = float((Pd * Pd).sum())
+            by[b] = float((Pd * yd).sum()) / sxx
+            bd[b] = float((Pd * Dd).sum()) / sxx
+        alpha = 1 - self.level
+        # p(tau): share of permutations at least as far from 0 as the observed, under y - tau D
+        obs = abs(coef)
+        p = float((1 + np.sum(np.abs(by) >= obs - 1e-12)) / (1 + by.size))
+        spread = max(float(np.std(by)), abs(coef), 1e-9)
+        taus = coef + np.linspace(-8, 8, 1601) * spread
+        stat_obs = np.abs(coef - taus)
+        stat_p = np.abs(by[None, :] - taus[:, None] * bd[None, :])
+        p_tau = (1 + (stat_p >= stat_obs[:, None] - 1e-12).sum(axis=1)) / (1 + by.size)
+        ok = np.flatnonzero(p_tau > alpha)
+        if ok.size == 0:
+            return np.nan, np.nan, p
+        lo = -np.inf if ok[0] == 0 else float(taus[ok[0]])
+        hi = np.inf if ok[-1] == taus.size - 1 else float(taus[ok[-1]])
+        return lo, hi, p
 
     def _lead_test(self, y, g, post):
         """t test (G - 1 df, clustered by area) that the mean of ``leads`` pre-start indicators is zero.

@@ -20,13 +20,17 @@ effect. ``transform="none"`` fits raw counts.
 
 **Inference.** Placebo-in-space: each donor in turn is treated as if it had been
 treated (its synthetic control from the other donors), and the treated area's
-post/pre RMSPE ratio is ranked among the placebos': ``p = (1 + #{placebo ratio >=
-treated ratio}) / (1 + J)``; with J donors the smallest possible p is 1/(J+1), so
+statistic ``|mean post gap| / pre-period RMSPE`` (a level shift scaled by the fit,
+as in Firpo & Possebom 2018) is ranked among the placebos': ``p = (1 + #{placebo
+>= treated}) / (1 + J)``. ADH's post/pre RMSPE ratio p-value is given per area too
+(it reacts to any post-period misfit, not only to a shift, and its inverted set is
+often empty); with J donors the smallest possible p is 1/(J+1), so
 fewer than 19 donors can never reject at 5% (a warning says so). The interval of
 the proportional effect inverts that test: the set of effects ``r`` for which the
 treated area's post series divided by ``1 + r`` is not rejected. Several treated
 areas: one synthetic control each (``tables["areas"]``) and pooled (the mean of
-their ratios, ranked among means of as many randomly drawn placebo ratios).
+their signed statistics, ranked among the same mean for ``n_pool_draws`` random sets
+of as many donors, each fitted from the donors outside its set as the treated are).
 Placebo-in-time: the start moved ``placebo_periods`` earlier, using only periods
 before the real start; a "significant" fake effect warns that the fit is unreliable.
 """
@@ -116,7 +120,7 @@ class SyntheticControl(Method):
     )
 
     def __init__(self, transform: str = "index", block: int | None = None, level: float = 0.95,
-                 placebo_periods: int | None = None, n_pool_draws: int = 1000, random_state: int = 0):
+                 placebo_periods: int | None = None, n_pool_draws: int = 200, random_state: int = 0):
         self.transform = transform
         self.block = block
         self.level = level
@@ -164,7 +168,8 @@ class SyntheticControl(Method):
         for d in donors:
             others = donors[donors != d]
             _, synth, gap, pre_r, post_r = self._fit_one(s, d, others, pre, block)
-            out[int(d)] = (post_r / pre_r if pre_r > 0 else np.inf, gap, synth)
+            sg = float(gap[pre:].mean()) / pre_r if pre_r > 0 else np.inf  # signed; tests use |.|
+            out[int(d)] = (sg, gap, synth, post_r / pre_r if pre_r > 0 else np.inf)
         cache[pre] = out
         return out
 
@@ -195,12 +200,16 @@ class SyntheticControl(Method):
             w, synth, gap, pre_r, post_r = self._fit_one(s, i, donors, pre, block)
             plc = self._placebos(s, donors, pre, block, cache_by_pre.setdefault(self.transform, {}))
             ratio = post_r / pre_r if pre_r > 0 else np.inf
-            pratios = np.array([v[0] for v in plc.values()])
-            p = float((1 + np.sum(pratios >= ratio)) / (1 + pratios.size))
+            p_adh = float((1 + np.sum(np.array([v[3] for v in plc.values()]) >= ratio)) / (1 + len(plc)))
+            signed = float(gap[pre:].mean()) / pre_r if pre_r > 0 else np.inf
+            stat = abs(signed)
+            pratios = np.abs(np.array([v[0] for v in plc.values()]))
+            p = float((1 + np.sum(pratios >= stat)) / (1 + pratios.size))
             # inversion: treated post divided by (1 + r)
             s_post, syn_post = s[i, pre:], synth[pre:]
             adj = s_post[None, :] / (1 + r_grid[:, None]) - syn_post[None, :]
-            ratio_r = np.sqrt(np.mean(adj ** 2, axis=1)) / pre_r if pre_r > 0 else np.full(r_grid.size, np.inf)
+            signed_r = adj.mean(axis=1) / pre_r if pre_r > 0 else np.full(r_grid.size, np.inf)
+            ratio_r = np.abs(signed_r)
             p_r = (1 + (pratios[None, :] >= ratio_r[:, None]).sum(axis=1)) / (1 + pratios.size)
             lo, hi = _interval(r_grid, p_r, alpha)
             obs_post = float(y[i, pre:].sum())
@@ -208,11 +217,11 @@ class SyntheticControl(Method):
             rel = obs_post / float(syn_counts.sum()) - 1 if syn_counts.sum() > 0 else np.nan
             post_obs_total += obs_post
             post_syn_total += float(syn_counts.sum())
-            ratio_grids.append(ratio_r)
+            ratio_grids.append(signed_r)
             placebo_sets.append((pre, plc))
             code = str(panel.unit_ids[i])
             rows.append({"area": code, "start": str(panel.periods[pre]), "pre_rmspe": pre_r, "post_rmspe": post_r,
-                         "ratio": ratio, "p_value": p, "relative": rel, "relative_low": lo, "relative_high": hi,
+                         "rmspe_ratio": ratio, "p_rmspe_ratio": p_adh, "stat": signed, "p_value": p, "relative": rel, "relative_low": lo, "relative_high": hi,
                          "mean_gap": float((y[i, pre:] - syn_counts).mean()), "donors": int(donors.size),
                          "top_donors": ", ".join(f"{panel.unit_ids[d]}:{wt:.2f}" for d, wt in
                                                  sorted(zip(donors, w), key=lambda t: -t[1])[:4] if wt > 0.005)})
@@ -233,21 +242,25 @@ class SyntheticControl(Method):
         if few_donors:
             n_min = min(int(x.split("(")[1].rstrip(")")) for x in few_donors)
             warns.insert(0, f"too few donors for a {self.level:.0%} permutation test of one area "
-                            f"(areas, donors: {', '.join(few_donors)}): with {n_min} donors no p-value can be "
+                            f"(area (donors): {', '.join(few_donors)}): with {n_min} donors no p-value can be "
                             f"below 1/{n_min + 1} = {1 / (n_min + 1):.3f}; per-area intervals cannot exclude any "
                             "effect (the pooled test can; smaller areas give more donors)")
         # pooled
         rng = np.random.default_rng(self.random_state)
         k = treated.size
-        stat = float(np.mean(areas["ratio"]))
+        stat = abs(float(np.mean(areas["stat"])))
         if k == 1:
             p_pool = float(areas["p_value"].iloc[0])
             lo, hi = float(areas["relative_low"].iloc[0]), float(areas["relative_high"].iloc[0])
             draws = None
         else:
-            draws = self._pool_draws(placebo_sets, rng)
-            p_pool = float((1 + np.sum(draws >= stat)) / (1 + draws.size))
-            mean_ratio_r = np.mean(np.array(ratio_grids), axis=0)
+            if donors_all.size < 2 * k:
+                raise ParameterError(f"pooled synthetic control: {donors_all.size} donors are too few for "
+                                     f"placebo sets of {k} areas")
+            draws = self._pool_draws(y, g, treated, donors_all, block, rng)
+            p_pool = float((1 + np.sum(np.abs(draws) >= stat)) / (1 + draws.size))
+            mean_ratio_r = np.abs(np.mean(np.array(ratio_grids), axis=0))
+            draws = np.abs(draws)
             p_r = (1 + (draws[None, :] >= mean_ratio_r[:, None]).sum(axis=1)) / (1 + draws.size)
             lo, hi = _interval(r_grid, p_r, alpha)
         rel = post_obs_total / post_syn_total - 1 if post_syn_total > 0 else np.nan
@@ -274,7 +287,8 @@ class SyntheticControl(Method):
             level=self.level, table=areas,
             tables={"gaps": pd.DataFrame(gaps_tab), "weights": pd.DataFrame(weights_tab), "placebo_in_time": pit},
             warnings=warns,
-            meta={"inference": ("placebo-in-space permutation of post/pre RMSPE ratios; pooled: mean ratio "
+            meta={"inference": ("placebo-in-space permutation of |mean post gap| / pre-period RMSPE (ADH's "
+                                "post/pre RMSPE ratio p-value per area in the table); pooled: the mean statistic "
                                 f"against {self.n_pool_draws} seeded draws of placebo sets"),
                   "transform": ("counts / own pre-period mean (shape match; effect as a proportion)"
                                 if self.transform == "index" else "raw counts"),
@@ -282,20 +296,30 @@ class SyntheticControl(Method):
                   "interval_rule": "test inversion over proportional effects -95% to +300%",
                   "estimate_rule": "(sum treated post - sum synthetic post) / treated area-periods"})
 
-    def _pool_draws(self, placebo_sets, rng) -> np.ndarray:
-        """Means of one random placebo ratio per treated area (distinct donors), ``n_pool_draws`` times."""
+    def _pool_draws(self, y, g, treated, donors_all, block, rng) -> np.ndarray:
+        """Signed pooled statistics of random placebo sets, built like the real one.
+
+        Each draw takes as many donors as there are treated areas, gives them the treated
+        areas' starts, and fits each one's synthetic control from the donors *outside* the set,
+        as the treated areas' own are: placebo sets then share donors the way the treated
+        areas do (their gaps are correlated alike), so the pooled test keeps its size.
+        """
+        k = treated.size
+        pres = [int(g[i]) for i in treated]
+        series = {pre: self._series(y, pre)[0] for pre in set(pres)}
         out = np.empty(self.n_pool_draws)
-        keys = [np.array(list(plc)) for _, plc in placebo_sets]
-        vals = [np.array([v[0] for v in plc.values()]) for _, plc in placebo_sets]
-        k = len(keys)
         for b in range(self.n_pool_draws):
-            used: set = set()
+            pick = rng.choice(donors_all, size=k, replace=False)
+            rest = np.setdiff1d(donors_all, pick)
             acc = 0.0
-            for j in range(k):
-                order = rng.permutation(keys[j].size)
-                pick = next((o for o in order if int(keys[j][o]) not in used), order[0])
-                used.add(int(keys[j][pick]))
-                acc += vals[j][pick]
+            for d, pre in zip(pick, pres):
+                sr = series[pre]
+                ok = rest[np.isfinite(sr[rest, 0])]
+                if ok.size < 2 or not np.isfinite(sr[d, 0]):
+                    acc += 0.0
+                    continue
+                _, _, gap, pre_r, _ = self._fit_one(sr, int(d), ok, pre, block)
+                acc += float(gap[pre:].mean()) / pre_r if pre_r > 0 else 0.0
             out[b] = acc / k
         return out
 
@@ -312,9 +336,9 @@ class SyntheticControl(Method):
         rel = float(st[i, fake:].sum() / synth[fake:].sum() - 1) if synth[fake:].sum() > 0 else np.nan
         plc = {}
         for d in donors:
-            _, _, _, a, b = self._fit_one(st, d, donors[donors != d], fake, block)
-            plc[d] = b / a if a > 0 else np.inf
-        ratio = post_r / pre_r if pre_r > 0 else np.inf
+            _, _, gp, a, _ = self._fit_one(st, d, donors[donors != d], fake, block)
+            plc[d] = abs(float(gp[fake:].mean())) / a if a > 0 else np.inf
+        ratio = abs(float(gap[fake:].mean())) / pre_r if pre_r > 0 else np.inf
         pr = np.array(list(plc.values()))
         p = float((1 + np.sum(pr >= ratio)) / (1 + pr.size))
         return pd.DataFrame([{"area": str(panel.unit_ids[i]), "fake_start": str(panel.periods[fake]),

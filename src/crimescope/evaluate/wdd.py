@@ -13,8 +13,9 @@ so a control much larger than the target weighs like one of the target's size::
 
 Each divided by its standard deviation is approximately standard normal when the
 counts are Poisson (Wheeler & Ratcliffe); counts of violent crime are usually
-overdispersed, which makes this test reject too often (see the planted-effect
-rates). The headline effect is the target effect, as a proportion of the target's
+overdispersed, which makes that test reject too often, so by default
+(``dispersion="estimated"``) the variances are multiplied by the Pearson dispersion
+of the pre-period area x period counts (``dispersion="poisson"`` is W&R's test). The headline effect is the target effect, as a proportion of the target's
 counterfactual ``T0 C1 / C0``; the buffer effect says whether crime moved next door
 (positive: displacement) or shrank there too (negative: diffusion of benefits), and
 the weighted displacement quotient ``WDQ = (B1/C1 - B0/C0) / (T1/C1 - T0/C0)`` is
@@ -30,6 +31,22 @@ from ..errors import CrimescopeError, ParameterError
 from .base import EffectResult, Method, check_level
 
 __all__ = ["WeightedDisplacement", "wdd_counts"]
+
+
+def pre_dispersion(y: np.ndarray) -> float:
+    """Pearson dispersion of an area x period table against the independence model (>= 1).
+
+    Expected counts ``row total x column total / total``; ``chi2 / ((R-1)(C-1))``. Extra-Poisson
+    variation of areas from period to period (the usual case for violent crime) makes it above 1.
+    """
+    y = np.asarray(y, float)
+    y = y[y.sum(axis=1) > 0]
+    if y.shape[0] < 2 or y.shape[1] < 2 or y.sum() <= 0:
+        return 1.0
+    e = np.outer(y.sum(axis=1), y.sum(axis=0)) / y.sum()
+    ok = e > 0
+    chi2 = float((((y - e) ** 2)[ok] / e[ok]).sum())
+    return max(1.0, chi2 / ((y.shape[0] - 1) * (y.shape[1] - 1)))
 
 
 def wdd_counts(T0, T1, B0, B1, C0, C1) -> dict:
@@ -56,12 +73,14 @@ class WeightedDisplacement(Method):
     summary = "Weighted displacement difference (target, buffer, control; Wheeler-Ratcliffe test)"
     assumptions = (
         "the control area's change (scaled to each area's size) is what target and buffer would have seen",
-        "counts are Poisson: the test ignores overdispersion and seasonality beyond the equal windows",
+        "counts are Poisson up to one dispersion factor estimated from the pre-period; seasonality is handled "
+        "only by the equal windows",
         "one start for the whole target (staggered starts are collapsed to the earliest)",
     )
 
     def __init__(self, window: int | None = None, buffer: tuple | None = None, control: tuple | None = None,
-                 level: float = 0.95):
+                 level: float = 0.95, dispersion: str = "estimated"):
+        self.dispersion = dispersion
         self.window = window
         self.buffer = buffer
         self.control = control
@@ -69,6 +88,8 @@ class WeightedDisplacement(Method):
 
     def _validate(self) -> None:
         check_level(self.level)
+        if self.dispersion not in ("estimated", "poisson"):
+            raise ParameterError(f"invalid dispersion={self.dispersion!r}: expected estimated or poisson")
         if self.window is not None and (isinstance(self.window, bool) or not isinstance(self.window, int)
                                         or self.window < 1):
             raise ParameterError(f"invalid window={self.window!r}: expected an integer >= 1 or None")
@@ -134,6 +155,9 @@ class WeightedDisplacement(Method):
         B0, B1 = tot(buf, s - win, s), tot(buf, s, s + win)
         C0, C1 = tot(ctl, s - win, s), tot(ctl, s, s + win)
         r = wdd_counts(T0, T1, B0, B1, C0, C1)
+        phi = pre_dispersion(y[:, :s]) if self.dispersion == "estimated" else 1.0
+        for part in ("target", "buffer", "net"):
+            r[part] = (r[part][0], r[part][1] * phi)
         z = stats.norm.ppf(0.5 + self.level / 2)
         rows = []
         for part in ("target", "buffer", "net"):
@@ -167,4 +191,7 @@ class WeightedDisplacement(Method):
             level=self.level, table=table, tables={"counts": counts}, warnings=warns,
             meta={"window": f"{win} {panel.step}s before vs {win} from {panel.periods[s]}",
                   "buffer_rule": how, "wdq": r["wdq"], "k_target": r["k_target"], "k_buffer": r["k_buffer"],
-                  "inference": "Wheeler & Ratcliffe normal approximation, Poisson variances"})
+                  "dispersion": phi,
+                  "inference": ("Wheeler & Ratcliffe normal approximation, Poisson variances" if phi == 1.0 else
+                                f"Wheeler & Ratcliffe normal approximation, variances x {phi:.2f} (the Pearson "
+                                "dispersion of the pre-period area x period counts)")})
