@@ -203,6 +203,15 @@ class Method:
         res.meta = meta
         if not math.isfinite(res.estimate):
             res.warnings.append("the estimate is not finite: too little data for this method")
+        cal = calibration().get(self.name)
+        if cal is not None:
+            meta["calibration"] = cal
+            if not cal.get("passes", True):
+                res.warnings.append(
+                    f"this method fails the planted-effect checks ({calibration_setting()}): its interval covered "
+                    f"the true effect in {100 * cal['coverage']:.0f}% of draws (>= 90% wanted) and its test "
+                    f"rejected {100 * cal['placebo_rejection']:.0f}% of no-effect placebos (<= 7% wanted); "
+                    "see docs/benchmarks/evaluate.md")
         self.result_ = res
         return self
 
@@ -214,6 +223,29 @@ class Method:
 
     def _fit(self, panel, g: np.ndarray) -> EffectResult:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+_CALIBRATION_FILE = "calibration.json"
+
+
+def _calibration() -> dict:
+    import json
+    from pathlib import Path
+
+    p = Path(__file__).with_name("data") / _CALIBRATION_FILE
+    try:
+        return json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def calibration() -> dict:
+    """Per method, the planted-effect rates written by ``benchmarks/bench_evaluate.py`` (empty if never run)."""
+    return dict(_calibration().get("methods", {}))
+
+
+def calibration_setting() -> str:
+    return str(_calibration().get("setting", ""))
 
 
 def check_level(level) -> float:

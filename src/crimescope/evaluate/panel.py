@@ -12,9 +12,10 @@ shooting is covered only where both are), because a store may hold one offense f
 longer than another (the shared store has homicides from 2001 but other crimes from
 2012 only): counting a span before the first record as zeros would invent a drop.
 A span outside the covered one is refused with a :class:`ParameterError` naming the
-covered span; the panel's covered span is recorded in ``meta["coverage"]``. The end may
-lie up to ``END_GRACE_DAYS`` (7) days after the last record: the last days of a year
-often hold no homicide at all, and refusing them would refuse every December.
+covered span; the panel's covered span is recorded in ``meta["coverage"]``. The span may
+begin or end up to ``END_GRACE_DAYS`` (7) days beyond the first or last record: the first
+or last days of a year often hold no homicide at all, and refusing them would refuse
+every January and December.
 
 Periods are full periods inside ``start..end``: the start moves forward to the next
 Monday (week) or first of a month (month), the end back to the last Sunday or month
@@ -38,7 +39,7 @@ __all__ = ["Panel", "build_panel", "covered_span", "STEPS", "UNIT_KINDS", "perio
 STEPS = ("week", "month")
 #: area kinds a panel can be built on, with the incidents column holding the code
 UNIT_KINDS = {"district": "district", "beat": "beat", "ward": "ward", "community_area": "community_area"}
-#: a span may end this many days after the category's last record (quiet last days of a year)
+#: a span may begin / end this many days before the first / after the last record (quiet days)
 END_GRACE_DAYS = 7
 #: units left out by default, per kind (stated in the panel's notes)
 DEFAULT_EXCLUDE = {"district": ("31",)}
@@ -227,7 +228,7 @@ def covered_span(store, category, *, source: str = "chicago", vintage=None) -> d
         "last": min(lasts) if ok else None,
         "leaves": leaves,
         "rule": ("first to last record of the category in the store (for a union, where every part "
-                 f"is covered); a span may end up to {END_GRACE_DAYS} days after the last record; gaps inside "
+                 f"is covered); a span may begin or end up to {END_GRACE_DAYS} days beyond the first or last record; gaps inside "
                  "the span are not detected"),
     }
 
@@ -275,7 +276,7 @@ def build_panel(store, category, unit_kind: str = "district", start=None, end=No
     e = _as_date(end, "end") if end is not None else cov["last"]
     if e < s:
         raise ParameterError(f"end {e} is before start {s}")
-    if s < cov["first"] or e > cov["last"] + dt.timedelta(days=END_GRACE_DAYS):
+    if s < cov["first"] - dt.timedelta(days=END_GRACE_DAYS) or e > cov["last"] + dt.timedelta(days=END_GRACE_DAYS):
         raise ParameterError(
             f"{s} to {e} is not covered: the store holds {cat.name} records from {cov['first']} to "
             f"{cov['last']} (source {source}); a span outside would count missing data as zeros")
