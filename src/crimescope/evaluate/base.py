@@ -110,12 +110,26 @@ class EffectResult:
         d["warnings"] = list(self.warnings)
         d["tables"] = {k: [{c: jsonable(v) for c, v in r.items()} for r in t.to_dict(orient="records")]
                        for k, t in self.tables.items()}
-        return d
+        return json_safe(d)
 
     def headline(self) -> str:
         pct = f"{100 * self.relative:+.1f}% ({100 * self.relative_low:+.1f}% to {100 * self.relative_high:+.1f}%)"
         return (f"{self.method}: {self.estimate:+.3g} {self.scale} [{self.ci_low:+.3g}, {self.ci_high:+.3g}], "
                 f"p = {self.p_value:.3g}; {pct} vs counterfactual")
+
+
+def json_safe(v):
+    """JSON-safe values: NaN and +-inf become None (an unbounded interval is stated in the warnings)."""
+    from ..stats.provenance import jsonable
+
+    v = jsonable(v)
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {k: json_safe(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [json_safe(x) for x in v]
+    return v
 
 
 # ------------------------------------------------------------------ treatment

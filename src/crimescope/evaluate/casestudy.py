@@ -104,6 +104,8 @@ class CaseStudy:
     def to_dict(self) -> dict:
         from ..stats.provenance import jsonable
 
+        from .base import json_safe
+
         d = self.summary().to_dict()
         d["cohorts"] = [{k: jsonable(v) for k, v in r.items()} for r in self.cohorts.to_frame().to_dict("records")]
         d["cohorts_source"] = list(self.cohorts.provenance)
@@ -113,7 +115,7 @@ class CaseStudy:
         d["sensitivity"] = [] if s is None else [{k: jsonable(v) for k, v in r.items()}
                                                  for r in s.to_dict(orient="records")]
         d["evaluations"] = {c: e.to_dict() for c, e in self.evaluations.items()}
-        return d
+        return json_safe(d)
 
     def markdown(self) -> str:
         """The report as Markdown (what docs/evaluation.md quotes)."""

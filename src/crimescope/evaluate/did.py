@@ -324,9 +324,14 @@ class TwoWayFE(Method):
         else:
             lo, hi, p = self._randomization(y, g, r["coef"])
         rel, rlo, rhi, obs, cf = _relative(y, g, r["coef"], lo, hi, post)
+        if not np.isfinite(rel):
+            warns_rel = ["no relative effect: the estimated counterfactual (treated post mean minus ATT) is not "
+                         "positive, the counts are too small for a proportional reading"]
+        else:
+            warns_rel = []
         # pre-trend test: leads of treatment (k periods before the start), jointly zero (Wald, clustered)
         lead_p, lead_tab = self._lead_test(y, g, post)
-        warns = _pretrend_warning(lead_p, "treated areas' counts")
+        warns = _pretrend_warning(lead_p, "treated areas' counts") + warns_rel
         n_treated = int((g >= 0).sum())
         if n_treated < 5 and self.inference == "cluster":
             warns.append(f"only {n_treated} treated areas: cluster-robust errors with few treated clusters "
@@ -513,6 +518,9 @@ class CallawaySantAnna(Method):
         post = _post_mask(panel, np.where(gt.keep, g, -1)) if dropped else _post_mask(panel, g)
         # the counterfactual for the simple ATT: the cohort-size weighted treated post mean
         rel, rlo, rhi, obs, cf = _relative(panel.counts, g, est, lo, hi, post)
+        if not np.isfinite(rel):
+            warns.append("no relative effect: the estimated counterfactual (treated post mean minus ATT) is not "
+                         "positive, the counts are too small for a proportional reading")
         return EffectResult(
             method=self.name, estimate=est, ci_low=lo, ci_high=hi, p_value=p,
             relative=rel, relative_low=rlo, relative_high=rhi,

@@ -13,7 +13,7 @@ longer than another (the shared store has homicides from 2001 but other crimes f
 2012 only): counting a span before the first record as zeros would invent a drop.
 A span outside the covered one is refused with a :class:`ParameterError` naming the
 covered span; the panel's covered span is recorded in ``meta["coverage"]``. The span may
-begin or end up to ``END_GRACE_DAYS`` (7) days beyond the first or last record: the first
+begin or end up to ``END_GRACE_DAYS`` (3) days beyond the first or last record: the first
 or last days of a year often hold no homicide at all, and refusing them would refuse
 every January and December.
 
@@ -40,7 +40,7 @@ STEPS = ("week", "month")
 #: area kinds a panel can be built on, with the incidents column holding the code
 UNIT_KINDS = {"district": "district", "beat": "beat", "ward": "ward", "community_area": "community_area"}
 #: a span may begin / end this many days before the first / after the last record (quiet days)
-END_GRACE_DAYS = 7
+END_GRACE_DAYS = 3
 #: units left out by default, per kind (stated in the panel's notes)
 DEFAULT_EXCLUDE = {"district": ("31",)}
 _EXCLUDE_WHY = {"district": "district 31 (O'Hare airport fragments, almost no records) is left out by default"}

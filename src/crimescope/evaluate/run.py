@@ -84,13 +84,15 @@ class Evaluation:
     def to_dict(self) -> dict:
         from ..stats.provenance import jsonable
 
+        from .base import json_safe
+
         d = self.summary().to_dict()
         d["results"] = {n: r.to_dict() for n, r in self.results.items()}
         d["failed"] = dict(self.failed)
         if self.sensitivity is not None:
             d["sensitivity"] = [{k: jsonable(v) for k, v in r.items()}
                                 for r in self.sensitivity.to_dict(orient="records")]
-        return d
+        return json_safe(d)
 
     def render(self, fmt: str = "table") -> str:
         import json
