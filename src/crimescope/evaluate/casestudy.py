@@ -19,7 +19,7 @@ from .cohorts import Cohorts, sdsc
 from .panel import build_panel
 from .run import Evaluation, evaluate
 
-__all__ = ["CaseStudy", "sdsc_case_study", "SDSC_CATEGORIES", "SDSC_CAVEATS", "HOW_TO_READ"]
+__all__ = ["CaseStudy", "sdsc_case_study", "brief_evaluation", "SDSC_CATEGORIES", "SDSC_CAVEATS", "HOW_TO_READ"]
 
 SDSC_CATEGORIES = ("shooting", "homicide", "gun_violence")
 
@@ -200,3 +200,23 @@ def sdsc_case_study(store, categories: Sequence[str] = SDSC_CATEGORIES, *, step:
                      settings={"start": str(start), "end": str(end), "step": step, "unit_kind": unit_kind,
                                "methods": list(next(iter(evs.values())).results) if evs else [],
                                "shift_months": shift_months})
+
+
+#: the methods of the brief's section (the fast ones; the page and the CLI run all)
+BRIEF_METHODS = ("did", "cs", "synth")
+
+
+def brief_evaluation(store, as_of) -> Evaluation:
+    """The brief's "Did it work?" section: SDSC districts, shootings per district and month up to ``as_of``.
+
+    Raises a CrimescopeError (shown as "not available" in the brief) when the store does not cover
+    a pre- and post-period around the starts.
+    """
+    import datetime as dt
+
+    from ..stats.query import as_date
+
+    a = as_date(as_of, "as_of")
+    end = dt.date(a.year, a.month, 1) - dt.timedelta(days=1)  # the last full month
+    panel = build_panel(store, "shooting", "district", None, end, "month")
+    return evaluate(panel, sdsc(), BRIEF_METHODS)
