@@ -131,13 +131,18 @@ def evaluate(panel, cohorts, methods: str | Sequence[str] | None = None, *, shif
     ``settings`` maps a method name to its constructor settings. ``shift_months`` > 0
     also refits each method with every start moved by ``-shift_months`` and
     ``+shift_months`` (a shift that leaves no pre-period is reported as not run).
-    A method that cannot run on this panel (a ParameterError: too few donors,
-    no pre-period) is listed in ``failed`` with its reason; other errors propagate.
+    Cohorts that do not fit the panel (an unknown area, a start with no pre-period)
+    are refused with a ParameterError before any method runs; a method that cannot
+    run on this panel otherwise (too few donors, fewer pre-periods than ITS's terms)
+    is listed in ``failed`` with its reason; other errors propagate.
     """
     import pandas as pd
 
+    from .base import treatment_index
+
     ch = as_cohorts(cohorts)
     names = parse_methods(methods)
+    treatment_index(panel, ch)  # unknown areas, starts without a pre-period: refused once, before any method
     settings = settings or {}
     results: dict[str, EffectResult] = {}
     failed: dict[str, str] = {}
