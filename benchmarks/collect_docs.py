@@ -9,7 +9,7 @@ the per-area pages are copied below it in a fixed order.
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-ORDER = ["ingest", "counting", "spatial", "forecast", "web", "spark"]
+ORDER = ["ingest", "counting", "spatial", "forecast", "evaluate", "web", "spark"]
 
 
 def main() -> None:

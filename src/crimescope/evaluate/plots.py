@@ -25,7 +25,7 @@ def footer_lines(result) -> list[str]:
              f"source: {m.get('source', '')}; data vintage: max updated_at {v.get('max_updated_at')}",
              f"method: {result.method} ({m.get('inference', '')})",
              "assumes: " + "; ".join(result.assumptions)]
-    return [ln if len(ln) < 230 else ln[:227] + "..." for ln in lines]
+    return lines
 
 
 def _fig(result, title: str):
@@ -34,13 +34,14 @@ def _fig(result, title: str):
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(10, 5.8))
-    fig.subplots_adjust(bottom=0.3)
-    ax.set_title(title, fontsize=11)
     import textwrap
 
-    text = "\n".join(textwrap.fill(ln, 150) for ln in footer_lines(result))
-    fig.text(0.01, 0.01, text, fontsize=6.5, va="bottom", ha="left", family="monospace")
+    text = "\n".join(textwrap.fill(ln, 160) for ln in footer_lines(result))
+    n = text.count("\n") + 1
+    fig, ax = plt.subplots(figsize=(10, 6.2))
+    fig.subplots_adjust(bottom=min(0.55, 0.1 + 0.022 * n), top=0.88)
+    ax.set_title(textwrap.fill(title, 110), fontsize=9)
+    fig.text(0.01, 0.01, text, fontsize=6, va="bottom", ha="left", family="monospace")
     return fig, ax
 
 
@@ -61,7 +62,7 @@ def event_study_figure(result, path):
     es = result.tables.get("event_study")
     if es is None or len(es) == 0:
         raise ParameterError(f"{result.method} has no event study to draw")
-    fig, ax = _fig(result, f"Event study: {result.meta.get('title', '')}"[:150])
+    fig, ax = _fig(result, f"Event study: {result.meta.get('title', '')}")
     e = es["event_time"].to_numpy()
     ax.fill_between(e, es["ci_low"], es["ci_high"], color="#9ecae1", alpha=0.6, label="95% pointwise interval")
     ax.plot(e, es["att"], color="#08519c", lw=1.2, label="ATT by periods since the start")
@@ -78,7 +79,7 @@ def gap_figure(result, path):
     gaps = result.tables.get("gaps")
     if gaps is None or len(gaps) == 0:
         raise ParameterError(f"{result.method} has no gaps to draw")
-    fig, ax = _fig(result, f"Synthetic control gaps: {result.meta.get('title', '')}"[:150])
+    fig, ax = _fig(result, f"Synthetic control gaps: {result.meta.get('title', '')}")
     import pandas as pd
 
     for area, g in gaps.groupby("area", sort=False):
@@ -99,7 +100,7 @@ def its_figure(result, path):
         raise ParameterError(f"{result.method} has no series to draw")
     import pandas as pd
 
-    fig, ax = _fig(result, f"Interrupted time series: {result.meta.get('title', '')}"[:150])
+    fig, ax = _fig(result, f"Interrupted time series: {result.meta.get('title', '')}")
     x = pd.to_datetime(s["period"])
     ax.plot(x, s["observed"], color="#444", lw=0.8, label="observed (treated areas together)")
     ax.plot(x, s["fitted"], color="#08519c", lw=1.2, label="model")
@@ -114,7 +115,7 @@ def methods_figure(evaluation, path):
     rs = list(evaluation.results.values())
     if not rs:
         raise ParameterError("no method result to draw")
-    fig, ax = _fig(rs[0], f"Did it work? {evaluation.panel.meta.get('title', '')}"[:150])
+    fig, ax = _fig(rs[0], f"Did it work? {evaluation.panel.meta.get('title', '')}")
     y = np.arange(len(rs))[::-1]
     for yi, r in zip(y, rs):
         lo = r.relative_low if np.isfinite(r.relative_low) else -1.0
