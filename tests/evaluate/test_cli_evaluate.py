@@ -50,6 +50,7 @@ def test_evaluate_table_with_cohorts_file_sensitivity_and_figures(store, tmp_pat
     (["--areas", "7", "--start", "2015-01-01", "--methods", "did,magic"], "invalid methods"),
     (["--areas", "7", "--start", "2015-01-01", "--step", "day"], "step"),
     (["--areas", "7", "--start", "2015-01-01", "--format", "xml"], "--format"),
+    (["--areas", "7", "--start", "2015-01-01", "--figure-format", "gif"], "--figure-format"),
 ])
 def test_bad_input_is_one_line_and_exit_2(store, capsys, args, msg):
     rc = main(["--store", store, "evaluate", "-c", "shooting", "--to", "2016-12-31", *args])

@@ -11,7 +11,7 @@ from crimescope.errors import ParameterError
 from crimescope.evaluate.base import treatment_index
 from crimescope.evaluate.cohorts import Cohorts, read_cohorts, sdsc
 
-from conftest import synthetic_panel
+from evaluate_fixtures import synthetic_panel
 
 
 def test_read_cohorts_text_and_file(tmp_path):

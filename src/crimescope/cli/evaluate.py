@@ -66,7 +66,8 @@ def register(app: typer.Typer) -> None:
         shift_months: int = typer.Option(0, "--shift-months", help="Also move every start by -N and +N months."),
         fmt: str = typer.Option("table", "--format", help="Output format: table, csv or json."),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
-        figures: Optional[Path] = typer.Option(None, "--figures", help="Write the figures (PNG) into this folder."),
+        figures: Optional[Path] = typer.Option(None, "--figures", help="Write the figures into this folder."),
+        figure_format: str = typer.Option("png", "--figure-format", help="png or svg."),
     ) -> None:
         """Did it work? The effect on the treated areas, by several methods side by side."""
         from ..evaluate.panel import build_panel
@@ -76,6 +77,8 @@ def register(app: typer.Typer) -> None:
             raise ParameterError(f"--format {fmt!r} is not one of table, csv, json")
         if shift_months < 0:
             raise ParameterError("--shift-months must be >= 0")
+        if figure_format not in ("png", "svg"):
+            raise ParameterError(f"--figure-format {figure_format!r} is not one of png, svg")
         names = parse_methods(methods)
         ch = _cohorts(areas, start, cohorts, use_sdsc)
         cat = resolve_category(categories_file, category)
@@ -95,7 +98,7 @@ def register(app: typer.Typer) -> None:
         if figures is not None:
             from ..evaluate.plots import save_figures
 
-            paths = save_figures(ev, figures)
+            paths = save_figures(ev, figures, figure_format)
             typer.echo(f"wrote {len(paths)} figures to {figures}", err=True)
 
     @app.command("evaluate-sdsc")

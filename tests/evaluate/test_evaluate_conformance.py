@@ -10,7 +10,7 @@ import pytest
 from crimescope.errors import NotFittedError, ParameterError
 from crimescope.evaluate.base import EffectResult, Method, make_method, registry
 
-from conftest import synthetic_panel
+from evaluate_fixtures import synthetic_panel
 
 NAMES = sorted(registry())
 TREATED = (0, 3, 6, 9, 12, 15)
