@@ -9,7 +9,8 @@ the per-area pages are copied below it in a fixed order.
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-ORDER = ["ingest", "counting", "coverage", "significance", "spatial", "forecast", "plan", "web", "spark"]
+ORDER = ["ingest", "counting", "coverage", "significance", "spatial", "forecast", "evaluate", "plan", "web",
+         "spark"]
 
 
 def main() -> None:

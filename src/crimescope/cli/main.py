@@ -36,6 +36,7 @@ COMMAND_MODULES = [
     "crimescope.cli.spatial",
     "crimescope.cli.forecast",
     "crimescope.cli.plan",
+    "crimescope.cli.evaluate",
     "crimescope.cli.web",
     "crimescope.cli.scale",
     "crimescope.cli.reconcile",

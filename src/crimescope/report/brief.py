@@ -58,6 +58,8 @@ class Brief:
     unavailable: dict = field(default_factory=dict)
     definitions: list = field(default_factory=list)
     store_name: str = ""
+    #: "Did it work?": the SDSC districts evaluated on shootings up to as_of (None: see ``unavailable``)
+    evaluation: Any = None
 
     def to_html(self) -> str:
         import jinja2
@@ -234,6 +236,12 @@ def build_brief(store_path, as_of=None, *, shared_dir=None, source=None) -> Brie
                                                  fc.meta["title"], "dark: more expected events")
         except CrimescopeError as exc:
             brief.unavailable["forecast"] = f"not available: {exc}"
+        try:
+            from ..evaluate.casestudy import brief_evaluation
+
+            brief.evaluation = brief_evaluation(ctx.view(), a)
+        except CrimescopeError as exc:
+            brief.unavailable["evaluation"] = f"not available: {exc}"
         names = list(dict.fromkeys(list(compstat.meta["categories"]) + list(trend_categories)))
         brief.definitions = [views._category(n, ctx).as_dict() for n in names]
         return brief

@@ -1,3 +1,3 @@
 """Route modules, one per page (each page with its /api/ JSON and CSV twins)."""
 
-ROUTE_MODULES = ("overview", "trends", "map", "claim", "data", "plan", "analyses")
+ROUTE_MODULES = ("overview", "trends", "map", "claim", "data", "plan", "evaluate", "analyses")

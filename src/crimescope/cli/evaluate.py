@@ -1,0 +1,129 @@
+"""Evaluation commands: `evaluate`, `evaluate-sdsc`, `evaluate-methods` (thin wrappers over crimescope.evaluate)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import ParameterError
+from .context import CategoriesFileOpt, resolve_category, state
+
+__all__ = ["register"]
+
+
+def _cohorts(areas: Optional[str], start: Optional[str], cohorts: Optional[Path], use_sdsc: bool):
+    from ..evaluate.cohorts import Cohorts, read_cohorts, sdsc
+
+    given = sum(x is not None and x is not False for x in (cohorts, use_sdsc or None, areas))
+    if given != 1:
+        raise ParameterError("give the treated areas once: --areas with --start, --cohorts FILE, or --sdsc")
+    if use_sdsc:
+        return sdsc()
+    if cohorts is not None:
+        return read_cohorts(cohorts)
+    if not start:
+        raise ParameterError("--areas needs --start (one date for all of them)")
+    codes = [a.strip() for a in areas.split(",") if a.strip()]
+    return Cohorts({a: start for a in codes}, origin="--areas/--start")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `evaluate`, `evaluate-sdsc` and `evaluate-methods` to the app."""
+
+    @app.command("evaluate-methods")
+    def methods_cmd() -> None:
+        """List the evaluation methods with their settings."""
+        from ..evaluate.base import make_method, summaries
+
+        for name, text in summaries().items():
+            m = make_method(name)
+            typer.echo(f"{name:8s} {text}")
+            typer.echo(f"{'':8s} {m!r}")
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        ctx: typer.Context,
+        category: str = typer.Option("shooting", "--category", "-c", help="Category name (see `crimescope categories`)."),
+        categories_file: CategoriesFileOpt = None,
+        units: str = typer.Option("district", "--units", help="Area kind: district, beat, ward, community_area."),
+        step: str = typer.Option("month", "--step", help="Time step of the panel: week or month."),
+        start_date: Optional[str] = typer.Option(None, "--from", help="First local date of the panel (default: "
+                                                 "the first covered)."),
+        end_date: Optional[str] = typer.Option(None, "--to", help="Last local date of the panel (default: the "
+                                               "last covered)."),
+        areas: Optional[str] = typer.Option(None, "--areas", help="Treated area codes, comma-separated (with --start)."),
+        start: Optional[str] = typer.Option(None, "--start", help="Start date of the intervention for --areas."),
+        cohorts: Optional[Path] = typer.Option(None, "--cohorts", help="Cohorts CSV (area,start[,note]) for a "
+                                               "staggered rollout."),
+        use_sdsc: bool = typer.Option(False, "--sdsc", help="The Strategic Decision Support Center districts "
+                                      "and dates shipped with crimescope."),
+        methods: str = typer.Option("all", "--methods", help="Comma-separated methods (see `crimescope "
+                                    "evaluate-methods`) or 'all'."),
+        control_group: str = typer.Option("nevertreated", "--control-group", help="cs: nevertreated or "
+                                          "notyettreated."),
+        shift_months: int = typer.Option(0, "--shift-months", help="Also move every start by -N and +N months."),
+        fmt: str = typer.Option("table", "--format", help="Output format: table, csv or json."),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+        figures: Optional[Path] = typer.Option(None, "--figures", help="Write the figures into this folder."),
+        figure_format: str = typer.Option("png", "--figure-format", help="png or svg."),
+    ) -> None:
+        """Did it work? The effect on the treated areas, by several methods side by side."""
+        from ..evaluate.panel import build_panel
+        from ..evaluate.run import evaluate, parse_methods
+
+        if fmt not in ("table", "csv", "json"):
+            raise ParameterError(f"--format {fmt!r} is not one of table, csv, json")
+        if shift_months < 0:
+            raise ParameterError("--shift-months must be >= 0")
+        if figure_format not in ("png", "svg"):
+            raise ParameterError(f"--figure-format {figure_format!r} is not one of png, svg")
+        names = parse_methods(methods)
+        ch = _cohorts(areas, start, cohorts, use_sdsc)
+        cat = resolve_category(categories_file, category)
+        store = state(ctx).open_store(read_only=True)
+        try:
+            panel = build_panel(store, cat, units, start_date, end_date, step)
+        finally:
+            store.close()
+        ev = evaluate(panel, ch, names, shift_months=shift_months,
+                      settings={"cs": {"control_group": control_group}})
+        text = ev.render(fmt)
+        if output is not None:
+            output.write_text(text + "\n", encoding="utf-8")
+            typer.echo(f"wrote {output}", err=True)
+        else:
+            typer.echo(text)
+        if figures is not None:
+            from ..evaluate.plots import save_figures
+
+            paths = save_figures(ev, figures, figure_format)
+            typer.echo(f"wrote {len(paths)} figures to {figures}", err=True)
+
+    @app.command("evaluate-sdsc")
+    def sdsc_cmd(
+        ctx: typer.Context,
+        out: Path = typer.Option(Path("sdsc"), "--out", help="Folder for summary.csv, case_study.json, "
+                                 "report.md and the figures."),
+        step: str = typer.Option("month", "--step", help="week or month."),
+        methods: str = typer.Option("all", "--methods", help="Comma-separated methods or 'all'."),
+        shift_months: int = typer.Option(1, "--shift-months", help="Sensitivity: move every start by -N and +N months."),
+        cohorts: Optional[Path] = typer.Option(None, "--cohorts", help="Other dates for the six districts "
+                                               "(default: the shipped SDSC file)."),
+    ) -> None:
+        """The Strategic Decision Support Center case study: shootings, homicides, gun violence, 2012-2017."""
+        from ..evaluate.casestudy import sdsc_case_study
+        from ..evaluate.cohorts import read_cohorts
+        from ..evaluate.run import parse_methods
+
+        names = parse_methods(methods)
+        ch = read_cohorts(cohorts) if cohorts is not None else None
+        store = state(ctx).open_store(read_only=True)
+        try:
+            cs = sdsc_case_study(store, step=step, methods=names, shift_months=shift_months, cohorts=ch)
+        finally:
+            store.close()
+        paths = cs.write(out)
+        typer.echo(cs.summary().to_text())
+        typer.echo(f"wrote {len(paths)} files to {out} (report.md, summary.csv, case_study.json, figures)")

@@ -1,0 +1,24 @@
+"""The brief's "Did it work?" section: every method's change and interval, or why it is not available."""
+
+from __future__ import annotations
+
+import pytest
+
+from _webtests import AS_OF
+
+pytestmark = pytest.mark.shared
+
+
+def test_brief_has_the_evaluation_section(web_store_path):
+    from crimescope.report import build_brief
+
+    b = build_brief(web_store_path, AS_OF)
+    html = b.to_html()
+    assert "Did it work? Strategic Decision Support Centers" in html
+    if b.evaluation is None:
+        assert "evaluation" in b.unavailable and "not available" in html
+    else:
+        assert set(b.evaluation.results) | set(b.evaluation.failed) == {"did", "cs", "synth"}
+        assert str(b.evaluation.panel.span[1]) == "2017-05-31"  # the last full month before the as-of date
+        for name, r in b.evaluation.results.items():
+            assert f"<td>{name}</td><td>{100 * r.relative:+.1f}%</td>" in html
