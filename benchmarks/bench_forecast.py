@@ -187,11 +187,18 @@ def cmd_backtest(args) -> None:
                    settings={"category": "gun_violence", "cell": "500ft", "year": args.year,
                              "command": " ".join(sys.argv)},
                    progress=(lambda s: print(s, flush=True)) if args.verbose else None,
-                   target_category="gun_violence")
+                   target_category="gun_violence",
+                   keep_forecasts=args.keep_forecasts.split(",") if args.keep_forecasts else False)
     secs = time.perf_counter() - t0
     print(f"backtest: {secs:.0f} s", flush=True)
     res.records.to_csv(out / "records.csv", index=False)
     res.to_csv(out / "summary.csv")
+    res.calibration("year").to_csv(out / "calibration.csv", index=False)
+    res.reliability.to_csv(out / "reliability.csv", index=False)
+    if res.forecasts:  # expected and observed counts per window and cell, for analyses after the run
+        np.savez_compressed(out / "forecasts.npz", origins=np.array([str(o) for o in origins]),
+                            **{f"obs_{h:g}": v for h, v in res.observed.items()},
+                            **{f"{m}__{h:g}": v for (m, h), v in res.forecasts.items()})
     offsets = None
     if args.offsets:
         pick = args.offset_models.split(",")
@@ -318,6 +325,7 @@ def main() -> None:
     bp.add_argument("--offsets", action="store_true")
     bp.add_argument("--offset-models", default="naive_all,naive_52w,grid_hawkes,stkde")
     bp.add_argument("--verbose", action="store_true")
+    bp.add_argument("--keep-forecasts", default="", help="models whose per-cell forecasts go to forecasts.npz")
     pp = sub.add_parser("pool", help="pooled paired test over several backtest output folders")
     pp.add_argument("dirs", nargs="+")
     pp.add_argument("--a", default="smooth_counts")
