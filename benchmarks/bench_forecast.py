@@ -179,6 +179,7 @@ def cmd_backtest(args) -> None:
     ev = split_target(data, "gun_violence")
     grid = Grid.chicago(500.0)
     origins = weekly_origins(f"{args.year}-01-01", f"{args.year + 1}-01-01")[: args.weeks]
+    origins = origins[args.first::args.every]  # --every 2: every other Monday; --first: where to start
     covs = ["0.5%", "1%", "5%", "0.25sqmi", "0.75sqmi"]
     print(f"{len(ev)} gun_violence events 2012-2017 (+ {len(data) - len(ev)} rows of related categories "
           f"{related}); {len(origins)} origins; models {names}", flush=True)
@@ -322,6 +323,8 @@ def main() -> None:
     bp.add_argument("--weeks", type=int, default=52)
     bp.add_argument("--models", default="")
     bp.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "crimescope-forecast-backtest"))
+    bp.add_argument("--every", type=int, default=1, help="use every N-th Monday (default: all)")
+    bp.add_argument("--first", type=int, default=0, help="index of the first Monday used (with --every)")
     bp.add_argument("--offsets", action="store_true")
     bp.add_argument("--offset-models", default="naive_all,naive_52w,grid_hawkes,stkde")
     bp.add_argument("--verbose", action="store_true")
