@@ -5,7 +5,7 @@ from __future__ import annotations
 from .base import register
 from .ensemble import EnsembleMean
 from .hawkes_grid import GridHawkes
-from .hotspot import ProspectiveHotspot, RetrospectiveHotspot
+from .hotspot import BOWERS_UNIT_FT, ProspectiveHotspot, RetrospectiveHotspot
 from .leading import BAGGED, REPORTED_INDICATORS, LeadingIndicators
 from .learned import LearnedPoisson
 from .naive import NaiveCounts
@@ -17,7 +17,8 @@ from .stkde import SpaceTimeKDE
 register("naive_52w", lambda: NaiveCounts(window_days=364), "counts per cell over the last 52 weeks")
 register("naive_all", lambda: NaiveCounts(window_days=None), "counts per cell over all prior history")
 register("retro_hotspot", RetrospectiveHotspot, RetrospectiveHotspot.summary)
-register("prospective_hotspot", ProspectiveHotspot, ProspectiveHotspot.summary)
+# distances in Bowers, Johnson & Pease's 50 m cells (164 ft), not in the grid's cells (docs/forecasting.md)
+register("prospective_hotspot", lambda: ProspectiveHotspot(distance_unit=BOWERS_UNIT_FT), ProspectiveHotspot.summary)
 register("stkde", SpaceTimeKDE, SpaceTimeKDE.summary)
 register("grid_hawkes", GridHawkes, GridHawkes.summary)
 register("sepp", SEPP, SEPP.summary)

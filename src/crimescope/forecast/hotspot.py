@@ -11,7 +11,10 @@ import numpy as np
 
 from .base import EventArrays, Forecaster, check_number, recent_rate, scale_surface
 
-__all__ = ["RetrospectiveHotspot", "ProspectiveHotspot", "pairs_within"]
+__all__ = ["RetrospectiveHotspot", "ProspectiveHotspot", "pairs_within", "BOWERS_UNIT_FT"]
+
+#: Bowers, Johnson & Pease (2004) measured distance in their 50 m grid cells: 50 m in US survey feet
+BOWERS_UNIT_FT = 50.0 / 0.3048006096
 
 
 def _unique_points(x: np.ndarray, y: np.ndarray, w: np.ndarray):
