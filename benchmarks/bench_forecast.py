@@ -226,6 +226,62 @@ def cmd_backtest(args) -> None:
     print(json.dumps(bvb, indent=2, default=str))
 
 
+def _variants_backtest(variants: dict, year_from: int, year_to: int, coverages, out: Path):
+    """Backtest model variants (cheap ones) on every Monday of the years; records.csv + paired tests."""
+    from crimescope.forecast.backtest import backtest, weekly_origins
+
+    ev = gun_violence()
+    from crimescope.spatial.grid import Grid
+
+    grid = Grid.chicago(500.0)
+    origins = [o for y in range(year_from, year_to + 1) for o in weekly_origins(f"{y}-01-01", f"{y + 1}-01-01")]
+    res = backtest(ev, grid, variants, origins, horizons=[7], coverages=coverages)
+    out.mkdir(parents=True, exist_ok=True)
+    res.records.to_csv(out / "records.csv", index=False)
+    s = res.summary()
+    print(s.pivot(index="model", columns="coverage", values="hit_rate").round(4).to_string())
+    return res
+
+
+def cmd_prospective(args) -> None:
+    """prospective_hotspot against the published settings: distance unit, time cut-off, bandwidth."""
+    from crimescope.forecast.base import make_model
+    from crimescope.forecast.hotspot import BOWERS_UNIT_FT
+
+    v = {"naive_all": make_model("naive_all"), "naive_52w": make_model("naive_52w"),
+         "pro_round3": make_model("prospective_hotspot", distance_unit=None)}
+    for unit in (BOWERS_UNIT_FT, None):
+        for win in (56, 182, 364, 728, 1460):
+            for bw in (1312.0, 500.0):
+                v[f"pro_u{unit or 500:.0f}_w{win}_bw{bw:g}"] = make_model(
+                    "prospective_hotspot", time_window_days=win, bandwidth=bw, distance_unit=unit)
+    res = _variants_backtest(v, args.year, args.year, ["1%", "0.25sqmi"], Path(args.out))
+    for m in v:
+        if m != "naive_all":
+            c = res.compare(m, "naive_all", 7, "1%")
+            print(f"{m:24s} {100 * c['mean_diff']:+.2f} [{100 * c['ci_lo']:+.2f}, {100 * c['ci_hi']:+.2f}] "
+                  f"p={c['wilcoxon_p']:.4f} {c['a_wins']}-{c['b_wins']}")
+
+
+def cmd_small(args) -> None:
+    """Small-area (0.25 sq mi) candidates: decayed, lightly smoothed counts, against both count baselines."""
+    from crimescope.forecast.base import make_model
+
+    v = {"naive_all": make_model("naive_all"), "naive_52w": make_model("naive_52w")}
+    for hl in (365, 730, 1460):
+        v[f"decay{hl}"] = make_model("smooth_counts", smooth_weight=0.0, half_life_days=hl)
+        for bw in (500, 750, 1250):
+            v[f"decay{hl}_bw{bw}_w0.25"] = make_model("smooth_counts", smooth_weight=0.25, half_life_days=hl,
+                                                       bandwidth=bw)
+    res = _variants_backtest(v, args.year_from, args.year_to, ["1%", "0.25sqmi", "0.75sqmi"], Path(args.out))
+    for m in v:
+        if not m.startswith("naive"):
+            for b in ("naive_all", "naive_52w"):
+                c = res.compare(m, b, 7, "0.25sqmi")
+                print(f"{m:24s} - {b}: {100 * c['mean_diff']:+.3f} [{100 * c['ci_lo']:+.3f}, {100 * c['ci_hi']:+.3f}] "
+                      f"p={c['wilcoxon_p']:.4f} {c['a_wins']}-{c['b_wins']}")
+
+
 def saved_result(dirs):
     """A BacktestResult from the records.csv of backtest output folders (scores only: no grid, no totals)."""
     from crimescope.forecast.backtest import BacktestResult
@@ -339,13 +395,20 @@ def main() -> None:
     pp.add_argument("--b", default="naive_all")
     pp.add_argument("--horizon", type=float, default=7)
     pp.add_argument("--coverage", default="0.5%,1%,5%")
+    xp = sub.add_parser("prospective", help="prospective_hotspot variants against the published settings")
+    xp.add_argument("--year", type=int, default=2016)
+    xp.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "crimescope-prospective"))
+    sp2 = sub.add_parser("small", help="0.25 sq mi candidates (decayed, lightly smoothed counts)")
+    sp2.add_argument("--year-from", type=int, default=2014)
+    sp2.add_argument("--year-to", type=int, default=2016)
+    sp2.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "crimescope-small-area"))
     tp = sub.add_parser("tables", help="markdown tables of a backtest output folder (docs/forecasting.md)")
     tp.add_argument("dir")
     tp.add_argument("--b", default="naive_all", help="baseline of the all-models comparison")
     args = ap.parse_args()
     print(f"$ python {' '.join(sys.argv)}\n{describe()}", flush=True)
     {"speed": cmd_speed, "sepp": cmd_sepp, "leading": cmd_leading, "backtest": cmd_backtest,
-     "pool": cmd_pool, "tables": cmd_tables}[args.cmd](args)
+     "pool": cmd_pool, "tables": cmd_tables, "prospective": cmd_prospective, "small": cmd_small}[args.cmd](args)
 
 
 if __name__ == "__main__":
