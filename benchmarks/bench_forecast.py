@@ -303,6 +303,47 @@ def cmd_pool(args) -> None:
               f"won {c['a_wins']}-{c['b_wins']}; beats by the rule: {beats}")
 
 
+def cmd_rolling(args) -> None:
+    """Per-year and pooled tables of backtest folders (one per year): accuracy, the rule, calibration."""
+    res = saved_result(args.dirs)
+    r = res.records
+    r["year"] = pd.to_datetime(r["origin"]).dt.year
+    years = sorted(r["year"].unique())
+    a, b = args.a, args.b
+
+    def fmt_p(p):
+        return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+    for cov in args.coverage.split(","):
+        print(f"\n{a} vs {b}, weekly, {cov}\n")
+        print("| year | windows | " + f"hit {a} | hit {b} | PAI {a} | PAI {b} | PAI ratio | "
+              "mean diff (points) | 95% CI | Wilcoxon p | won-lost | beats by the rule |")
+        print("|" + "---|" * 12)
+        for y in years + ["pooled"]:
+            sub = r if y == "pooled" else r[r["year"] == y]
+            from crimescope.forecast.backtest import BacktestResult
+
+            rr = BacktestResult(records=sub, models=sorted(sub["model"].unique()), horizons=[], coverages=[],
+                                cell_totals={}, equity_coverage="", grid=None)
+            c = rr.compare(a, b, 7, cov)
+            sel = sub[np.isclose(sub["horizon_days"], 7) & (sub["coverage"] == cov)]
+            ha, hb = (sel[sel["model"] == m]["hit_rate"].mean() for m in (a, b))
+            pa, pb = (sel[sel["model"] == m]["pai"].mean() for m in (a, b))
+            beats = c["mean_diff"] > 0 and c["wilcoxon_p"] < 0.05 and c["ci_lo"] > 0
+            print(f"| {y} | {c['windows']} | {ha:.3f} | {hb:.3f} | {pa:.1f} | {pb:.1f} | {pa / pb:.2f} | "
+                  f"{100 * c['mean_diff']:+.2f} | [{100 * c['ci_lo']:+.2f}, {100 * c['ci_hi']:+.2f}] | "
+                  f"{fmt_p(c['wilcoxon_p'])} | {c['a_wins']}-{c['b_wins']} | {'yes' if beats else 'no'} |")
+    if "expected" in r:
+        cal = res.calibration("year")
+        cal = cal[np.isclose(cal["horizon_days"], 7)]
+        print("\nCalibration, weekly: total expected / total observed\n")
+        piv = cal.pivot(index="model", columns="year", values="ratio")
+        print("| model | " + " | ".join(str(c) for c in piv.columns) + " |")
+        print("|" + "---|" * (len(piv.columns) + 1))
+        for m, row in piv.iterrows():
+            print(f"| {m} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+
+
 def cmd_tables(args) -> None:
     """The markdown tables of docs/forecasting.md from a backtest output folder."""
     d = Path(args.dir)
@@ -402,13 +443,19 @@ def main() -> None:
     sp2.add_argument("--year-from", type=int, default=2014)
     sp2.add_argument("--year-to", type=int, default=2016)
     sp2.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "crimescope-small-area"))
+    rp = sub.add_parser("rolling", help="per-year and pooled tables of several backtest folders")
+    rp.add_argument("dirs", nargs="+")
+    rp.add_argument("--a", default="leading_bagged")
+    rp.add_argument("--b", default="naive_all")
+    rp.add_argument("--coverage", default="1%,0.25sqmi")
     tp = sub.add_parser("tables", help="markdown tables of a backtest output folder (docs/forecasting.md)")
     tp.add_argument("dir")
     tp.add_argument("--b", default="naive_all", help="baseline of the all-models comparison")
     args = ap.parse_args()
     print(f"$ python {' '.join(sys.argv)}\n{describe()}", flush=True)
     {"speed": cmd_speed, "sepp": cmd_sepp, "leading": cmd_leading, "backtest": cmd_backtest,
-     "pool": cmd_pool, "tables": cmd_tables, "prospective": cmd_prospective, "small": cmd_small}[args.cmd](args)
+     "pool": cmd_pool, "tables": cmd_tables, "prospective": cmd_prospective, "small": cmd_small,
+     "rolling": cmd_rolling}[args.cmd](args)
 
 
 if __name__ == "__main__":
