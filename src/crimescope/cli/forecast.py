@@ -146,6 +146,8 @@ def register(app: typer.Typer) -> None:
         out.mkdir(parents=True, exist_ok=True)
         res.to_csv(out / "summary.csv")
         res.records.to_csv(out / "records.csv", index=False)
+        res.calibration("year").to_csv(out / "calibration.csv", index=False)  # expected / observed per year
+        res.reliability.to_csv(out / "reliability.csv", index=False)  # deciles of expected mass per window
         main_cov = "1%" if "1%" in res.coverages else res.coverages[0]
         hz = 7 if any(abs(h - 7) < 1e-9 for h in res.horizons) else res.horizons[0]
         off = None
@@ -166,4 +168,4 @@ def register(app: typer.Typer) -> None:
         res.save_ranking(ranking_path(st.store_path, category), hz, main_cov)
         rank = res.ranking(hz, main_cov)
         typer.echo(f"ranking at {main_cov}, {hz:g} days: {', '.join(rank)}")
-        typer.echo(f"wrote {out}/summary.csv, records.csv, equity.csv, report.html")
+        typer.echo(f"wrote {out}/summary.csv, records.csv, calibration.csv, reliability.csv, equity.csv, report.html")
