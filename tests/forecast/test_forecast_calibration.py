@@ -219,3 +219,21 @@ def test_report_shows_calibration_and_reliability(tmp_path):
         assert cal.loc[m, "ratio"] == pytest.approx(sel["expected"].sum() / sel["n_events"].sum())
     text = write_report(res, tmp_path / "r.html", data_dir=tmp_path).read_text()
     assert "Calibration (7 days)" in text and "reliability by deciles of expected mass" in text
+
+
+def test_report_per_year_table(tmp_path):
+    from crimescope.forecast.report import per_year_frame, write_report
+
+    ev = planted(n=4000, days=800, seed=12)
+    origins = weekly_origins("2016-12-05", "2017-01-23")  # origins in two calendar years
+    ev["occurred_local"] += pd.Timestamp("2015-01-01") - START
+    res = backtest(ev, GRID, ["naive_all", "naive_52w", "smooth_counts"], origins, horizons=[7], coverages=["1%"])
+    t = per_year_frame(res, 7, "1%")
+    assert set(t["year"]) == {2016, 2017}
+    r = res.records
+    for (y, m), g in t.groupby(["year", "model"]):
+        sel = r[(pd.to_datetime(r["origin"]).dt.year == y) & (r["model"] == m)]
+        assert g["hit_rate"].iloc[0] == pytest.approx(sel["hit_rate"].mean())
+        assert g["windows"].iloc[0] == len(sel)
+    assert t["beats"].notna().sum() == 2 * 2  # two non-baseline models a year get the paired test
+    assert "Per year (7 days, 1%)" in write_report(res, tmp_path / "r.html", data_dir=tmp_path).read_text()

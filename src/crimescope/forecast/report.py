@@ -19,7 +19,7 @@ import numpy as np
 from .base import parse_horizon
 
 __all__ = ["write_report", "cell_community_areas", "equity_table", "equity_summary", "equity_frame", "comparisons",
-           "calibration_frame"]
+           "calibration_frame", "per_year_frame"]
 
 
 def cell_community_areas(grid: Any, data_dir: Any = None) -> np.ndarray:
@@ -118,6 +118,36 @@ def comparisons(result: Any, horizon: Any = 7, coverage: Any = "1%", metric: str
     return pd.DataFrame(rows)
 
 
+def per_year_frame(result: Any, horizon: Any = 7, coverage: str = "1%", metric: str = "hit_rate"):
+    """Per model and calendar year of the origins: windows, mean hit rate and PAI at ``coverage``, and the
+    paired comparison with the better simple baseline of that year (the project's rule)."""
+    import pandas as pd
+
+    from .backtest import BacktestResult
+
+    h = parse_horizon(horizon)
+    r = result.records
+    years = pd.to_datetime(r["origin"]).dt.year
+    rows = []
+    for y in sorted(years.unique()):
+        sub = BacktestResult(records=r[years == y], models=result.models, horizons=result.horizons,
+                             coverages=result.coverages, cell_totals={}, equity_coverage="", grid=None)
+        rank = sub.ranking(h, coverage, metric)
+        base = [m for m in rank if m in ("naive_52w", "naive_all")]
+        s = sub.summary()
+        s = s[np.isclose(s["horizon_days"], h) & (s["coverage"] == coverage)].set_index("model")
+        for m in rank:
+            row = {"year": int(y), "model": m, "windows": int(s.loc[m, "windows"]),
+                   "hit_rate": float(s.loc[m, "hit_rate"]), "pai": float(s.loc[m, "pai"])}
+            if base and m != base[0]:
+                c = sub.compare(m, base[0], h, coverage, metric)
+                row.update({"baseline": base[0], "mean_diff": c["mean_diff"], "ci_lo": c["ci_lo"],
+                            "ci_hi": c["ci_hi"], "wilcoxon_p": c["wilcoxon_p"],
+                            "beats": bool(c["mean_diff"] > 0 and c["wilcoxon_p"] < 0.05 and c["ci_lo"] > 0)})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def calibration_frame(result: Any, horizon: Any = 7):
     """Expected / observed totals per model (rows) and year (columns), at one horizon."""
     h = parse_horizon(horizon)
@@ -152,6 +182,13 @@ def _calibration_section(result: Any, h: float) -> str:
                        "expected and observed are summed over every window; ratio = observed / expected "
                        "(above 1: under-forecast).</p>" + _table(tab, "{:.2f}"))
     return "".join(out)
+
+
+def pd_years(result: Any) -> int:
+    """Number of calendar years the backtest's origins span."""
+    import pandas as pd
+
+    return int(pd.to_datetime(result.records["origin"]).dt.year.nunique())
 
 
 def _png(fig) -> str:
@@ -272,6 +309,10 @@ def write_report(result: Any, path: Any, *, events: Any = None, offsets: Any = N
                      f"The best model {verdict} the baseline (required: mean per-window hit-rate difference "
                      "&gt; 0, Wilcoxon signed-rank p &lt; 0.05 and a paired-bootstrap 95% interval of the "
                      "mean difference above 0). Check the grid-offset table too.</p>" + _table(cmp, "{:.4f}"))
+    if pd_years(result) > 1:
+        parts.append(f"<h2>Per year ({h:g} days, {esc(coverage)})</h2><p>Means over each year's windows and, "
+                     "for every model, the paired comparison with that year's better simple baseline "
+                     "(beats = the project's rule).</p>" + _table(per_year_frame(result, h, coverage), "{:.4f}"))
     if "expected" in result.records:
         parts.append(_calibration_section(result, h))
     for name, img in _plots(result, h, coverage):
