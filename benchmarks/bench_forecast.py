@@ -344,6 +344,68 @@ def cmd_rolling(args) -> None:
             print(f"| {m} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
 
 
+def mixture_records(dirs, mixtures, coverages, horizon: float = 7.0) -> pd.DataFrame:
+    """Records (as a backtest writes them) of kept forecasts and of weighted means of them.
+
+    ``mixtures``: name -> {model: weight}. Reads ``forecasts.npz`` of each backtest folder (run
+    with ``--keep-forecasts``); an ``EnsembleMean`` of registry-default members gives exactly
+    these weighted means, so the scores are the ensemble's.
+    """
+    from crimescope.forecast.metrics import score_coverage
+    from crimescope.spatial.grid import Grid
+
+    area = Grid.chicago(500.0).area
+    rows = []
+    for d in dirs:
+        z = np.load(Path(d) / "forecasts.npz")
+        obs = z[f"obs_{horizon:g}"].astype(float)
+        kept = {k.split("__")[0]: z[k].astype(float) for k in z.files if k.endswith(f"__{horizon:g}")}
+        cands = dict(kept)
+        for name, w in mixtures.items():
+            if not set(w) <= set(kept):
+                continue
+            tot = sum(w.values())
+            cands[name] = sum(v * kept[m] for m, v in w.items()) / tot
+        for i, o in enumerate(z["origins"]):
+            for name, f in cands.items():
+                for cov in coverages:
+                    sc = score_coverage(f[i], obs[i], area, cov)
+                    rows.append({"model": name, "origin": pd.Timestamp(str(o)), "horizon_days": horizon,
+                                 "coverage": sc.coverage, "n_events": sc.n_events, "hits": sc.hits,
+                                 "hit_rate": sc.hit_rate, "pai": sc.pai, "pei_star": sc.pei_star,
+                                 "loglik": np.nan, "fit_seconds": np.nan})
+    return pd.DataFrame(rows)
+
+
+SMALL_AREA_MIXTURES = {f"lb{int(w * 100)}_{b}": {"leading_bagged": w, b: 1 - w}
+                       for b in ("naive_all", "naive_52w") for w in (0.25, 0.5, 0.75)}
+
+
+def cmd_mix(args) -> None:
+    """Small-area candidates from kept forecasts: each model and the pre-registered mixtures."""
+    from crimescope.forecast.backtest import BacktestResult
+
+    recs = mixture_records(args.dirs, SMALL_AREA_MIXTURES, args.coverage.split(","))
+    res = BacktestResult(records=recs, models=sorted(recs["model"].unique()), horizons=[7.0], coverages=[],
+                         cell_totals={}, equity_coverage="", grid=None)
+    for cov in args.coverage.split(","):
+        s = recs[recs["coverage"] == cov].groupby("model")["hit_rate"].mean().sort_values(ascending=False)
+        base = max(("naive_all", "naive_52w"), key=lambda m: s[m])
+        print(f"\n{cov}: pooled mean hit rate over {recs['origin'].nunique()} windows; better baseline {base}\n")
+        print("| model | hit rate | minus baseline (points) | 95% CI | Wilcoxon p | won-lost | beats by the rule |")
+        print("|---|---|---|---|---|---|---|")
+        for m, v in s.items():
+            if m == base:
+                print(f"| {m} | {v:.4f} | | | | | |")
+                continue
+            c = res.compare(m, base, 7, cov)
+            beats = c["mean_diff"] > 0 and c["wilcoxon_p"] < 0.05 and c["ci_lo"] > 0
+            print(f"| {m} | {v:.4f} | {100 * c['mean_diff']:+.2f} | [{100 * c['ci_lo']:+.2f}, {100 * c['ci_hi']:+.2f}] "
+                  f"| {c['wilcoxon_p']:.3f} | {c['a_wins']}-{c['b_wins']} | {'yes' if beats else 'no'} |")
+    if args.out:
+        recs.to_csv(args.out, index=False)
+
+
 def cmd_tables(args) -> None:
     """The markdown tables of docs/forecasting.md from a backtest output folder."""
     d = Path(args.dir)
@@ -448,6 +510,10 @@ def main() -> None:
     rp.add_argument("--a", default="leading_bagged")
     rp.add_argument("--b", default="naive_all")
     rp.add_argument("--coverage", default="1%,0.25sqmi")
+    mp = sub.add_parser("mix", help="small-area candidates scored from kept forecasts (forecasts.npz)")
+    mp.add_argument("dirs", nargs="+")
+    mp.add_argument("--coverage", default="0.25sqmi,1%")
+    mp.add_argument("--out", default="")
     tp = sub.add_parser("tables", help="markdown tables of a backtest output folder (docs/forecasting.md)")
     tp.add_argument("dir")
     tp.add_argument("--b", default="naive_all", help="baseline of the all-models comparison")
@@ -455,7 +521,7 @@ def main() -> None:
     print(f"$ python {' '.join(sys.argv)}\n{describe()}", flush=True)
     {"speed": cmd_speed, "sepp": cmd_sepp, "leading": cmd_leading, "backtest": cmd_backtest,
      "pool": cmd_pool, "tables": cmd_tables, "prospective": cmd_prospective, "small": cmd_small,
-     "rolling": cmd_rolling}[args.cmd](args)
+     "rolling": cmd_rolling, "mix": cmd_mix}[args.cmd](args)
 
 
 if __name__ == "__main__":
