@@ -390,7 +390,7 @@ def cmd_mix(args) -> None:
                          cell_totals={}, equity_coverage="", grid=None)
     for cov in args.coverage.split(","):
         s = recs[recs["coverage"] == cov].groupby("model")["hit_rate"].mean().sort_values(ascending=False)
-        base = max(("naive_all", "naive_52w"), key=lambda m: s[m])
+        base = max((m for m in ("naive_all", "naive_52w") if m in s), key=lambda m: s[m])
         print(f"\n{cov}: pooled mean hit rate over {recs['origin'].nunique()} windows; better baseline {base}\n")
         print("| model | hit rate | minus baseline (points) | 95% CI | Wilcoxon p | won-lost | beats by the rule |")
         print("|---|---|---|---|---|---|---|")
