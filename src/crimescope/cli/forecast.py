@@ -104,6 +104,9 @@ def register(app: typer.Typer) -> None:
             plot_map(fc, map_png)
         typer.echo(f"{name}: {fc.expected.sum():.1f} expected {category} events in {fc.horizon_days:g} days "
                    f"over {grid.n_cells} cells -> {out}")
+        if m.rescale_to_level:
+            typer.echo("# total: the seasonal citywide level (last 8 weeks' rate x the season's ratio in up to 5 "
+                       "earlier years); the model sets where, not how many (docs/forecasting.md)")
 
     @app.command("backtest")
     def backtest_cmd(
