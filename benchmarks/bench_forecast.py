@@ -141,7 +141,7 @@ def cmd_leading(args) -> None:
     from crimescope.forecast.base import make_model
     from crimescope.spatial.grid import Grid
 
-    model = make_model("leading_indicators").for_target("gun_violence")
+    model = make_model(args.model).for_target("gun_violence")
     data = load_categories(["gun_violence", *model.related_categories()])
     grid = Grid.chicago(500.0)
     as_of = pd.Timestamp(args.as_of)
@@ -150,17 +150,20 @@ def cmd_leading(args) -> None:
           f"{int((before.category != 'gun_violence').sum())} related rows before {as_of.date()}; "
           f"grid {grid.n_cells} cells of 500 ft")
     model.clone().fit(data, as_of, grid=grid)  # first fit builds the cached kernel maps
-    times = []
+    times, cpus = [], []
     for _ in range(args.repeat):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         m = model.clone().fit(data, as_of, grid=grid)
         m.predict(7)
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
     tracemalloc.start()
     model.clone().fit(data, as_of, grid=grid).predict(7)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"fit + predict: median {statistics.median(times):.2f} s, min {min(times):.2f} s over {args.repeat}; "
+    print(f"{args.model}: CPU time of fit + predict median {statistics.median(cpus):.2f} s (min {min(cpus):.2f}); "
+          f"load average {' '.join(f'{v:.1f}' for v in __import__('os').getloadavg())}")
+    print(f"fit + predict: wall median {statistics.median(times):.2f} s, min {min(times):.2f} s over {args.repeat}; "
           f"{m.n_train_rows_} training rows; traced peak {peak / 2**20:.0f} MiB")
 
 
@@ -179,6 +182,7 @@ def cmd_backtest(args) -> None:
     ev = split_target(data, "gun_violence")
     grid = Grid.chicago(500.0)
     origins = weekly_origins(f"{args.year}-01-01", f"{args.year + 1}-01-01")[: args.weeks]
+    origins = origins[args.first::args.every]  # --every 2: every other Monday; --first: where to start
     covs = ["0.5%", "1%", "5%", "0.25sqmi", "0.75sqmi"]
     print(f"{len(ev)} gun_violence events 2012-2017 (+ {len(data) - len(ev)} rows of related categories "
           f"{related}); {len(origins)} origins; models {names}", flush=True)
@@ -187,11 +191,18 @@ def cmd_backtest(args) -> None:
                    settings={"category": "gun_violence", "cell": "500ft", "year": args.year,
                              "command": " ".join(sys.argv)},
                    progress=(lambda s: print(s, flush=True)) if args.verbose else None,
-                   target_category="gun_violence")
+                   target_category="gun_violence",
+                   keep_forecasts=args.keep_forecasts.split(",") if args.keep_forecasts else False)
     secs = time.perf_counter() - t0
     print(f"backtest: {secs:.0f} s", flush=True)
     res.records.to_csv(out / "records.csv", index=False)
     res.to_csv(out / "summary.csv")
+    res.calibration("year").to_csv(out / "calibration.csv", index=False)
+    res.reliability.to_csv(out / "reliability.csv", index=False)
+    if res.forecasts:  # expected and observed counts per window and cell, for analyses after the run
+        np.savez_compressed(out / "forecasts.npz", origins=np.array([str(o) for o in origins]),
+                            **{f"obs_{h:g}": v for h, v in res.observed.items()},
+                            **{f"{m}__{h:g}": v for (m, h), v in res.forecasts.items()})
     offsets = None
     if args.offsets:
         pick = args.offset_models.split(",")
@@ -215,6 +226,62 @@ def cmd_backtest(args) -> None:
     print(json.dumps(bvb, indent=2, default=str))
 
 
+def _variants_backtest(variants: dict, year_from: int, year_to: int, coverages, out: Path):
+    """Backtest model variants (cheap ones) on every Monday of the years; records.csv + paired tests."""
+    from crimescope.forecast.backtest import backtest, weekly_origins
+
+    ev = gun_violence()
+    from crimescope.spatial.grid import Grid
+
+    grid = Grid.chicago(500.0)
+    origins = [o for y in range(year_from, year_to + 1) for o in weekly_origins(f"{y}-01-01", f"{y + 1}-01-01")]
+    res = backtest(ev, grid, variants, origins, horizons=[7], coverages=coverages)
+    out.mkdir(parents=True, exist_ok=True)
+    res.records.to_csv(out / "records.csv", index=False)
+    s = res.summary()
+    print(s.pivot(index="model", columns="coverage", values="hit_rate").round(4).to_string())
+    return res
+
+
+def cmd_prospective(args) -> None:
+    """prospective_hotspot against the published settings: distance unit, time cut-off, bandwidth."""
+    from crimescope.forecast.base import make_model
+    from crimescope.forecast.hotspot import BOWERS_UNIT_FT
+
+    v = {"naive_all": make_model("naive_all"), "naive_52w": make_model("naive_52w"),
+         "pro_round3": make_model("prospective_hotspot", distance_unit=None)}
+    for unit in (BOWERS_UNIT_FT, None):
+        for win in (56, 182, 364, 728, 1460):
+            for bw in (1312.0, 500.0):
+                v[f"pro_u{unit or 500:.0f}_w{win}_bw{bw:g}"] = make_model(
+                    "prospective_hotspot", time_window_days=win, bandwidth=bw, distance_unit=unit)
+    res = _variants_backtest(v, args.year, args.year, ["1%", "0.25sqmi"], Path(args.out))
+    for m in v:
+        if m != "naive_all":
+            c = res.compare(m, "naive_all", 7, "1%")
+            print(f"{m:24s} {100 * c['mean_diff']:+.2f} [{100 * c['ci_lo']:+.2f}, {100 * c['ci_hi']:+.2f}] "
+                  f"p={c['wilcoxon_p']:.4f} {c['a_wins']}-{c['b_wins']}")
+
+
+def cmd_small(args) -> None:
+    """Small-area (0.25 sq mi) candidates: decayed, lightly smoothed counts, against both count baselines."""
+    from crimescope.forecast.base import make_model
+
+    v = {"naive_all": make_model("naive_all"), "naive_52w": make_model("naive_52w")}
+    for hl in (365, 730, 1460):
+        v[f"decay{hl}"] = make_model("smooth_counts", smooth_weight=0.0, half_life_days=hl)
+        for bw in (500, 750, 1250):
+            v[f"decay{hl}_bw{bw}_w0.25"] = make_model("smooth_counts", smooth_weight=0.25, half_life_days=hl,
+                                                       bandwidth=bw)
+    res = _variants_backtest(v, args.year_from, args.year_to, ["1%", "0.25sqmi", "0.75sqmi"], Path(args.out))
+    for m in v:
+        if not m.startswith("naive"):
+            for b in ("naive_all", "naive_52w"):
+                c = res.compare(m, b, 7, "0.25sqmi")
+                print(f"{m:24s} - {b}: {100 * c['mean_diff']:+.3f} [{100 * c['ci_lo']:+.3f}, {100 * c['ci_hi']:+.3f}] "
+                      f"p={c['wilcoxon_p']:.4f} {c['a_wins']}-{c['b_wins']}")
+
+
 def saved_result(dirs):
     """A BacktestResult from the records.csv of backtest output folders (scores only: no grid, no totals)."""
     from crimescope.forecast.backtest import BacktestResult
@@ -234,6 +301,109 @@ def cmd_pool(args) -> None:
         print(f"{cov:>6}: {c['windows']} windows, {100 * c['mean_diff']:+.2f} points "
               f"[{100 * c['ci_lo']:+.2f}, {100 * c['ci_hi']:+.2f}], Wilcoxon p = {c['wilcoxon_p']:.3f}, "
               f"won {c['a_wins']}-{c['b_wins']}; beats by the rule: {beats}")
+
+
+def cmd_rolling(args) -> None:
+    """Per-year and pooled tables of backtest folders (one per year): accuracy, the rule, calibration."""
+    res = saved_result(args.dirs)
+    r = res.records
+    r["year"] = pd.to_datetime(r["origin"]).dt.year
+    years = sorted(r["year"].unique())
+    a, b = args.a, args.b
+
+    def fmt_p(p):
+        return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+    for cov in args.coverage.split(","):
+        print(f"\n{a} vs {b}, weekly, {cov}\n")
+        print("| year | windows | " + f"hit {a} | hit {b} | PAI {a} | PAI {b} | PAI ratio | "
+              "mean diff (points) | 95% CI | Wilcoxon p | won-lost | beats by the rule |")
+        print("|" + "---|" * 12)
+        for y in years + ["pooled"]:
+            sub = r if y == "pooled" else r[r["year"] == y]
+            from crimescope.forecast.backtest import BacktestResult
+
+            rr = BacktestResult(records=sub, models=sorted(sub["model"].unique()), horizons=[], coverages=[],
+                                cell_totals={}, equity_coverage="", grid=None)
+            c = rr.compare(a, b, 7, cov)
+            sel = sub[np.isclose(sub["horizon_days"], 7) & (sub["coverage"] == cov)]
+            ha, hb = (sel[sel["model"] == m]["hit_rate"].mean() for m in (a, b))
+            pa, pb = (sel[sel["model"] == m]["pai"].mean() for m in (a, b))
+            beats = c["mean_diff"] > 0 and c["wilcoxon_p"] < 0.05 and c["ci_lo"] > 0
+            print(f"| {y} | {c['windows']} | {ha:.3f} | {hb:.3f} | {pa:.1f} | {pb:.1f} | {pa / pb:.2f} | "
+                  f"{100 * c['mean_diff']:+.2f} | [{100 * c['ci_lo']:+.2f}, {100 * c['ci_hi']:+.2f}] | "
+                  f"{fmt_p(c['wilcoxon_p'])} | {c['a_wins']}-{c['b_wins']} | {'yes' if beats else 'no'} |")
+    if "expected" in r:
+        cal = res.calibration("year")
+        cal = cal[np.isclose(cal["horizon_days"], 7)]
+        print("\nCalibration, weekly: total expected / total observed\n")
+        piv = cal.pivot(index="model", columns="year", values="ratio")
+        print("| model | " + " | ".join(str(c) for c in piv.columns) + " |")
+        print("|" + "---|" * (len(piv.columns) + 1))
+        for m, row in piv.iterrows():
+            print(f"| {m} | " + " | ".join(f"{v:.3f}" for v in row) + " |")
+
+
+def mixture_records(dirs, mixtures, coverages, horizon: float = 7.0) -> pd.DataFrame:
+    """Records (as a backtest writes them) of kept forecasts and of weighted means of them.
+
+    ``mixtures``: name -> {model: weight}. Reads ``forecasts.npz`` of each backtest folder (run
+    with ``--keep-forecasts``); an ``EnsembleMean`` of registry-default members gives exactly
+    these weighted means, so the scores are the ensemble's.
+    """
+    from crimescope.forecast.metrics import score_coverage
+    from crimescope.spatial.grid import Grid
+
+    area = Grid.chicago(500.0).area
+    rows = []
+    for d in dirs:
+        z = np.load(Path(d) / "forecasts.npz")
+        obs = z[f"obs_{horizon:g}"].astype(float)
+        kept = {k.split("__")[0]: z[k].astype(float) for k in z.files if k.endswith(f"__{horizon:g}")}
+        cands = dict(kept)
+        for name, w in mixtures.items():
+            if not set(w) <= set(kept):
+                continue
+            tot = sum(w.values())
+            cands[name] = sum(v * kept[m] for m, v in w.items()) / tot
+        for i, o in enumerate(z["origins"]):
+            for name, f in cands.items():
+                for cov in coverages:
+                    sc = score_coverage(f[i], obs[i], area, cov)
+                    rows.append({"model": name, "origin": pd.Timestamp(str(o)), "horizon_days": horizon,
+                                 "coverage": sc.coverage, "n_events": sc.n_events, "hits": sc.hits,
+                                 "hit_rate": sc.hit_rate, "pai": sc.pai, "pei_star": sc.pei_star,
+                                 "loglik": np.nan, "fit_seconds": np.nan})
+    return pd.DataFrame(rows)
+
+
+SMALL_AREA_MIXTURES = {f"lb{int(w * 100)}_{b}": {"leading_bagged": w, b: 1 - w}
+                       for b in ("naive_all", "naive_52w") for w in (0.25, 0.5, 0.75)}
+
+
+def cmd_mix(args) -> None:
+    """Small-area candidates from kept forecasts: each model and the pre-registered mixtures."""
+    from crimescope.forecast.backtest import BacktestResult
+
+    recs = mixture_records(args.dirs, SMALL_AREA_MIXTURES, args.coverage.split(","))
+    res = BacktestResult(records=recs, models=sorted(recs["model"].unique()), horizons=[7.0], coverages=[],
+                         cell_totals={}, equity_coverage="", grid=None)
+    for cov in args.coverage.split(","):
+        s = recs[recs["coverage"] == cov].groupby("model")["hit_rate"].mean().sort_values(ascending=False)
+        base = max((m for m in ("naive_all", "naive_52w") if m in s), key=lambda m: s[m])
+        print(f"\n{cov}: pooled mean hit rate over {recs['origin'].nunique()} windows; better baseline {base}\n")
+        print("| model | hit rate | minus baseline (points) | 95% CI | Wilcoxon p | won-lost | beats by the rule |")
+        print("|---|---|---|---|---|---|---|")
+        for m, v in s.items():
+            if m == base:
+                print(f"| {m} | {v:.4f} | | | | | |")
+                continue
+            c = res.compare(m, base, 7, cov)
+            beats = c["mean_diff"] > 0 and c["wilcoxon_p"] < 0.05 and c["ci_lo"] > 0
+            print(f"| {m} | {v:.4f} | {100 * c['mean_diff']:+.2f} | [{100 * c['ci_lo']:+.2f}, {100 * c['ci_hi']:+.2f}] "
+                  f"| {c['wilcoxon_p']:.3f} | {c['a_wins']}-{c['b_wins']} | {'yes' if beats else 'no'} |")
+    if args.out:
+        recs.to_csv(args.out, index=False)
 
 
 def cmd_tables(args) -> None:
@@ -309,28 +479,49 @@ def main() -> None:
     sub.add_parser("sepp")
     lp = sub.add_parser("leading", help="leading_indicators fit time and memory with its related categories")
     lp.add_argument("--as-of", default="2017-01-02")
+    lp.add_argument("--model", default="leading_indicators")
     lp.add_argument("--repeat", type=int, default=5)
     bp = sub.add_parser("backtest")
     bp.add_argument("--year", type=int, default=2017)
     bp.add_argument("--weeks", type=int, default=52)
     bp.add_argument("--models", default="")
     bp.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "crimescope-forecast-backtest"))
+    bp.add_argument("--every", type=int, default=1, help="use every N-th Monday (default: all)")
+    bp.add_argument("--first", type=int, default=0, help="index of the first Monday used (with --every)")
     bp.add_argument("--offsets", action="store_true")
     bp.add_argument("--offset-models", default="naive_all,naive_52w,grid_hawkes,stkde")
     bp.add_argument("--verbose", action="store_true")
+    bp.add_argument("--keep-forecasts", default="", help="models whose per-cell forecasts go to forecasts.npz")
     pp = sub.add_parser("pool", help="pooled paired test over several backtest output folders")
     pp.add_argument("dirs", nargs="+")
     pp.add_argument("--a", default="smooth_counts")
     pp.add_argument("--b", default="naive_all")
     pp.add_argument("--horizon", type=float, default=7)
     pp.add_argument("--coverage", default="0.5%,1%,5%")
+    xp = sub.add_parser("prospective", help="prospective_hotspot variants against the published settings")
+    xp.add_argument("--year", type=int, default=2016)
+    xp.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "crimescope-prospective"))
+    sp2 = sub.add_parser("small", help="0.25 sq mi candidates (decayed, lightly smoothed counts)")
+    sp2.add_argument("--year-from", type=int, default=2014)
+    sp2.add_argument("--year-to", type=int, default=2016)
+    sp2.add_argument("--out", default=str(Path(tempfile.gettempdir()) / "crimescope-small-area"))
+    rp = sub.add_parser("rolling", help="per-year and pooled tables of several backtest folders")
+    rp.add_argument("dirs", nargs="+")
+    rp.add_argument("--a", default="leading_bagged")
+    rp.add_argument("--b", default="naive_all")
+    rp.add_argument("--coverage", default="1%,0.25sqmi")
+    mp = sub.add_parser("mix", help="small-area candidates scored from kept forecasts (forecasts.npz)")
+    mp.add_argument("dirs", nargs="+")
+    mp.add_argument("--coverage", default="0.25sqmi,1%")
+    mp.add_argument("--out", default="")
     tp = sub.add_parser("tables", help="markdown tables of a backtest output folder (docs/forecasting.md)")
     tp.add_argument("dir")
     tp.add_argument("--b", default="naive_all", help="baseline of the all-models comparison")
     args = ap.parse_args()
     print(f"$ python {' '.join(sys.argv)}\n{describe()}", flush=True)
     {"speed": cmd_speed, "sepp": cmd_sepp, "leading": cmd_leading, "backtest": cmd_backtest,
-     "pool": cmd_pool, "tables": cmd_tables}[args.cmd](args)
+     "pool": cmd_pool, "tables": cmd_tables, "prospective": cmd_prospective, "small": cmd_small,
+     "rolling": cmd_rolling, "mix": cmd_mix}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -282,9 +282,15 @@ def test_spatial_and_forecast_commands_take_user_categories(chicago_store, chica
     assert rc == 0, err
     assert names_file(out, user_file, "# rule: ")
     f = pd.read_csv(tmp_path / "f.csv", comment="#")
-    # naive_all: all located history before 2017-01-02 as a daily rate, times 7
-    first = chicago_store.con.execute(
-        f"SELECT min(occurred_local) FROM incidents WHERE iucr IN {IN} AND x > 0").fetchone()[0]
-    n = sql(chicago_store, "2001-01-01", "2017-01-01", what="count(*) FILTER (WHERE x > 0)")[0]
-    days = (dt.datetime(2017, 1, 2) - first).total_seconds() / 86400
-    assert f["expected"].sum() == pytest.approx(n / days * 7, rel=0.02)
+    # a registry model's total is the seasonal citywide level of the category's located history
+    # before 2017-01-02 (crimescope.forecast.base.citywide_level)
+    import numpy as np
+
+    from crimescope.forecast.base import citywide_level, to_days
+
+    when = chicago_store.con.execute(
+        f"SELECT occurred_local FROM incidents WHERE iucr IN {IN} AND x > 0 "
+        "AND occurred_local < TIMESTAMP '2017-01-02' ORDER BY occurred_local").df()["occurred_local"]
+    t = np.sort(np.asarray(to_days(when.to_numpy("datetime64[ns]")), dtype=float))
+    want = citywide_level(t, float(to_days(np.datetime64("2017-01-02"))), 7.0)
+    assert f["expected"].sum() == pytest.approx(want, rel=0.02)

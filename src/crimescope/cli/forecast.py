@@ -116,6 +116,9 @@ def register(app: typer.Typer) -> None:
                    f"over {grid.n_cells} cells -> {out}")
         if choice is not None:
             typer.echo(f"model choice: {choice['reason']}")
+        if m.rescale_to_level:
+            typer.echo("# total: the seasonal citywide level (last 8 weeks' rate x the season's ratio in up to 5 "
+                       "earlier years); the model sets where, not how many (docs/forecasting.md)")
 
     @app.command("backtest")
     def backtest_cmd(
@@ -163,6 +166,8 @@ def register(app: typer.Typer) -> None:
         out.mkdir(parents=True, exist_ok=True)
         res.to_csv(out / "summary.csv")
         Result(res.records, meta).to_csv(out / "records.csv")
+        Result(res.calibration("year"), meta).to_csv(out / "calibration.csv")  # expected / observed per year
+        Result(res.reliability, meta).to_csv(out / "reliability.csv")  # deciles of expected mass per window
         main_cov = "1%" if "1%" in res.coverages else res.coverages[0]
         hz = 7 if any(abs(h - 7) < 1e-9 for h in res.horizons) else res.horizons[0]
         off = None
@@ -184,4 +189,4 @@ def register(app: typer.Typer) -> None:
         res.save_ranking(ranking_path(st.store_path, category), hz, main_cov)
         rank = res.ranking(hz, main_cov)
         typer.echo(f"ranking at {main_cov}, {hz:g} days: {', '.join(rank)}")
-        typer.echo(f"wrote {out}/summary.csv, records.csv, equity.csv, report.html")
+        typer.echo(f"wrote {out}/summary.csv, records.csv, calibration.csv, reliability.csv, equity.csv, report.html")

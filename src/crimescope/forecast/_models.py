@@ -5,8 +5,8 @@ from __future__ import annotations
 from .base import register
 from .ensemble import EnsembleMean
 from .hawkes_grid import GridHawkes
-from .hotspot import ProspectiveHotspot, RetrospectiveHotspot
-from .leading import REPORTED_INDICATORS, LeadingIndicators
+from .hotspot import BOWERS_UNIT_FT, ProspectiveHotspot, RetrospectiveHotspot
+from .leading import BAGGED, REPORTED_INDICATORS, LeadingIndicators
 from .learned import LearnedPoisson
 from .naive import NaiveCounts
 from .offset_avg import OffsetAverage
@@ -17,7 +17,8 @@ from .stkde import SpaceTimeKDE
 register("naive_52w", lambda: NaiveCounts(window_days=364), "counts per cell over the last 52 weeks")
 register("naive_all", lambda: NaiveCounts(window_days=None), "counts per cell over all prior history")
 register("retro_hotspot", RetrospectiveHotspot, RetrospectiveHotspot.summary)
-register("prospective_hotspot", ProspectiveHotspot, ProspectiveHotspot.summary)
+# distances in Bowers, Johnson & Pease's 50 m cells (164 ft), not in the grid's cells (docs/forecasting.md)
+register("prospective_hotspot", lambda: ProspectiveHotspot(distance_unit=BOWERS_UNIT_FT), ProspectiveHotspot.summary)
 register("stkde", SpaceTimeKDE, SpaceTimeKDE.summary)
 register("grid_hawkes", GridHawkes, GridHawkes.summary)
 register("sepp", SEPP, SEPP.summary)
@@ -25,6 +26,10 @@ register("smooth_counts", SmoothedCounts, SmoothedCounts.summary)
 register("learned", LearnedPoisson, LearnedPoisson.summary)
 # fixed on 2014-2016 weekly windows before any 2017 run (docs/forecasting.md)
 register("leading_indicators", LeadingIndicators, LeadingIndicators.summary)
+# seed-averaged (3 boosters on independent 5% draws of the event-free rows), with near-repeat terms and the
+# time of year; configuration fixed before its 2014-2016 validation run (docs/forecasting.md, round four)
+register("leading_bagged", lambda: LeadingIndicators(**BAGGED),
+         "leading_indicators averaged over 3 seeds, with near-repeat (7-30 day) surfaces and the time of year")
 # the same without the categories police activity drives (narcotics, weapons violations): for users who
 # do not want enforcement records to steer where a forecast points (docs/forecasting.md, responsible use)
 register("leading_reported", lambda: LeadingIndicators(related=REPORTED_INDICATORS),

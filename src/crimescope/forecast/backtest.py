@@ -24,9 +24,42 @@ from ..result import Result
 from .base import Forecaster, invalid, make_model, parse_horizon, parse_time, prepare_events, to_days
 from .metrics import parse_coverage, poisson_loglik, score_coverage
 
-__all__ = ["backtest", "BacktestResult", "weekly_origins", "offset_sensitivity", "split_target", "DEFAULT_COVERAGES"]
+__all__ = ["backtest", "BacktestResult", "weekly_origins", "offset_sensitivity", "split_target", "DEFAULT_COVERAGES",
+           "reliability_bins", "RELIABILITY_BINS"]
 
 DEFAULT_COVERAGES = ("0.5%", "1%", "5%")
+#: bins of the reliability table (deciles of expected mass)
+RELIABILITY_BINS = 10
+
+
+def reliability_bins(expected: np.ndarray, observed: np.ndarray, n_bins: int = RELIABILITY_BINS):
+    """Cells, expected and observed events in ``n_bins`` bins of equal *expected mass*.
+
+    Cells are sorted by decreasing expected count and cut where the running sum of the
+    expected counts crosses ``k / n_bins`` of the total: bin 1 holds the cells expected
+    to carry the first tenth of the events (the few hottest), bin 10 the long tail. A
+    cell goes to the bin of the midpoint of its share of the running sum, so each bin
+    holds about a tenth of the expected events; cells with an expected count of 0 are in
+    the last bin. Returns three arrays of length ``n_bins``: cells, expected, observed.
+    A calibrated forecast has observed close to expected in every bin; observed above
+    expected in bin 1 means the hottest cells were under-forecast.
+    """
+    e = np.asarray(expected, dtype=float)
+    o = np.asarray(observed, dtype=float)
+    cells = np.zeros(n_bins)
+    exp = np.zeros(n_bins)
+    obs = np.zeros(n_bins)
+    total = float(e.sum())
+    if total <= 0:
+        cells[-1], obs[-1] = e.size, float(o.sum())
+        return cells, exp, obs
+    order = np.argsort(-e, kind="stable")
+    es = e[order]
+    mid = np.cumsum(es) - es / 2
+    b = np.minimum((mid / total * n_bins).astype(np.int64), n_bins - 1)
+    b[es <= 0] = n_bins - 1
+    return (np.bincount(b, minlength=n_bins).astype(float), np.bincount(b, weights=es, minlength=n_bins),
+            np.bincount(b, weights=o[order], minlength=n_bins))
 
 
 def weekly_origins(start: Any, end: Any, weekday: int = 0, every_days: int = 7) -> list[np.datetime64]:
@@ -53,7 +86,9 @@ class BacktestResult(Result):
     ----------
     records : pandas.DataFrame
         One row per model, origin, horizon_days, coverage with n_events, hits,
-        best_hits, flagged_area, hit_rate, pai, pei_star, loglik, fit_seconds.
+        best_hits, flagged_area, hit_rate, pai, pei_star, loglik, expected (the forecast's
+        total), fit_seconds (wall) and fit_cpu_seconds (this process's CPU time: on a shared
+        machine the steadier measure).
     models : list of str
     horizons : list of float (days); coverages : list of str
     cell_totals : dict
@@ -63,6 +98,15 @@ class BacktestResult(Result):
     grid : Grid
     settings : dict
         How the backtest was run (origins, category, command...).
+    forecasts : dict
+        ``(model, horizon_days) -> float32 array (n_origins, n_cells)`` of the expected counts,
+        for the models named in ``backtest(keep_forecasts=...)`` (empty otherwise).
+    observed : dict
+        ``horizon_days -> float32 array (n_origins, n_cells)`` of the observed counts
+        (kept with ``forecasts``).
+    reliability : pandas.DataFrame or None
+        Per model, origin, horizon and decile of expected mass: cells, expected, observed
+        (see :func:`reliability_bins`).
     """
 
     records: Any
@@ -73,6 +117,9 @@ class BacktestResult(Result):
     equity_coverage: str
     grid: Any
     settings: dict = field(default_factory=dict)
+    forecasts: dict = field(default_factory=dict)
+    observed: dict = field(default_factory=dict)
+    reliability: Any = None
 
     def summary(self, level: float = 0.95) -> Any:
         """Mean of each metric across windows with a t-interval (``*_lo``, ``*_hi``) per model/horizon/coverage."""
@@ -91,9 +138,68 @@ class BacktestResult(Result):
                 else:
                     half = math.nan
                 row[k], row[f"{k}_lo"], row[f"{k}_hi"] = mean, mean - half, mean + half
+            if "expected" in g:
+                e, n = float(g["expected"].sum()), float(g["n_events"].sum())
+                row["expected_total"], row["observed_total"] = e, n
+                row["calibration"] = e / n if n > 0 else math.nan
             row["fit_seconds"] = float(g["fit_seconds"].mean())
             rows.append(row)
         return pd.DataFrame(rows)
+
+    def calibration(self, by: str = "year") -> Any:
+        """Total expected / total observed events per model and horizon (and year, or per window).
+
+        ``by="year"``: one row per model, horizon and calendar year of the origins, with
+        ``windows``, ``expected``, ``observed``, ``ratio`` (1 = calibrated; 0.9 = 10% fewer
+        expected than happened), the spread of the per-window ratios (``window_ratio_p10``,
+        ``window_ratio_p90``, windows with events only) and ``within_10pct``. ``by="all"``:
+        the same over every window; ``by="window"``: one row per window.
+        """
+        import pandas as pd
+
+        r = self.records
+        if "expected" not in r:
+            raise invalid("records", "<no expected column>", "a backtest run by this version (records.expected)")
+        r = r.drop_duplicates(["model", "origin", "horizon_days"])[
+            ["model", "origin", "horizon_days", "expected", "n_events"]].copy()
+        r["origin"] = pd.to_datetime(r["origin"])
+        if by == "window":
+            r = r.rename(columns={"n_events": "observed"})
+            r["ratio"] = r["expected"] / r["observed"].where(r["observed"] > 0)
+            return r.reset_index(drop=True)
+        if by not in ("year", "all"):
+            raise invalid("by", by, "'year', 'all' or 'window'")
+        keys = ["model", "horizon_days"] + (["year"] if by == "year" else [])
+        r["year"] = r["origin"].dt.year
+        rows = []
+        for k, g in r.groupby(keys, sort=False):
+            e, n = float(g["expected"].sum()), float(g["n_events"].sum())
+            w = (g["expected"] / g["n_events"].where(g["n_events"] > 0)).dropna().to_numpy(float)
+            ratio = e / n if n > 0 else math.nan
+            rows.append({**dict(zip(keys, k)), "windows": len(g), "expected": e, "observed": n, "ratio": ratio,
+                         "window_ratio_p10": float(np.percentile(w, 10)) if w.size else math.nan,
+                         "window_ratio_p90": float(np.percentile(w, 90)) if w.size else math.nan,
+                         "within_10pct": bool(abs(ratio - 1) <= 0.10) if n > 0 else False})
+        return pd.DataFrame(rows)
+
+    def reliability_table(self, model: str, horizon: Any = 7) -> Any:
+        """Deciles of expected mass (see :func:`reliability_bins`) summed over every window.
+
+        Columns: ``bin`` (1 = hottest cells), ``cells`` (mean per window), ``expected``,
+        ``observed`` (totals over windows), ``ratio`` = observed / expected.
+        """
+        if self.reliability is None or not len(self.reliability):
+            raise invalid("reliability", None, "a backtest result that kept its reliability bins")
+        h = parse_horizon(horizon)
+        rel = self.reliability
+        g = rel[(rel["model"] == model) & np.isclose(rel["horizon_days"], h)]
+        if g.empty:
+            raise invalid("model", model, f"one of {sorted(set(rel['model']))} at {h:g} days")
+        n_win = g["origin"].nunique()
+        t = g.groupby("bin", as_index=False)[["cells", "expected", "observed"]].sum()
+        t["cells"] = t["cells"] / n_win
+        t["ratio"] = t["observed"] / t["expected"].where(t["expected"] > 0)
+        return t
 
     def ranking(self, horizon: Any = 7, coverage: Any = "1%", metric: str = "hit_rate") -> list[str]:
         """Models ordered best first by the mean of ``metric`` across windows."""
@@ -219,7 +325,8 @@ def split_target(events: Any, target_category: str | None) -> Any:
 def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
              horizons: Sequence[Any] = (7,), coverages: Sequence[Any] = DEFAULT_COVERAGES,
              equity_coverage: Any = "1%", progress: Callable[[str], None] | None = None,
-             settings: dict | None = None, target_category: str | None = None) -> BacktestResult:
+             settings: dict | None = None, target_category: str | None = None,
+             keep_forecasts: Sequence[str] | bool = False) -> BacktestResult:
     """Rolling-origin backtest of ``models`` (names, instances or a name->instance mapping).
 
     With ``target_category``, ``events`` may also hold related categories' rows,
@@ -227,6 +334,12 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
     only the target's rows are scored and given to the models, except to models
     whose :meth:`~crimescope.forecast.base.Forecaster.related_categories` is not
     empty, which get every row (and ``target_category`` if they have that setting).
+
+    Every record carries ``expected`` (the forecast's total over the grid) beside
+    ``n_events`` (calibration: :meth:`BacktestResult.calibration`), and the result keeps
+    the reliability bins of every forecast (:meth:`BacktestResult.reliability_table`).
+    ``keep_forecasts`` (True or model names) keeps those models' expected counts per
+    window and cell as float32 arrays in ``result.forecasts`` (with ``result.observed``).
     """
     import pandas as pd
 
@@ -246,6 +359,10 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
     total = float(area.sum())
     totals = {(m, h): {"flagged_area": np.zeros(grid.n_cells), "hits": np.zeros(grid.n_cells),
                        "events": np.zeros(grid.n_cells)} for m in mods for h in hs}
+    keep = set(mods) if keep_forecasts is True else set(keep_forecasts or ())
+    kept = {(m, h): [] for m in mods if m in keep for h in hs}
+    kept_obs = {h: [] for h in hs} if keep else {}
+    rel_rows = []
     rows = []
     for o in orig:
         od = float(to_days(o))
@@ -253,26 +370,36 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
         for h in hs:
             i0, i1 = np.searchsorted(located.t, [od, od + h], side="left")
             observed[h] = np.bincount(located.cell[i0:i1], minlength=grid.n_cells).astype(float)
+            if keep:
+                kept_obs[h].append(observed[h].astype(np.float32))
         for name, proto in mods.items():
             model = proto.clone()
             model.name = name
             if target_category is not None:
                 model.for_target(target_category)
             data = events if model.related_categories() else target_events
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             model.fit(data, o, grid=grid)
             fc = {h: model.predict(h) for h in hs}
-            secs = time.perf_counter() - t0
+            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
             for h in hs:
                 exp, obs = fc[h].expected, observed[h]
                 ll = poisson_loglik(exp, obs)
+                etot = float(exp.sum())
+                if (name, h) in kept:
+                    kept[(name, h)].append(exp.astype(np.float32))
+                bc, be, bo = reliability_bins(exp, obs)
+                for b in range(bc.size):
+                    rel_rows.append({"model": name, "origin": pd.Timestamp(o), "horizon_days": h, "bin": b + 1,
+                                     "cells": bc[b], "expected": be[b], "observed": bo[b]})
                 for cov in covs:
                     s = score_coverage(exp, obs, area, cov)
                     rows.append({"model": name, "origin": pd.Timestamp(o), "horizon_days": h,
                                  "coverage": cov.label, "n_events": s.n_events, "hits": s.hits,
                                  "best_hits": s.best_hits, "flagged_area": s.flagged_area,
                                  "hit_rate": s.hit_rate, "pai": s.pai, "pei_star": s.pei_star,
-                                 "loglik": ll, "fit_seconds": secs})
+                                 "loglik": ll, "expected": etot, "fit_seconds": secs,
+                                 "fit_cpu_seconds": cpu})
                 from .metrics import flag_fraction
 
                 f = flag_fraction(exp / area, area, eq.area_of(total))
@@ -284,7 +411,10 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
                 progress(f"{pd.Timestamp(o).date()} {name} {secs:.2f}s")
     return BacktestResult(records=pd.DataFrame(rows), models=list(mods), horizons=hs,
                           coverages=[c.label for c in covs], cell_totals=totals,
-                          equity_coverage=eq.label, grid=grid, settings=dict(settings or {}))
+                          equity_coverage=eq.label, grid=grid, settings=dict(settings or {}),
+                          forecasts={k: np.vstack(v) for k, v in kept.items()},
+                          observed={h: np.vstack(v) for h, v in kept_obs.items()},
+                          reliability=pd.DataFrame(rel_rows))
 
 
 def offset_sensitivity(events: Any, grid_for_offset: Callable[[tuple[float, float]], Any], models: Any,

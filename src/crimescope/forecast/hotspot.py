@@ -11,7 +11,10 @@ import numpy as np
 
 from .base import EventArrays, Forecaster, check_number, recent_rate, scale_surface
 
-__all__ = ["RetrospectiveHotspot", "ProspectiveHotspot", "pairs_within"]
+__all__ = ["RetrospectiveHotspot", "ProspectiveHotspot", "pairs_within", "BOWERS_UNIT_FT"]
+
+#: Bowers, Johnson & Pease (2004) measured distance in their 50 m grid cells: 50 m in US survey feet
+BOWERS_UNIT_FT = 50.0 / 0.3048006096
 
 
 def _unique_points(x: np.ndarray, y: np.ndarray, w: np.ndarray):
@@ -97,6 +100,11 @@ class ProspectiveHotspot(Forecaster):
         Temporal cut-off in days (the paper used 1-2 months).
     rate_window_days : float
         Window over which the city-wide daily rate that scales the surface is taken.
+    distance_unit : float or None
+        The ``d`` of the weight is measured in this many CRS units; None: the grid's
+        cell size (500 ft on the default grid). Bowers et al. measured it in their 50 m
+        cells (about 164 ft), so on a 500 ft grid None decays about three times more
+        slowly with distance than the paper's weight (docs/forecasting.md).
 
     Attributes
     ----------
@@ -106,15 +114,17 @@ class ProspectiveHotspot(Forecaster):
     summary = "Bowers (2004) prospective hot spots: near and recent events weigh most"
 
     def __init__(self, bandwidth: float = 1300.0, time_window_days: float = 56,
-                 rate_window_days: float = 364):
+                 rate_window_days: float = 364, distance_unit: float | None = None):
         self.bandwidth = bandwidth
         self.time_window_days = time_window_days
         self.rate_window_days = rate_window_days
+        self.distance_unit = distance_unit
 
     def _validate(self) -> None:
         check_number("bandwidth", self.bandwidth, low=0, low_open=True)
         check_number("time_window_days", self.time_window_days, low=0, low_open=True)
         check_number("rate_window_days", self.rate_window_days, low=0, low_open=True)
+        check_number("distance_unit", self.distance_unit, low=0, low_open=True, none_ok=True)
 
     def _fit(self, ev: EventArrays) -> None:
         sub = ev.since(ev.as_of - float(self.time_window_days))
@@ -129,7 +139,8 @@ class ProspectiveHotspot(Forecaster):
             px = py = pa = pw = np.empty(0)
         cx, cy = self.grid_.centroids()
         i, j, d = pairs_within(cx, cy, px, py, float(self.bandwidth))
-        k = pw[j] / (1.0 + d / self.grid_.cell_size) / (1.0 + pa[j])
+        unit = self.grid_.cell_size if self.distance_unit is None else float(self.distance_unit)
+        k = pw[j] / (1.0 + d / unit) / (1.0 + pa[j])
         self.surface_ = np.bincount(i, weights=k, minlength=self.grid_.n_cells)
         self.rate_ = recent_rate(ev, float(self.rate_window_days))
 

@@ -44,6 +44,16 @@ INDICATORS = ("weapons_violation", "gun_assault", "narcotics", "violent_index", 
 #: the same without the categories recorded mostly through police activity (stops, searches, buy-busts)
 REPORTED_INDICATORS = ("gun_assault", "violent_index", "battery", "armed_robbery")
 
+#: target surfaces of the default model
+TARGET_FEATURES = ((365, 0), (365, 750), (365, 1250), (365, 2500), (None, 0), (None, 1250), (30, 1500), (90, 750))
+#: near-repeat / short-term self-excitation surfaces: 7- and 30-day half-lives in the cell, 14 days within 750 ft
+NEAR_REPEAT_FEATURES = ((7, 0), (14, 750), (30, 0))
+#: settings of the registry's ``leading_bagged``: seed averaging over 3 boosters, each on its own 5% draw of
+#: the event-free rows (together about the rows of one 10% draw, so about 1.5x the boosting time of one),
+#: near-repeat surfaces and the time of year
+BAGGED = {"target_features": TARGET_FEATURES + NEAR_REPEAT_FEATURES, "season": True, "n_seeds": 3,
+          "zero_sample": 0.05}
+
 _KERNELS: "OrderedDict[tuple, object]" = OrderedDict()
 _KERNEL_CACHE_SIZE = 8
 
@@ -173,12 +183,12 @@ class LeadingIndicators(Forecaster):
 
     def __init__(self, related: tuple = INDICATORS,
                  target_category: str | None = None,
-                 target_features: tuple = ((365, 0), (365, 750), (365, 1250), (365, 2500), (None, 0),
-                                           (None, 1250), (30, 1500), (90, 750)),
+                 target_features: tuple = TARGET_FEATURES,
                  related_features: tuple = ((365, 0), (365, 1250)),
                  target_days: float = 7, n_origins: int = 104, origin_step_days: float = 7,
                  zero_sample: float = 0.1, max_iter: int = 100, learning_rate: float = 0.1,
-                 max_leaf_nodes: int = 15, min_samples_leaf: int = 200, random_state: int = 0):
+                 max_leaf_nodes: int = 15, min_samples_leaf: int = 200, random_state: int = 0,
+                 n_seeds: int = 1, season: bool = False):
         self.related = related
         self.target_category = target_category
         self.target_features = target_features
@@ -192,6 +202,8 @@ class LeadingIndicators(Forecaster):
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
         self.random_state = random_state
+        self.n_seeds = n_seeds
+        self.season = season
 
     def related_categories(self) -> tuple[str, ...]:
         return tuple(self.related)
@@ -220,6 +232,9 @@ class LeadingIndicators(Forecaster):
         check_number("max_leaf_nodes", self.max_leaf_nodes, low=2, integer=True)
         check_number("min_samples_leaf", self.min_samples_leaf, low=1, integer=True)
         check_number("random_state", self.random_state, low=0, integer=True)
+        check_number("n_seeds", self.n_seeds, low=1, integer=True)
+        if not isinstance(self.season, (bool, np.bool_)):
+            raise invalid("season", self.season, "True or False")
 
     # ------------------------------------------------------------------ features
     def _split(self, ev: EventArrays) -> tuple[EventArrays, dict[str, EventArrays]]:
@@ -231,6 +246,9 @@ class LeadingIndicators(Forecaster):
             else ~np.isin(cat, list(self.related))
         related = {c: located.subset(cat == c) for c in self.related}
         return located.subset(is_target), related
+
+    def _target_times(self, ev: EventArrays) -> np.ndarray:
+        return self._split(ev)[0].t
 
     def _surfaces(self, arr: EventArrays | None, specs, origins: np.ndarray):
         """Yield one ``(n_cells, n_origins)`` array of shares (per 10,000) per (half-life, bandwidth)."""
@@ -253,13 +271,18 @@ class LeadingIndicators(Forecaster):
         for c in self.related:
             yield from self._surfaces(related.get(c), self.related_features, origins)
         yield np.repeat((self.grid_.area / self.grid_.cell_size ** 2)[:, None], origins.size, axis=1)
+        if self.season:  # the origin's time of year (1970-01-01 was day 0; +3 makes 0 = Jan 1 of a Monday year)
+            doy = 2 * np.pi * ((origins + 3) % 365.25) / 365.25
+            n = self.grid_.n_cells
+            yield np.broadcast_to(np.sin(doy), (n, origins.size))
+            yield np.broadcast_to(np.cos(doy), (n, origins.size))
 
     def _names(self) -> list[str]:
         def tag(c, hl, bw):
             return f"{c}_hl{'all' if hl is None else f'{hl:g}'}_bw{bw:g}"
         names = [tag("target", hl, bw) for hl, bw in self.target_features]
         names += [tag(c, hl, bw) for c in self.related for hl, bw in self.related_features]
-        return names + ["area_fraction"]
+        return names + ["area_fraction"] + (["season_sin", "season_cos"] if self.season else [])
 
     def _fit(self, ev: EventArrays) -> None:
         target, related = self._split(ev)
@@ -282,12 +305,15 @@ class LeadingIndicators(Forecaster):
         act_tr = active[:, :k_train]
         inactive_y = y[~act_tr]
         self.inactive_rate_ = float(inactive_y.mean()) if inactive_y.size else 0.0
-        rng = np.random.default_rng(int(self.random_state))
         ci, ki = np.nonzero(act_tr)
         yk = y[ci, ki]
-        keep = (yk > 0) | (rng.random(yk.size) < float(self.zero_sample))
-        ci, ki, yk = ci[keep], ki[keep], yk[keep]
-        self.n_train_rows_ = int(yk.size)
+        # one draw per seed of the event-free rows kept; X holds the union of the draws
+        seeds = [int(self.random_state) + k for k in range(int(self.n_seeds))]
+        draws = [(yk > 0) | (np.random.default_rng(sd).random(yk.size) < float(self.zero_sample)) for sd in seeds]
+        union = np.logical_or.reduce(draws)
+        ci, ki, yk = ci[union], ki[union], yk[union]
+        draws = [d[union] for d in draws]
+        self.n_train_rows_ = int(draws[0].sum())
         self._active_now = active[:, -1]
         # one feature at a time: only the training rows and the current column are kept
         n_feat = len(self.feature_names_)
@@ -298,13 +324,16 @@ class LeadingIndicators(Forecaster):
             self._x_now[:, j] = f[:, -1]
         if yk.size == 0 or yk.sum() <= 0:
             self.model_ = None
+            self.models_ = []
             span = max(ev.as_of - start, 1.0)
             self._fallback = np.bincount(target.cell, minlength=n) / span * H
             return
         w = np.where(yk > 0, 1.0, 1.0 / float(self.zero_sample))
-        self.model_ = self._booster().fit(X, yk, sample_weight=w)
+        # seed averaging (bagging over the zero-row draw and the booster's row/column sampling)
+        self.models_ = [self._booster(sd).fit(X[d], yk[d], sample_weight=w[d]) for sd, d in zip(seeds, draws)]
+        self.model_ = self.models_[0]
 
-    def _booster(self):
+    def _booster(self, seed: int):
         try:
             import lightgbm as lgb
         except ImportError as exc:  # pragma: no cover - depends on the environment
@@ -316,7 +345,7 @@ class LeadingIndicators(Forecaster):
             objective="poisson", n_estimators=int(self.max_iter), learning_rate=float(self.learning_rate),
             num_leaves=int(self.max_leaf_nodes), min_child_samples=int(self.min_samples_leaf),
             subsample=_SUBSAMPLE, subsample_freq=1, colsample_bytree=_COLSAMPLE, reg_lambda=_L2,
-            random_state=int(self.random_state), deterministic=True, force_row_wise=True, n_jobs=1,
+            random_state=int(seed), deterministic=True, force_row_wise=True, n_jobs=1,
             verbose=-1)
 
     def _predict(self, horizon_days: float) -> np.ndarray:
@@ -325,5 +354,6 @@ class LeadingIndicators(Forecaster):
             return self._fallback * scale
         out = np.full(self.grid_.n_cells, self.inactive_rate_)
         if self._active_now.any():
-            out[self._active_now] = self.model_.predict(self._x_now[self._active_now])
+            x = self._x_now[self._active_now]
+            out[self._active_now] = np.mean([m.predict(x) for m in self.models_], axis=0)
         return np.maximum(out, 0.0) * scale

@@ -92,6 +92,12 @@ class LearnedPoisson(Forecaster):
         check_number("min_samples_leaf", self.min_samples_leaf, low=1, integer=True)
         check_number("random_state", self.random_state, low=0, integer=True)
 
+    def _target_times(self, ev: EventArrays) -> np.ndarray:
+        located = ev.subset(ev.cell >= 0)
+        if self.target_category is not None and located.category is not None:
+            return located.t[located.category == self.target_category]
+        return located.t
+
     # ---------------------------------------------------------------- features
     def _counts(self, t: np.ndarray, cell: np.ndarray, a: float, b: float) -> np.ndarray:
         i0, i1 = np.searchsorted(t, [a, b], side="left")

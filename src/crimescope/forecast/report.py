@@ -18,7 +18,8 @@ import numpy as np
 
 from .base import parse_horizon
 
-__all__ = ["write_report", "cell_community_areas", "equity_table", "equity_summary", "equity_frame", "comparisons"]
+__all__ = ["write_report", "cell_community_areas", "equity_table", "equity_summary", "equity_frame", "comparisons",
+           "calibration_frame", "per_year_frame"]
 
 
 def cell_community_areas(grid: Any, data_dir: Any = None) -> np.ndarray:
@@ -115,6 +116,79 @@ def comparisons(result: Any, horizon: Any = 7, coverage: Any = "1%", metric: str
         return pd.DataFrame()
     rows = [result.compare(m, base[0], horizon, coverage, metric) for m in rank if m != base[0]]
     return pd.DataFrame(rows)
+
+
+def per_year_frame(result: Any, horizon: Any = 7, coverage: str = "1%", metric: str = "hit_rate"):
+    """Per model and calendar year of the origins: windows, mean hit rate and PAI at ``coverage``, and the
+    paired comparison with the better simple baseline of that year (the project's rule)."""
+    import pandas as pd
+
+    from .backtest import BacktestResult
+
+    h = parse_horizon(horizon)
+    r = result.records
+    years = pd.to_datetime(r["origin"]).dt.year
+    rows = []
+    for y in sorted(years.unique()):
+        sub = BacktestResult(records=r[years == y], models=result.models, horizons=result.horizons,
+                             coverages=result.coverages, cell_totals={}, equity_coverage="", grid=None)
+        rank = sub.ranking(h, coverage, metric)
+        base = [m for m in rank if m in ("naive_52w", "naive_all")]
+        s = sub.summary()
+        s = s[np.isclose(s["horizon_days"], h) & (s["coverage"] == coverage)].set_index("model")
+        for m in rank:
+            row = {"year": int(y), "model": m, "windows": int(s.loc[m, "windows"]),
+                   "hit_rate": float(s.loc[m, "hit_rate"]), "pai": float(s.loc[m, "pai"])}
+            if base and m != base[0]:
+                c = sub.compare(m, base[0], h, coverage, metric)
+                row.update({"baseline": base[0], "mean_diff": c["mean_diff"], "ci_lo": c["ci_lo"],
+                            "ci_hi": c["ci_hi"], "wilcoxon_p": c["wilcoxon_p"],
+                            "beats": bool(c["mean_diff"] > 0 and c["wilcoxon_p"] < 0.05 and c["ci_lo"] > 0)})
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def calibration_frame(result: Any, horizon: Any = 7):
+    """Expected / observed totals per model (rows) and year (columns), at one horizon."""
+    h = parse_horizon(horizon)
+    cal = result.calibration("year")
+    cal = cal[np.isclose(cal["horizon_days"], h)]
+    piv = cal.pivot(index="model", columns="year", values="ratio")
+    piv.columns = [f"{c}" for c in piv.columns]
+    allw = result.calibration("all")
+    allw = allw[np.isclose(allw["horizon_days"], h)].set_index("model")
+    piv["all windows"] = allw["ratio"]
+    piv["window p10-p90"] = [f"{allw.loc[m, 'window_ratio_p10']:.2f}-{allw.loc[m, 'window_ratio_p90']:.2f}"
+                             for m in piv.index]
+    return piv.reset_index()
+
+
+def _calibration_section(result: Any, h: float) -> str:
+    out = [f"<h2>Calibration ({h:g} days): total expected / total observed events</h2>"
+           "<p>1.00 = the forecast's citywide total matched what happened; 0.90 = 10% fewer expected. "
+           "Models built from the registry scale their totals to the seasonal citywide level "
+           "(<code>crimescope.forecast.base.citywide_level</code>: the last 8 weeks' rate times the same "
+           "season's ratio in up to 5 earlier years), so their ratios agree; a model that only ranks "
+           "places gets its total from that level, not from its own fit. The last column is the spread of "
+           "the per-window ratios (10th-90th percentile).</p>" + _table(calibration_frame(result, h), "{:.3f}")]
+    if result.reliability is not None and len(result.reliability):
+        rank = result.ranking(h, "1%") if "1%" in result.coverages else list(result.models)
+        base = [m for m in rank if m in ("naive_52w", "naive_all")]
+        for m in list(dict.fromkeys([rank[0]] + base[:1])):
+            tab = result.reliability_table(m, h)
+            out.append(f"<h3>{html.escape(m)}: reliability by deciles of expected mass</h3>"
+                       "<p>Cells sorted by expected count and cut into ten bins that each carry a tenth of the "
+                       "expected events (bin 1: the few hottest cells; cells expected at 0 are in bin 10); "
+                       "expected and observed are summed over every window; ratio = observed / expected "
+                       "(above 1: under-forecast).</p>" + _table(tab, "{:.2f}"))
+    return "".join(out)
+
+
+def pd_years(result: Any) -> int:
+    """Number of calendar years the backtest's origins span."""
+    import pandas as pd
+
+    return int(pd.to_datetime(result.records["origin"]).dt.year.nunique())
 
 
 def _png(fig) -> str:
@@ -235,6 +309,12 @@ def write_report(result: Any, path: Any, *, events: Any = None, offsets: Any = N
                      f"The best model {verdict} the baseline (required: mean per-window hit-rate difference "
                      "&gt; 0, Wilcoxon signed-rank p &lt; 0.05 and a paired-bootstrap 95% interval of the "
                      "mean difference above 0). Check the grid-offset table too.</p>" + _table(cmp, "{:.4f}"))
+    if pd_years(result) > 1:
+        parts.append(f"<h2>Per year ({h:g} days, {esc(coverage)})</h2><p>Means over each year's windows and, "
+                     "for every model, the paired comparison with that year's better simple baseline "
+                     "(beats = the project's rule).</p>" + _table(per_year_frame(result, h, coverage), "{:.4f}"))
+    if "expected" in result.records:
+        parts.append(_calibration_section(result, h))
     for name, img in _plots(result, h, coverage):
         parts.append(f"<h2>{esc(name)}</h2>{img}")
     if offsets is not None and len(offsets):
