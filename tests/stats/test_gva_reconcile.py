@@ -133,6 +133,14 @@ def test_reconcile_cli(gva_store_path):
     assert r.exit_code == 0, r.output
     doc = json.loads(r.output)
     assert len(doc["rows"]) == 12 and doc["meta"]["reasons"]
+    for key in ("unit", "rule", "source", "vintage"):  # what the figures count, as in every output
+        assert doc["meta"].get(key), key
+    for fmt in ("table", "csv"):
+        r = CliRunner().invoke(app, ["--store", str(gva_store_path), "reconcile", "--from", "2016-01-01",
+                                     "--to", "2016-12-31", "--format", fmt])
+        assert r.exit_code == 0, r.output
+        for line in ("unit: ", "rule: ", "source: ", "data vintage: "):
+            assert line in r.output, (fmt, line)
 
 
 def test_shooting_victims_claim_names_gva_and_the_police_figure(gva_store, by_hand):

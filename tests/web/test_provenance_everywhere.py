@@ -57,6 +57,8 @@ CLI_RUNS: dict[str, list[tuple[list[str], str]]] = {
                    "--horizons", "7", "--coverage", "1%", "--cell", "2000ft", "--out", "{out}"], "dir:.csv")],
     "plan": [(["plan", "--model", "naive_all", "--weights", "gun_violence", "--as-of", "2017-06-05", "--budget", "10", "--cell", "2000",
                "--quotas", "none", "--out", "{out}"], s) for s in (".csv", ".geojson", ".json")],
+    "evaluate": [(["evaluate", "--category", "gun_violence", "--areas", "7,11", "--start", "2017-02-01",
+                   "--methods", "did", "--format", f], f"stdout:{f}") for f in ("table", "csv", "json")],
     "backtest-plan": [(["backtest-plan", "--model", "naive_all", "--weights", "gun_violence", "--start", "2017-05-01", "--end", "2017-05-16",
                         "--budget", "10", "--cell", "2000", "--out", "{out}"], "dir:.csv")],
 }
@@ -75,6 +77,11 @@ CLI_EXEMPT = {
     "export-parquet": "copies the stored rows; its manifest records the batches",
     "pace": ("needs three prior covered years, which this 2016-2017 store lacks (refused, as it should be): "
              "its table, CSV and JSON provenance lines are pinned in tests/stats/test_pace.py"),
+    "evaluate-methods": "lists the evaluation methods and their assumptions",
+    "evaluate-sdsc": "the SDSC case study: the `evaluate` runs walked above, written to a folder with a report",
+    "reference": "checks the shipped reference files (boundaries, populations, IUCR list)",
+    "reconcile": ("needs the GVA source, which this store lacks (refused); its table, CSV and JSON "
+                  "provenance are checked in tests/stats/test_gva_reconcile.py"),
     "cities": "published UCR city tables (not the store): checked in tests/stats/test_rates_cities.py",
 }
 
@@ -89,6 +96,8 @@ API_RUNS = {
     "/api/claim.{fmt}": "category=homicide&value=10&start=2017-01-01&end=2017-06-30",
     "/api/data.{fmt}": "",
     "/api/rejected.{fmt}": "",
+    "/api/arrests.{fmt}": "category=robbery&start=2017-01-01&end=2017-06-30",
+    "/api/evaluate.{fmt}": "category=gun_violence&methods=did",
     "/api/plan.{fmt}": "weights=gun_violence&as_of=2017-06-05&budget=10&cell=2000&model=naive_all",
 }
 #: routes whose output is one format only (the ``{fmt}`` twins above cover json and csv)
@@ -98,6 +107,7 @@ API_GEOJSON = {
 API_EXEMPT = {
     "/api/categories.{fmt}": "the definitions: rule and source are columns of every row",
     "/api/geometry/{kind}.geojson": "boundary polygons (reference data, not counts); meta names their file",
+    "/api/cities.json": "the registered city profiles (publisher, citation, time zone): no figures",
     "/api/snapshot.json": "what the server reads (snapshot file, publication time, vintage): no figures",
     "/api/openapi.json": "the OpenAPI schema",
     "/api/docs": "the Swagger UI page",
