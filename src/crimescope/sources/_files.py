@@ -84,3 +84,21 @@ def gzip_problem(path: Path) -> str | None:
     if not d.eof:
         return "truncated gzip stream (the file ends before the compressed data does)"
     return None
+
+
+def ingest_each(ingest_file, paths, *, on_file=None, **kwargs) -> list:
+    """``ingest_file(store-bound, path, **kwargs)`` for each path in turn, one transaction each.
+
+    Returns, per path in order, its Batch or the IngestError that refused it (the other
+    files are still loaded); ``on_file(path, result)`` is called after each.
+    """
+    out: list = []
+    for p in [Path(x) for x in paths]:
+        try:
+            res = ingest_file(p, **kwargs)
+        except IngestError as exc:
+            res = exc
+        out.append(res)
+        if on_file is not None:
+            on_file(p, res)
+    return out

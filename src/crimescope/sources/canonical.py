@@ -100,13 +100,6 @@ def ingest_file(store: Store, path: str | Path, *, profile) -> Batch:
 
 def ingest_files(store: Store, paths, *, profile, on_file=None) -> list:
     """Ingest several canonical CSVs for ``profile``, one transaction each; per path its Batch or IngestError."""
-    out: list = []
-    for p in [Path(x) for x in paths]:
-        try:
-            res = ingest_file(store, p, profile=profile)
-        except IngestError as exc:
-            res = exc
-        out.append(res)
-        if on_file is not None:
-            on_file(p, res)
-    return out
+    from ._files import ingest_each
+
+    return ingest_each(lambda path: ingest_file(store, path, profile=profile), paths, on_file=on_file)

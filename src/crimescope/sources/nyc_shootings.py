@@ -114,13 +114,6 @@ def ingest_files(store: Store, paths, *, on_file=None) -> list:
     Returns, per path in order, its Batch or the IngestError; ``on_file(path, result)`` is
     called after each.
     """
-    out: list = []
-    for p in [Path(x) for x in paths]:
-        try:
-            res = ingest_file(store, p)
-        except IngestError as exc:
-            res = exc
-        out.append(res)
-        if on_file is not None:
-            on_file(p, res)
-    return out
+    from ._files import ingest_each
+
+    return ingest_each(lambda path: ingest_file(store, path), paths, on_file=on_file)
