@@ -1,6 +1,6 @@
 """Evaluation methods: speed, and planted effects / placebos on real panels.
 
-    python benchmarks/bench_evaluate.py --store /work/stores/chicago.duckdb [--draws 200] [--speed-only]
+    python benchmarks/bench_evaluate.py --store crimescope.duckdb [--draws 200] [--speed-only]
 
 Speed (median of 3 warm runs):
   * Callaway-Sant'Anna, 22 districts x 313 weeks of shootings, SDSC cohorts, 999-draw bootstrap;
@@ -164,7 +164,7 @@ def write_doc(speed_rows, cal, args, machine, cmd, panel):
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--store", default="/work/stores/chicago.duckdb")
+    ap.add_argument("--store", default="crimescope.duckdb")
     ap.add_argument("--draws", type=int, default=200)
     ap.add_argument("--factor", type=float, default=0.75)
     ap.add_argument("--k", type=int, default=6)

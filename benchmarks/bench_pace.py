@@ -1,6 +1,6 @@
 """Calibration of the "on pace for" intervals (not a test): scored against the actual year end.
 
-    python benchmarks/bench_pace.py --store /work/stores/chicago.duckdb [--max-years 10]
+    python benchmarks/bench_pace.py --store crimescope.duckdb [--max-years 10]
 
 For homicides (covered 2001-2017 in the store built from the shared homicide extract) and
 for every category the store covers in each year 2012-2017, a pace is made at each month

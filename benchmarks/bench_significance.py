@@ -1,6 +1,6 @@
 """False alarms of the CompStat flags with the years shuffled, and the cost of the tests.
 
-    python benchmarks/bench_significance.py --store /work/stores/chicago.duckdb [--shuffles 10]
+    python benchmarks/bench_significance.py --store crimescope.duckdb [--shuffles 10]
 
 For each as-of date June 30, 2013-2017 the days of the year to date are swapped with the
 same month/day a year earlier with probability 1/2 (the placebo of
