@@ -60,8 +60,12 @@ def test_forecast_best_reproduces_the_documented_2017_week(chicago_store_path, c
 
     rp = ranking_path(chicago_store_path, "gun_violence")
     before = rp.read_text() if rp.exists() else None
+    # a ranking of the validation backtests 2014-2016, scored until the first 2017 Monday: usable as of
+    # 2017-01-02 without look-ahead (forecast.backtest.choose_best)
     rp.write_text(json.dumps({"ranking": ["leading_bagged", "naive_all"], "horizon_days": 7.0, "coverage": "1%",
-                              "metric": "hit_rate"}))
+                              "metric": "hit_rate",
+                              "window": {"first_origin": "2014-01-06T00:00:00", "last_origin": "2016-12-26T00:00:00",
+                                         "evaluated_until": "2017-01-02T00:00:00"}}))
     out = tmp_path / "f.csv"
     try:
         r = CliRunner().invoke(app, ["--store", str(chicago_store_path), "forecast", "--model", "best",
@@ -107,9 +111,9 @@ def test_cli_backtest_writes_calibration_and_reliability(chicago_store_path, tmp
         else:
             rp.write_text(before)
     assert r.exit_code == 0, r.output
-    rec = pd.read_csv(out / "records.csv")
-    cal = pd.read_csv(out / "calibration.csv")
-    rel = pd.read_csv(out / "reliability.csv")
+    rec = pd.read_csv(out / "records.csv", comment="#")
+    cal = pd.read_csv(out / "calibration.csv", comment="#")
+    rel = pd.read_csv(out / "reliability.csv", comment="#")
     assert set(cal["model"]) == {"naive_all", "naive_52w"} and set(cal["year"]) == {2016}
     for m, g in rec.groupby("model"):
         row = cal[cal["model"] == m].iloc[0]

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.shared
 
 OVERVIEW_COLUMNS = ["category", "label", "unit", "start", "end", "count", "prev_start", "prev_end", "prev_count",
                     "change", "pct_change", "rate_ratio", "ci_low", "ci_high", "p_value", "label_", "pace",
-                    "pace_low_80", "pace_high_80", "pace_low_95", "pace_high_95", "pace_sentence"]
+                    "pace_low_80", "pace_high_80", "pace_low_95", "pace_high_95", "pace_sentence", "coverage"]
 
 
 def test_overview_json_csv_columns(client, web_store):
@@ -60,8 +60,8 @@ def test_trends_expected_vs_observed_columns(client):
     """The cut store holds 2016-2017 only: fewer than two seasonal cycles of complete weeks
     before the end, so the expected columns are empty and the note says why."""
     doc = client.get(f"/api/trends.json?category=shooting&end={AS_OF}").json()
-    assert list(doc["rows"][0]) == ["period", "count", "prior_period", "prior_count", "expected", "expected_low",
-                                    "expected_high", "unusual"]
+    assert list(doc["rows"][0]) == ["period", "count", "prior_period", "prior_count", "partial", "expected",
+                                    "expected_low", "expected_high", "unusual"]
     assert all(r["expected"] is None and r["unusual"] is None for r in doc["rows"])
     assert any(n.startswith("no seasonal adjustment") and "two seasonal cycles" in n for n in doc["meta"]["notes"])
     text = client.get(f"/api/trends.csv?category=shooting&end={AS_OF}").text
