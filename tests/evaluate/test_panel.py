@@ -45,9 +45,9 @@ def test_panel_counts_every_record_once(chicago_store, district_months):
 
 def test_span_outside_the_store_is_refused(chicago_store):
     cov = covered_span(chicago_store, "gun_violence")
-    # the six 2012-2017 files: the first homicide row is dated 2012-01-02, the first shooting 2012-01-01
-    assert cov["leaves"]["homicide"][0] == dt.date(2012, 1, 2) and cov["first"] == dt.date(2012, 1, 2)
-    # a span may begin up to 3 days before the first record (quiet first days), not more
+    # the six 2012-2017 files: the store's coverage record holds every offense type 2012-2017
+    assert cov["spans"] == [[dt.date(2012, 1, 1), dt.date(2017, 12, 31)]]
+    assert (cov["first"], cov["last"]) == (dt.date(2012, 1, 1), dt.date(2017, 12, 31)) and cov["grace_days"] == 0
     assert build_panel(chicago_store, "gun_violence", "district", "2012-01-01", "2012-12-31", "month").n_periods == 12
     with pytest.raises(ParameterError, match="not covered.*2012-01-01"):
         build_panel(chicago_store, "shooting", "district", "2011-01-01", "2016-12-31", "month")

@@ -203,20 +203,30 @@ def _leaves(cat) -> list:
 
 
 def covered_span(store, category, *, source: str = "chicago", vintage=None) -> dict:
-    """The span the store covers for ``category``: first and last record of each leaf category.
+    """The span the store covers for ``category``.
 
-    Returns ``{"first": date, "last": date, "rule": str, "leaves": {name: [first, last]}}``;
-    ``first``/``last`` are None when the store holds no record of some leaf.
+    From the store's coverage record (:mod:`crimescope.store.coverage`) when it has one: the
+    latest span it wholly holds the category for. Otherwise (an engine without the store's
+    metadata) the first and last record of each leaf category. Returns ``{"first": date,
+    "last": date, "rule": str, "grace_days": int, ...}``; ``first``/``last`` are None when
+    the store holds none of it.
     """
     from ..categories import get_category
-    from ..stats.query import category_predicate, incidents_table
+    from ..stats.query import category_predicate, incidents_table, to_pandas
+    from ..store import coverage as _cov
 
     cat = get_category(category)
+    if _cov._supports(store):  # the store's coverage record: the latest span it wholly holds the category
+        spans = _cov.category_spans(store, source, cat, vintage=vintage)
+        return {"first": spans[-1][0] if spans else None, "last": spans[-1][1] if spans else None,
+                "spans": [[a, b] for a, b in spans], "grace_days": 0,
+                "rule": ("the latest span the store's coverage record holds the category for, every day "
+                         "(crimescope.store.coverage); a panel outside it is refused")}
     t = incidents_table(store.ibis(), source=source, vintage=vintage)
     leaves = {}
     for leaf in _leaves(cat):
         f = t.filter(category_predicate(t, leaf))
-        row = f.aggregate(lo=f.occurred_local.min(), hi=f.occurred_local.max()).to_pandas().iloc[0]
+        row = to_pandas(f.aggregate(lo=f.occurred_local.min(), hi=f.occurred_local.max())).iloc[0]
         lo = None if row["lo"] is None or str(row["lo"]) in ("NaT", "None") else row["lo"].date()
         hi = None if row["hi"] is None or str(row["hi"]) in ("NaT", "None") else row["hi"].date()
         leaves[leaf.name] = [lo, hi]
@@ -227,6 +237,7 @@ def covered_span(store, category, *, source: str = "chicago", vintage=None) -> d
         "first": max(firsts) if ok else None,
         "last": min(lasts) if ok else None,
         "leaves": leaves,
+        "grace_days": END_GRACE_DAYS,
         "rule": ("first to last record of the category in the store (for a union, where every part "
                  f"is covered); a span may begin or end up to {END_GRACE_DAYS} days beyond the first or last record; gaps inside "
                  "the span are not detected"),
@@ -262,7 +273,7 @@ def build_panel(store, category, unit_kind: str = "district", start=None, end=No
     from ..spatial.units import normalise_code
     from ..stats.counts import rule_text, unit_text
     from ..stats.provenance import data_vintage
-    from ..stats.query import count_expr, incidents_table
+    from ..stats.query import count_expr, incidents_table, to_pandas
 
     if unit_kind not in UNIT_KINDS:
         raise ParameterError(f"invalid unit_kind={unit_kind!r}: expected one of {', '.join(UNIT_KINDS)}")
@@ -276,7 +287,8 @@ def build_panel(store, category, unit_kind: str = "district", start=None, end=No
     e = _as_date(end, "end") if end is not None else cov["last"]
     if e < s:
         raise ParameterError(f"end {e} is before start {s}")
-    if s < cov["first"] - dt.timedelta(days=END_GRACE_DAYS) or e > cov["last"] + dt.timedelta(days=END_GRACE_DAYS):
+    grace = dt.timedelta(days=cov["grace_days"])
+    if s < cov["first"] - grace or e > cov["last"] + grace:
         raise ParameterError(
             f"{s} to {e} is not covered: the store holds {cat.name} records from {cov['first']} to "
             f"{cov['last']} (source {source}); a span outside would count missing data as zeros")
@@ -287,7 +299,7 @@ def build_panel(store, category, unit_kind: str = "district", start=None, end=No
 
     col = UNIT_KINDS[unit_kind]
     t = incidents_table(store.ibis(), source=source, vintage=vintage)
-    df = count_expr(t, cat, p0, p1, by=[col, step]).to_pandas()
+    df = to_pandas(count_expr(t, cat, p0, p1, by=[col, step]))
     units, unit_note = _unit_ids(unit_kind, df[col])
     excl = DEFAULT_EXCLUDE.get(unit_kind, ()) if exclude is None else tuple(normalise_code(x) for x in exclude)
     notes = [unit_note] if unit_note else []
@@ -326,7 +338,7 @@ def build_panel(store, category, unit_kind: str = "district", start=None, end=No
         "source": vint["source_description"],
         "vintage": vint,
         "coverage": {"covered_first": cov["first"], "covered_last": cov["last"], "covered_rule": cov["rule"],
-                     "leaves": cov["leaves"], "panel_first": p0, "panel_last": p1,
+                     "leaves": cov.get("leaves"), "spans": cov.get("spans"), "panel_first": p0, "panel_last": p1,
                      "requested": [s, e]},
         "periods": f"{len(periods)} full {step}s ({'Monday to Sunday' if step == 'week' else 'calendar months'}), "
                    f"local dates",
