@@ -138,20 +138,9 @@ def ingest_nyc(
 
     Exit status and snapshot as for `ingest chicago`.
     """
-    from ..sources.nyc_shootings import ingest_file
+    from ..sources.nyc_shootings import ingest_files
 
-    store = open_writer(ctx)
-    results: list = []
-    try:
-        for f in files:
-            try:
-                results.append((f, ingest_file(store, f)))
-            except IngestError as exc:
-                results.append((f, exc))
-    finally:
-        store.close()
-    note = publish_after_write(ctx) if snapshot else None
-    raise typer.Exit(_report(results, note))
+    _ingest_with(ctx, ingest_files, files, snapshot)
 
 
 @ingest_app.command("city")
@@ -164,16 +153,7 @@ def ingest_city(
 
     Exit status and snapshot as for `ingest chicago`.
     """
-    st = state(ctx)
-    importer = st.profile.importer_function()
-    store = open_writer(ctx)
-    results: list = []
-    try:
-        importer(store, files, on_file=lambda p, res: results.append((p, res)))
-    finally:
-        store.close()
-    note = publish_after_write(ctx) if snapshot else None
-    raise typer.Exit(_report(results, note))
+    _ingest_with(ctx, state(ctx).profile.importer_function(), files, snapshot)
 
 
 @ingest_app.command("gva")
@@ -188,16 +168,18 @@ def ingest_gva(
 
     Exit status and snapshot as for `ingest chicago`.
     """
-    from ..sources.gva import ingest_file
+    from ..sources.gva import ingest_files
 
+    _ingest_with(ctx, ingest_files, files, snapshot)
+
+
+def _ingest_with(ctx: typer.Context, importer, files: List[Path], snapshot: bool) -> None:
+    """Run an importer's ``ingest_files(store, files, on_file=...)`` (one transaction per file),
+    report each file, publish the read snapshot, and exit with the ingest exit status."""
     store = open_writer(ctx)
     results: list = []
     try:
-        for f in files:
-            try:
-                results.append((f, ingest_file(store, f)))
-            except IngestError as exc:
-                results.append((f, exc))
+        importer(store, files, on_file=lambda p, res: results.append((p, res)))
     finally:
         store.close()
     note = publish_after_write(ctx) if snapshot else None
