@@ -293,6 +293,28 @@ def _read_user_file(p: Path) -> str:
         raise CategoryError(f"cannot read category file {p}: {msg}") from exc
 
 
+def _with_user_files(base_raw: dict, base_label: str, base_origin: str, extra, override: bool, clash: str):
+    """``(raw, origin_of, origins)``: the base categories with the user files' added, in order.
+
+    A name defined in two user files is refused; a name of a base category is refused
+    (``clash`` says why) unless ``override``.
+    """
+    raw = dict(base_raw)
+    origin_of = {k: base_label for k in raw}
+    origins = [base_origin]
+    for path in extra:
+        p = Path(path)
+        for k, v in _read_yaml(_read_user_file(p), str(p)).items():
+            if origin_of.get(k, base_label) != base_label:
+                raise CategoryError(f"{p}: category {k!r} is already defined in {origin_of[k]}")
+            if k in base_raw and not override:
+                raise CategoryError(f"{p}: category {k!r} {clash}")
+            raw[k] = v
+            origin_of[k] = str(p)
+        origins.append(str(p))
+    return raw, origin_of, origins
+
+
 def load_taxonomy(extra: Iterable[str | Path] = (), *, override: bool = False) -> Taxonomy:
     """The built-in taxonomy, plus the categories of each user file in ``extra``.
 
@@ -307,21 +329,10 @@ def load_taxonomy(extra: Iterable[str | Path] = (), *, override: bool = False) -
     extra = list(extra or ())
     if not extra:
         return _builtin_taxonomy()
-    builtin = _builtin_raw()
-    raw = dict(builtin)
-    origin_of = {k: _BUILTIN_LABEL for k in raw}
-    origins = [BUILTIN_ORIGIN]
-    for path in extra:
-        p = Path(path)
-        for k, v in _read_yaml(_read_user_file(p), str(p)).items():
-            if origin_of.get(k, _BUILTIN_LABEL) != _BUILTIN_LABEL:
-                raise CategoryError(f"{p}: category {k!r} is already defined in {origin_of[k]}")
-            if k in builtin and not override:
-                raise CategoryError(f"{p}: category {k!r} has the name of a built-in category; "
-                                    "give yours another name (`crimescope categories` lists the built-in ones)")
-            raw[k] = v
-            origin_of[k] = str(p)
-        origins.append(str(p))
+    raw, origin_of, origins = _with_user_files(
+        _builtin_raw(), _BUILTIN_LABEL, BUILTIN_ORIGIN, extra, override,
+        "has the name of a built-in category; give yours another name (`crimescope categories` lists the "
+        "built-in ones)")
     return Taxonomy(_build(raw, origin_of, known_codes()), origins)
 
 
@@ -386,21 +397,10 @@ def _taxonomy_for(profile, extra: list, *, override: bool) -> Taxonomy:
     _check_columns(base.values(), tuple(profile.code_columns), label)
     if not extra:
         return base
-    base_raw = _read_yaml(text, label)
-    raw = dict(base_raw)
-    origin_of = {k: label for k in raw}
-    origins = [label]
-    for path in extra:
-        p = Path(path)
-        for k, v in _read_yaml(_read_user_file(p), str(p)).items():
-            if origin_of.get(k, label) != label:
-                raise CategoryError(f"{p}: category {k!r} is already defined in {origin_of[k]}")
-            if k in base_raw and not override:
-                raise CategoryError(f"{p}: category {k!r} has the name of a category of {profile.name}; "
-                                    "give yours another name (`crimescope categories` lists them)")
-            raw[k] = v
-            origin_of[k] = str(p)
-        origins.append(str(p))
+    raw, origin_of, origins = _with_user_files(
+        _read_yaml(text, label), label, label, extra, override,
+        f"has the name of a category of {profile.name}; give yours another name (`crimescope categories` "
+        "lists them)")
     known = {"iucr": frozenset().union(*(c.iucr for c in base.values())),
              "fbi": frozenset().union(*(c.fbi for c in base.values()))}
     tax = Taxonomy(_build(raw, origin_of, known, base_label=label), origins)
