@@ -26,7 +26,7 @@ from typing import Any
 from ..errors import CrimescopeError, ParameterError
 
 __all__ = ["Brief", "build_brief", "write_brief", "TREND_CATEGORIES", "MAP_CATEGORY", "DISTRICT_CATEGORIES",
-           "MODEL_NAMES", "plain_model", "fmt_num"]
+           "MODEL_NAMES", "METHOD_NAMES", "plain_model", "fmt_num"]
 
 TREND_CATEGORIES = ("shooting", "homicide")
 MAP_CATEGORY = "shooting"
@@ -55,6 +55,12 @@ MODEL_NAMES = {
     "ensemble": "average of several models",
     "ensemble_fit": "weighted average of two models",
 }
+
+
+#: plain names of the evaluation methods of the "Did it work?" section
+METHOD_NAMES = {"did": "difference-in-differences",
+                "cs": "staggered difference-in-differences (Callaway & Sant'Anna)",
+                "synth": "synthetic control"}
 
 
 def plain_model(name: str) -> str:
@@ -161,7 +167,7 @@ class Brief:
         env.filters["short"] = _short
         charts = {k: "data:image/png;base64," + base64.b64encode(v).decode("ascii") for k, v in self.charts.items()}
         return env.get_template("brief.html").render(
-            b=self, charts=charts, vintage=self.overview.meta.get("vintage") or {},
+            b=self, charts=charts, vintage=self.overview.meta.get("vintage") or {}, method_names=METHOD_NAMES,
             generated=dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
 
     def write(self, path: str | Path) -> Path:
@@ -275,11 +281,19 @@ def _numbers(ctx, a, compstat, overview, district) -> tuple[list, list]:
                 row["pace"], row["pace_estimate"] = _pace_range(pt["low_80"], pt["high_80"]), float(pt["pace"])
             except CrimescopeError as exc:
                 row["pace"], row["pace_estimate"] = None, None
-                no_pace.append(f"{_short(cat.label)}: {exc}")
+                no_pace.append(_no_pace(cat, str(exc)))
         if row["pace"] is None and district is None:
-            no_pace += [n for n in overview.meta.get("notes", []) if n.startswith(f"{c}: no pace")]
+            prefix = f"{c}: no pace ("
+            no_pace += [_no_pace(cat, n[len(prefix):].rstrip(")")) for n in overview.meta.get("notes", [])
+                        if n.startswith(prefix)]
         rows.append(row)
     return rows, no_pace
+
+
+def _no_pace(cat, why: str) -> str:
+    """Why a category has no "on pace for", in the reader's words (its label, not its name)."""
+    name = _short(cat.label).lower()
+    return f"{_short(cat.label)}: no estimate, because the " + re.sub(rf"\b{re.escape(cat.name)}\b", name, why)
 
 
 def _district_tables(ctx, compstat, codes, categories) -> list:
@@ -355,8 +369,8 @@ def build_brief(store_path, as_of=None, *, shared_dir=None, source=None, distric
         for i, r in enumerate(trends):
             label = _short(r.meta["label"])
             brief.charts[f"trend_{i}"] = charts.trend_chart(
-                r.table, f"{label}, {brief.where}: weeks of {start:%b %d, %Y} to {a:%b %d, %Y}",
-                r.meta["unit"].split(" (")[0], label, start, a)
+                r.table, f"{label}, {brief.where}, {start:%b} {start.day}, {start.year} to {a:%b} {a.day}, {a.year}, by week",
+                r.meta["unit"].split(" (")[0], label, start, a, r.meta.get("coverage", {}).get("holds"))
         try:
             outlines = charts.load_outlines(prof, shared_dir)
         except (CrimescopeError, OSError) as exc:
@@ -369,7 +383,7 @@ def build_brief(store_path, as_of=None, *, shared_dir=None, source=None, distric
             present = sorted({int(b) for b in hs.table["gi_bin"]}, reverse=True)
             brief.charts["hotspots"] = charts.cell_map(
                 outlines, hs.table, lambda r: charts.HOT_COLOURS[int(r.gi_bin)],
-                [(charts.HOT_COLOURS[b], charts.HOT_LABELS[b]) for b in present], district=code, edge="#555")
+                [(charts.HOT_COLOURS[b], charts.HOT_LABELS[b]) for b in present], district=code, edge="#6b0f0f")
         except CrimescopeError as exc:
             brief.unavailable["hotspots"] = f"not available: {exc}"
         try:

@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-__all__ = ["Outlines", "load_outlines", "trend_chart", "cell_map", "HOT_COLOURS", "HOT_LABELS"]
+__all__ = ["Outlines", "load_outlines", "trend_chart", "week_marks", "cell_map", "HOT_COLOURS", "HOT_LABELS"]
 
 #: Gi* bins -> fill colour (hot: reds by confidence; cold: blues)
 HOT_COLOURS = {3: "#b2182b", 2: "#ef6548", 1: "#fdbb84", -1: "#c6dbef", -2: "#6baed6", -3: "#2171b5"}
@@ -87,7 +87,7 @@ def _week_label(d: dt.date) -> str:
     return f"{d:%b} {d.day}"
 
 
-def trend_chart(table, title: str, unit: str, label: str, start: dt.date, end: dt.date) -> bytes:
+def trend_chart(table, title: str, unit: str, label: str, start: dt.date, end: dt.date, holds=None) -> bytes:
     """Weekly bars of this year's counts and a line of the year before (52 weeks earlier).
 
     A week cut by the span (the first and last week may hold fewer than 7 days) or by the
@@ -100,9 +100,12 @@ def trend_chart(table, title: str, unit: str, label: str, start: dt.date, end: d
     from matplotlib.patches import Patch
 
     t = table.reset_index(drop=True)
-    cur = pd.to_numeric(t["count"], errors="coerce")
-    prior = pd.to_numeric(t["prior_count"], errors="coerce")
-    partial = [bool(v) for v in t["partial"]]
+    cur = pd.to_numeric(t["count"], errors="coerce").astype("float64")  # NA (no data) -> NaN: a gap
+    prior = pd.to_numeric(t["prior_count"], errors="coerce").astype("float64")
+    marks = week_marks(t, start, end, holds)
+    days = [m["days"] for m in marks]
+    partial = [m["partial"] for m in marks]
+    prior_partial = [m["prior_partial"] for m in marks]
     x = list(range(len(t)))
     fig, ax = plt.subplots(figsize=(7.4, 2.5))
     for i, (v, p) in enumerate(zip(cur, partial)):
@@ -113,16 +116,19 @@ def trend_chart(table, title: str, unit: str, label: str, start: dt.date, end: d
             ax.bar(i, v, width=0.8, color="#f3c5c5", edgecolor="#b2182b", hatch="////", lw=0.6)
         else:
             ax.bar(i, v, width=0.8, color="#d6604d", edgecolor="none")
-    complete_prior = prior.where([not p for p in partial])
+    complete_prior = prior.where([not p for p in prior_partial])
     ax.plot(x, complete_prior, color="#333", ls="-", lw=1.1, marker="o", ms=1.8, label="52 weeks earlier")
+    for i, p in enumerate(prior_partial):  # the year before's week is cut: an open marker, off the line
+        if p and prior[i] == prior[i]:
+            ax.plot([i], [prior[i]], marker="o", ms=3.5, mfc="white", mec="#333", ls="none")
+            ax.annotate("year before:\npartial week", (i, prior[i]), xytext=(0, 10), textcoords="offset points",
+                        ha="right" if i > len(t) / 2 else "left", fontsize=5.5, color="#333")
     top = max([v for v in list(cur) + list(prior) if v == v] or [1])
     for i, p in enumerate(partial):
         if p:
-            k = t.at[i, "period"]
-            lo, hi = max(k, start), min(k + dt.timedelta(days=6), end)
-            days = (hi - lo).days + 1
-            ax.annotate(f"partial week:\n{days} of 7 days", (i, (cur[i] if cur[i] == cur[i] else 0)),
-                        xytext=(0, 14), textcoords="offset points", ha="left" if i < len(t) / 2 else "right",
+            ax.annotate(f"partial week:\n{days[i]} of 7 days",
+                        (i, (cur[i] if cur[i] == cur[i] else 0)),
+                        xytext=(0, 26), textcoords="offset points", ha="left" if i < len(t) / 2 else "right",
                         fontsize=6, color="#7a1616", arrowprops={"arrowstyle": "-", "color": "#7a1616", "lw": 0.5})
     step = max(1, len(t) // 9)
     ax.set_xticks(x[::step], [_week_label(k) for k in t["period"]][::step], fontsize=6.5)
@@ -139,6 +145,37 @@ def trend_chart(table, title: str, unit: str, label: str, start: dt.date, end: d
     ax.legend(handles=handles, fontsize=6, loc="upper left", ncol=3, frameon=False)
     ax.set_title(title, fontsize=8, loc="left")
     return _png(fig)
+
+
+def _held_days(lo: dt.date, hi: dt.date, holds) -> int:
+    """Days of ``lo..hi`` inside the held spans ``[(a, b)]``."""
+    n = 0
+    for a, b in holds:
+        a, b = max(a, lo), min(b, hi)
+        n += max(0, (b - a).days + 1)
+    return n
+
+
+def week_marks(table, start: dt.date, end: dt.date, holds=None) -> list[dict]:
+    """Per week of a trends table: ``days`` of it counted (inside ``start..end`` and the store's
+    held spans ``holds``, default: all), ``partial`` (this year's week has fewer than 7 days
+    counted, but some) and ``prior_partial`` (the week 52 weeks earlier has fewer than 7 days
+    counted inside the same span a year earlier, but some). A week with no day held has no
+    count at all ("no data"), which is neither."""
+    from ..stats.query import same_day_year_ago
+
+    held = [(a if isinstance(a, dt.date) else dt.date.fromisoformat(str(a)),
+             b if isinstance(b, dt.date) else dt.date.fromisoformat(str(b))) for a, b in (holds or [])]
+    ps, pe = same_day_year_ago(start), same_day_year_ago(end)
+    out = []
+    for k in table["period"]:
+        lo, hi = max(k, start), min(k + dt.timedelta(days=6), end)
+        days = _held_days(lo, hi, held) if held else (hi - lo).days + 1
+        p = k - dt.timedelta(days=364)
+        plo, phi = max(p, ps), min(p + dt.timedelta(days=6), pe)
+        pdays = (_held_days(plo, phi, held) if held else (phi - plo).days + 1) if phi >= plo else 0
+        out.append({"days": days, "partial": 0 < days < 7, "prior_days": pdays, "prior_partial": 0 < pdays < 7})
+    return out
 
 
 def _bounds(geoms, pad: float = 0.04):
@@ -200,9 +237,12 @@ def cell_map(outlines: Outlines, table, fill: Callable[[Any], str], legend: list
     for c, _n, g in dists:
         _draw(ax, g, color="#555", lw=0.9, zorder=2)
     # cells: fill + outline; the outline is at least ~1.5 pt so a 1,000 ft cell stays visible
+    cell_pt = (float((table["lon_max"] - table["lon_min"]).median()) / (x1 - x0) * w_in * 72) if len(table) else 9.0
     for row in table.itertuples(index=False):
         ax.add_patch(Rectangle((row.lon_min, row.lat_min), row.lon_max - row.lon_min, row.lat_max - row.lat_min,
                                facecolor=fill(row), edgecolor=edge, lw=0.6, zorder=3))
+        if cell_pt >= 4:  # big enough on the page as it is
+            continue
         ax.plot([(row.lon_min + row.lon_max) / 2], [(row.lat_min + row.lat_max) / 2], marker="s", ms=3.2,
                 mfc=fill(row), mec=edge, mew=0.6, zorder=3, ls="none")
     for lon, lat_, text in numbers:
@@ -227,7 +267,10 @@ def cell_map(outlines: Outlines, table, fill: Callable[[Any], str], legend: list
                          label="police district (number)" if focus is None else "police district"))
     if cas:
         handles.append(Patch(facecolor="none", edgecolor="#b8b8b8", lw=0.5, label="community area"))
-    ax.legend(handles=handles, fontsize=7, loc="lower left", frameon=True, framealpha=0.92)
+    if focus is None:  # the city: the empty corner south-west of it
+        ax.legend(handles=handles, fontsize=7, loc="lower left", frameon=True, framealpha=0.92)
+    else:  # a district fills the map: the legend goes under it
+        ax.legend(handles=handles, fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.01), ncol=3, frameon=False)
     if title:
         ax.set_title(title, fontsize=9, loc="left")
     return _png(fig)
