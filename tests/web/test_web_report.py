@@ -33,7 +33,8 @@ def test_brief_html_has_the_figures_charts_and_definitions(brief, web_store, tmp
         comp = ytd(web_store, row.category, AS_OF, years=1).meta["comparison"][0]
         assert row.count == comp["count"]
         assert f'<div class="n">{comp["count"]:,}</div>' in html  # with its thousands separator
-    assert html.count("data:image/png;base64,") == 4  # two trends, hot spots, forecast
+    # two trends, hot spots, forecast (and its enlargement when the listed places lie close together)
+    assert html.count("data:image/png;base64,") == 4 + ("forecast_zoom" in brief.charts)
     assert "http://" not in html and "https://" not in html  # self-contained, offline
     for c in brief.definitions:  # every category shown is defined by its label, unit and rule
         assert f"<dt>{c['label']} (unit: {c['unit']})</dt>" in html and c["rule"] in html

@@ -330,6 +330,21 @@ def _places(outlines, table, district, n) -> list:
     return rows[:n]
 
 
+def _zoom_box(places, radius_deg: float = 0.035, pad_deg: float = 0.008):
+    """(lon0, lat0, lon1, lat1) around the cluster of listed places nearest their median (within
+    ``radius_deg``, about two miles), or None when fewer than three places lie in it."""
+    import statistics
+
+    if len(places) < 3:
+        return None
+    mx, my = statistics.median(p["lon"] for p in places), statistics.median(p["lat"] for p in places)
+    near = [p for p in places if abs(p["lon"] - mx) <= radius_deg and abs(p["lat"] - my) <= radius_deg]
+    if len(near) < 3:
+        return None
+    lons, lats = [p["lon"] for p in near], [p["lat"] for p in near]
+    return (min(lons) - pad_deg, min(lats) - pad_deg, max(lons) + pad_deg, max(lats) + pad_deg)
+
+
 def build_brief(store_path, as_of=None, *, shared_dir=None, source=None, district=None) -> Brief:
     """Compute the brief's figures for the week ending ``as_of`` (default: the last complete day)
     of the city ``source`` (default Chicago), or of its police district ``district``.
@@ -395,11 +410,17 @@ def build_brief(store_path, as_of=None, *, shared_dir=None, source=None, distric
 
             cmap = matplotlib.colormaps["YlOrRd"]
             lo, hi = float(fc.table["expected"].min()), top
+            colour = lambda r: cmap(0.35 + 0.65 * r.expected / top)  # noqa: E731
+            numbers = [(p["lon"], p["lat"], str(p["place"])) for p in brief.places]
+            zoom = _zoom_box(brief.places) if code is None else None
             brief.charts["forecast"] = charts.cell_map(
-                outlines, fc.table, lambda r: cmap(0.35 + 0.65 * r.expected / top),
+                outlines, fc.table, colour,
                 [(matplotlib.colors.to_hex(cmap(0.35 + 0.65 * hi / top)), f"most expected ({hi:.2f} a week)"),
                  (matplotlib.colors.to_hex(cmap(0.35 + 0.65 * lo / top)), f"least of these ({lo:.2f} a week)")],
-                district=code, edge="#000", numbers=[(p["lon"], p["lat"], str(p["place"])) for p in brief.places])
+                district=code, edge="#000", numbers=numbers, frame=zoom)
+            if zoom is not None:  # the listed places are close together: an enlargement beside their table
+                brief.charts["forecast_zoom"] = charts.cell_map(outlines, fc.table, colour, [], edge="#000",
+                                                                numbers=numbers, bounds=zoom, width_in=3.6)
         except CrimescopeError as exc:
             brief.unavailable["forecast"] = f"not available: {exc}"
         try:

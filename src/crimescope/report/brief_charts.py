@@ -24,6 +24,10 @@ HOT_LABELS = {3: "hot spot, 99% confidence", 2: "hot spot, 95%", 1: "hot spot, 9
               -1: "cold spot, 90%", -2: "cold spot, 95%", -3: "cold spot, 99%"}
 
 
+#: a white box behind a chart's labels, so bars and lines do not run through the text
+_BOX = {"boxstyle": "round,pad=0.25", "fc": "white", "ec": "#bbb", "lw": 0.4, "alpha": 0.95}
+
+
 def _plt():
     import matplotlib
 
@@ -121,15 +125,20 @@ def trend_chart(table, title: str, unit: str, label: str, start: dt.date, end: d
     for i, p in enumerate(prior_partial):  # the year before's week is cut: an open marker, off the line
         if p and prior[i] == prior[i]:
             ax.plot([i], [prior[i]], marker="o", ms=3.5, mfc="white", mec="#333", ls="none")
-            ax.annotate("year before:\npartial week", (i, prior[i]), xytext=(0, 10), textcoords="offset points",
-                        ha="right" if i > len(t) / 2 else "left", fontsize=5.5, color="#333")
+            if not partial[i]:  # else said with this year's label
+                ax.annotate(f"year before: partial\nweek, {marks[i]['prior_days']} of 7 days", (i, prior[i]),
+                            xytext=(0, 10), textcoords="offset points", ha="right" if i > len(t) / 2 else "left",
+                            fontsize=5.5, color="#333", bbox=_BOX, zorder=8)
     top = max([v for v in list(cur) + list(prior) if v == v] or [1])
     for i, p in enumerate(partial):
         if p:
-            ax.annotate(f"partial week:\n{days[i]} of 7 days",
+            also = (f"\n(year before: {marks[i]['prior_days']} of 7,\nopen circle)" if prior_partial[i]
+                    and prior[i] == prior[i] else "")
+            ax.annotate(f"partial week:\n{days[i]} of 7 days{also}",
                         (i, (cur[i] if cur[i] == cur[i] else 0)),
-                        xytext=(0, 26), textcoords="offset points", ha="left" if i < len(t) / 2 else "right",
-                        fontsize=6, color="#7a1616", arrowprops={"arrowstyle": "-", "color": "#7a1616", "lw": 0.5})
+                        xytext=(8 if i < len(t) / 2 else -8, 30), textcoords="offset points",
+                        ha="left" if i < len(t) / 2 else "right", fontsize=6, color="#7a1616", bbox=_BOX, zorder=8,
+                        arrowprops={"arrowstyle": "-", "color": "#7a1616", "lw": 0.5})
     step = max(1, len(t) // 9)
     ax.set_xticks(x[::step], [_week_label(k) for k in t["period"]][::step], fontsize=6.5)
     ax.set_xlim(-0.7, len(t) - 0.3)
@@ -200,21 +209,27 @@ def _label(ax, text, geom, size, weight="bold", colour="#111"):
 
 
 def cell_map(outlines: Outlines, table, fill: Callable[[Any], str], legend: list[tuple[str, str]], *,
-             district: str | None = None, edge: str = "#333", numbers=(), title: str = "") -> bytes:
+             district: str | None = None, edge: str = "#333", numbers=(), title: str = "",
+             bounds=None, frame=None, width_in: float = 6.6) -> bytes:
     """A large map of grid cells over the district (numbered) and community-area outlines.
 
     ``fill(row)`` gives a cell's colour; ``legend`` is ``[(colour, text)]``. Each cell is drawn
     with its fill and an ``edge`` outline at least about 1.5 points wide, so a single cell is
     visible. ``numbers``: ``[(lon, lat, text)]`` written beside cells (the places listed under the map).
     ``district``: zoom to that district, draw it thick and name its community areas.
+    ``bounds``: (lon0, lat0, lon1, lat1) of an enlargement (community areas named, no legend);
+    ``frame``: such a box drawn dashed on this map ("enlarged").
     """
+    import shapely
     import matplotlib.patheffects as pe
     from matplotlib.patches import Patch, Rectangle
 
     plt = _plt()
     dists, cas = outlines.get("district"), outlines.get("community_area")
     focus = outlines.geometry("district", district) if district is not None else None
-    if focus is not None:
+    if bounds is not None:
+        x0, y0, x1, y1 = bounds
+    elif focus is not None:
         x0, y0, x1, y1 = _bounds([focus], pad=0.12)
     elif dists or cas:
         x0, y0, x1, y1 = _bounds([g for _c, _n, g in (dists or cas)], pad=0.01)
@@ -225,8 +240,8 @@ def cell_map(outlines: Outlines, table, fill: Callable[[Any], str], legend: list
         x0, y0, x1, y1 = 0.0, 0.0, 1.0, 1.0
     lat = (y0 + y1) / 2
     aspect = 1 / math.cos(math.radians(lat))
-    w_in = 6.6
-    h_in = min(8.6, max(4.0, w_in * (y1 - y0) * aspect / max(x1 - x0, 1e-9)))
+    w_in = width_in
+    h_in = min(8.6, max(2.5, w_in * (y1 - y0) * aspect / max(x1 - x0, 1e-9)))
     fig, ax = plt.subplots(figsize=(w_in, h_in))
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
@@ -259,9 +274,27 @@ def cell_map(outlines: Outlines, table, fill: Callable[[Any], str], legend: list
                     __import__("shapely").geometry.box(x0, y0, x1, y1)):
                 _label(ax, f"D{c}", g, 8, colour="#777")
         _label(ax, f"District {district}", focus, 10)
+    elif bounds is not None:
+        view = shapely.geometry.box(x0, y0, x1, y1)
+        for c, n, g in cas:
+            part = g.intersection(view)
+            if not part.is_empty and part.area > 0.04 * view.area:
+                _label(ax, n or f"area {c}", part, 6.5, weight="normal", colour="#333")
+        for c, _n, g in dists:
+            part = g.intersection(view)
+            if not part.is_empty and part.area > 0.15 * view.area:
+                _label(ax, f"District {c}", part, 7.5, colour="#555")
     else:
         for c, _n, g in dists:
             _label(ax, c, g, 9)
+    if frame is not None:
+        fx0, fy0, fx1, fy1 = frame
+        ax.add_patch(Rectangle((fx0, fy0), fx1 - fx0, fy1 - fy0, facecolor="none", edgecolor="#1f4e9c", lw=1.2,
+                               ls="--", zorder=8))
+        ax.annotate("enlarged below", (fx1, fy1), xytext=(3, 2), textcoords="offset points", fontsize=6.5,
+                    color="#1f4e9c", zorder=8, path_effects=[pe.withStroke(linewidth=2, foreground="white")])
+    if bounds is not None:
+        return _png(fig)
     handles = [Patch(facecolor=col, edgecolor=edge, lw=0.6, label=text) for col, text in legend]
     handles.append(Patch(facecolor="none", edgecolor="#555", lw=0.9,
                          label="police district (number)" if focus is None else "police district"))
