@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import counting as _c
 from .registry import Analysis, Param, register
 
 CATEGORY = Param("category", "category", "Category name (see `crimescope categories`).", required=True,
@@ -10,6 +11,10 @@ START = Param("start", "date", "First local date, inclusive (YYYY-MM-DD).", requ
 END = Param("end", "date", "Last local date, inclusive (YYYY-MM-DD).", required=True, flag="--to")
 BY = Param("by", "by", "Group by (repeatable or comma-separated): year, month, month_of_year, week, date, dow, "
            "hour, district, beat, ward, community_area, iucr, fbi_code, primary_type.", default=())
+AS_OF = Param("as_of", "date", "Last day counted (default: last complete day in the store).", flag="--as-of")
+VINTAGE = Param("vintage", "text", "Count the records as they stood at this update time (YYYY-MM-DD[THH:MM]): per "
+                "record, the latest version with updated_at <= it, from current and superseded versions.",
+                api=False)
 
 
 def _arrests(ds, *, taxonomy, category, start, end, by):
@@ -17,6 +22,50 @@ def _arrests(ds, *, taxonomy, category, start, end, by):
 
     return arrests(ds, category, start, end, by, taxonomy=taxonomy)
 
+
+COUNT = register(Analysis(
+    name="count",
+    summary="Count records of a category between two inclusive local dates, optionally grouped.",
+    params=(CATEGORY, START, END, BY, VINTAGE),
+    run=_c.count, engines=True, tags=("counting",),
+))
+
+YTD = register(Analysis(
+    name="ytd",
+    summary="Year to date (Jan 1 to the as-of date) vs the same span in previous years.",
+    description="The as-of year's rows carry avg_previous_years, the mean of the --years previous years.",
+    params=(CATEGORY, AS_OF, Param("years", "int", "Number of previous years to compare with.", default=5,
+                                   ge=0, le=100), BY, VINTAGE),
+    run=_c.ytd, engines=True, tags=("counting",),
+))
+
+COMPSTAT = register(Analysis(
+    name="compstat",
+    summary="CompStat: week, 28 days and year to date vs the same spans a year earlier.",
+    description="The table shows the citywide rows and the cells beyond normal variation (Benjamini-Hochberg "
+                "across the table), saying how many rows it leaves out; --all shows every row, and "
+                "--format csv or json always gives every row.",
+    params=(AS_OF,
+            Param("by", "text", "'district' (citywide + each district) or 'none' (citywide only).",
+                  default="district", api=False),
+            Param("categories", "categories", "Categories (repeatable; default: murder, homicide, shooting, "
+                  "gun_violence, robbery, armed_robbery, violent_index).", flag="--category", short="-c",
+                  max_items=12),
+            VINTAGE,
+            Param("category", "category", "Keep the rows of this category only", api=True, cli=False),
+            Param("all", "bool", "Show every row in the table (default: citywide and the cells beyond normal "
+                  "variation).", default=False, api=False)),
+    run=_c.compstat, engines=True, table=_c.compstat_table, tags=("overview",),
+))
+
+RATES = register(Analysis(
+    name="rates",
+    summary="Rates per 100,000 residents by community area, district (apportioned) or citywide.",
+    params=(CATEGORY, START, END,
+            Param("by", "text", "community_area, district or citywide.", default="community_area"),
+            Param("census", "int", "Census population year: 2010 or 2020 (default: nearest to the period).")),
+    run=_c.rates, tags=("counting",),
+))
 
 ARRESTS = register(Analysis(
     name="arrests",
@@ -26,4 +75,26 @@ ARRESTS = register(Analysis(
     params=(CATEGORY, START, END, BY),
     run=_arrests,
     tags=("counting",),
+))
+
+CITIES = register(Analysis(
+    name="cities",
+    summary="City-level counts and rates per 100,000 (partial-year figures flagged).",
+    params=(Param("metric", "text", "homicides, rapes, robberies, aggravated_assaults or violent_crime.",
+                  default="homicides"),
+            Param("year", "int", "Year (Marshall UCR 1975-2015; FiveThirtyEight 2014-2016).", required=True),
+            Param("top", "int", "Only the N cities with the highest counts.")),
+    run=_c.cities, store=False, taxonomy=False, tags=("counting",),
+    route="ucr_cities",  # /api/cities.json lists the registered city profiles
+))
+
+PACE = register(Analysis(
+    name="pace",
+    summary="On pace for: year-end count from the YTD and the category's seasonal share of the year.",
+    description="Intervals (80%, 95%) add the year-to-year variation of the seasonal share to the "
+                "counting noise; the straight-line (365/day) pace is shown for comparison.",
+    params=(CATEGORY, AS_OF,
+            Param("district", "int", "One police district (default citywide)."),
+            Param("years", "int", "Use up to this many prior covered years (at least 3 needed).", default=10)),
+    run=_c.pace, tags=("counting",),
 ))

@@ -27,16 +27,7 @@ def api_overview(request: Request, fmt: Fmt, as_of: Optional[dt.date] = AS_OF,
     return respond(res, fmt, "overview")
 
 
-@router.get("/api/compstat.{fmt}", tags=["overview"], responses=TABLE_RESPONSES)
-def api_compstat(request: Request, fmt: Fmt, as_of: Optional[dt.date] = AS_OF,
-                 categories: Optional[str] = CATS,
-                 category: Optional[str] = Query(None, pattern=CATEGORY_PATTERN,
-                                                 description="Keep the rows of this category only")):
-    """CompStat: week, 28 days and YTD, citywide and by district, vs a year earlier."""
-    dates(as_of=as_of)
-    res = views.compstat(ctx_of(request), as_of, split_list(categories, LIMITS["categories"], "categories"),
-                         category)
-    return respond(res, fmt, "compstat")
+# /api/compstat.{fmt} is generated from the declaration of `compstat` (crimescope.app.declared)
 
 
 @router.get("/", include_in_schema=False)
