@@ -32,6 +32,8 @@ def _query(p):
     req = ... if p.required else None
     if p.kind == "category":
         return Optional[str], Query(req, pattern=CATEGORY_PATTERN, description=p.help)
+    if p.kind == "text":
+        return Optional[str], Query(req, max_length=p.max_length or 200, pattern=p.pattern, description=p.help)
     if p.kind == "date":
         return (dt.date if p.required else Optional[dt.date]), Query(req, description=p.help)
     if p.kind in ("by", "categories"):
@@ -46,7 +48,17 @@ def _query(p):
         e = _enum(p)
         return (e if p.required or p.default is not None else Optional[e]), \
             Query(req if p.required or p.default is None else e(p.default), description=p.help)
-    return Optional[str], Query(req, max_length=200, description=p.help)
+    raise ValueError(f"param {p.name}: no query parameter for kind {p.kind!r}")  # pragma: no cover
+
+
+def _resolve(ref):
+    """A function, or ``"module:function"`` imported on first use (the app layer does not import the web)."""
+    if callable(ref):
+        return ref
+    from importlib import import_module
+
+    mod, _, fn = ref.partition(":")
+    return getattr(import_module(mod), fn)
 
 
 def endpoint_for(analysis):
@@ -61,9 +73,10 @@ def endpoint_for(analysis):
         dates(**{p.name: values.get(p.name) for p in analysis.params if p.kind == "date" and p.api})
         parsed = analysis.parse(values)
         key = (analysis.name, tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(parsed.items())))
-        if analysis.store:
-            res = ctx.cached(key, lambda: analysis.run(ctx.dataset(), taxonomy=ctx.dataset().taxonomy(), **parsed,
-                                                       **analysis.extra.get("web", lambda c: {})(ctx)))
+        if analysis.web is not None:  # the dashboard's view: the web's bounds, cached per server
+            res = _resolve(analysis.web)(ctx, **parsed)
+        elif analysis.store:
+            res = ctx.cached(key, lambda: analysis.run(ctx.dataset(), taxonomy=ctx.dataset().taxonomy(), **parsed))
         else:
             res = ctx.cached(key, lambda: analysis.run(None, taxonomy=None, **parsed))
         return respond(res, fmt, analysis.route_name)

@@ -72,12 +72,13 @@ def compstat_table(res, params: dict):
     if params.get("all"):
         return res
     t = res.table
-    keep = (t["area"] == "citywide") | t["flagged"].fillna(False).astype(bool)
+    flags = t["flagged"].eq(True).to_numpy()  # untested cells (no record in either span) are not flagged
+    keep = (t["area"] == "citywide").to_numpy() | flags
     left = int((~keep).sum())
     if left == 0:
         return res
     meta = dict(res.meta)
-    flagged = int(t.loc[t["area"] != "citywide", "flagged"].fillna(False).astype(bool).sum())
+    flagged = int((flags & (t["area"] != "citywide").to_numpy()).sum())
     meta["notes"] = list(meta.get("notes", [])) + [
         f"shown: the citywide rows and the {flagged} district rows beyond normal variation; "
         f"{left} district rows within normal variation are left out (--all shows every row; "

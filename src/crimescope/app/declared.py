@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import counting as _c
+from . import dashboard as _d
 from .registry import Analysis, Param, register
 
 CATEGORY = Param("category", "category", "Category name (see `crimescope categories`).", required=True,
@@ -13,8 +14,7 @@ BY = Param("by", "by", "Group by (repeatable or comma-separated): year, month, m
            "hour, district, beat, ward, community_area, iucr, fbi_code, primary_type.", default=())
 AS_OF = Param("as_of", "date", "Last day counted (default: last complete day in the store).", flag="--as-of")
 VINTAGE = Param("vintage", "text", "Count the records as they stood at this update time (YYYY-MM-DD[THH:MM]): per "
-                "record, the latest version with updated_at <= it, from current and superseded versions.",
-                api=False)
+                "record, the latest version with updated_at <= it, from current and superseded versions.")
 
 
 def _arrests(ds, *, taxonomy, category, start, end, by):
@@ -97,4 +97,78 @@ PACE = register(Analysis(
             Param("district", "int", "One police district (default citywide)."),
             Param("years", "int", "Use up to this many prior covered years (at least 3 needed).", default=10)),
     run=_c.pace, tags=("counting",),
+))
+
+
+# -- the dashboard's analyses (crimescope.app.dashboard); their /api/ twins answer through the
+# web's views (request bounds, one cache per server); the pages render the same results
+MAP_CATEGORY = Param("category", "category", "Offense category (default: the city's default, shooting for Chicago)",
+                     flag="--category", short="-c")
+MAP_START = Param("start", "date", "First date (default: January 1 of the end's year)", flag="--from")
+MAP_END = Param("end", "date", "Last date (default: the last complete day)", flag="--to")
+CELL = Param("cell", "int", "Grid cell size in feet: 500, 1000 or 2000", default=1000)
+
+TRENDS = register(Analysis(
+    name="trends",
+    summary="Counts per week or month, each with the same period a year earlier.",
+    description="With the seasonal expectation (STL over the store's complete periods) and whether a period "
+                "is unusual; a period the store does not hold has no count (never 0).",
+    params=(MAP_CATEGORY,
+            Param("area_kind", "choice", "citywide or an area kind", default="citywide",
+                  choices=lambda: ("citywide", *_d.area_kinds())),
+            Param("area", "int", "Area number (with area_kind)", ge=0, le=100000),
+            Param("start", "date", "First date (default: 364 days before end)", flag="--from"),
+            MAP_END,
+            Param("interval", "choice", "week or month", default="week", choices=("week", "month"))),
+    run=_d.trends, web="crimescope.web.views:trends", tags=("trends",),
+))
+
+MAP = register(Analysis(
+    name="map",
+    summary="Counts (or rates per 100,000) per community area, district, beat or ward.",
+    params=(MAP_CATEGORY,
+            Param("kind", "choice", "Area kind of the choropleth", default="community_area", choices=_d.area_kinds),
+            MAP_START, MAP_END,
+            Param("measure", "choice", "count, or rate per 100,000 residents (community areas, districts)",
+                  default="count", choices=("count", "rate"))),
+    run=_d.map_counts, web="crimescope.web.views:map_counts", tags=("map",),
+    cli=False,  # `crimescope map` draws maps; `count --by community_area` gives these figures
+))
+
+HOTSPOTS = register(Analysis(
+    name="hotspots",
+    summary="Significant Gi* hot and cold grid cells over the period.",
+    params=(MAP_CATEGORY, MAP_START, MAP_END, CELL),
+    run=_d.hotspots, web="crimescope.web.views:hotspots", tags=("map",),
+    cli=False,  # `crimescope hotspots` (cli/spatial.py) takes any units and writes files
+))
+
+FORECAST = register(Analysis(
+    name="forecast",
+    summary="Next 7 days' expected events: the top grid cells covering 1% of the city, with backtested PAI.",
+    params=(MAP_CATEGORY,
+            Param("as_of", "date", "First forecast day (default: the day after the last complete day)",
+                  flag="--as-of"),
+            CELL,
+            Param("model", "text", "Forecast model: best (the last backtest's winner, else naive_52w) or a fast "
+                  "model name", default="best", pattern=r"^[a-z][a-z0-9_]{0,40}$")),
+    run=_d.forecast, web="crimescope.web.views:forecast", tags=("map",),
+    cli=False,  # `crimescope forecast` (cli/forecast.py) fits any model and writes files
+))
+
+CLAIM = register(Analysis(
+    name="claim",
+    summary="Recompute a published figure and explain any gap (verdict, known reasons, vintages).",
+    params=(Param("text", "text", "The claim as a sentence, e.g. '762 murders in 2016' or '110 homicides so far "
+                  "this year' (with as_of)", max_length=300),
+            Param("as_of", "date", "Date of the claim (needed for 'so far this year')", flag="--as-of"),
+            Param("category", "category", "Category (instead of text)"),
+            Param("value", "float", "Claimed number (instead of text)", ge=0, le=1e9),
+            Param("start", "date", "Period start (instead of text)", flag="--from"),
+            Param("end", "date", "Period end (instead of text)", flag="--to"),
+            Param("district", "int", "Police district (default citywide)", ge=0, le=1000),
+            Param("community_area", "int", "Community area (default citywide)", ge=0, le=1000),
+            Param("tolerance", "float", "Absolute difference still counted as a match", default=0.0, ge=0, le=1e6)),
+    run=_d.claim, web="crimescope.web.views:claim", tags=("claim",),
+    cli=False,  # `crimescope claim` (cli/counting.py) also reads a sentence argument and a YAML file of claims
 ))

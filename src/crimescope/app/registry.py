@@ -42,6 +42,8 @@ class Param:
     ge: float | None = None
     le: float | None = None
     max_items: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
     cli: bool = True
     api: bool = True
 
@@ -86,6 +88,8 @@ class Param:
             return v
         if self.kind == "bool":
             return bool(value)
+        if self.kind == "text" and self.max_length is not None and len(str(value)) > self.max_length:
+            raise ParameterError(f"{self.name}: at most {self.max_length} characters")
         if self.kind == "choice":
             value = getattr(value, "value", value)
             if value not in self.options():
@@ -126,6 +130,7 @@ class Analysis:
     store: bool = True
     taxonomy: bool = True
     table: Callable[..., Any] | None = None
+    web: Callable[..., Any] | str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
