@@ -157,3 +157,41 @@ def test_ytd_twins_agree(store_path):
     assert cli["rows"] == api["rows"]
     # Jan 1 - Mar 31: 2016 has the three March rows, 2017 the March 1, 3 and 4 rows
     assert {r["year"]: r["count"] for r in cli["rows"]} == {2016: 3, 2017: 3}
+
+
+def test_yearly_stability_is_the_library_call_the_cli_prints():
+    """concentration's year-to-year stability is computed by the library (spatial.concentration),
+    not by the command: two years of events in 4 units, by hand."""
+    import pandas as pd
+
+    from crimescope.spatial.concentration import top_stability, yearly_stability
+
+    class Placed:  # what assign_units returns: the unit of each event (-1: none), counts per unit
+        unit_index = np.array([0, 0, 1, 2, -1, 0, 3, 3, 3])
+        counts = np.array([3, 1, 1, 3])
+
+    ev = pd.DataFrame({"occurred_local": pd.to_datetime(
+        ["2016-01-01", "2016-02-01", "2016-03-01", "2016-04-01", "2016-05-01",
+         "2017-01-01", "2017-02-01", "2017-03-01", "2017-04-01"])})
+    st = yearly_stability(ev, Placed, top=0.25)  # top 1 of 4 units: unit 0 in 2016, unit 3 in 2017
+    ref = top_stability({2016: np.array([2, 1, 1, 0]), 2017: np.array([1, 0, 0, 3])}, 0.25)
+    assert st.table.to_dict("records") == ref.table.to_dict("records")
+    assert st.table.loc[0, "overlap"] == 0.0
+    one_year = ev[ev["occurred_local"].dt.year == 2016]
+
+    class Placed16:
+        unit_index = Placed.unit_index[:5]
+        counts = Placed.counts
+
+    assert yearly_stability(one_year, Placed16) is None
+
+
+def test_backtest_headline_settings():
+    from crimescope.forecast.backtest import BacktestResult
+
+    def res(h, c):
+        return BacktestResult(records=None, models=[], horizons=h, coverages=c, cell_totals={}, equity_coverage="1%",
+                              grid=None)
+
+    assert res([1.0, 7.0, 28.0], ["0.5%", "1%", "5%"]).headline() == (7, "1%")
+    assert res([28.0, 1.0], ["5%", "0.5%"]).headline() == (28.0, "5%")
