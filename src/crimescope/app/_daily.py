@@ -81,7 +81,7 @@ class DailyCounts:
 
         from ..stats.counts import base_meta
         from ..stats.query import count_expr, incidents_table
-        from .params import LIMITS
+        from ..web.params import LIMITS  # the dates a request may ask for
 
         from ..datasets import as_dataset
 

@@ -34,8 +34,8 @@ YTD = register(Analysis(
     name="ytd",
     summary="Year to date (Jan 1 to the as-of date) vs the same span in previous years.",
     description="The as-of year's rows carry avg_previous_years, the mean of the --years previous years.",
-    params=(CATEGORY, AS_OF, Param("years", "int", "Number of previous years to compare with.", default=5,
-                                   ge=0, le=100), BY, VINTAGE),
+    params=(CATEGORY, AS_OF, Param("years", "int", "Number of previous years to compare with.", default=5),
+            BY, VINTAGE),
     run=_c.ytd, engines=True, tags=("counting",),
 ))
 
