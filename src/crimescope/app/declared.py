@@ -48,8 +48,9 @@ COMPSTAT = register(Analysis(
     params=(AS_OF,
             Param("by", "text", "'district' (citywide + each district) or 'none' (citywide only).",
                   default="district", api=False),
-            Param("categories", "categories", "Categories (repeatable; default: murder, homicide, shooting, "
-                  "gun_violence, robbery, armed_robbery, violent_index).", flag="--category", short="-c",
+            Param("categories", "categories", "Categories (repeatable; default: the city's CompStat set, for "
+                  "Chicago murder, homicide, shooting, gun_violence, robbery, armed_robbery, violent_index).",
+                  flag="--category", short="-c",
                   max_items=12),
             VINTAGE,
             Param("category", "category", "Keep the rows of this category only", api=True, cli=False),
