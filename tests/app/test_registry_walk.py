@@ -33,7 +33,7 @@ def _analyses():
 
 
 def test_the_shipped_analyses_are_declared():
-    assert {"count", "ytd", "compstat", "rates", "arrests", "cities", "pace", "trends", "map", "hotspots",
+    assert {"count", "ytd", "compstat", "rates", "arrests", "cities", "pace", "overview", "trends", "map", "hotspots",
             "forecast", "claim"} <= set(_analyses())
 
 

@@ -41,6 +41,8 @@ CLI_RUNS: dict[str, list[tuple[list[str], str]]] = {
                 for f in ("table", "csv", "json")],
     "claim": [(["claim", "--category", "homicide", "--value", "10", *PERIOD, "--format", f], f"stdout:{f}")
               for f in ("table", "csv", "json")],
+    "overview": [(["overview", "--as-of", "2017-06-30", "-c", "gun_violence", "-c", "homicide", "--format", f],
+                  f"stdout:{f}") for f in ("table", "csv", "json")],
     "trends": [(["trends", *GV, *PERIOD, "--interval", "month", "--format", f], f"stdout:{f}")
                for f in ("table", "csv", "json")],
     "cell-counts": [(["cell-counts", *GV, *PERIOD, "--format", f], f"stdout:{f}") for f in ("table", "csv", "json")],

@@ -58,21 +58,21 @@ def overview(ds, *, taxonomy=None, as_of: dt.date | None = None, categories=()):
     a = as_of or as_of_default(ds)
     cats = list(categories or ()) or default_categories(ds)
     for c in cats:
-        ds.category(c)
+        ds.category(c, taxonomy)
     rows, units, rules, vintage, source, no_pace, lacking = [], [], [], None, None, [], []
     for c in cats:
         try:
-            r = ytd(ds, c, a, years=1)
+            r = ytd(ds, c, a, years=1, taxonomy=taxonomy)
         except CoverageError as exc:  # "no data for ...", never a row of zeros
             lacking.append(str(exc))
-            cat = ds.category(c)
+            cat = ds.category(c, taxonomy)
             prev_end = _year_before(a)
             rows.append({"category": c, "label": cat.label, "unit": cat.unit, "start": dt.date(a.year, 1, 1),
                          "end": a, "count": None, "prev_start": dt.date(prev_end.year, 1, 1),
                          "prev_end": prev_end, "prev_count": None,
                          "change": None, "pct_change": None, "coverage": str(exc)})
             continue
-        pace_cols, why = pace_columns(ds, c, a)
+        pace_cols, why = pace_columns(ds, c, a, taxonomy=taxonomy)
         no_pace += [why] if why else []
         comp = r.meta["comparison"][0]
         cur = r.table[r.table["year"] == a.year].iloc[0]

@@ -109,6 +109,24 @@ MAP_START = Param("start", "date", "First date (default: January 1 of the end's 
 MAP_END = Param("end", "date", "Last date (default: the last complete day)", flag="--to")
 CELL = Param("cell", "int", "Grid cell size in feet: 500, 1000 or 2000", default=1000)
 
+def _overview_web(ctx, *, as_of, categories):
+    from ..web import views
+
+    return views.overview(ctx, as_of, categories)
+
+
+OVERVIEW = register(Analysis(
+    name="overview",
+    summary="Year to date per category vs the same span last year.",
+    description="Each category tested on its own (this year vs last), with the year-end pace and its "
+                "intervals; a category the store does not hold this year says so, never 0.",
+    params=(Param("as_of", "date", "As-of date (YYYY-MM-DD); default: the store's last complete day",
+                  flag="--as-of"),
+            Param("categories", "categories", "Categories (repeatable; default: the city's CompStat set)",
+                  flag="--category", short="-c", max_items=12)),
+    run=_d.overview, web=_overview_web, tags=("overview",),
+))
+
 TRENDS = register(Analysis(
     name="trends",
     summary="Counts per week or month, each with the same period a year earlier.",
