@@ -241,7 +241,10 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     if response_cache_mb > 0:
         app.add_middleware(GenerationResponseCache, ctx=ctx, max_bytes=int(response_cache_mb) * 2**20)
     app.add_middleware(DropEmptyQueryValues)
-    app.add_middleware(PinGeneration, ctx=ctx)  # outermost: the response cache is keyed by its generation
+    app.add_middleware(PinGeneration, ctx=ctx)  # the response cache is keyed by its generation
+    from ._server import LimitRequestSize
+
+    app.add_middleware(LimitRequestSize)  # outermost: a too long URL or header block is refused first (414/431)
     app.state.templates = _templates()
     install_error_handlers(app)
 
@@ -264,6 +267,11 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
             swagger_ui_parameters={"validatorUrl": None})  # no badge fetched from validator.swagger.io
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon():
+        return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     from .routes._common import ERROR_RESPONSES, respond_dict
 
@@ -304,7 +312,9 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
         for path in schema.get("paths", {}).values():
             for op in path.values():
                 op.get("responses", {}).pop("422", None)
-        app.openapi_schema = schema
+        from ._openapi import refine_schema
+
+        app.openapi_schema = refine_schema(schema)  # the limits the handlers enforce, stated in the schema
         return schema
 
     app.openapi = openapi

@@ -35,7 +35,8 @@ def _check(request, text, as_of, category, value, start, end, district, communit
                        tolerance)
 
 
-@router.get("/api/claim.{fmt}", tags=["claim"], responses=TABLE_RESPONSES)
+@router.get("/api/claim.{fmt}", tags=["claim"], responses=TABLE_RESPONSES,
+            summary="Check a published figure: recount it from the store and explain any gap")
 def api_claim(request: Request, fmt: Fmt, text: Optional[str] = Q["text"], as_of: Optional[dt.date] = Q["as_of"],
               category: Optional[str] = Q["category"], value: Optional[float] = Q["value"],
               start: Optional[dt.date] = Q["start"], end: Optional[dt.date] = Q["end"],

@@ -28,7 +28,8 @@ MODEL = Query("best", pattern=r"^[a-z][a-z0-9_]{0,40}$",
               description="Forecast model: best (the last backtest's winner, else naive_52w) or a fast model name")
 
 
-@router.get("/api/map.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
+@router.get("/api/map.{fmt}", tags=["map"], responses=TABLE_RESPONSES,
+            summary="Counts or rates by area (district, beat, ward, community area) for a period: the choropleth")
 def api_map(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY, kind: AreaKind = KIND,
             start: Optional[dt.date] = START, end: Optional[dt.date] = END, measure: Measure = MEASURE):
     """Counts (or rates per 100,000) per community area, district, beat or ward."""
@@ -36,7 +37,8 @@ def api_map(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY, kind
     return respond(views.map_counts(ctx_of(request), category, kind.value, start, end, measure.value), fmt, "map")
 
 
-@router.get("/api/hotspots.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
+@router.get("/api/hotspots.{fmt}", tags=["map"], responses=TABLE_RESPONSES,
+            summary="Hot and cold spots (Getis-Ord Gi*) on a grid for a period, with their confidence")
 def api_hotspots(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY, start: Optional[dt.date] = START,
                  end: Optional[dt.date] = END, cell: int = CELL):
     """Significant Gi* hot and cold grid cells over the period."""
@@ -44,7 +46,8 @@ def api_hotspots(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY,
     return respond(views.hotspots(ctx_of(request), category, start, end, cell), fmt, "hotspots")
 
 
-@router.get("/api/forecast.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
+@router.get("/api/forecast.{fmt}", tags=["map"], responses=TABLE_RESPONSES,
+            summary="Next week's expected events: the grid cells covering 1% of the city")
 def api_forecast(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY,
                  as_of: Optional[dt.date] = Query(None, description="First forecast day (default: the day "
                                                   "after the last complete day)"),
@@ -54,7 +57,8 @@ def api_forecast(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY,
     return respond(views.forecast(ctx_of(request), category, as_of, cell, model), fmt, "forecast")
 
 
-@router.get("/api/geometry/{kind}.geojson", tags=["map"], responses={
+@router.get("/api/geometry/{kind}.geojson", summary="Boundaries of one area kind (simplified GeoJSON, served locally)",
+            tags=["map"], responses={
     200: {"description": "GeoJSON FeatureCollection (WGS84)", "content": {"application/geo+json": {}}},
     **ERROR_RESPONSES})
 def api_geometry(request: Request, kind: AreaKind):

@@ -18,7 +18,8 @@ AS_OF = Query(None, description="As-of date (YYYY-MM-DD); default: the store's l
 CATS = Query(None, max_length=400, description="Comma-separated categories (default: the CompStat set)")
 
 
-@router.get("/api/overview.{fmt}", tags=["overview"], responses=TABLE_RESPONSES)
+@router.get("/api/overview.{fmt}", tags=["overview"], responses=TABLE_RESPONSES,
+            summary="Year to date by category: this year, last year, the change and whether it is beyond normal variation")
 def api_overview(request: Request, fmt: Fmt, as_of: Optional[dt.date] = AS_OF,
                  categories: Optional[str] = CATS):
     """Year to date per category vs the same span last year."""
@@ -27,7 +28,8 @@ def api_overview(request: Request, fmt: Fmt, as_of: Optional[dt.date] = AS_OF,
     return respond(res, fmt, "overview")
 
 
-@router.get("/api/compstat.{fmt}", tags=["overview"], responses=TABLE_RESPONSES)
+@router.get("/api/compstat.{fmt}", tags=["overview"], responses=TABLE_RESPONSES,
+            summary="CompStat table: week, 28 days and year to date by district, with last year's figures")
 def api_compstat(request: Request, fmt: Fmt, as_of: Optional[dt.date] = AS_OF,
                  categories: Optional[str] = CATS,
                  category: Optional[str] = Query(None, pattern=CATEGORY_PATTERN,

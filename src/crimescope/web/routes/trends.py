@@ -30,7 +30,8 @@ def _q():
 Q = _q()
 
 
-@router.get("/api/trends.{fmt}", tags=["trends"], responses=TABLE_RESPONSES)
+@router.get("/api/trends.{fmt}", tags=["trends"], responses=TABLE_RESPONSES,
+            summary="Weekly or monthly counts of one category, citywide or for one area, with the seasonal expectation")
 def api_trends(request: Request, fmt: Fmt, category: Optional[str] = Q["category"], area_kind: TrendArea = Q["area_kind"],
                area: Optional[int] = Q["area"], start: Optional[dt.date] = Q["start"],
                end: Optional[dt.date] = Q["end"], interval: Interval = Q["interval"]):
