@@ -15,7 +15,10 @@ import typer
 
 from .. import settings
 from ..errors import CrimescopeError
+from ._help import hide_flag_types
 from .context import State
+
+hide_flag_types()  # a flag takes no value: no `<bool>` after it in --help
 
 app = typer.Typer(
     name="crimescope",
