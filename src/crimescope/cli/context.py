@@ -113,3 +113,35 @@ def say_meta(meta: dict) -> None:
 
     for line in Result(None, meta).caption_lines():
         typer.echo(f"# {line}")
+
+
+def table_width() -> int | None:
+    """The width tables are fitted to: ``COLUMNS`` when set, the terminal's when standard output is
+    one, else None (a pipe or file gets every character)."""
+    import os
+    import shutil
+    import sys
+
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def emit(result, fmt: str, output: Optional[Path] = None, *, wide: bool = False) -> None:
+    """Print (or write) a result as ``table`` (fitted to :func:`table_width` unless ``wide``),
+    ``csv`` or ``json``; with ``output``, write the file instead (never shortened)."""
+    from ..errors import ParameterError
+
+    if fmt not in ("table", "csv", "json"):
+        raise ParameterError(f"--format {fmt!r} is not one of table, csv, json")
+    if fmt == "table":
+        text = result.to_text(width=None if (wide or output is not None) else table_width())
+    else:
+        text = result.render(fmt)
+    if output is not None:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        typer.echo(text.rstrip("\n"))

@@ -6,8 +6,8 @@ from typing import Optional
 
 import typer
 
-from .context import CategoriesFileOpt, load_user_taxonomy, state
-from .counting import CategoryReq, FormatOpt, OutputOpt, _check_format, emit
+from .context import CategoriesFileOpt, emit, load_user_taxonomy, state
+from .counting import CategoryReq, FormatOpt, OutputOpt, _check_format
 
 
 def register(app: typer.Typer) -> None:
