@@ -204,7 +204,7 @@ def info(
     con = Console(highlight=False, soft_wrap=True)
     for source, s in data["sources"].items():
         con.print(f"{source}: {s['incidents']:,} records, {s['rejected']:,} rejected, "
-                  f"{s.get('history_versions', 0):,} earlier versions; vintage {s.get('vintage')}", markup=False)
+                  f"{s.get('history_versions', 0):,} earlier versions; {vintage_text(s)}", markup=False)
         if s.get("coverage"):
             con.print(f"  holds: {s['coverage']}", markup=False)
         t = Table()
@@ -217,6 +217,17 @@ def info(
         con.print(f"sync {sy['source']} {sy['base_url']} {sy['dataset']}: {sy['status']}, "
                   f"watermark {sy['watermark_updated_at']} / {sy['watermark_id']}, last finished {sy['last_finished_at']}",
                   markup=False)
+
+
+def vintage_text(s: dict) -> str:
+    """What the data vintage of a source is, in words: the rows' latest update date, or - when the
+    source states none on its rows (NYC, GVA) - that, with the date of the latest import."""
+    if s.get("vintage"):
+        return f"vintage: rows updated up to {s['vintage']} (the source's latest update date)"
+    text = "vintage: not stated by the source (its rows carry no update date)"
+    if s.get("latest_batch_at"):
+        text += f"; latest import {s['latest_batch_at']}"
+    return text
 
 
 def rejected(
