@@ -20,11 +20,12 @@ import pytest
 
 schemathesis = pytest.importorskip("schemathesis")
 from hypothesis import HealthCheck, Phase, given, settings  # noqa: E402
+from hypothesis.errors import Unsatisfiable  # noqa: E402
 
 pytestmark = pytest.mark.shared
 
 #: examples per operation and mode
-EXAMPLES = {"POSITIVE": 6, "NEGATIVE": 3}
+EXAMPLES = {"POSITIVE": 4, "NEGATIVE": 3}
 
 #: schema-valid requests the server refuses on purpose (400 ParameterError with this message):
 #: rules between parameters, or between a parameter and the data held, that OpenAPI cannot state
@@ -35,6 +36,8 @@ INTENTIONAL = {
     r"measure=rate: rates per 100,000": "rates only for area kinds with a population",
     r"the store (has|holds) no \S+ records": "a registered city the store holds no records of",
     r"kind: .* has no boundaries": "an area kind the city has no boundaries of",
+    r"has no area kind '\w+'": "an area kind the city does not have",
+    r"there is no \w+ \d+ in the boundaries": "an area number the boundaries of that kind do not have",
     r"is not among the CompStat categories": "compstat's category must be one of its categories",
     r"is not covered: the store holds": "an evaluation period outside the covered span",
     r"give the claim as text, or category and value": "a claim needs its text or category and value",
@@ -51,6 +54,15 @@ def _message(text: str) -> str:
     """The server's error message quoted in a schemathesis failure report."""
     m = re.search(r'"message":\s*"((?:[^"\\]|\\.)*)"', text)
     return m.group(1) if m else ""
+
+
+def _document(app) -> dict:
+    """The OpenAPI document as served (no lifespan run: its shutdown would close the store)."""
+    from fastapi.testclient import TestClient
+
+    r = TestClient(app).get("/api/openapi.json")
+    assert r.status_code == 200
+    return r.json()
 
 
 @pytest.fixture(scope="module")
@@ -109,17 +121,17 @@ def _run(ops, mode: str):
                 unexpected.append(f"{op.label} {case.path_parameters} {case.query} -> "
                                   f"{response.status_code}: {text[:400]}")
 
-        run()
+        try:
+            run()
+        except Unsatisfiable:
+            assert mode == "NEGATIVE", op.label  # no schema-violating request can be built for it
     return statuses, unexpected, intentional
 
 
 def test_schema_states_the_enforced_limits(schema_app):
-    from fastapi.testclient import TestClient
-
     from crimescope.datasets import profiles
 
-    with TestClient(schema_app) as c:
-        doc = c.get("/api/openapi.json").json()
+    doc = _document(schema_app)
     params = {(path, p["name"]): p for path, ops in doc["paths"].items() for op in ops.values()
               for p in op.get("parameters", ())}
 
@@ -150,10 +162,7 @@ def test_schema_states_the_enforced_limits(schema_app):
 
 
 def test_every_operation_has_a_written_summary(schema_app):
-    from fastapi.testclient import TestClient
-
-    with TestClient(schema_app) as c:
-        doc = c.get("/api/openapi.json").json()
+    doc = _document(schema_app)
     for path, ops in doc["paths"].items():
         for method, op in ops.items():
             summary = op.get("summary", "")

@@ -280,6 +280,9 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     @app.get("/api/snapshot.json", tags=["data"], responses=ERROR_RESPONSES, dependencies=[source_dep],
              summary="What the server reads: the snapshot file, when it was published, its data vintage")
     def _snapshot_json():
+        """The snapshot file the server reads (``reads``: snapshot, or the store itself read-only), when
+        it was published, the data vintage of the city asked, and how often the server looks for a
+        newer snapshot. Every answer states the same in its ``X-Crimescope-Data`` header."""
         from ..stats.provenance import data_vintage
 
         gen = ctx.generation
@@ -293,6 +296,9 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     @app.get("/api/cities.json", tags=["data"], responses=ERROR_RESPONSES,
              summary="The registered cities (profiles): key, publisher, time zone, CRS and its unit, area kinds")
     def _cities_json():
+        """Every registered city profile (the values of the ``source`` parameter): its publisher, time
+        zone, coordinate system and linear unit, and the area kinds it has boundaries of; ``default``
+        is the city read when a request names none."""
         from ..datasets import profiles
 
         return respond_dict({"title": "Cities", "default": ctx.default_source,
