@@ -21,6 +21,8 @@ class State:
     store_path: Path
     #: the global ``--source`` (a city profile key); None means the default (Chicago)
     source: Optional[str] = None
+    #: the global ``--quiet``: no progress display on stderr
+    quiet: bool = False
 
     def open_store(self, *, read_only: bool = False) -> Store:
         return Store(self.store_path, read_only=read_only)
@@ -145,3 +147,49 @@ def emit(result, fmt: str, output: Optional[Path] = None, *, wide: bool = False)
         output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     else:
         typer.echo(text.rstrip("\n"))
+
+
+class _NoProgress:
+    """What :func:`progress` yields when nothing is shown: every call does nothing."""
+
+    def __call__(self, text: str = "", advance: int = 1) -> None:
+        pass
+
+
+def progress_shown(quiet: bool = False) -> bool:
+    """Progress is drawn on stderr only when it is a terminal and ``--quiet`` is not given."""
+    import sys
+
+    return not quiet and sys.stderr.isatty()
+
+
+def progress(label: str, total: Optional[int] = None, *, quiet: bool = False):
+    """A Rich progress bar (``total`` steps) or spinner (``total`` None) on stderr, for a step that
+    takes more than a moment. Yields ``step(text, advance=1)``: shows ``text`` as what is being
+    done and advances the bar. Off when stderr is not a terminal or with ``--quiet``; it never
+    writes to stdout and disappears when done.
+    """
+    import contextlib
+
+    @contextlib.contextmanager
+    def run():
+        if not progress_shown(quiet):
+            yield _NoProgress()
+            return
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        cols = [SpinnerColumn(), TextColumn(label), TextColumn("{task.description}")]
+        if total is not None:
+            cols += [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+        cols.append(TimeElapsedColumn())
+        with Progress(*cols, console=Console(stderr=True), transient=True) as prog:
+            task = prog.add_task("", total=total)
+
+            def step(text: str = "", advance: int = 1) -> None:
+                prog.update(task, description=text, advance=advance if total is not None else 0)
+
+            yield step
+
+    return run()

@@ -57,12 +57,14 @@ def _main(
         None, "--source", envvar=settings.SETTINGS["source"].env,
         help=f"{settings.SETTINGS['source'].help} (default: {settings.SETTINGS['source'].default})",
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display on stderr (it is off "
+                               "anyway when stderr is not a terminal)."),
 ) -> None:
     if source is not None:
         from ..datasets import get_profile
 
         source = get_profile(source).key  # an unknown city: one line, exit 2, before any work
-    ctx.obj = State(store_path=store or settings.default_store_path(), source=source)
+    ctx.obj = State(store_path=store or settings.default_store_path(), source=source, quiet=quiet)
 
 
 for _name in COMMAND_MODULES:
