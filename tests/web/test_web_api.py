@@ -330,7 +330,8 @@ def test_error_shape_is_pinned(web_store_path):
         assert c.get("/api/categories.csv/x").json()["error"]["type"] == "NotFound"
         r = c.post("/api/categories.json")
         assert r.status_code == 405 and r.json()["error"] == {
-            "status": 405, "type": "MethodNotAllowed", "message": "Method Not Allowed"}
+            "status": 405, "type": "MethodNotAllowed", "message": "POST is not answered at /api/categories.json; use GET"}
+        assert r.headers["allow"] == "GET"
         # a browser gets the same three fields as an HTML page
         r = c.get("/nowhere", headers={"accept": "text/html"})
         assert r.status_code == 404 and 'data-type="NotFound"' in r.text and "Traceback" not in r.text
