@@ -120,3 +120,24 @@ def test_table_width_reads_COLUMNS(monkeypatch, width):
 
     monkeypatch.setenv("COLUMNS", str(width))
     assert table_width() == width
+
+
+def test_global_wide_turns_fitting_off(tmp_path):
+    from crimescope.cli.main import app
+
+    @app.command("_cats", hidden=True)
+    def cats():
+        from crimescope.cli.context import emit
+        from crimescope.stats.categories_table import categories_result
+
+        emit(categories_result(), "table")
+
+    try:
+        store = str(tmp_path / "s.duckdb")
+        r = CliRunner().invoke(app, ["--store", store, "_cats"], env={"COLUMNS": "80"})
+        assert r.exit_code == 0, r.output
+        assert max(map(len, r.stdout.splitlines())) <= 80
+        r = CliRunner().invoke(app, ["--store", store, "--wide", "_cats"], env={"COLUMNS": "80"})
+        assert max(map(len, r.stdout.splitlines())) > 200
+    finally:
+        app.registered_commands[:] = [c for c in app.registered_commands if c.name != "_cats"]

@@ -23,6 +23,8 @@ class State:
     source: Optional[str] = None
     #: the global ``--quiet``: no progress display on stderr
     quiet: bool = False
+    #: the global ``--wide``: tables are not fitted to the terminal
+    wide: bool = False
 
     def open_store(self, *, read_only: bool = False) -> Store:
         return Store(self.store_path, read_only=read_only)
@@ -119,10 +121,20 @@ def say_meta(meta: dict) -> None:
 
 def table_width() -> int | None:
     """The width tables are fitted to: ``COLUMNS`` when set, the terminal's when standard output is
-    one, else None (a pipe or file gets every character)."""
+    one, else None (a pipe or file gets every character); None with the global ``--wide``."""
     import os
     import shutil
     import sys
+
+    try:  # Typer 0.29 runs on its own copy of click (not exported: no public accessor)
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - Typer on the click package
+        from click import get_current_context
+
+    cur = get_current_context(silent=True)
+    root = cur.find_root().obj if cur is not None else None
+    if isinstance(root, State) and root.wide:
+        return None
 
     env = os.environ.get("COLUMNS", "")
     if env.isdigit() and int(env) > 0:

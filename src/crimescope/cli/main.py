@@ -59,12 +59,14 @@ def _main(
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display on stderr (it is off "
                                "anyway when stderr is not a terminal)."),
+    wide: bool = typer.Option(False, "--wide", help="Tables at full width (default: fitted to the terminal; "
+                              "a pipe or file always gets every column whole)."),
 ) -> None:
     if source is not None:
         from ..datasets import get_profile
 
         source = get_profile(source).key  # an unknown city: one line, exit 2, before any work
-    ctx.obj = State(store_path=store or settings.default_store_path(), source=source, quiet=quiet)
+    ctx.obj = State(store_path=store or settings.default_store_path(), source=source, quiet=quiet, wide=wide)
 
 
 for _name in COMMAND_MODULES:
