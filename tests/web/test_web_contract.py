@@ -96,3 +96,28 @@ def test_real_server_still_answers_after_refusals(live):
     assert r.status_code == 200 and r.json()["rows"]
     r = httpx.post(f"{live}/api/categories.json", timeout=30)
     assert r.status_code == 405 and r.headers["allow"] == "GET"
+
+
+WARN_URLS = ["/api/overview.json", "/api/compstat.csv", "/api/trends.json?category=homicide",
+             "/api/map.json?kind=district", "/api/hotspots.json", "/api/forecast.json?model=naive_52w",
+             "/api/data.json", "/api/data.csv", "/api/rejected.json", "/api/categories.csv",
+             "/api/claim.json?text=762%20murders%20in%202016", "/api/geometry/district.geojson",
+             "/", "/trends", "/map", "/data", "/favicon.ico", "/api/openapi.json"]
+
+
+def test_answers_raise_no_warning(web_store_path):
+    """Every route's answer, with warnings turned into errors: a deprecation in our code (pandas,
+    Ibis, Starlette, FastAPI) would be a 500 here."""
+    import warnings
+
+    from fastapi.testclient import TestClient
+
+    from crimescope.web import create_app
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        app = create_app(web_store_path)
+        with TestClient(app, raise_server_exceptions=True) as c:
+            for url in WARN_URLS:
+                r = c.get(url)
+                assert r.status_code == 200, (url, r.status_code, r.text[:300])
