@@ -36,8 +36,9 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 _REASONS = {400: "BadRequest", 404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable",
-            409: "Conflict", 413: "TooLarge", 414: "URITooLong", 415: "UnsupportedMediaType", 431: "HeadersTooLarge", 422: "ValidationError",
-            429: "TooManyRequests", 500: "InternalError", 502: "BadGateway", 503: "Unavailable"}
+            409: "Conflict", 413: "TooLarge", 414: "URITooLong", 415: "UnsupportedMediaType", 422: "ValidationError",
+            429: "TooManyRequests", 431: "HeadersTooLarge", 500: "InternalError", 502: "BadGateway",
+            503: "Unavailable"}
 
 
 def error_body(status: int, type_: str, message: str) -> dict:
