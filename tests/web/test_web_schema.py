@@ -33,6 +33,8 @@ INTENTIONAL = {
     r"end \S+ is before start": "a period's end before its start",
     r"\d+ days asked, at most \d+ allowed": "a period longer than the view allows",
     r"area: give the \w+ number": "trends over an area kind need the area's number",
+    r"area: leave empty for citywide": "an area number needs an area kind",
+    r"no records of .* in the store before the requested date": "a plan before the store's first record",
     r"measure=rate: rates per 100,000": "rates only for area kinds with a population",
     r"the store (has|holds) no \S+ records": "a registered city the store holds no records of",
     r"kind: .* has no boundaries": "an area kind the city has no boundaries of",

@@ -30,7 +30,8 @@ __all__ = ["refine_schema", "date_pattern", "DEPENDENT_RULES"]
 
 #: the cross-parameter rules of the routes (answered 400 with the rule in the message)
 DEPENDENT_RULES = {
-    "/api/trends.{fmt}": "area_kind other than citywide needs area, a number the boundaries of that kind have; "
+    "/api/trends.{fmt}": "area_kind other than citywide needs area, a number the boundaries of that kind have, "
+                         "and area needs an area kind; "
                          "the area kind one the city has; end not before start; at most 3,660 days",
     "/api/claim.{fmt}": "text (a sentence the parser reads), or category and value (with start and end, or "
                         "as_of); Chicago only",
@@ -38,8 +39,10 @@ DEPENDENT_RULES = {
                       "measure=rate only for area kinds with a population",
     "/api/geometry/{kind}.geojson": "kind one the city has boundaries of",
     "/api/compstat.{fmt}": "category one of the CompStat categories asked",
-    "/api/plan.{fmt}": "weights and quotas in their small languages (see the parameters); a % budget at most 100",
-    "/api/plan.geojson": "weights and quotas in their small languages (see the parameters); a % budget at most 100",
+    "/api/plan.{fmt}": "weights and quotas in their small languages (see the parameters); a % budget at most 100; "
+                       "as_of after the store's first record of the mix",
+    "/api/plan.geojson": "weights and quotas in their small languages (see the parameters); a % budget at most 100; "
+                         "as_of after the store's first record of the mix",
     "/api/arrests.{fmt}": "end not before start",
     "/api/hotspots.{fmt}": "end not before start; at most 1,098 days",
     "/api/evaluate.{fmt}": "end not before start; the period inside the span the store covers",
