@@ -74,3 +74,12 @@ def test_readme_command_uses_real_options(argv, capsys):
     params |= {o for p in typer.main.get_command(app).params for o in getattr(p, "opts", [])} | {"--help"}
     unknown = [o for o in options if o not in params]
     assert not unknown, f"`crimescope {' '.join(argv)}`: {unknown} are not options of `{' '.join(path)}`"
+
+
+@pytest.mark.parametrize("path", [p for p, _ in COMMANDS], ids=lambda p: " ".join(p) or "crimescope")
+def test_help_shows_no_type_after_a_flag(path, capsys):
+    """A flag takes no value: `--help -h`, `--overwrite`, `--fdr/--no-fdr` show no `<bool>`."""
+    assert main([*path, "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "<bool>" not in out
+    assert "-h" in out  # the short help option is still listed

@@ -294,9 +294,20 @@ class Result:
         pq.write_table(table.replace_schema_metadata(md), p)
         return p
 
-    def to_text(self) -> str:
-        """A plain-text table with its caption (used when rich is not wanted)."""
-        return self.frame().to_string(index=False) + "\n" + "\n".join(self.caption_lines())
+    def to_text(self, width: int | None = None) -> str:
+        """A plain-text table with its caption, numbers formatted by column type, a missing value as
+        an em dash (with a note); at most ``width`` characters a line when given
+        (:mod:`crimescope.textable`)."""
+        from .textable import MISSING_NOTE, render
+
+        text, missing = render(self.frame(), width)
+        lines = self.caption_lines() + ([f"note: {MISSING_NOTE}"] if missing else [])
+        if width is not None:
+            import textwrap
+
+            lines = [w for ln in lines for w in (textwrap.wrap(ln, width, subsequent_indent="  ",
+                                                               break_on_hyphens=False) or [""])]
+        return text + "\n" + "\n".join(lines)
 
     def render(self, fmt: str = "table") -> str:
         """The result as text: ``table``, ``csv``, ``json`` or ``geojson``."""

@@ -200,9 +200,9 @@ def test_data_rejected_categories(client, web_store):
 
     doc = _get(client, "/api/data.json").json()
     (n,) = web_store.con.execute("SELECT count(*) FROM incidents WHERE source = 'chicago'").fetchone()
-    (src,) = [s for s in doc["sources"] if s["source"] == "chicago"]
+    (src,) = [s for s in doc["meta"]["sources"] if s["source"] == "chicago"]
     assert src["incidents"] == n and src["last_complete_day"] and src["vintage"]["max_updated_at"]
-    assert "/" not in doc["store"]  # no server paths in answers
+    assert "/" not in doc["meta"]["store"]  # no server paths in answers
     (rej,) = web_store.con.execute("SELECT count(*) FROM rejected").fetchone()
     assert rej >= 1
     r = _get(client, "/api/rejected.json?limit=1&offset=0").json()
@@ -254,7 +254,7 @@ def test_csv_twin_equals_json(client, view):
 def test_data_csv_twin(client):
     _, rows = _csv_rows(_get(client, "/api/data.csv").text)
     doc = _get(client, "/api/data.json").json()
-    (src,) = [s for s in doc["sources"] if s["source"] == "chicago"]
+    (src,) = [s for s in doc["meta"]["sources"] if s["source"] == "chicago"]
     assert {r["year"]: int(r["records"]) for r in rows} == {k: v for k, v in src["by_year"].items()}
 
 
@@ -330,7 +330,8 @@ def test_error_shape_is_pinned(web_store_path):
         assert c.get("/api/categories.csv/x").json()["error"]["type"] == "NotFound"
         r = c.post("/api/categories.json")
         assert r.status_code == 405 and r.json()["error"] == {
-            "status": 405, "type": "MethodNotAllowed", "message": "Method Not Allowed"}
+            "status": 405, "type": "MethodNotAllowed", "message": "POST is not answered at /api/categories.json; use GET"}
+        assert r.headers["allow"] == "GET"
         # a browser gets the same three fields as an HTML page
         r = c.get("/nowhere", headers={"accept": "text/html"})
         assert r.status_code == 404 and 'data-type="NotFound"' in r.text and "Traceback" not in r.text

@@ -204,7 +204,7 @@ def test_claim(page, server):
 def test_data(page, server):
     page.goto(f"{server}/data?limit=1")
     doc = api(server, "/api/data.json")
-    (src,) = [s for s in doc["sources"] if s["source"] == "chicago"]
+    (src,) = [s for s in doc["meta"]["sources"] if s["source"] == "chicago"]
     row = page.locator('#sources tr[data-source="chicago"]')
     assert row.locator('td[data-col="incidents"]').inner_text() == str(src["incidents"])
     assert row.locator('[data-testid="freshness"]').inner_text() == src["last_complete_day"]

@@ -70,7 +70,7 @@ def incidents(client) -> tuple[int, dict, str]:
     r = client.get("/api/data.json")
     assert r.status_code == 200, r.text
     snap = client.get("/api/snapshot.json").json()
-    return r.json()["sources"][0]["incidents"], snap, r.headers["x-crimescope-data"]
+    return r.json()["meta"]["sources"][0]["incidents"], snap, r.headers["x-crimescope-data"]
 
 
 def start_writer(tmp_path, db, csv) -> tuple[subprocess.Popen, Path, Path]:

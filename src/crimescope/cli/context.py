@@ -21,6 +21,10 @@ class State:
     store_path: Path
     #: the global ``--source`` (a city profile key); None means the default (Chicago)
     source: Optional[str] = None
+    #: the global ``--quiet``: no progress display on stderr
+    quiet: bool = False
+    #: the global ``--wide``: tables are not fitted to the terminal
+    wide: bool = False
 
     def open_store(self, *, read_only: bool = False) -> Store:
         return Store(self.store_path, read_only=read_only)
@@ -113,3 +117,91 @@ def say_meta(meta: dict) -> None:
 
     for line in Result(None, meta).caption_lines():
         typer.echo(f"# {line}")
+
+
+def table_width() -> int | None:
+    """The width tables are fitted to: ``COLUMNS`` when set, the terminal's when standard output is
+    one, else None (a pipe or file gets every character); None with the global ``--wide``."""
+    import os
+    import shutil
+    import sys
+
+    try:  # Typer 0.29 runs on its own copy of click (not exported: no public accessor)
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - Typer on the click package
+        from click import get_current_context
+
+    cur = get_current_context(silent=True)
+    root = cur.find_root().obj if cur is not None else None
+    if isinstance(root, State) and root.wide:
+        return None
+
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def emit(result, fmt: str, output: Optional[Path] = None, *, wide: bool = False) -> None:
+    """Print (or write) a result as ``table`` (fitted to :func:`table_width` unless ``wide``),
+    ``csv`` or ``json``; with ``output``, write the file instead (never shortened)."""
+    from ..errors import ParameterError
+
+    if fmt not in ("table", "csv", "json"):
+        raise ParameterError(f"--format {fmt!r} is not one of table, csv, json")
+    if fmt == "table":
+        text = result.to_text(width=None if (wide or output is not None) else table_width())
+    else:
+        text = result.render(fmt)
+    if output is not None:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        typer.echo(text.rstrip("\n"))
+
+
+class _NoProgress:
+    """What :func:`progress` yields when nothing is shown: every call does nothing."""
+
+    def __call__(self, text: str = "", advance: int = 1) -> None:
+        pass
+
+
+def progress_shown(quiet: bool = False) -> bool:
+    """Progress is drawn on stderr only when it is a terminal and ``--quiet`` is not given."""
+    import sys
+
+    return not quiet and sys.stderr.isatty()
+
+
+def progress(label: str, total: Optional[int] = None, *, quiet: bool = False):
+    """A Rich progress bar (``total`` steps) or spinner (``total`` None) on stderr, for a step that
+    takes more than a moment. Yields ``step(text, advance=1)``: shows ``text`` as what is being
+    done and advances the bar. Off when stderr is not a terminal or with ``--quiet``; it never
+    writes to stdout and disappears when done.
+    """
+    import contextlib
+
+    @contextlib.contextmanager
+    def run():
+        if not progress_shown(quiet):
+            yield _NoProgress()
+            return
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
+        cols = [SpinnerColumn(), TextColumn(label), TextColumn("{task.description}")]
+        if total is not None:
+            cols += [BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()]
+        cols.append(TimeElapsedColumn())
+        with Progress(*cols, console=Console(stderr=True), transient=True) as prog:
+            task = prog.add_task("", total=total)
+
+            def step(text: str = "", advance: int = 1) -> None:
+                prog.update(task, description=text, advance=advance if total is not None else 0)
+
+            yield step
+
+    return run()

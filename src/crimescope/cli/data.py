@@ -13,7 +13,7 @@ from rich.table import Table
 
 from ..errors import IngestError, StoreError
 from ..store import Batch
-from .context import state
+from .context import progress, state
 
 #: the option of the writer commands that turns publishing off
 SNAPSHOT_OPTION = typer.Option(
@@ -54,18 +54,6 @@ def publish_after_write(ctx: typer.Context) -> str:
 
 ingest_app = typer.Typer(help="Load exported files into the store (upsert; nothing is lost).",
                          no_args_is_help=True)
-
-
-def _progress(total: int, label: str):
-    """A Rich progress bar on a terminal; a no-op context otherwise."""
-    from contextlib import nullcontext
-
-    if not sys.stderr.isatty():
-        return nullcontext(None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=Console(stderr=True), transient=True)
 
 
 def _report(results: list[tuple[Path, "Batch | IngestError"]], note: str | None = None) -> int:
@@ -110,13 +98,10 @@ def ingest_chicago(
 
     store = open_writer(ctx)
     results: list = []
-    with _progress(len(files), "ingest chicago") as prog:
-        task = prog.add_task("files", total=len(files)) if prog else None
-
+    with progress("ingest chicago", len(files), quiet=state(ctx).quiet) as step:
         def on_file(p: Path, res) -> None:
             results.append((p, res))
-            if prog:
-                prog.advance(task)
+            step(f"{Path(p).name} done")
 
         try:
             ingest_files(store, files, on_file=on_file)
@@ -178,10 +163,15 @@ def _ingest_with(ctx: typer.Context, importer, files: List[Path], snapshot: bool
     report each file, publish the read snapshot, and exit with the ingest exit status."""
     store = open_writer(ctx)
     results: list = []
-    try:
-        importer(store, files, on_file=lambda p, res: results.append((p, res)))
-    finally:
-        store.close()
+    with progress("ingest", len(files), quiet=state(ctx).quiet) as step:
+        def on_file(p: Path, res) -> None:
+            results.append((p, res))
+            step(f"{Path(p).name} done")
+
+        try:
+            importer(store, files, on_file=on_file)
+        finally:
+            store.close()
     note = publish_after_write(ctx) if snapshot else None
     raise typer.Exit(_report(results, note))
 
@@ -204,7 +194,7 @@ def info(
     con = Console(highlight=False, soft_wrap=True)
     for source, s in data["sources"].items():
         con.print(f"{source}: {s['incidents']:,} records, {s['rejected']:,} rejected, "
-                  f"{s.get('history_versions', 0):,} earlier versions; vintage {s.get('vintage')}", markup=False)
+                  f"{s.get('history_versions', 0):,} earlier versions; {vintage_text(s)}", markup=False)
         if s.get("coverage"):
             con.print(f"  holds: {s['coverage']}", markup=False)
         t = Table()
@@ -217,6 +207,17 @@ def info(
         con.print(f"sync {sy['source']} {sy['base_url']} {sy['dataset']}: {sy['status']}, "
                   f"watermark {sy['watermark_updated_at']} / {sy['watermark_id']}, last finished {sy['last_finished_at']}",
                   markup=False)
+
+
+def vintage_text(s: dict) -> str:
+    """What the data vintage of a source is, in words: the rows' latest update date, or - when the
+    source states none on its rows (NYC, GVA) - that, with the date of the latest import."""
+    if s.get("vintage"):
+        return f"vintage: rows updated up to {s['vintage']} (the source's latest update date)"
+    text = "vintage: not stated by the source (its rows carry no update date)"
+    if s.get("latest_batch_at"):
+        text += f"; latest import {s['latest_batch_at']}"
+    return text
 
 
 def rejected(

@@ -125,5 +125,7 @@ def register(app: typer.Typer) -> None:
         finally:
             store.close()
         paths = cs.write(out)
-        typer.echo(cs.summary().to_text())
+        from .context import table_width
+
+        typer.echo(cs.summary().to_text(width=table_width()))
         typer.echo(f"wrote {len(paths)} files to {out} (report.md, summary.csv, case_study.json, figures)")

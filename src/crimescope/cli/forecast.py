@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from .context import CategoriesFileOpt, resolve_category, say_provenance, state
+from .context import CategoriesFileOpt, progress, resolve_category, say_provenance, state
 
 __all__ = ["register"]
 
@@ -98,7 +98,9 @@ def register(app: typer.Typer) -> None:
             events = _load_for(store, [m], cat, str(cut)[:10])
         finally:
             store.close()
-        fc = m.fit(events, cut, grid=grid).predict(horizon)
+        with progress(f"forecast {name}", quiet=st.quiet) as step:
+            step(f"fitting on {len(events):,} events, {grid.n_cells:,} cells")
+            fc = m.fit(events, cut, grid=grid).predict(horizon)
         meta.update(title=f"Forecast of {cat.label}: {name}, as of {str(cut)[:16].replace('T', ' ')}",
                     unit=f"expected {meta['unit']} per {grid.unit_label} over {fc.horizon_days:g} days",
                     model=name, params=m.get_params(), as_of=str(cut), horizon_days=fc.horizon_days)
@@ -156,9 +158,11 @@ def register(app: typer.Typer) -> None:
             events = _load_for(store, list(instances.values()), cat, end)
         finally:
             store.close()
-        res = backtest(events, grid, instances, origins, horizons=_split(horizons), coverages=_split(coverage),
-                       settings={"category": category, "cell": f"{size:g}ft", "start": start, "end": end},
-                       target_category=category)
+        # one step per (window, model) fit: "2017-03-06 naive_52w 0.31s"
+        with progress("backtest", len(origins) * len(instances), quiet=st.quiet) as step:
+            res = backtest(events, grid, instances, origins, horizons=_split(horizons), coverages=_split(coverage),
+                           settings={"category": category, "cell": f"{size:g}ft", "start": start, "end": end},
+                           target_category=category, progress=step)
         meta.update(title=f"Backtest of {category}: weekly origins {start} to {end}, {size:g} ft cells",
                     unit=f"scores of forecasts of {meta['unit']} per {grid.unit_label} (mean over windows)",
                     models=names, horizons=res.horizons, coverages=res.coverages)

@@ -15,7 +15,10 @@ import typer
 
 from .. import settings
 from ..errors import CrimescopeError
+from ._help import hide_flag_types
 from .context import State
+
+hide_flag_types()  # a flag takes no value: no `<bool>` after it in --help
 
 app = typer.Typer(
     name="crimescope",
@@ -54,12 +57,16 @@ def _main(
         None, "--source", envvar=settings.SETTINGS["source"].env,
         help=f"{settings.SETTINGS['source'].help} (default: {settings.SETTINGS['source'].default})",
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress display on stderr (it is off "
+                               "anyway when stderr is not a terminal)."),
+    wide: bool = typer.Option(False, "--wide", help="Tables at full width (default: fitted to the terminal; "
+                              "a pipe or file always gets every column whole)."),
 ) -> None:
     if source is not None:
         from ..datasets import get_profile
 
         source = get_profile(source).key  # an unknown city: one line, exit 2, before any work
-    ctx.obj = State(store_path=store or settings.default_store_path(), source=source)
+    ctx.obj = State(store_path=store or settings.default_store_path(), source=source, quiet=quiet, wide=wide)
 
 
 for _name in COMMAND_MODULES:

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .context import CategoriesFileOpt, load_user_taxonomy, state
+from .context import CategoriesFileOpt, load_user_taxonomy, progress, state
 
 __all__ = ["register"]
 
@@ -157,10 +157,10 @@ def register(app: typer.Typer) -> None:
         grid = Grid.chicago(_cell(cell))
         m, events, vintage = _load(st, hw, model, end, tax)
         t0 = time.perf_counter()
-        bt = backtest_plans(events, grid, origins, budget, weights=hw, model=m, horizon=horizon, places=places,
-                            quotas=q, equity_cap=cap, spacing=spacing,
-                            progress=lambda s: typer.echo(s, err=True),
-                            settings={"start": start, "end": end, "vintage": vintage})
+        with progress("backtest-plan", len(origins), quiet=st.quiet) as step:  # one step per weekly origin
+            bt = backtest_plans(events, grid, origins, budget, weights=hw, model=m, horizon=horizon, places=places,
+                                quotas=q, equity_cap=cap, spacing=spacing, progress=step,
+                                settings={"start": start, "end": end, "vintage": vintage})
         elapsed = time.perf_counter() - t0
         out.mkdir(parents=True, exist_ok=True)
         paths = write_backtest_report(bt, out, elapsed_seconds=elapsed)

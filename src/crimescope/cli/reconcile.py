@@ -25,7 +25,8 @@ def register(app: typer.Typer) -> None:
         Needs `crimescope ingest gva FILE` first.
         """
         from ..stats.reconcile import reconcile
-        from .counting import _by, emit
+        from .context import emit
+        from .counting import _by
 
         with state(ctx).open_store(read_only=True) as store:
             emit(reconcile(store, start, end, _by(by) or ["month"]), fmt)

@@ -74,4 +74,6 @@ def register(app: typer.Typer) -> None:
         with open_source(engine, store_path=store_path, data=data, spark_master=master) as src:
             res = cell_counts(src, category, start, end, cell_size=cell_size, x0=x0, y0=y0,
                               period=period, crs=crs)
-        c.emit(res, fmt, output)
+        from .context import emit
+
+        emit(res, fmt, output)

@@ -83,7 +83,14 @@ def _label(category: str, start: Optional[str], end: Optional[str]) -> str:
 
 
 def _print_df(df, caption: str = "") -> None:
-    typer.echo(df.to_string(index=False))
+    """A table fitted to the terminal, numbers by column type, a missing value as an em dash."""
+    from ..textable import MISSING_NOTE, render
+    from .context import table_width
+
+    text, missing = render(df, table_width())
+    typer.echo(text)
+    if missing:
+        typer.echo(f"note: {MISSING_NOTE}")
     if caption:
         typer.echo(caption)
 
@@ -242,7 +249,9 @@ def register(app: typer.Typer) -> None:
         res = knox_test(ev, distance_band=distance_band, n_distance_bands=distance_bands, day_band=day_band,
                         n_day_bands=day_bands, permutations=permutations, seed=seed, same_location=same_location,
                         label=_label(category, start, end))
-        typer.echo(res.render())
+        from .context import table_width
+
+        typer.echo(res.to_text(width=table_width()))
         typer.echo(f"{res.n_events:,} events ({res.n_no_location:,} without coordinates, {res.n_no_time:,} without "
                    f"time); distance bands [lo, hi) ft, time bands [lo, hi) whole days between local dates.")
         if out:

@@ -26,9 +26,8 @@ def register(app: typer.Typer) -> None:
         `ingest` and `sync` can write the store meanwhile: each publishes a new snapshot
         when it finishes, and the server switches to it within seconds, without a restart.
         """
-        import uvicorn
-
         from ..web import create_app
+        from ..web._server import run
 
         st = state(ctx)
         app = create_app(st.store_path, warm=True, source=st.source)
@@ -37,7 +36,7 @@ def register(app: typer.Typer) -> None:
                 f"are picked up without a restart)" if d["reads"] == "snapshot"
                 else f"{st.store_path} itself, read-only (no snapshot could be published: writers must wait)")
         typer.echo(f"crimescope: serving {what} on http://{host}:{port}/", err=True)
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        run(app, host=host, port=port)  # uvicorn, answering oversized requests with 414/431
 
     @app.command("report")
     def report_cmd(

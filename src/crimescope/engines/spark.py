@@ -32,6 +32,9 @@ __all__ = ["EngineError", "SparkSource", "spark_session", "DEFAULT_MASTER", "LOC
 #: Spark master used when none is given: local mode on every core of this machine
 DEFAULT_MASTER = "local[*]"
 
+#: log4j2 configuration of the driver: errors only, on stderr
+LOG4J_CONF = Path(__file__).with_name("spark-log4j2.properties")
+
 #: configuration applied to a session this module creates (a caller's ``conf`` wins)
 LOCAL_CONF = {
     "spark.ui.enabled": "false",
@@ -99,6 +102,9 @@ def spark_session(master: str | None = None, *, app_name: str = "crimescope",
         if int(shuffle_partitions) < 1:
             raise ParameterError("shuffle_partitions must be >= 1")
         cfg["spark.sql.shuffle.partitions"] = str(int(shuffle_partitions))
+    # the driver logs errors only (no default-profile banner, no WARN lines on every start)
+    java_opts = f"-Dlog4j.configurationFile={LOG4J_CONF.as_uri()} -Dlog4j2.configurationFile={LOG4J_CONF.as_uri()}"
+    cfg["spark.driver.extraJavaOptions"] = (java_opts + " " + cfg.get("spark.driver.extraJavaOptions", "")).strip()
     cfg.update({k: str(v) for k, v in (conf or {}).items()})
     active = SparkSession.getActiveSession()
     if active is not None:

@@ -34,6 +34,9 @@ def store_info(store: Store) -> dict:
             "vintage": str(vintage) if vintage else None,
             "by_year": by_year,
         }
+    for source, latest in con.execute("SELECT source, max(finished_at) FROM batches GROUP BY source").fetchall():
+        if source in out["sources"]:  # when the rows carry no update date, the import is the vintage
+            out["sources"][source]["latest_batch_at"] = str(latest) if latest else None
     from .coverage import summary
 
     for source, cov in summary(store).items():  # what the store holds, per offense scope and dates

@@ -241,7 +241,10 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     if response_cache_mb > 0:
         app.add_middleware(GenerationResponseCache, ctx=ctx, max_bytes=int(response_cache_mb) * 2**20)
     app.add_middleware(DropEmptyQueryValues)
-    app.add_middleware(PinGeneration, ctx=ctx)  # outermost: the response cache is keyed by its generation
+    app.add_middleware(PinGeneration, ctx=ctx)  # the response cache is keyed by its generation
+    from ._server import LimitRequestSize
+
+    app.add_middleware(LimitRequestSize)  # outermost: a too long URL or header block is refused first (414/431)
     app.state.templates = _templates()
     install_error_handlers(app)
 
@@ -265,6 +268,11 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def _favicon():
+        return FileResponse(STATIC_DIR / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
     from .routes._common import ERROR_RESPONSES, respond_dict
 
     source_dep = _source_dependency()
@@ -272,6 +280,9 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     @app.get("/api/snapshot.json", tags=["data"], responses=ERROR_RESPONSES, dependencies=[source_dep],
              summary="What the server reads: the snapshot file, when it was published, its data vintage")
     def _snapshot_json():
+        """The snapshot file the server reads (``reads``: snapshot, or the store itself read-only), when
+        it was published, the data vintage of the city asked, and how often the server looks for a
+        newer snapshot. Every answer states the same in its ``X-Crimescope-Data`` header."""
         from ..stats.provenance import data_vintage
 
         gen = ctx.generation
@@ -285,6 +296,9 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     @app.get("/api/cities.json", tags=["data"], responses=ERROR_RESPONSES,
              summary="The registered cities (profiles): key, publisher, time zone, CRS and its unit, area kinds")
     def _cities_json():
+        """Every registered city profile (the values of the ``source`` parameter): its publisher, time
+        zone, coordinate system and linear unit, and the area kinds it has boundaries of; ``default``
+        is the city read when a request names none."""
         from ..datasets import profiles
 
         return respond_dict({"title": "Cities", "default": ctx.default_source,
@@ -304,7 +318,9 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
         for path in schema.get("paths", {}).values():
             for op in path.values():
                 op.get("responses", {}).pop("422", None)
-        app.openapi_schema = schema
+        from ._openapi import refine_schema
+
+        app.openapi_schema = refine_schema(schema)  # the limits the handlers enforce, stated in the schema
         return schema
 
     app.openapi = openapi

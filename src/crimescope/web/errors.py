@@ -36,8 +36,9 @@ ERROR_SCHEMA: dict[str, Any] = {
 }
 
 _REASONS = {400: "BadRequest", 404: "NotFound", 405: "MethodNotAllowed", 406: "NotAcceptable",
-            409: "Conflict", 413: "TooLarge", 415: "UnsupportedMediaType", 422: "ValidationError",
-            429: "TooManyRequests", 500: "InternalError", 502: "BadGateway", 503: "Unavailable"}
+            409: "Conflict", 413: "TooLarge", 414: "URITooLong", 415: "UnsupportedMediaType", 422: "ValidationError",
+            429: "TooManyRequests", 431: "HeadersTooLarge", 500: "InternalError", 502: "BadGateway",
+            503: "Unavailable"}
 
 
 def error_body(status: int, type_: str, message: str) -> dict:
@@ -51,7 +52,7 @@ def _wants_html(request) -> bool:
     return "text/html" in accept
 
 
-def _respond(request, status: int, type_: str, message: str):
+def _respond(request, status: int, type_: str, message: str, headers: dict | None = None):
     from fastapi.responses import HTMLResponse, JSONResponse
 
     body = error_body(status, type_, message)
@@ -59,8 +60,8 @@ def _respond(request, status: int, type_: str, message: str):
         templates = request.app.state.templates
         html = templates.get_template("error.html").render(request=request, error=body["error"], page="error",
                                                            city=None, city_qs="", source=None)
-        return HTMLResponse(html, status_code=status)
-    return JSONResponse(body, status_code=status)
+        return HTMLResponse(html, status_code=status, headers=headers)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 def _validation_message(exc) -> str:
@@ -93,7 +94,11 @@ def install_error_handlers(app) -> None:
         message = exc.detail if isinstance(exc.detail, str) else type_
         if status == 404 and message == "Not Found":
             message = f"no page or API route at {request.url.path}"
-        return _respond(request, status, type_, message)
+        if status == 405 and message == "Method Not Allowed":
+            allow = (exc.headers or {}).get("Allow", "")
+            message = f"{request.method} is not answered at {request.url.path}" + (f"; use {allow}" if allow else "")
+        # the exception's headers are kept: Allow on 405 (RFC 9110 15.5.6), Retry-After, ...
+        return _respond(request, status, type_, message, headers=exc.headers)
 
     @app.exception_handler(Exception)
     async def _internal_error(request, exc: Exception):

@@ -15,24 +15,33 @@ LIMIT = Query(100, ge=1, le=LIMITS["page_rows"], description="Rows per page")
 OFFSET = Query(0, ge=0, le=LIMITS["max_offset"], description="Rows to skip")
 
 
-@router.get("/api/data.{fmt}", tags=["data"], responses=TABLE_RESPONSES)
+@router.get("/api/data.{fmt}", tags=["data"], responses=TABLE_RESPONSES,
+            summary="What the store holds: sources, vintages, freshness, batches, definitions")
 def api_data(request: Request, fmt: Fmt):
-    """Sources, vintages, freshness, batches and definitions (CSV: records per source and year)."""
+    """Records per source and year (``rows``, as in the CSV), and in ``meta`` the sources with their
+    vintage and freshness, the import batches, syncs, request limits and definitions.
+
+    The same ``{meta, rows}`` shape as every other table answer; the summary's keys (``sources``,
+    ``batches``, ``syncs``, ``limits``, ``definitions``, ``store``) were at the top level before
+    (docs/web.md, "Compatibility")."""
     summary = views.data_summary(ctx_of(request))
+    table = views.data_table(summary)
     if fmt == Fmt.json:
-        return respond_dict({**summary, "meta": views.data_table(summary).meta})
-    from ._common import respond as _respond
+        doc = table.to_dict()
+        doc["meta"] = {**doc["meta"], **{k: v for k, v in summary.items() if k not in doc["meta"]}}
+        return respond_dict(doc)
+    return respond(table, fmt, "data")
 
-    return _respond(views.data_table(summary), fmt, "data")
 
-
-@router.get("/api/rejected.{fmt}", tags=["data"], responses=TABLE_RESPONSES)
+@router.get("/api/rejected.{fmt}", tags=["data"], responses=TABLE_RESPONSES,
+            summary="Rows the importer refused, with the reason (paged)")
 def api_rejected(request: Request, fmt: Fmt, limit: int = LIMIT, offset: int = OFFSET):
     """Rows the importer refused, with the reason (paged)."""
     return respond(views.rejected(ctx_of(request), limit, offset), fmt, "rejected")
 
 
-@router.get("/api/categories.{fmt}", tags=["data"], responses=TABLE_RESPONSES)
+@router.get("/api/categories.{fmt}", tags=["data"], responses=TABLE_RESPONSES,
+            summary="The offense categories: codes, counting unit, definition, source")
 def api_categories(fmt: Fmt):
     """The offense categories: codes, counting unit, definition, source."""
     return respond(views.categories(), fmt, "categories")

@@ -52,7 +52,8 @@ def _case(request: Request, category: str, step: Step, start, end, methods: str,
         ctx.view(), [cat.name], step=step.value, start=start, end=end, methods=names, shift_months=shift))
 
 
-@router.get("/api/evaluate.{fmt}", tags=["evaluate"], responses=TABLE_RESPONSES)
+@router.get("/api/evaluate.{fmt}", tags=["evaluate"], responses=TABLE_RESPONSES,
+            summary="Effect of the Strategic Decision Support Centers by several methods, with their agreement")
 def api_evaluate(request: Request, fmt: Fmt, category: str = Q["category"], step: Step = Q["step"],
                  start: Optional[dt.date] = Q["start"], end: Optional[dt.date] = Q["end"],
                  methods: str = Q["methods"], shift: int = Q["shift"]):

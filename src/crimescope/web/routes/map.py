@@ -32,7 +32,8 @@ MODEL = Query("best", pattern=r"^[a-z][a-z0-9_]{0,40}$",
 # `map`, `hotspots` and `forecast` (crimescope.app.declared)
 
 
-@router.get("/api/geometry/{kind}.geojson", tags=["map"], responses={
+@router.get("/api/geometry/{kind}.geojson", summary="Boundaries of one area kind (simplified GeoJSON, served locally)",
+            tags=["map"], responses={
     200: {"description": "GeoJSON FeatureCollection (WGS84)", "content": {"application/geo+json": {}}},
     **ERROR_RESPONSES})
 def api_geometry(request: Request, kind: AreaKind):

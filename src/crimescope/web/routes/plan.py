@@ -82,7 +82,8 @@ def _plan(request: Request, as_of, budget, weights, model, places, cell, quotas,
                      forecast=fc, time_limit=10.0, data_dir=ctx.shared_dir)
 
 
-@router.get("/api/plan.geojson", tags=["plan"], responses={
+@router.get("/api/plan.geojson", summary="A week's deployment plan as GeoJSON: the places and their expected harm",
+            tags=["plan"], responses={
     200: {"description": "GeoJSON FeatureCollection (WGS84) of the chosen places with `meta`",
           "content": {"application/geo+json": {}}}, **ERROR_RESPONSES})
 def api_plan_geojson(request: Request, as_of: Optional[dt.date] = Q["as_of"], budget: str = Q["budget"],
@@ -94,7 +95,8 @@ def api_plan_geojson(request: Request, as_of: Optional[dt.date] = Q["as_of"], bu
     return Response(json.dumps(jsonable(plan.to_geojson()), allow_nan=False), media_type="application/geo+json")
 
 
-@router.get("/api/plan.{fmt}", tags=["plan"], responses=TABLE_RESPONSES)
+@router.get("/api/plan.{fmt}", tags=["plan"], responses=TABLE_RESPONSES,
+            summary="A week's deployment plan: places, expected harm covered, the rule and its limits")
 def api_plan(request: Request, fmt: Fmt, as_of: Optional[dt.date] = Q["as_of"], budget: str = Q["budget"],
              weights: str = Q["weights"], model: str = Q["model"], places: str = Q["places"], cell: int = Q["cell"],
              quotas: str = Q["quotas"], equity_cap: Optional[float] = Q["equity_cap"], spacing: float = Q["spacing"],
