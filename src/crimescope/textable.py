@@ -8,7 +8,8 @@ Used by :meth:`crimescope.result.Result.to_text` and the CLI's table output:
 - a missing value (NaN, None, NaT) prints as an em dash, and the table is followed by a note
   saying so, never ``NaN``;
 - with a ``width``, the text columns (labels, rules) are shortened with an ellipsis until
-  the table fits, the first (key) column only beyond half the width; numbers are never cut; a table still too wide is split into blocks
+  the table fits, the first (key) column only beyond half the width; numbers and columns of at most ten
+  characters (dates, codes, units) are never cut; a table still too wide is split into blocks
   of columns, each repeating the first (key) column. Without one, nothing is shortened
   (files, pipes).
 """
@@ -24,6 +25,8 @@ MISSING = "\u2014"
 MISSING_NOTE = f"{MISSING} : no value (not available or not defined for that row)"
 #: a text column is never shortened below this many characters
 MIN_TEXT = 8
+#: a text column this narrow (an ISO date, a code, a unit) is never shortened
+SHORT = 10
 GAP = "  "
 
 
@@ -109,6 +112,8 @@ def render(df, width: int | None = None) -> tuple[str, bool]:
 
         while total() > width:
             def floor(k):  # the key column (a name) is kept whole up to half the width
+                if full[k] <= SHORT:  # dates, codes, units: never cut (split into blocks instead)
+                    return full[k]
                 return max(MIN_TEXT, min(len(headers[k]), 12)) if k else min(full[0], width // 2)
 
             text_cols = [i for i, num in enumerate(numeric) if not num and widths[i] > floor(i)]

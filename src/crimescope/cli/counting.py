@@ -36,41 +36,11 @@ def _check_format(fmt: str) -> str:
 
 
 def emit(result, fmt: str, output: Optional[Path] = None) -> None:
-    """Print (or write) a StatResult in the requested format."""
-    _check_format(fmt)
-    if fmt == "table" and output is None:
-        from rich.console import Console
-        from rich.table import Table
+    """Print (or write) a StatResult in the requested format: the one renderer of every command
+    (:func:`crimescope.cli.context.emit`: tables fitted to the terminal, numbers by column type)."""
+    from .context import emit as _emit
 
-        df = result.table
-        table = Table()
-        for c in df.columns:
-            table.add_column(str(c), justify="right" if df[c].dtype.kind in "iuf" else "left")
-        cells = [["" if _isna(v) else str(v) for v in row] for row in df.itertuples(index=False)]
-        for row in cells:
-            table.add_row(*row)
-        # wide enough for every cell: a table is never cropped, on a terminal or in a pipe
-        need = sum(max([len(str(c))] + [len(r[i]) for r in cells]) + 3 for i, c in enumerate(df.columns)) + 1
-        Console(width=max(need, 80)).print(table)
-        # the caption as plain lines: a rich caption is wrapped to the table's width, which
-        # splits the rule and the file names of a narrow table over many lines
-        for line in result.caption_lines():
-            typer.echo(line)
-        return
-    text = result.render(fmt)
-    if output is not None:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    else:
-        typer.echo(text.rstrip("\n"))
-
-
-def _isna(v) -> bool:
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
+    _emit(result, fmt, output)
 
 
 def register(app: typer.Typer) -> None:
