@@ -141,3 +141,18 @@ def test_global_wide_turns_fitting_off(tmp_path):
         assert max(map(len, r.stdout.splitlines())) > 200
     finally:
         app.registered_commands[:] = [c for c in app.registered_commands if c.name != "_cats"]
+
+
+def test_dates_and_short_codes_are_never_shortened():
+    """A narrow terminal splits a wide table into blocks rather than cut an ISO date or a unit."""
+    df = pd.DataFrame({"category": ["gun_violence", "armed_robbery"],
+                       "start": ["2017-06-03", "2017-01-01"], "end": ["2017-06-30", "2017-06-30"],
+                       "unit": ["incidents", "records"],
+                       "label": ["Gun violence (homicide and shooting records)", "Armed robbery with a firearm"],
+                       "prev_start": ["2016-06-03", "2016-01-01"], "prev_end": ["2016-06-30", "2016-06-30"]})
+    text, _ = render(df, width=40)
+    lines = text.splitlines()
+    assert max(len(ln) for ln in lines) <= 40
+    for d in ("2017-06-03", "2017-06-30", "2016-06-03", "2016-01-01", "incidents"):
+        assert d in text
+    assert "\u2026" in text  # the long label was shortened, not the dates
