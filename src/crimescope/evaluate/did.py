@@ -342,6 +342,7 @@ class TwoWayFE(Method):
     """Difference-in-differences with area and period fixed effects, errors clustered by area."""
 
     name = "did"
+    scale_dependent = True
     summary = "Difference-in-differences (two-way fixed effects, area-clustered errors)"
     assumptions = (
         "parallel trends: without the intervention, treated and comparison areas would have changed by the "
@@ -487,6 +488,7 @@ class CallawaySantAnna(Method):
     """Callaway & Sant'Anna group-time ATT with simple, dynamic and group aggregations."""
 
     name = "cs"
+    scale_dependent = True
     summary = "Callaway-Sant'Anna group-time ATT (staggered difference-in-differences)"
     assumptions = (
         "parallel trends for each cohort against its comparison areas (never-treated or not-yet-treated), "

@@ -106,6 +106,7 @@ class WeightedDisplacement(Method):
     """WDD for target, buffer and control areas, with Wheeler & Ratcliffe's Poisson test."""
 
     name = "wdd"
+    uses_buffer_units = True
     summary = "Weighted displacement difference (target, buffer, control; Wheeler-Ratcliffe test)"
     assumptions = (
         "the control area's change (scaled to each area's size) is what target and buffer would have seen",
@@ -141,9 +142,13 @@ class WeightedDisplacement(Method):
     def _areas(self, panel, g):
         """Index arrays of buffer and control areas (and how the buffer was found)."""
         treated = set(np.flatnonzero(g >= 0).tolist())
+        marked = [u for u in panel.meta.get("buffer_units", ()) if u in panel._pos]
         if self.buffer is not None:
             buf = {panel.index_of(a) for a in self.buffer} - treated
             how = "given"
+        elif marked:
+            buf = {panel.index_of(a) for a in marked} - treated
+            how = "the panel's ring around the treated area (" + ", ".join(marked) + ")"
         else:
             buf, how = self._neighbours(panel, treated)
         if self.control is not None:
@@ -204,6 +209,7 @@ class WeightedDisplacement(Method):
         else:
             sets = [rng.choice(n, k, replace=False).tolist() for _ in range(self.n_placebos)]
         M = np.zeros((len(sets), n), bool)
+        marked = [panel._pos[u] for u in panel.meta.get("buffer_units", ()) if u in panel._pos]
         C = np.ones((len(sets), n), bool)
         for j, ps in enumerate(sets):
             M[j, ps] = True
@@ -211,6 +217,10 @@ class WeightedDisplacement(Method):
             if adj is not None:
                 for i in ps:
                     C[j, list(adj[i])] = False
+            C[j, marked] = False
+        if marked:  # a panel's ring is never a placebo target
+            ok = ~M[:, marked].any(axis=1)
+            M, C = M[ok], C[ok]
         return M, C
 
     def _fit(self, panel, g) -> EffectResult:
