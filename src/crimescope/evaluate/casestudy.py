@@ -121,7 +121,7 @@ class CaseStudy:
     def markdown(self) -> str:
         """The report as Markdown (what docs/evaluation.md quotes)."""
         lines = [f"# {self.summary().meta['title']}", ""]
-        lines += ["Cohorts (area, start):", ""] + [f"- district {a}: {d}" + (f" ({self.cohorts.notes.get(a)})"
+        lines += ["Cohorts (area, start):", ""] + [f"- {'' if self.settings.get('treated_area') else 'district '}{a}: {d}" + (f" ({self.cohorts.notes.get(a)})"
                                                                          if self.cohorts.notes.get(a) else "")
                                                   for a, d in self.cohorts.items()]
         lines += ["", "Dates: " + " ".join(self.cohorts.provenance), ""]
