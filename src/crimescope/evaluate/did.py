@@ -25,7 +25,13 @@ per-area influence function ``n [1{G=g}(dy - m_g)/n_g - 1{C}(dy - m_C)/n_C]``.
 Aggregations (simple, dynamic/event study, group) weight by cohort size and carry
 the influence of the estimated weights, as in R ``did::aggte``; standard errors
 are ``sqrt(sum IF^2)/n`` or from a multiplier bootstrap with Rademacher weights
-(interquartile range / 1.349). Areas treated in the first period have no
+(interquartile range / 1.349). The headline p-value and interval of the simple ATT are
+randomization ones by default (``inference="randomization"``): the vector of first treated
+periods is permuted among the areas (cohort sizes and start dates kept), the simple ATT
+(:func:`simple_att`, linear in the counts) ranked among the permuted ones, and the interval
+inverts that test under a constant additive effect (:func:`ri_interval`, as for TWFE); with a
+few treated areas among some twenty the bootstrap over-rejects (10% of no-effect placebos on
+districts against 6.5%, docs/benchmarks/evaluate.md). Areas treated in the first period have no
 pre-period and are dropped; areas treated after the last period are never-treated.
 Parity with csdid to 1e-6: ``tests/evaluate/test_did_parity.py``.
 

@@ -12,10 +12,17 @@ so a control much larger than the target weighs like one of the target's size::
     WDD (net)       dT + dB                            var = T1 + T0 + B1 + B0 + (k_T + k_B)^2 (C1 + C0)
 
 Each divided by its standard deviation is approximately standard normal when the
-counts are Poisson (Wheeler & Ratcliffe); counts of violent crime are usually
-overdispersed, which makes that test reject too often, so by default
-(``dispersion="estimated"``) the variances are multiplied by the Pearson dispersion
-of the pre-period area x period counts (``dispersion="poisson"`` is W&R's test). The headline effect is the target effect, as a proportion of the target's
+counts are Poisson (Wheeler & Ratcliffe); counts of violent crime are over-dispersed, and
+areas drift apart from year to year, which makes that test reject far too often (40% of
+no-effect placebos on districts). So by default (``inference="placebo"``) the p-value is a
+randomization one: the target's studentized change ``dT / sd`` is ranked among those of
+``n_placebos`` placebo targets (as many areas drawn at random, each with its own buffer and
+control, the same windows), and the interval of the proportional effect inverts that test
+(the target's post count divided by ``1 + r``, wherever a target area falls). The normal
+figures stay in the table (``inference="normal"`` makes them the headline), their variances
+multiplied by the quasi-Poisson dispersion of the same statistic at pseudo-starts before the
+start (``dispersion="windows"``, :func:`window_dispersion`; ``"pearson"`` the pre-period area x
+period dispersion; ``"poisson"`` W&R's test as published). The headline effect is the target effect, as a proportion of the target's
 counterfactual ``T0 C1 / C0``; the buffer effect says whether crime moved next door
 (positive: displacement) or shrank there too (negative: diffusion of benefits), and
 the weighted displacement quotient ``WDQ = (B1/C1 - B0/C0) / (T1/C1 - T0/C0)`` is
@@ -103,15 +110,16 @@ def wdd_counts(T0, T1, B0, B1, C0, C1) -> dict:
 
 
 class WeightedDisplacement(Method):
-    """WDD for target, buffer and control areas, with Wheeler & Ratcliffe's Poisson test."""
+    """WDD for target, buffer and control areas; placebo-target randomization test, W&R's test beside it."""
 
     name = "wdd"
     uses_buffer_units = True
-    summary = "Weighted displacement difference (target, buffer, control; Wheeler-Ratcliffe test)"
+    summary = "Weighted displacement difference (target, buffer, control; placebo-target randomization test)"
     assumptions = (
         "the control area's change (scaled to each area's size) is what target and buffer would have seen",
-        "counts are Poisson up to one dispersion factor estimated from the pre-period; seasonality is handled "
-        "only by the equal windows",
+        "randomization: the target is as if drawn at random among sets of as many areas (a strategy aimed at "
+        "the highest-crime areas makes this a strong assumption); seasonality is handled only by the equal "
+        "windows",
         "one start for the whole target (staggered starts are collapsed to the earliest)",
     )
 
