@@ -2,10 +2,10 @@
 
 benchmarks/bench_evaluate.py runs 200 draws per method and writes the rates to
 docs/benchmarks/evaluate.md; here 12 seeded draws check that did, cs and synth recover a
-planted -40% (thinning of the chosen districts' counts) and reject rarely without it (cs
-passes coverage there but rejects 10% of placebos, above the 7% asked). ITS and WDD fail
-the benchmark (no controls / Poisson variance); here it is checked that every method the
-calibration file marks as failing carries that warning.
+planted -40% (thinning of the chosen districts' counts) and reject rarely without it (cs and
+wdd by randomization inference, see tests/evaluate/test_inference.py for wdd). ITS fails the
+benchmark (one series, HAC errors); here it is checked that every method the calibration
+file marks as failing carries that warning.
 """
 
 from __future__ import annotations

@@ -29,6 +29,29 @@ def _cohorts(areas: Optional[str], start: Optional[str], cohorts: Optional[Path]
     return Cohorts({a: start for a in codes}, origin="--areas/--start")
 
 
+def _treated_shape(cells, cell_size, polygon, crs, areas, cohorts, use_sdsc, start):
+    """The drawn treated area of --cells / --polygon (None when the areas are administrative)."""
+    if cells is None and polygon is None:
+        if cell_size is not None or crs is not None:
+            raise ParameterError("--cell goes with --cells, --crs with --polygon")
+        return None
+    if cells is not None and polygon is not None:
+        raise ParameterError("give one treated shape: --cells or --polygon")
+    if areas is not None or cohorts is not None or use_sdsc:
+        raise ParameterError("--cells/--polygon replace --areas, --cohorts and --sdsc: give one of them")
+    if not start:
+        raise ParameterError("--cells/--polygon need --start (the date the strategy began there)")
+    from ..evaluate.areas import cells_area, polygon_area
+
+    if cells is not None:
+        if crs is not None:
+            raise ParameterError("--crs goes with --polygon (cells are in the city's CRS)")
+        return cells_area(cells, cell_size)
+    if cell_size is not None:
+        raise ParameterError("--cell goes with --cells")
+    return polygon_area(polygon, crs)
+
+
 def register(app: typer.Typer) -> None:
     """Add `evaluate`, `evaluate-sdsc` and `evaluate-methods` to the app."""
 
@@ -68,8 +91,24 @@ def register(app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
         figures: Optional[Path] = typer.Option(None, "--figures", help="Write the figures into this folder."),
         figure_format: str = typer.Option("png", "--figure-format", help="png or svg."),
+        cells: Optional[str] = typer.Option(None, "--cells", help="Treated area: grid cell ids (lattice ids, "
+                                            "comma-separated), with --start."),
+        cell_size: Optional[float] = typer.Option(None, "--cell", help="Cell size of --cells in CRS units "
+                                                  "(default: the cell_size_ft setting, 500 ft)."),
+        polygon: Optional[str] = typer.Option(None, "--polygon", help="Treated area: a polygon, as a .geojson/"
+                                              ".wkt file or GeoJSON/WKT text, with --start."),
+        crs: Optional[str] = typer.Option(None, "--crs", help="CRS of --polygon: EPSG:4326 (lon/lat, the "
+                                          "GeoJSON default) or the city's (EPSG:3435); WKT needs it."),
+        controls: str = typer.Option("beat", "--controls", help="With --cells/--polygon: the control areas "
+                                     "(district, beat, ward, community_area) away from the treated area."),
+        ring: Optional[float] = typer.Option(None, "--ring", help="With --cells/--polygon: width of the ring "
+                                             "around the area in CRS units (default 1320 ft, a quarter mile)."),
     ) -> None:
-        """Did it work? The effect on the treated areas, by several methods side by side."""
+        """Did it work? The effect on the treated areas, by several methods side by side.
+
+        Treated areas are administrative areas (--areas/--cohorts/--sdsc with --units) or one drawn
+        area (--cells or --polygon with --start): its records against the control areas away from it.
+        """
         from ..evaluate.panel import build_panel
         from ..evaluate.run import evaluate, parse_methods
 
@@ -80,11 +119,20 @@ def register(app: typer.Typer) -> None:
         if figure_format not in ("png", "svg"):
             raise ParameterError(f"--figure-format {figure_format!r} is not one of png, svg")
         names = parse_methods(methods)
-        ch = _cohorts(areas, start, cohorts, use_sdsc)
+        shape = _treated_shape(cells, cell_size, polygon, crs, areas, cohorts, use_sdsc, start)
+        ch = _cohorts(areas, start, cohorts, use_sdsc) if shape is None else None
         cat = resolve_category(categories_file, category)
         store = state(ctx).open_store(read_only=True)
         try:
-            panel = build_panel(store, cat, units, start_date, end_date, step)
+            if shape is None:
+                panel = build_panel(store, cat, units, start_date, end_date, step)
+            else:
+                from ..evaluate.areas import AREA_CODE, build_area_panel
+                from ..evaluate.cohorts import Cohorts
+
+                panel = build_area_panel(store, cat, shape, start_date, end_date, step, control_kind=controls,
+                                         ring=ring)
+                ch = Cohorts({AREA_CODE: start}, origin=f"{shape.label} ({shape.origin}) from --start")
         finally:
             store.close()
         ev = evaluate(panel, ch, names, shift_months=shift_months,

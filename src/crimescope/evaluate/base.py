@@ -176,6 +176,12 @@ class Method:
     summary: ClassVar[str] = ""
     #: what the method assumes (copied into every result)
     assumptions: ClassVar[tuple[str, ...]] = ()
+    #: True for a method that reads a panel's buffer units (``meta["buffer_units"]``, the ring of a
+    #: drawn area) as its buffer; every other method has them left out of its panel
+    uses_buffer_units: ClassVar[bool] = False
+    #: True for a method comparing changes in records (additive): warned when the treated area is of
+    #: another size than the controls (a drawn area against districts)
+    scale_dependent: ClassVar[bool] = False
 
     @classmethod
     def _param_names(cls) -> list[str]:
@@ -204,8 +210,15 @@ class Method:
     def fit(self, panel, cohorts) -> "Method":
         """Estimate the effect of the cohorts' starts on ``panel``; returns self (answer in ``result_``)."""
         self._validate()
+        buffers = [u for u in panel.meta.get("buffer_units", ()) if u in panel._pos]
+        if buffers and not self.uses_buffer_units:
+            panel = panel.subset(units=[u for u in panel.unit_ids if u not in set(buffers)])
         g = treatment_index(panel, cohorts)
         res = self._fit(panel, g)
+        if buffers and not self.uses_buffer_units:
+            res.meta["buffer_units_left_out"] = buffers
+        if self.scale_dependent and "treated_area" in panel.meta:
+            res.warnings.extend(_scale_warning(panel, g))
         res.assumptions = list(self.assumptions) + list(res.assumptions)
         meta = {k: v for k, v in panel.meta.items() if k != "title"}
         meta.update(res.meta)
@@ -237,6 +250,19 @@ class Method:
 
     def _fit(self, panel, g: np.ndarray) -> EffectResult:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+def _scale_warning(panel, g) -> list[str]:
+    """A warning when the treated areas' pre-period level is far from the controls' (additive methods)."""
+    tr, ct = np.flatnonzero(g >= 0), np.flatnonzero(g < 0)
+    s = int(g[tr].min())
+    a = float(panel.counts[tr, :s].mean())
+    c = float(np.median(panel.counts[ct, :s].mean(axis=1)))
+    if c > 0 and a > 0 and not 0.25 <= a / c <= 4:
+        return [f"the treated area counted {a:.2g} records per {panel.step} before the start, the median control "
+                f"area {c:.2g}: a comparison of changes in records between areas of such different size is "
+                "doubtful (read synth and wdd, which scale the controls, or choose smaller control areas)"]
+    return []
 
 
 _CALIBRATION_FILE = "calibration.json"

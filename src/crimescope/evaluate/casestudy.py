@@ -19,7 +19,7 @@ from .cohorts import Cohorts, sdsc
 from .panel import build_panel
 from .run import Evaluation, evaluate
 
-__all__ = ["CaseStudy", "sdsc_case_study", "brief_evaluation", "SDSC_CATEGORIES", "SDSC_CAVEATS", "HOW_TO_READ"]
+__all__ = ["CaseStudy", "sdsc_case_study", "area_case_study", "AREA_CAVEATS", "brief_evaluation", "SDSC_CATEGORIES", "SDSC_CAVEATS", "HOW_TO_READ"]
 
 SDSC_CATEGORIES = ("shooting", "homicide", "gun_violence")
 
@@ -68,6 +68,7 @@ class CaseStudy:
     settings: dict
     caveats: list = field(default_factory=lambda: list(SDSC_CAVEATS))
     how_to_read: list = field(default_factory=lambda: list(HOW_TO_READ))
+    title: str = "Strategic Decision Support Centers: did shootings, homicides and gun violence fall?"
 
     def summary(self):
         """One StatResult: a row per category and method, with the provenance of the panels."""
@@ -83,7 +84,7 @@ class CaseStudy:
         table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         first = next(iter(self.evaluations.values()))
         meta = dict(first.summary().meta)
-        meta["title"] = "Strategic Decision Support Centers: did shootings, homicides and gun violence fall?"
+        meta["title"] = self.title
         meta["unit"] = "; ".join(f"{c}: {e.panel.meta['unit']}" for c, e in self.evaluations.items())
         meta["rule"] = "; ".join(f"{c}: {e.panel.meta['rule']}" for c, e in self.evaluations.items())
         meta["settings"] = self.settings
@@ -120,7 +121,7 @@ class CaseStudy:
     def markdown(self) -> str:
         """The report as Markdown (what docs/evaluation.md quotes)."""
         lines = [f"# {self.summary().meta['title']}", ""]
-        lines += ["Cohorts (area, start):", ""] + [f"- district {a}: {d}" + (f" ({self.cohorts.notes.get(a)})"
+        lines += ["Cohorts (area, start):", ""] + [f"- {'' if self.settings.get('treated_area') else 'district '}{a}: {d}" + (f" ({self.cohorts.notes.get(a)})"
                                                                          if self.cohorts.notes.get(a) else "")
                                                   for a, d in self.cohorts.items()]
         lines += ["", "Dates: " + " ".join(self.cohorts.provenance), ""]
@@ -199,6 +200,34 @@ def sdsc_case_study(store, categories: Sequence[str] = SDSC_CATEGORIES, *, step:
     return CaseStudy(evaluations=evs, cohorts=ch,
                      settings={"start": str(start), "end": str(end), "step": step, "unit_kind": unit_kind,
                                "methods": list(next(iter(evs.values())).results) if evs else [],
+                               "shift_months": shift_months})
+
+
+AREA_CAVEATS = [
+    "One treated area: randomization and placebo tests compare it with the control areas one at a time, so "
+    "with fewer than 19 controls no test can reject at 5% (choose beats as controls for a small area).",
+    "The ring around the area is left out of every comparison except WDD's buffer: crime that moved next "
+    "door would otherwise pass for a comparison.",
+    "Records are placed by their published point (blurred to the block by the portal); records without "
+    "coordinates cannot be placed and are counted in the notes.",
+    "An area drawn where crime was highest will usually see fewer records afterwards anyway (regression to "
+    "the mean); a pre-trend warning often says so.",
+]
+
+
+def area_case_study(store, category: str, area, start_date, *, step: str = "month", start: Any = None,
+                    end: Any = None, control_kind: str = "beat", ring: float | None = None, methods=None,
+                    shift_months: int = 0, settings: dict | None = None) -> CaseStudy:
+    """Every method on one drawn treated area (:mod:`crimescope.evaluate.areas`) from ``start_date``."""
+    from .areas import AREA_CODE, build_area_panel
+
+    panel = build_area_panel(store, category, area, start, end, step, control_kind=control_kind, ring=ring)
+    ch = Cohorts({AREA_CODE: start_date}, origin=f"{area.label} ({area.origin})")
+    ev = evaluate(panel, ch, methods, shift_months=shift_months, settings=settings)
+    return CaseStudy(evaluations={panel.category: ev}, cohorts=ch, caveats=list(AREA_CAVEATS),
+                     title=f"Did it work? {area.label} from {start_date}",
+                     settings={"start": str(start), "end": str(end), "step": step, "unit_kind": control_kind,
+                               "treated_area": panel.meta["treated_area"], "methods": list(ev.results),
                                "shift_months": shift_months})
 
 

@@ -25,7 +25,13 @@ per-area influence function ``n [1{G=g}(dy - m_g)/n_g - 1{C}(dy - m_C)/n_C]``.
 Aggregations (simple, dynamic/event study, group) weight by cohort size and carry
 the influence of the estimated weights, as in R ``did::aggte``; standard errors
 are ``sqrt(sum IF^2)/n`` or from a multiplier bootstrap with Rademacher weights
-(interquartile range / 1.349). Areas treated in the first period have no
+(interquartile range / 1.349). The headline p-value and interval of the simple ATT are
+randomization ones by default (``inference="randomization"``): the vector of first treated
+periods is permuted among the areas (cohort sizes and start dates kept), the simple ATT
+(:func:`simple_att`, linear in the counts) ranked among the permuted ones, and the interval
+inverts that test under a constant additive effect (:func:`ri_interval`, as for TWFE); with a
+few treated areas among some twenty the bootstrap over-rejects (10% of no-effect placebos on
+districts against 6.5%, docs/benchmarks/evaluate.md). Areas treated in the first period have no
 pre-period and are dropped; areas treated after the last period are never-treated.
 Parity with csdid to 1e-6: ``tests/evaluate/test_did_parity.py``.
 
@@ -44,7 +50,7 @@ from scipy import stats
 from ..errors import ParameterError
 from .base import EffectResult, Method, check_level
 
-__all__ = ["TwoWayFE", "CallawaySantAnna", "att_gt", "aggregate", "twfe"]
+__all__ = ["TwoWayFE", "CallawaySantAnna", "att_gt", "aggregate", "simple_att", "twfe", "ri_interval"]
 
 
 # ----------------------------------------------------------------- TWFE core
@@ -160,6 +166,43 @@ def att_gt(y: np.ndarray, g_index: np.ndarray, control_group: str = "nevertreate
                      control_group)
 
 
+def simple_att(y: np.ndarray, g_index: np.ndarray, control_group: str = "nevertreated",
+               anticipation: int = 0) -> float:
+    """The simple aggregation of :func:`att_gt` (= ``aggregate(att_gt(...), "simple")["att"]``), fast.
+
+    Only the post cells enter the simple aggregation, each weighted by its cohort's share; with the
+    base period ``g - 1 - anticipation`` they are differences of cohort and comparison means, computed
+    here per cohort in one array operation. Linear in ``y``, so randomization inference can evaluate
+    ``y`` and the treatment indicator under each permuted assignment (:class:`CallawaySantAnna`).
+    """
+    y = np.asarray(y, float)
+    T = y.shape[1]
+    G = np.where(np.asarray(g_index) >= 0, np.asarray(g_index) + 1, 0)
+    G = np.where(G > T, 0, G)
+    keep = G != 1
+    y, G = y[keep], G[keep]
+    total = wsum = 0.0
+    for g in np.unique(G[G > 0]):
+        base = g - 1 - anticipation
+        if base < 1:
+            continue
+        ts = np.arange(g, T + 1)
+        dy = y[:, ts - 1] - y[:, [base - 1]]
+        Gm = G == g
+        mg = dy[Gm].mean(axis=0)
+        if control_group == "nevertreated":
+            Cm = G == 0
+            mc = dy[Cm].mean(axis=0) if Cm.any() else np.full(ts.size, np.nan)
+        else:
+            C = (G[:, None] == 0) | ((G[:, None] > ts[None, :] + anticipation) & (G[:, None] != g))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mc = (dy * C).sum(axis=0) / C.sum(axis=0)
+        pg = float(Gm.mean())
+        total += pg * float((mg - mc).sum())
+        wsum += pg * ts.size
+    return total / wsum if wsum > 0 else np.nan
+
+
 def _wif(keepers: np.ndarray, pg: np.ndarray, G: np.ndarray, group: np.ndarray) -> np.ndarray:
     """Influence of the estimated cohort weights (R did ``wif``), n x len(keepers)."""
     pk = pg[keepers]
@@ -247,6 +290,31 @@ def bootstrap_se(inf: np.ndarray, biters: int, rng: np.random.RandomState, level
 
 
 # -------------------------------------------------------------- helpers
+def ri_interval(coef: float, bd_obs: float, by: np.ndarray, bd: np.ndarray, level: float):
+    """Randomization p-value of no effect and the interval inverting the test (constant additive effect).
+
+    ``by``/``bd``: the estimator on the counts and on the treatment indicator under each permuted
+    assignment (the estimator is linear in the counts). Under a hypothesised effect ``tau`` the untreated
+    counts are ``y - tau D``: the observed statistic ``|coef - tau bd_obs|`` is ranked among
+    ``|by - tau bd|``; the interval is the set of ``tau`` not rejected at ``1 - level`` (grid of 1,601
+    values over +-8 spreads; an end at the grid's edge is unbounded).
+    """
+    by, bd = np.asarray(by, float), np.asarray(bd, float)
+    alpha = 1 - level
+    p = float((1 + np.sum(np.abs(by) >= abs(coef) - 1e-12)) / (1 + by.size))
+    spread = max(float(np.std(by)), abs(coef), 1e-9)
+    taus = coef + np.linspace(-8, 8, 1601) * spread
+    stat_obs = np.abs(coef - taus * bd_obs)
+    stat_p = np.abs(by[None, :] - taus[:, None] * bd[None, :])
+    p_tau = (1 + (stat_p >= stat_obs[:, None] - 1e-12).sum(axis=1)) / (1 + by.size)
+    ok = np.flatnonzero(p_tau > alpha)
+    if ok.size == 0:
+        return np.nan, np.nan, p
+    lo = -np.inf if ok[0] == 0 else float(taus[ok[0]])
+    hi = np.inf if ok[-1] == taus.size - 1 else float(taus[ok[-1]])
+    return lo, hi, p
+
+
 def _relative(panel_counts, g, att, lo, hi, post_mask):
     """ATT as a proportion of the treated areas' counterfactual mean in their post periods."""
     treated_post = panel_counts[post_mask]
@@ -280,6 +348,7 @@ class TwoWayFE(Method):
     """Difference-in-differences with area and period fixed effects, errors clustered by area."""
 
     name = "did"
+    scale_dependent = True
     summary = "Difference-in-differences (two-way fixed effects, area-clustered errors)"
     assumptions = (
         "parallel trends: without the intervention, treated and comparison areas would have changed by the "
@@ -378,21 +447,7 @@ class TwoWayFE(Method):
             sxx = float((Pd * Pd).sum())
             by[b] = float((Pd * yd).sum()) / sxx
             bd[b] = float((Pd * Dd).sum()) / sxx
-        alpha = 1 - self.level
-        # p(tau): share of permutations at least as far from 0 as the observed, under y - tau D
-        obs = abs(coef)
-        p = float((1 + np.sum(np.abs(by) >= obs - 1e-12)) / (1 + by.size))
-        spread = max(float(np.std(by)), abs(coef), 1e-9)
-        taus = coef + np.linspace(-8, 8, 1601) * spread
-        stat_obs = np.abs(coef - taus)
-        stat_p = np.abs(by[None, :] - taus[:, None] * bd[None, :])
-        p_tau = (1 + (stat_p >= stat_obs[:, None] - 1e-12).sum(axis=1)) / (1 + by.size)
-        ok = np.flatnonzero(p_tau > alpha)
-        if ok.size == 0:
-            return np.nan, np.nan, p
-        lo = -np.inf if ok[0] == 0 else float(taus[ok[0]])
-        hi = np.inf if ok[-1] == taus.size - 1 else float(taus[ok[-1]])
-        return lo, hi, p
+        return ri_interval(coef, 1.0, by, bd, self.level)  # b_D(D) = 1: the observed statistic is |coef - tau|
 
     def _lead_test(self, y, g, post):
         """t test (G - 1 df, clustered by area) that the mean of ``leads`` pre-start indicators is zero.
@@ -439,6 +494,7 @@ class CallawaySantAnna(Method):
     """Callaway & Sant'Anna group-time ATT with simple, dynamic and group aggregations."""
 
     name = "cs"
+    scale_dependent = True
     summary = "Callaway-Sant'Anna group-time ATT (staggered difference-in-differences)"
     assumptions = (
         "parallel trends for each cohort against its comparison areas (never-treated or not-yet-treated), "
@@ -448,16 +504,24 @@ class CallawaySantAnna(Method):
     )
 
     def __init__(self, control_group: str = "nevertreated", anticipation: int = 0, bootstrap: bool = True,
-                 biters: int = 999, level: float = 0.95, random_state: int = 0):
+                 biters: int = 999, level: float = 0.95, inference: str = "randomization",
+                 n_permutations: int = 999, random_state: int = 0):
         self.control_group = control_group
         self.anticipation = anticipation
         self.bootstrap = bootstrap
         self.biters = biters
         self.level = level
+        self.inference = inference
+        self.n_permutations = n_permutations
         self.random_state = random_state
 
     def _validate(self) -> None:
         check_level(self.level)
+        if self.inference not in ("randomization", "normal"):
+            raise ParameterError(f"invalid inference={self.inference!r}: expected randomization or normal")
+        if isinstance(self.n_permutations, bool) or not isinstance(self.n_permutations, (int, np.integer)) or \
+                self.n_permutations < 99:
+            raise ParameterError(f"invalid n_permutations={self.n_permutations!r}: expected an integer >= 99")
         if self.control_group not in ("nevertreated", "notyettreated"):
             raise ParameterError(f"invalid control_group={self.control_group!r}: expected nevertreated or "
                                  "notyettreated")
@@ -490,8 +554,14 @@ class CallawaySantAnna(Method):
         simple = aggs["simple"]
         s_se = float(se_of(simple["inf"])[0])
         est = simple["att"]
-        lo, hi = est - z * s_se, est + z * s_se
-        p = float(2 * stats.norm.sf(abs(est / s_se))) if s_se > 0 else np.nan
+        lo_n, hi_n = est - z * s_se, est + z * s_se
+        p_n = float(2 * stats.norm.sf(abs(est / s_se))) if s_se > 0 else np.nan
+        normal_how = (f"multiplier bootstrap, {self.biters} Rademacher draws, seed {self.random_state}"
+                      if self.bootstrap else "analytic influence-function standard errors")
+        if self.inference == "randomization":
+            lo, hi, p = self._randomization(panel.counts, g)
+        else:
+            lo, hi, p = lo_n, hi_n, p_n
         dyn = aggs["dynamic"]
         d_se = se_of(dyn["inf_e"])
         event = pd.DataFrame({"event_time": dyn["labels"], "att": dyn["att_e"], "se": d_se,
@@ -509,9 +579,16 @@ class CallawaySantAnna(Method):
         pre_p, pre_k = self._pre_trend(dyn, gt.n, panel.step)
         warns = _pretrend_warning(pre_p, "cohorts and comparison areas")
         nt = int((g >= 0).sum())
-        if nt < 5:
+        if nt < 5 and self.inference == "normal":
             warns.append(f"only {nt} treated areas: the bootstrap/normal interval is not reliable with so few "
                          "treated units (see the planted-effect rates in docs/benchmarks/evaluate.md)")
+        inference_tab = pd.DataFrame([
+            {"inference": "randomization (test inversion)" + (" *" if self.inference == "randomization" else ""),
+             "ci_low": lo if self.inference == "randomization" else np.nan,
+             "ci_high": hi if self.inference == "randomization" else np.nan,
+             "p_value": p if self.inference == "randomization" else np.nan},
+            {"inference": normal_how + (" *" if self.inference == "normal" else ""), "ci_low": lo_n,
+             "ci_high": hi_n, "p_value": p_n}])
         dropped = int((~gt.keep).sum())
         if dropped:
             warns.append(f"{dropped} area(s) treated in the first period have no pre-period and were dropped")
@@ -525,12 +602,40 @@ class CallawaySantAnna(Method):
             method=self.name, estimate=est, ci_low=lo, ci_high=hi, p_value=p,
             relative=rel, relative_low=rlo, relative_high=rhi,
             scale=f"records per area per {panel.step} (ATT, simple aggregation)", level=self.level,
-            table=cells, tables={"event_study": event, "groups": groups, "aggregations": overall},
+            table=cells, tables={"event_study": event, "groups": groups, "aggregations": overall,
+                                 "inference": inference_tab},
             warnings=warns,
-            meta={"inference": (f"multiplier bootstrap, {self.biters} Rademacher draws, seed {self.random_state}"
-                                if self.bootstrap else "analytic influence-function standard errors"),
+            meta={"inference": (f"randomization: the observed starts (cohort sizes and dates kept) given to "
+                                f"{self.n_permutations} random sets of areas (seed {self.random_state}); interval "
+                                f"by test inversion under a constant additive effect; {normal_how} beside it "
+                                "(tables 'inference', 'aggregations'; event-study and group intervals are normal)"
+                                if self.inference == "randomization" else normal_how),
+                  "normal_ci": [lo_n, hi_n], "normal_p_value": p_n,
                   "control_group": self.control_group, "base_period": "varying",
                   "pre_trend_p": pre_p, "relative_rule": "ATT / (treated post mean - ATT)"})
+
+    def _randomization(self, y, g):
+        """Randomization p-value and test-inversion interval of the simple ATT.
+
+        The vector of first treated periods is permuted among the areas (``n_permutations`` times,
+        seeded): each permutation keeps the cohorts' sizes and start dates. The simple ATT is linear in
+        the counts, so each permutation gives two numbers (on ``y`` and on the treatment indicator ``D``)
+        that check every hypothesised effect (:func:`ri_interval`).
+        """
+        rng = np.random.default_rng(self.random_state)
+        n, T = y.shape
+        D = _post_mask_from(g, T).astype(float)
+        cg, ant = self.control_group, int(self.anticipation)
+        coef = simple_att(y, g, cg, ant)
+        bd_obs = simple_att(D, g, cg, ant)
+        by = np.empty(self.n_permutations)
+        bd = np.empty(self.n_permutations)
+        for b in range(self.n_permutations):
+            gp = g[rng.permutation(n)]
+            by[b] = simple_att(y, gp, cg, ant)
+            bd[b] = simple_att(D, gp, cg, ant)
+        ok = np.isfinite(by) & np.isfinite(bd)
+        return ri_interval(coef, bd_obs, by[ok], bd[ok], self.level)
 
     @staticmethod
     def _pre_trend(dyn: dict, n: int, step: str) -> tuple[float, int]:
