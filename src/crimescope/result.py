@@ -307,7 +307,7 @@ class Result:
 
             lines = [w for ln in lines for w in (textwrap.wrap(ln, width, subsequent_indent="  ",
                                                                break_on_hyphens=False) or [""])]
-        return text + "\n" + "\n".join(lines)
+        return text + "\n\n" + "\n".join(lines)  # a blank line between the table and its caption
 
     def render(self, fmt: str = "table") -> str:
         """The result as text: ``table``, ``csv``, ``json`` or ``geojson``."""

@@ -35,6 +35,14 @@ def test_concise_keeps_citywide_and_flagged_rows():
     assert compstat_table(nothing_left, {"all": False}) is nothing_left
 
 
+def _table_rows(text: str) -> list[str]:
+    """The data lines of a text table: after the dashed rule, up to the first blank line."""
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln and set(ln) <= {"-", " "}) + 1
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]
+
+
 @pytest.mark.shared
 def test_cli_default_all_and_json(chicago_store_path):
     from typer.testing import CliRunner
@@ -55,8 +63,7 @@ def test_cli_default_all_and_json(chicago_store_path):
     m = re.search(r"the (\d+) district rows beyond normal variation; (\d+) district rows within normal variation "
                   r"are left out", short.output)
     assert m and int(m.group(1)) == n_flag and int(m.group(2)) == len(rows) - n_city - n_flag
-    body = [ln for ln in short.output.splitlines() if ln.startswith("│")]
-    assert len(body) == n_city + n_flag
+    assert len(_table_rows(short.output)) == n_city + n_flag
     full = CliRunner().invoke(app, base + ["--all"])
-    assert full.exit_code == 0 and len([ln for ln in full.output.splitlines() if ln.startswith("│")]) == len(rows)
+    assert full.exit_code == 0 and len(_table_rows(full.output)) == len(rows)
     assert "left out" not in full.output and "Benjamini-Hochberg" in full.output

@@ -211,10 +211,18 @@ def test_unknown_category_with_a_user_file(tmp_path, capsys, user_file):
 # -- ytd --by: the average of the previous years in the table, the CSV and the JSON --
 
 def _rich_rows(text: str) -> tuple[list[str], list[list[str]]]:
-    """Header and body cells of a rich table (box-drawing borders) printed by the CLI."""
-    lines = [ln for ln in text.splitlines() if ln.startswith(("┃", "│"))]
-    cells = [[c.strip() for c in ln.strip("┃│").replace("┃", "│").split("│")] for ln in lines]
-    return cells[0], cells[1:]
+    """Header and body cells of a text table printed by the CLI (column spans from its dashed rule)."""
+    import re
+
+    lines = text.splitlines()
+    k = next(i for i, ln in enumerate(lines) if ln and set(ln) <= {"-", " "})
+    spans = [m.span() for m in re.finditer(r"-+", lines[k])]
+    end = next((i for i in range(k + 1, len(lines)) if not lines[i].strip()), len(lines))
+
+    def cells(ln):
+        return [ln[a:b].strip() for a, b in spans]
+
+    return cells(lines[k - 1]), [cells(ln) for ln in lines[k + 1:end]]
 
 
 def test_ytd_by_district_average_in_every_format(chicago_store_path, capsys):
@@ -230,9 +238,10 @@ def test_ytd_by_district_average_in_every_format(chicago_store_path, capsys):
     header, body = _rich_rows(out)
     assert "avg_previous_years" in header
     iy, idist, iavg = header.index("year"), header.index("district"), header.index("avg_previous_years")
-    shown = {(int(r[idist]) if r[idist] else None): float(r[iavg]) for r in body if r[iy] == "2016"}
+    shown = {(int(r[idist]) if r[idist] not in ("", "\u2014") else None): float(r[iavg])
+             for r in body if r[iy] == "2016"}
     assert shown == expected
-    assert all(r[iavg] == "" for r in body if r[iy] != "2016")  # only on the as-of year's rows
+    assert all(r[iavg] == "\u2014" for r in body if r[iy] != "2016")  # only on the as-of year's rows
 
     rc, out, _ = cli(capsys, chicago_store_path, *args, "--format", "csv")
     df = pd.read_csv(io.StringIO(out), comment="#")
