@@ -98,6 +98,7 @@ def _forecast_layer(r, category_label: str, category: str) -> dict:
                f"`crimescope backtest --category {category}` measures it over past weeks, as the PAI (the share of "
                "events caught per share of area)")
         meta["notes"] = [f"{caption}: {how}" if n == meta.get("pai_text") else n for n in meta.get("notes", [])]
+        meta["pai_text"] = f"{caption}: {how}"  # the page's copy; the /api/forecast twin keeps its own wording
     else:
         caption, how = meta["pai_text"], ""
     return {"meta": meta, "rows": jsonable(r.to_dict()["rows"]), "caption": caption, "how": how}

@@ -316,5 +316,5 @@ var crimescope = (function () {
     });
   }
   document.addEventListener("DOMContentLoaded", function () { initSortable(); initForms(); });
-  return {trendChart: trendChart, drawMap: drawMap, sortTable: sortTable};
+  return {trendChart: trendChart, drawMap: drawMap, sortTable: sortTable, bins: bins, binOf: binOf};
 })();
