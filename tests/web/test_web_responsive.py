@@ -120,6 +120,21 @@ def test_filters_change_the_numbers_and_equal_the_api(browser, server, width):  
         d11 = [r for r in cs["rows"] if r["district"] == 11 and r["period"] == "ytd"][0]
         after = pg.locator('#compstat tr[data-area="district 11"] td[data-col="ytd_count"]').inner_text()
         assert after.replace(",", "") == str(d11["count"]) and after != before
+        # the categories picker: labelled check boxes joined into one comma list
+        pg.click("details.picker > summary")
+        pg.check('details.picker input[value="battery"]')
+        pg.check('details.picker input[value="robbery"]')
+        assert pg.locator("details.picker > summary").inner_text() == "2 chosen"
+        # the CompStat category follows: only the chosen ones are offered (shooting is not among them)
+        assert pg.locator('select[name="category"] option').evaluate_all("os => os.map(o => o.value)") == [
+            "battery", "robbery"]
+        pg.click('form.filters button[type="submit"]')
+        pg.wait_for_url("**categories=battery%2Crobbery**")
+        ov = api(server, f"/api/overview.json?as_of={AS_OF}&categories=battery,robbery")
+        assert pg.locator(".box").count() == len(ov["rows"]) == 2
+        for row in ov["rows"]:
+            got = pg.locator(f'.box[data-category="{row["category"]}"] [data-testid="ytd-count"]').inner_text()
+            assert got.replace(",", "") == str(row["count"])
         # trends: another category, then one district picked by name
         pg.goto(f"{server}/trends?end={AS_OF}")
         pg.select_option('select[name="category"]', "robbery")

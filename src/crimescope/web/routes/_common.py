@@ -151,7 +151,7 @@ class PageRoute(APIRoute):
                     tries.append([(k, v) for k, v in items if k not in bad])
                 tries.append([(k, v) for k, v in items if k == "source"])
                 for query in tries:
-                    dropped = tuple(dict.fromkeys(k for k, _ in items if (k, _) not in query))
+                    dropped = tuple(dict.fromkeys(k for k, v in items if (k, v) not in query))
                     token = _PROBLEM.set(Problem(status, type_, message, dropped))
                     try:
                         return await original(_with_query(request, query))

@@ -100,6 +100,20 @@ var crimescope = (function () {
           var v = Array.prototype.slice.call(d.querySelectorAll('input[type="checkbox"]:checked')).map(function (c) { return c.value; });
           hidden.value = v.join(",");
           summary.textContent = v.length ? v.length + " chosen" : def;
+          // a select that follows this list (the CompStat category) offers only the categories chosen
+          var sel = hidden.form && hidden.form.querySelector('select[data-follows="' + hidden.name + '"]');
+          if (sel) {
+            if (!sel.hasAttribute("data-initial")) sel.setAttribute("data-initial", sel.innerHTML);
+            var cur = sel.value;
+            if (!v.length) sel.innerHTML = sel.getAttribute("data-initial");
+            else sel.innerHTML = v.map(function (name) {
+              var box = d.querySelector('input[value="' + name + '"]');
+              var o = document.createElement("option");
+              o.value = name; o.textContent = box.parentNode.textContent.trim();
+              return o.outerHTML;
+            }).join("");
+            if (Array.prototype.some.call(sel.options, function (o) { return o.value === cur; })) sel.value = cur;
+          }
         });
       });
     });
