@@ -9,6 +9,7 @@ playwright package is missing.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import time
@@ -140,7 +141,9 @@ def test_trends(page, server):
     # change filters: monthly, one district
     page.select_option('select[name="interval"]', "month")
     page.select_option('select[name="area_kind"]', "district")
-    page.fill('input[name="area"]', "11")
+    # the district picker appears (by number and name); the other kinds' pickers stay hidden and unsent
+    assert page.locator('label.area-units[data-kind="community_area"]').is_hidden()
+    page.select_option('label.area-units[data-kind="district"] select', label="District 11 (Harrison)")
     page.click('form.filters button[type="submit"]')
     page.wait_for_url("**interval=month**")
     page.wait_for_selector("#trend-chart .main-svg")
@@ -165,12 +168,35 @@ def test_map(page, server):
         v = page.locator(f'#map path.unit[data-unit="{r["unit"]}"]').get_attribute("data-value")
         assert int(v) == r["count"]
     assert page.locator('[data-testid="map-total"]').inner_text().replace(",", "") == str(doc["meta"]["total"])
+    # the choropleth alone by default: no hot spot or forecast cell drawn, nothing fetched for them
+    assert page.locator("#map rect.hot, #map rect.cold, #map rect.fc").count() == 0
+    assert int(page.locator("#map").get_attribute("data-labels")) >= 20  # community-area names placed
+    assert "Austin" in page.locator("#map text.lbl").all_text_contents()
+    # turn the hot spot layer on: the page redraws with it; the cells are the API's by the rule shown
+    page.check('input[data-layer="hot"]')
+    page.wait_for_url("**hot=true**")
+    page.wait_for_selector("#map[data-drawn]")
     hs = api(server, "/api/hotspots.json?category=battery&start=2017-01-01&end=2017-06-30&cell=2000")
-    assert page.locator("#map rect.hot").count() == len(hs["rows"])
+    at99 = sorted((r for r in hs["rows"] if r["gi_bin"] == 3), key=lambda r: (-r["gi_z"], r["cell_id"]))
+    top = at99[: -(-hs["meta"]["cells"] // 100)]
+    assert page.locator("#map rect.hot").count() == len(top) > 0
+    assert page.locator("#map rect.hot.b3").count() == len(top)
     assert page.locator('[data-testid="hot-cells"]').inner_text() == str(hs["meta"]["hot_cells"])
+    assert page.locator("#legend-hot .sw").count() == 3  # three confidence levels, three swatches
+    # every 90%+ cell on request
+    page.select_option('select[data-layer-select="spots"]', "90")
+    page.wait_for_url("**spots=90**")
+    page.wait_for_selector("#map[data-drawn]")
+    assert page.locator("#map rect.hot, #map rect.cold").count() == len(hs["rows"])
+    # the forecast layer too: hatched dark cells, caption consistent with what is drawn
+    page.check('input[data-layer="fc"]')
+    page.wait_for_url("**fc=true**")
+    page.wait_for_selector("#map[data-drawn]")
     fc = api(server, "/api/forecast.json?category=battery&as_of=2017-07-01&cell=2000")
     assert page.locator("#map rect.fc").count() == len(fc["rows"])
-    assert page.locator('[data-testid="forecast-pai"]').inner_text() == fc["meta"]["pai_text"]
+    caption = page.locator('[data-testid="forecast-pai"]').inner_text()
+    assert caption == (fc["meta"]["pai_text"] if fc["meta"]["pai"] is not None else
+                       "accuracy not yet measured for this model")
     shot(page, "map")
     # change a filter: rates per 100,000 by district
     page.select_option('select[name="kind"]', "district")
@@ -184,7 +210,67 @@ def test_map(page, server):
             continue
         v = page.locator(f'#map path.unit[data-unit="{r["unit"]}"]').get_attribute("data-value")
         assert float(v) == pytest.approx(r["rate_per_100k"])
+    labels = page.locator("#map text.lbl.district").all_text_contents()
+    assert "11" in labels and len(labels) >= 15  # district numbers
+    # beats have no population: the rate choice is taken away when beats are chosen
+    page.select_option('select[name="kind"]', "beat")
+    assert page.locator('select[name="measure"] option[value="rate"]').is_disabled()
+    assert page.locator('select[name="measure"]').input_value() == "count"
     shot(page, "map-rates")
+
+
+def test_map_legend_bins_never_overlap(page, server):
+    page.goto(f"{server}/map?category=battery&start=2017-01-01&end=2017-06-30")
+    page.wait_for_selector("#map[data-drawn]")
+    # the binning itself, on hand-made values: counts (step 1) and rates (step 0.1)
+    got = page.evaluate("crimescope.bins([0, 0, 1, 2, 3, 3, 4, 7, 9, 12, 40], 1)")
+    assert got[0][0] == 0 and got[-1][1] == 40
+    for (lo1, hi1), (lo2, hi2) in zip(got, got[1:]):
+        assert lo1 <= hi1 < lo2 == hi1 + 1
+    got = page.evaluate("crimescope.bins([0.04, 1.25, 3.3, 3.3, 8.0, 12.96], 0.1)")
+    for (lo1, hi1), (lo2, _hi2) in zip(got, got[1:]):
+        assert lo2 == pytest.approx(hi1 + 0.1)
+    assert page.evaluate("crimescope.bins([5, 5, 5], 1)") == [[5, 5]]
+    # the legend drawn: each bin "a-b", disjoint, and its count of areas adds up to the areas drawn
+    rows = page.locator("#legend-areas div[data-bin]").all_text_contents()
+    spans, total = [], 0
+    for t in rows:
+
+
+        m = re.match(r"([\d,]+)(?:–([\d,]+))?\s+\((\d+) community areas?\)", t.replace("\xa0", " "))
+        assert m, t
+        lo = int(m.group(1).replace(",", ""))
+        hi = int((m.group(2) or m.group(1)).replace(",", ""))
+        spans.append((lo, hi))
+        total += int(m.group(3))
+    assert all(a[1] < b[0] for a, b in zip(spans, spans[1:]))
+    assert total == page.locator('#map path.unit:not([data-bin="-1"])').count()
+
+
+def test_map_street_map_only_when_turned_on(browser, server):
+    """Off (the default): no request leaves the server. On: tiles are fetched (served here by a stand-in
+    for the tile server, since tests run offline) and drawn under the areas, with the attribution."""
+    import base64
+
+    png = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = ctx.new_page()
+    asked = []
+    pg.route("https://tile.openstreetmap.org/**",
+             lambda route: (asked.append(route.request.url), route.fulfill(status=200, content_type="image/png", body=png)))
+    pg.goto(f"{server}/map?category=battery&start=2017-01-01&end=2017-06-30")
+    pg.wait_for_selector("#map[data-drawn]")
+    pg.wait_for_timeout(300)
+    assert asked == [] and pg.locator("#map image").count() == 0
+    pg.check("#basemap-toggle")
+    pg.wait_for_selector("#map image")
+    assert len(asked) >= 2 and all(u.startswith("https://tile.openstreetmap.org/") for u in asked)
+    assert pg.locator("#map-attribution").is_visible() and "basemap=true" in pg.url
+    assert "Street map on" in pg.locator('[data-testid="basemap-status"]').inner_text()
+    pg.uncheck("#basemap-toggle")
+    assert pg.locator("#map image").count() == 0 and "basemap" not in pg.url
+    assert pg.locator("#map-attribution").is_hidden()
+    ctx.close()
 
 
 def test_claim(page, server):
@@ -197,6 +283,9 @@ def test_claim(page, server):
     (c,) = doc["checks"]
     assert page.locator('[data-testid="verdict"]').inner_text() == c["verdict"]
     assert page.locator('[data-testid="computed"]').inner_text() == str(c["computed"])
+    # the long parts are collapsed (a phone would scroll thousands of pixels): open the explanation
+    assert page.locator('[data-testid="explanation"]').is_hidden()
+    page.click("text=Full explanation")
     assert "verdict:" in page.locator('[data-testid="explanation"]').inner_text()
     shot(page, "claim")
 
@@ -234,8 +323,14 @@ def test_api_docs_render_offline(page, server):
 
 
 def test_error_page(page, server):
+    """A wrong parameter: the trends page itself, drawn without it, under a box that says what was wrong."""
     r = page.goto(f"{server}/trends?start=2017-13-01")
     assert r.status == 400
     err = page.locator('[data-testid="error"]')
     assert err.get_attribute("data-type") == "ValidationError"
     assert "start" in err.inner_text()
+    page.wait_for_selector("#trend-chart .main-svg")
+    assert page.locator('form.filters select[name="category"]').count() == 1
+    # an unknown path is still the error page
+    r = page.goto(f"{server}/nowhere")
+    assert r.status == 404 and page.locator('[data-testid="error"]').get_attribute("data-type") == "NotFound"

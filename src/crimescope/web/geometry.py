@@ -13,10 +13,43 @@ import functools
 import json
 from pathlib import Path
 
-__all__ = ["geojson_bytes", "SIMPLIFY_FT"]
+__all__ = ["geojson_bytes", "area_choices", "SIMPLIFY_FT", "CHICAGO_DISTRICT_NAMES"]
 
 #: simplification tolerance per unit kind, in feet (EPSG:3435)
 SIMPLIFY_FT = {"community_area": 60.0, "district": 60.0, "ward": 40.0, "beat": 30.0}
+
+
+#: the Chicago Police Department's names of its districts (the station's neighbourhood), by number;
+#: district 31 is the airport and lake area the boundary file carries without a station
+CHICAGO_DISTRICT_NAMES = {
+    "1": "Central", "2": "Wentworth", "3": "Grand Crossing", "4": "South Chicago", "5": "Calumet", "6": "Gresham",
+    "7": "Englewood", "8": "Chicago Lawn", "9": "Deering", "10": "Ogden", "11": "Harrison", "12": "Near West",
+    "14": "Shakespeare", "15": "Austin", "16": "Jefferson Park", "17": "Albany Park", "18": "Near North",
+    "19": "Town Hall", "20": "Lincoln", "22": "Morgan Park", "24": "Rogers Park", "25": "Grand Central",
+}
+
+
+def _label_point(g):
+    """A point well inside ``g`` for its label (pole of inaccessibility of its largest part)."""
+    import shapely
+    from shapely.ops import polylabel
+
+    parts = list(getattr(g, "geoms", [g]))
+    big = max(parts, key=lambda p: p.area)
+    try:
+        return polylabel(big, tolerance=max(big.length / 400.0, 1.0))
+    except Exception:  # noqa: BLE001 - a degenerate part: any point on it will do
+        return shapely.point_on_surface(big)
+
+
+def _labels_lonlat(geoms, crs) -> list[list[float]]:
+    import numpy as np
+
+    from ..spatial.grid import LONLAT_CRS, transform_xy
+
+    pts = [_label_point(g) for g in geoms]
+    lon, lat = transform_xy(np.array([p.x for p in pts]), np.array([p.y for p in pts]), crs, LONLAT_CRS)
+    return [[round(float(a), 5), round(float(b), 5)] for a, b in zip(lon, lat)]
 
 
 def _round(coords, nd=5):
@@ -45,19 +78,24 @@ def _build(kind: str, data_dir: str | None, source: str = "chicago") -> bytes:
             if code and p.get("community"):
                 names[code] = str(p["community"]).title()
     simple = shapely.simplify(units.geometries, SIMPLIFY_FT[kind], preserve_topology=True)
+    if kind == "district":
+        names.update(CHICAGO_DISTRICT_NAMES)
     lonlat = project_geometry(simple, CHICAGO_CRS, LONLAT_CRS)
+    labels = _labels_lonlat(units.geometries, CHICAGO_CRS)
     feats = []
-    for code, g in zip(units.unit_ids, lonlat):
+    for code, g, at in zip(units.unit_ids, lonlat, labels):
         geom = json.loads(shapely.to_geojson(g))
         geom["coordinates"] = _round(geom["coordinates"])
-        props = {"unit": str(code)}
+        props = {"unit": str(code), "label_at": at}
         if str(code) in names:
             props["name"] = names[str(code)]
         feats.append({"type": "Feature", "properties": props, "geometry": geom})
     doc = {"type": "FeatureCollection", "features": feats,
            "crs_note": "RFC 7946 (WGS84 lon/lat)",
            "source": f"City of Chicago boundaries ({UNIT_KINDS[kind][0]}), simplified "
-                     f"{SIMPLIFY_FT[kind]:g} ft with shapely"}
+                     f"{SIMPLIFY_FT[kind]:g} ft with shapely; label_at: a point inside each unit for its label "
+                     "(pole of inaccessibility of its largest part)"
+                     + ("; district names as the Chicago Police Department gives them" if kind == "district" else "")}
     return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
 
@@ -74,11 +112,12 @@ def _build_other(kind: str, data_dir: str | None, source: str) -> bytes:
     units = AreaUnits.load(kind, data_dir, profile=prof)
     tol = SIMPLIFY_FT.get(kind, 30.0) * 0.3048006096012192 / prof.metres_per_unit
     lonlat = project_geometry(shapely.simplify(units.geometries, tol, preserve_topology=True), units.crs, LONLAT_CRS)
+    labels = _labels_lonlat(units.geometries, units.crs)
     feats = []
-    for code, g in zip(units.unit_ids, lonlat):
+    for code, g, at in zip(units.unit_ids, lonlat, labels):
         geom = json.loads(shapely.to_geojson(g))
         geom["coordinates"] = _round(geom["coordinates"])
-        feats.append({"type": "Feature", "properties": {"unit": str(code)}, "geometry": geom})
+        feats.append({"type": "Feature", "properties": {"unit": str(code), "label_at": at}, "geometry": geom})
     doc = {"type": "FeatureCollection", "features": feats, "crs_note": "RFC 7946 (WGS84 lon/lat)",
            "source": f"{prof.publisher} boundaries ({Path(spec.boundary).name}), simplified "
                      f"{tol:g} {prof.unit_abbrev} with shapely"}
@@ -96,3 +135,35 @@ def geojson_bytes(kind: str, data_dir: str | Path | None = None, source: str | N
         raise ParameterError(f"kind: {prof.name} ({prof.key}) has no boundaries of {kind!r}; "
                              f"mapped kinds: {', '.join(prof.mapped_kinds()) or 'none'}")
     return _build(kind, str(data_dir) if data_dir else None, prof.key)
+
+
+def _number_key(code: str):
+    return (0, int(code), "") if code.isdigit() else (1, 0, code)
+
+
+@functools.lru_cache(maxsize=32)
+def _choices(kind: str, data_dir: str | None, source: str) -> tuple[tuple[str, str], ...]:
+    doc = json.loads(geojson_bytes(kind, data_dir, source))
+    word = kind.replace("_", " ")
+    out = []
+    for ft in doc["features"]:
+        code, name = ft["properties"]["unit"], ft["properties"].get("name")
+        if kind == "community_area":
+            out.append((code, f"{name} ({code})" if name else f"{word} {code}"))
+        else:
+            out.append((code, f"{word.capitalize()} {code}" + (f" ({name})" if name else "")))
+    if kind == "community_area":
+        out.sort(key=lambda c: c[1])
+    else:
+        out.sort(key=lambda c: _number_key(c[0]))
+    return tuple(out)
+
+
+def area_choices(kind: str, data_dir: str | Path | None = None, source: str | None = None) -> list[tuple[str, str]]:
+    """``(code, label)`` of every unit of ``kind`` from the shipped boundaries, for the area pickers:
+    districts, beats and wards by number ("District 11 (Harrison)"), community areas by name
+    ("Austin (25)")."""
+    from ..datasets import get_profile
+
+    prof = get_profile(source)
+    return list(_choices(kind, str(data_dir) if data_dir else None, prof.key))

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import json
+import re
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Request
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
+from fastapi.routing import APIRoute
 
 from ...stats.provenance import jsonable
 from ..params import Fmt, check_date
 
-__all__ = ["ctx_of", "respond", "respond_dict", "render", "dates", "CATEGORY_PATTERN", "ERROR_RESPONSES"]
+__all__ = ["ctx_of", "respond", "respond_dict", "render", "dates", "CATEGORY_PATTERN", "ERROR_RESPONSES",
+           "PageRoute", "Problem", "page_router"]
 
 CATEGORY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 
@@ -73,5 +78,115 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
     t = request.app.state.templates.get_template(template)
     source = _SOURCE.get()
     city = ctx_of(request).profile if source is not None else None
-    return HTMLResponse(t.render(request=request, qs=qs, source=source, city=city,
-                                 city_qs=f"?{urlencode({'source': source})}" if source else "", **context))
+    problem = context.pop("problem", None) or _PROBLEM.get()
+    html = t.render(request=request, qs=qs, source=source, city=city, problem=problem,
+                    city_qs=f"?{urlencode({'source': source})}" if source else "", **context)
+    return HTMLResponse(html, status_code=problem.status if problem is not None else 200)
+
+
+# ------------------------------------------------------------------ a wrong URL on a page
+class Problem:
+    """What was wrong with a page's URL, shown in a box above the form of the page drawn without it."""
+
+    def __init__(self, status: int, type_: str, message: str, dropped: tuple[str, ...] = (),
+                 instead: str | None = None):
+        self.status, self.type, self.message, self.dropped = int(status), type_, message, tuple(dropped)
+        self.instead = instead  # what the page shows instead, when the route says it itself
+
+
+_PROBLEM: contextvars.ContextVar["Problem | None"] = contextvars.ContextVar("crimescope_page_problem", default=None)
+_PARAM_AT = re.compile(r"^(?:invalid\s+)?([a-z_]+)\s*(?:[:=])")
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _describe(exc: Exception, names: list[str]) -> tuple[int, str, str, list[str]]:
+    """(status, type, message, the URL parameters it names) of a page's error."""
+    if isinstance(exc, RequestValidationError):
+        from ..errors import _validation_message
+
+        bad = [str(e["loc"][-1]) for e in exc.errors() if e.get("loc") and e["loc"][0] == "query"]
+        return 400, "ValidationError", _validation_message(exc), bad
+    status = int(getattr(exc, "http_status", 400) or 400)
+    msg = str(exc)
+    m = _PARAM_AT.match(msg)
+    bad = [m.group(1)] if m and m.group(1) in names else [n for n in names if f"{n}=" in msg or f"{n}:" in msg]
+    if type(exc).__name__ == "CategoryError" and "category" in names:
+        bad = bad or ["category"]
+    return status, type(exc).__name__, msg, bad
+
+
+def _with_query(request: Request, items: list[tuple[str, str]]) -> Request:
+    scope = dict(request.scope)
+    scope["query_string"] = urlencode(items).encode("ascii")
+    return Request(scope, request.receive)
+
+
+class PageRoute(APIRoute):
+    """A route whose HTML page, asked with a wrong parameter, is drawn without it (then with the
+    defaults) under a box that explains the problem; the status stays the error's (400, 404).
+    The /api/ routes and non-browser clients get the one error shape as before."""
+
+    def get_route_handler(self):
+        original = super().get_route_handler()
+        if self.path.startswith("/api/"):
+            return original
+
+        async def handler(request: Request):
+            from ...errors import CrimescopeError
+
+            try:
+                return await original(request)
+            except (RequestValidationError, CrimescopeError) as exc:
+                if not _wants_html(request) or _PROBLEM.get() is not None:
+                    raise
+                items = list(request.query_params.multi_items())
+                status, type_, message, bad = _describe(exc, [k for k, _ in items])
+                if status >= 500:
+                    raise
+                tries = []
+                if bad:
+                    tries.append([(k, v) for k, v in items if k not in bad])
+                tries.append([(k, v) for k, v in items if k == "source"])
+                for query in tries:
+                    dropped = tuple(dict.fromkeys(k for k, v in items if (k, v) not in query))
+                    token = _PROBLEM.set(Problem(status, type_, message, dropped))
+                    try:
+                        return await original(_with_query(request, query))
+                    except (RequestValidationError, CrimescopeError):
+                        continue
+                    finally:
+                        _PROBLEM.reset(token)
+                raise exc
+
+        return handler
+
+
+def page_router() -> APIRouter:
+    """The router of a route module (its pages recover from a wrong URL parameter, see PageRoute)."""
+    return APIRouter(route_class=PageRoute)
+
+
+# ------------------------------------------------------------------ forms built from what exists
+def category_choices(ctx) -> list[dict]:
+    """The categories of the request's city (its taxonomy): ``{name, label, unit}`` per category."""
+    from .. import views
+
+    return [{"name": r["name"], "label": r["label"], "unit": r["unit"]}
+            for r in views.categories(ctx).table.to_dict(orient="records")]
+
+
+def area_options(ctx) -> dict[str, dict]:
+    """Per area kind of the city with shipped boundaries: its label, whether a population is
+    published for it (rates per 100,000), and its units as ``(code, label)`` for the pickers."""
+    from ..geometry import area_choices
+
+    prof = ctx.profile
+    out = {}
+    for kind in prof.mapped_kinds():
+        spec = prof.area_kind(kind)
+        out[kind] = {"label": kind.replace("_", " "), "rate": bool(spec.population),
+                     "units": area_choices(kind, ctx.shared_dir, prof.key)}
+    return out

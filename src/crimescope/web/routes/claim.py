@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from ...stats.provenance import jsonable
 from .. import views
 from ..params import LIMITS
-from ._common import CATEGORY_PATTERN, ctx_of, dates, render
+from ._common import CATEGORY_PATTERN, ctx_of, dates, page_router, render
 
-router = APIRouter()
+router = page_router()
 
 Q = dict(
     text=Query(None, max_length=LIMITS["claim_chars"],
@@ -49,7 +49,11 @@ def page_claim(request: Request, text: Optional[str] = Q["text"], as_of: Optiona
     res = None
     if text or category:
         res = _check(request, text, as_of, category, value, start, end, district, community_area, tolerance)
+    from ._common import area_options
+
+    kinds = area_options(ctx_of(request))
     return render(request, "claim.html", page="claim", res=res,
+                  districts=kinds["district"]["units"] if "district" in kinds else [],
                   doc=jsonable(res.to_dict()) if res is not None else None,
                   explanation=res.explain() if res is not None else "",
                   categories=views.categories().table.to_dict(orient="records"), f=f)

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from ...stats.provenance import jsonable
 from .. import views
 from ..params import LIMITS, Fmt
-from ._common import TABLE_RESPONSES, ctx_of, render, respond, respond_dict
+from ._common import TABLE_RESPONSES, ctx_of, page_router, render, respond, respond_dict
 
-router = APIRouter()
+router = page_router()
 
 LIMIT = Query(100, ge=1, le=LIMITS["page_rows"], description="Rows per page")
 OFFSET = Query(0, ge=0, le=LIMITS["max_offset"], description="Rows to skip")

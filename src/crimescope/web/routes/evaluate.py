@@ -7,14 +7,14 @@ import json
 from enum import Enum
 from typing import Optional
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from ...stats.provenance import jsonable
 from ..params import Fmt
-from ._common import CATEGORY_PATTERN, TABLE_RESPONSES, ctx_of, dates, render
+from ._common import CATEGORY_PATTERN, TABLE_RESPONSES, ctx_of, dates, page_router, render
 
-router = APIRouter()
+router = page_router()
 
 METHODS_PATTERN = r"^(all|[a-z]+(,[a-z]+){0,9})$"
 

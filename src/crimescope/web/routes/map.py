@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from ...errors import CrimescopeError
@@ -13,9 +13,9 @@ from ...stats.provenance import jsonable
 from .. import views
 from ..geometry import geojson_bytes
 from ..params import AreaKind, Measure
-from ._common import CATEGORY_PATTERN, ERROR_RESPONSES, ctx_of, dates, render
+from ._common import CATEGORY_PATTERN, ERROR_RESPONSES, ctx_of, dates, page_router, render
 
-router = APIRouter()
+router = page_router()
 
 CATEGORY = Query(None, pattern=CATEGORY_PATTERN,
                  description="Offense category (default: the city's default, shooting for Chicago)")
@@ -44,29 +44,80 @@ def api_geometry(request: Request, kind: AreaKind):
                     headers={"Cache-Control": "public, max-age=86400"})
 
 
+#: hot spot rules the map page offers: (label, minimum |Gi* bin|, keep only the strongest cells)
+SPOT_RULES = {
+    "top": ("the strongest hot cells at 99% confidence, at most 1% of the city's cells", 3, 0.01),
+    "99": ("every cell hot or cold at 99% confidence", 3, None),
+    "95": ("every cell hot or cold at 95% confidence or more", 2, None),
+    "90": ("every cell hot or cold at 90% confidence or more", 1, None),
+}
+
+
+def _spot_layer(r, rule: str) -> dict:
+    """The hot spot layer as the page draws it: the rows the rule keeps and the rule in words."""
+    label, level, share = SPOT_RULES[rule]
+    rows = jsonable(r.to_dict()["rows"])
+    by_bin = {b: sum(1 for x in rows if x["gi_bin"] == b) for b in (3, 2, 1, -1, -2, -3)}
+    keep = [x for x in rows if abs(x["gi_bin"]) >= level]
+    if share is not None:
+        n = max(1, int(share * r.meta["cells"] + 0.999999))
+        keep = sorted((x for x in keep if x["gi_bin"] > 0), key=lambda x: (-x["gi_z"], x["cell_id"]))[:n]
+    shown = (f"Shown: {label} ({len(keep):,} of {r.meta['cells']:,} cells). Hot at 99%: {by_bin[3]:,}; "
+             f"at 95%: {by_bin[2]:,}; at 90%: {by_bin[1]:,}; cold: {r.meta['cold_cells']:,}.")
+    return {"meta": jsonable(r.meta), "rows": keep, "rule": rule, "shown": shown, "by_bin": by_bin}
+
+
+def _forecast_layer(r, category_label: str, category: str) -> dict:
+    """The forecast layer with a caption that matches what is drawn (accuracy measured or not yet)."""
+    meta = jsonable(r.meta)
+    if meta.get("pai") is None:
+        caption = "accuracy not yet measured for this model"
+        how = (f"no backtest of {category_label.lower()} has been run on this store; the command line's "
+               f"`crimescope backtest --category {category}` measures it over past weeks, as the PAI (the share of "
+               "events caught per share of area)")
+        meta["notes"] = [f"{caption}: {how}" if n == meta.get("pai_text") else n for n in meta.get("notes", [])]
+        meta["pai_text"] = f"{caption}: {how}"  # the page's copy; the /api/forecast twin keeps its own wording
+    else:
+        caption, how = meta["pai_text"], ""
+    return {"meta": meta, "rows": jsonable(r.to_dict()["rows"]), "caption": caption, "how": how}
+
+
 @router.get("/map", include_in_schema=False)
 def page_map(request: Request, category: Optional[str] = CATEGORY, kind: AreaKind = KIND,
              start: Optional[dt.date] = START, end: Optional[dt.date] = END, measure: Measure = MEASURE,
-             cell: int = CELL, hot: bool = Query(True), fc: bool = Query(True), model: str = MODEL):
+             cell: int = CELL, hot: bool = Query(False), fc: bool = Query(False), model: str = MODEL,
+             spots: str = Query("top", pattern=r"^(top|99|95|90)$"), basemap: bool = Query(False)):
+    from ._common import Problem, area_options, category_choices
+
     dates(start=start, end=end)
     ctx = ctx_of(request)
     category = category or ctx.profile.default_category
+    kinds = area_options(ctx)
+    problem = None
+    if measure == Measure.rate and kind.value in kinds and not kinds[kind.value]["rate"]:
+        problem = Problem(400, "ParameterError", f"measure=rate: no population is published for "
+                                                 f"{kinds[kind.value]['label']}s, so there is no rate per 100,000",
+                          instead="Shown as counts instead (rates: community areas and districts).")
+        measure = Measure.count
     if not ctx.profile.mapped_kinds():  # NYC: no boundaries shipped, the page says so (its API twin is a 400)
         res = views.citywide_total(ctx, category, start, end)
     else:
         res = views.map_counts(ctx, category, kind.value, start, end, measure.value)
+    cat_label = views._category(category, ctx).label
     layers = {}
     next_day = res.meta["end"] + dt.timedelta(days=1)  # the forecast covers the 7 days after the map period
-    for name, on, fn in (("hotspots", hot, lambda: views.hotspots(ctx, category, start, end, cell)),
-                         ("forecast", fc, lambda: views.forecast(ctx, category, next_day, cell, model))):
+    for name, on, fn in (("hotspots", hot, lambda: _spot_layer(views.hotspots(ctx, category, start, end, cell),
+                                                               spots)),
+                         ("forecast", fc, lambda: _forecast_layer(views.forecast(ctx, category, next_day, cell, model),
+                                                                  cat_label, category))):
         if not on:
             continue
         try:
-            r = fn()
-            layers[name] = {"meta": jsonable(r.meta), "rows": jsonable(r.to_dict()["rows"])}
+            layers[name] = fn()
         except CrimescopeError as exc:
             layers[name] = {"not_available": f"not available: {exc}"}
     return render(request, "map.html", page="map", res=res, rows=jsonable(res.to_dict()["rows"]), layers=layers,
-                  categories=views.categories().table.to_dict(orient="records"),
+                  categories=category_choices(ctx), kinds=kinds, problem=problem, spot_rules=SPOT_RULES,
                   f={"category": category, "kind": kind.value, "start": start, "end": end,
-                     "measure": measure.value, "cell": cell, "hot": hot, "fc": fc, "model": model})
+                     "measure": measure.value, "cell": cell, "hot": hot, "fc": fc, "model": model, "spots": spots,
+                     "basemap": basemap})

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from ...stats.provenance import jsonable
 from .. import views
 from ..params import LIMITS, split_list
-from ._common import CATEGORY_PATTERN, ctx_of, dates, render
+from ._common import CATEGORY_PATTERN, category_choices, ctx_of, dates, page_router, render
 
-router = APIRouter()
+router = page_router()
 
 AS_OF = Query(None, description="As-of date (YYYY-MM-DD); default: the store's last complete day")
 CATS = Query(None, max_length=400, description="Comma-separated categories (default: the CompStat set)")
@@ -35,7 +35,12 @@ def page_overview(request: Request, as_of: Optional[dt.date] = AS_OF, categories
     if chosen not in cs.meta["categories"]:
         views.compstat(ctx, as_of, cats, chosen)  # raises the ParameterError
     a = ov.meta["as_of"]
+    from ..geometry import CHICAGO_DISTRICT_NAMES
+
+    all_categories = category_choices(ctx)
     return render(request, "overview.html", page="overview", ov=ov, ov_rows=jsonable(ov.to_dict()["rows"]),
                   cs=cs, cs_rows=views.compstat_wide(cs, chosen), category=chosen, as_of=a,
-                  categories=categories or "", sort=sort or "",
+                  categories=categories or "", sort=sort or "", chosen=cats, all_categories=all_categories,
+                  labels={c["name"]: c["label"] for c in all_categories},
+                  district_names=CHICAGO_DISTRICT_NAMES if ctx.profile.key == "chicago" else {},
                   params={"as_of": as_of, "categories": categories, "category": category})

@@ -13,16 +13,16 @@ import io
 import json
 from typing import Optional
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 from fastapi.responses import Response
 
 from ...errors import ParameterError
 from ...stats.provenance import jsonable
 from .. import views
 from ..params import Fmt
-from ._common import ERROR_RESPONSES, TABLE_RESPONSES, ctx_of, dates, render, respond
+from ._common import ERROR_RESPONSES, TABLE_RESPONSES, ctx_of, dates, page_router, render, respond
 
-router = APIRouter()
+router = page_router()
 
 #: fast models only on the web (each plan refits the model per category of the mix)
 PLAN_MODELS = ("smooth_counts", "naive_52w", "naive_all", "retro_hotspot", "prospective_hotspot")

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Optional
 
-from fastapi import APIRouter, Query, Request
+from fastapi import Query, Request
 
 from ...stats.provenance import jsonable
 from .. import views
 from ..params import Interval, TrendArea
-from ._common import CATEGORY_PATTERN, ctx_of, dates, render
+from ._common import CATEGORY_PATTERN, Problem, area_options, category_choices, ctx_of, dates, page_router, render
 
-router = APIRouter()
+router = page_router()
 
 
 def _q():
@@ -38,9 +38,24 @@ def page_trends(request: Request, category: Optional[str] = Q["category"], area_
                 area: Optional[int] = Q["area"], start: Optional[dt.date] = Q["start"],
                 end: Optional[dt.date] = Q["end"], interval: Interval = Q["interval"]):
     dates(start=start, end=end)
-    category = category or ctx_of(request).profile.default_category
-    res = views.trends(ctx_of(request), category, area_kind.value, area, start, end, interval.value)
+    ctx = ctx_of(request)
+    category = category or ctx.profile.default_category
+    kinds = area_options(ctx)
+    kind, problem = area_kind.value, None
+    if kind != "citywide" and kind not in kinds:
+        problem = Problem(400, "ParameterError", f"area_kind: {ctx.profile.name} has no {kind.replace('_', ' ')} "
+                                                 "boundaries", instead="Shown citywide instead.")
+        kind, area = "citywide", None
+    elif kind != "citywide" and (area is None or str(area) not in {c for c, _ in kinds[kind]["units"]}):
+        word = kinds[kind]["label"]
+        what = f"there is no {word} {area}" if area is not None else f"a {word} needs its number"
+        problem = Problem(400, "ParameterError", f"area: {what}",
+                          instead=f"Shown citywide instead: choose a {word} from the list below.")
+    shown_kind, shown_area = ("citywide", None) if problem is not None else (kind, area)
+    res = views.trends(ctx, category, shown_kind, shown_area, start, end, interval.value)
     return render(request, "trends.html", page="trends", res=res, rows=jsonable(res.to_dict()["rows"]),
-                  categories=views.categories().table.to_dict(orient="records"),
-                  f={"category": category, "area_kind": area_kind.value, "area": area, "start": start,
-                     "end": end, "interval": interval.value})
+                  categories=category_choices(ctx), kinds=kinds, problem=problem,
+                  f={"category": category, "area_kind": kind, "area": area, "start": start,
+                     "end": end, "interval": interval.value},
+                  twin={"category": category, "area_kind": shown_kind, "area": shown_area, "start": start,
+                        "end": end, "interval": interval.value})
