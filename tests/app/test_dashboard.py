@@ -35,9 +35,10 @@ def test_period_keys_by_hand():
 
 
 @pytest.mark.shared
-def test_forecast_layer_flags_as_the_backtest_does(chicago_store):
+def test_forecast_layer_flags_as_the_backtest_does(chicago_store, chicago_store_path, tmp_path):
     """The listed cells are those flag_fraction gives a share of 1% of the area by expected count
-    per unit area (the backtest's rule, so the PAI shown is of this flagging)."""
+    per unit area (the backtest's rule, so the PAI shown is of this flagging); the forecast is fitted
+    on all history, so its citywide total is the one `crimescope forecast` writes."""
     from crimescope.app import dashboard
     from crimescope.datasets import Dataset
     from crimescope.forecast import make_model
@@ -49,7 +50,7 @@ def test_forecast_layer_flags_as_the_backtest_does(chicago_store):
     res = dashboard.forecast(ds, category="homicide", as_of=D(2017, 6, 5), cell=2000, model="naive_all",
                              store_path=Path("/nonexistent/none.duckdb"))
     g = Grid.chicago(2000.0)
-    ev = load_events(chicago_store, "homicide", "2015-06-05", "2017-06-04")
+    ev = load_events(chicago_store, "homicide", None, "2017-06-04")
     fc = make_model("naive_all").fit(ev, np.datetime64("2017-06-05"), grid=g).predict("7d")
     area = np.asarray(g.area, dtype=float)
     frac = flag_fraction(fc.expected / area, area, 0.01 * area.sum())
@@ -61,6 +62,17 @@ def test_forecast_layer_flags_as_the_backtest_does(chicago_store):
     assert res.table["rank"].is_monotonic_increasing
     assert any("flag_fraction" in n for n in res.meta["notes"])
     assert res.meta["pai"] is None and res.meta["pai_text"].startswith("not available")
+    assert res.meta["expected_total_city"] == pytest.approx(float(fc.expected.sum()), abs=0.01)
+    from crimescope.cli.main import app
+
+    out = tmp_path / "fc.csv"
+    r = CliRunner().invoke(app, ["--store", str(chicago_store_path), "forecast", "--model", "naive_all",
+                                 "--category", "homicide", "--as-of", "2017-06-05", "--cell", "2000ft",
+                                 "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    cli_total = sum(float(ln.split(",")[8]) for ln in out.read_text().splitlines()[1:] if ln and ln[0] != "#"
+                    and not ln.startswith("cell_id"))
+    assert res.meta["expected_total_city"] == pytest.approx(cli_total, abs=0.01)
 
 
 def test_an_unreadable_ranking_is_an_error_not_a_silent_default(tmp_path):

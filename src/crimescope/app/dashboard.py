@@ -433,13 +433,14 @@ def forecast(ds, *, taxonomy=None, category: str | None = None, as_of: dt.date |
     g = grid_ if grid_ is not None else grid(ds, cell, shared_dir)
     m = make_model(name).for_target(cat.name)
     related = [c for c in m.related_categories() if c != cat.name]
-    if related:  # such a model is backtested on all history with its leading indicators: give it the same
-        hist_start = None
+    # all history, as `crimescope forecast` and the backtest give it: the citywide level's seasonal
+    # factor reads up to five earlier years, so a shorter history would give another total
+    hist_start = None
+    if related:
         ev = load_categories(ds, [cat.name, *related], None, start_day - dt.timedelta(days=1))
         n_used = int((ev["category"] == cat.name).sum())
     else:
-        hist_start = start_day - dt.timedelta(days=2 * 365)
-        ev = load_events(ds, cat, hist_start, start_day - dt.timedelta(days=1))
+        ev = load_events(ds, cat, None, start_day - dt.timedelta(days=1))
         n_used = int(len(ev))
     fc = m.fit(ev, np.datetime64(start_day.isoformat()), grid=g).predict(f"{FORECAST_HORIZON_DAYS}d")
     area = np.asarray(g.area, dtype=float)
