@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - only a type: pyarrow (0.5 s to import) i
 
 from ..errors import IngestError
 from ..store import Batch, Store
+from ..store.sqltext import bind
 from ..store.upsert import upsert_staged
 from ._files import gzip_problem, is_gzip, read_header
 
@@ -219,13 +220,20 @@ def _read_csv_sql(paths: list[Path], header: list[str], tag: str) -> str:
 def _stage(store: Store, paths: list[Path], header: list[str], tag: str) -> None:
     """Read, type and check the rows of files sharing one header, in one parallel pass.
 
-    Creates ``_staged_all`` (rows in file order, with ``_file``) and the DuckDB
-    rejects tables ``_rej_err_<tag>`` / ``_rej_scan_<tag>``. Raises duckdb.Error.
+    Creates ``_staged_all`` (rows in file order, with ``_file`` and ``_fidx``, the file's
+    position in ``paths``) and the DuckDB rejects tables ``_rej_err_<tag>`` /
+    ``_rej_scan_<tag>``. Raises duckdb.Error.
+
+    Each file's commit reads its rows by ``_fidx``, an integer: the row groups of the other
+    files are skipped by their min/max statistics (DuckDB keeps only an 8-byte prefix of a
+    text column's, which the paths share, so a filter on ``_file`` would scan every row).
     """
     fields = [_CSV_NAMES[h] for h in header]
     raw_text = "to_json(struct_pack(" + ", ".join(f"{c} := {c}" for c in fields) + "))::VARCHAR"
     sql = _parse_sql(_read_csv_sql(paths, header, tag), raw_text=raw_text, line="NULL::BIGINT")
-    sql = sql.replace("        _reason\n    FROM (", "        _reason,\n        _file\n    FROM (", 1)
+    fidx = "CASE _file " + " ".join(f"WHEN {_quote(str(p))} THEN {k}" for k, p in enumerate(paths)) + " END"
+    sql = sql.replace("        _reason\n    FROM (",
+                      f"        _reason,\n        _file,\n        ({fidx})::INTEGER AS _fidx\n    FROM (", 1)
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged_all AS {sql}")
 
 
@@ -264,25 +272,29 @@ def _fix_reject_lines(con: duckdb.DuckDBPyConnection, tag: str) -> None:
     )
 
 
-def _commit_file(store: Store, path: Path) -> Batch:
-    """Upsert one staged file's rows in its own transaction."""
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _commit_file(store: Store, path: Path, fidx: int) -> Batch:
+    """Upsert one staged file's rows (``_fidx = fidx`` in ``_staged_all``) in its own transaction."""
     con = store.con
     origin = str(path.resolve())
-    key = str(path).replace("'", "''")
     with store.transaction():
         batch = store.new_batch(SOURCE, "file", origin)
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW _staged AS SELECT * EXCLUDE (_file) FROM _staged_all WHERE _file = '{key}'"
+            f"CREATE OR REPLACE TEMP VIEW _staged AS SELECT * EXCLUDE (_file, _fidx) FROM _staged_all "
+            f"WHERE _fidx = {int(fidx)}"
         )
         try:
             # structural rejects (wrong number of fields, bad quoting, bad UTF-8) keep their line
-            con.execute(
+            con.execute(bind(
                 """INSERT INTO rejected SELECT ?, ?, ?, line,
                        'malformed CSV row (' || error_type || '): ' || error_message, csv_line, now()
                    FROM _rej_all WHERE _file = ?""",
-                [SOURCE, batch.batch_id, origin, str(path)],
-            )
-            (n_struct,) = con.execute("SELECT count(*) FROM _rej_all WHERE _file = ?", [str(path)]).fetchone()
+                [SOURCE, int(batch.batch_id), origin, str(path)],
+            ))
+            (n_struct,) = con.execute(bind("SELECT count(*) FROM _rej_all WHERE _file = ?", [str(path)])).fetchone()
             upsert_staged(store, "_staged", batch, origin)
             batch.rows_read += n_struct
             batch.rejected += n_struct
@@ -359,12 +371,12 @@ def ingest_files(
                     continue
                 try:
                     _fix_reject_lines(con, tag)
-                    for i in chunk:
+                    for k, i in enumerate(chunk):
                         problem = checks[i].result() if i in checks else None
                         if problem:
                             _refuse(results, on_file, i, paths[i], problem)
                             continue
-                        results[i] = _commit_file(store, paths[i])
+                        results[i] = _commit_file(store, paths[i], k)
                         if on_file:
                             on_file(paths[i], results[i])
                 finally:

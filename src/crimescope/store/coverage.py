@@ -124,20 +124,22 @@ def _runs(rows, cap) -> list[tuple[dt.date, dt.date, int]]:
 
 def _derive(con, relation: str, params=(), *, all_types: bool = False) -> list[tuple]:
     """(scope, first, last, n_rows, extracted_at) rows for the good rows of ``relation`` (one batch)."""
+    from .sqltext import bind
+
     (n_types, max_upd) = con.execute(
-        f"SELECT count(DISTINCT primary_type), max(updated_at) FROM {relation}", list(params)).fetchone()
+        bind(f"SELECT count(DISTINCT primary_type), max(updated_at) FROM {relation}", params)).fetchone()
     if not n_types and not all_types:
-        (n,) = con.execute(f"SELECT count(*) FROM {relation}", list(params)).fetchone()
+        (n,) = con.execute(bind(f"SELECT count(*) FROM {relation}", params)).fetchone()
         if not n:
             return []
     cap = (_d(max_upd) - dt.timedelta(days=1)) if max_upd is not None else None
     whole = all_types or (n_types or 0) >= ALL_TYPES_MIN
     key = f"'{ALL_TYPES}'" if whole else "coalesce(primary_type, '')"
-    rows = con.execute(
+    rows = con.execute(bind(
         f"""SELECT {key} AS scope, year(occurred_local) * 12 + month(occurred_local) - 1 AS m,
                    min(occurred_local), max(occurred_local), count(*)
             FROM {relation} WHERE occurred_local IS NOT NULL GROUP BY ALL ORDER BY scope, m""",
-        list(params)).fetchall()
+        params)).fetchall()
     out = []
     by_scope: dict[str, list] = {}
     for scope, m, first, last, n in rows:
@@ -163,9 +165,12 @@ def record_batch(store, staged: str, batch) -> None:
 
 
 def _insert(con, source, batch_id, rows, how) -> None:
-    if rows:
-        con.executemany("INSERT INTO coverage VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        [[source, batch_id, sc, a, b, n, how, x] for sc, a, b, n, x in rows])
+    if rows:  # literals, not parameters: parameters make DuckDB import pandas (store/sqltext.py)
+        from .sqltext import values_rows
+
+        con.execute("INSERT INTO coverage VALUES " + values_rows(
+            [source, None if batch_id is None else int(batch_id), sc, a, b, None if n is None else int(n), how, x]
+            for sc, a, b, n, x in rows))
 
 
 def _has_table(con) -> bool:

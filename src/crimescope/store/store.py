@@ -12,6 +12,7 @@ import duckdb
 
 from ..errors import StoreError
 from .schema import DDL, SCHEMA_VERSION
+from .sqltext import bind
 
 __all__ = ["Store", "Batch"]
 
@@ -74,7 +75,7 @@ class Store:
             raise StoreError(f"{self.path} is not a usable crimescope store: {exc}") from exc
         row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         if row is None:
-            self.con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
+            self.con.execute(bind("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]))
         elif int(row[0]) != SCHEMA_VERSION:
             raise StoreError(f"{self.path} has schema version {row[0]}, this crimescope needs {SCHEMA_VERSION}")
         from .coverage import backfill
@@ -118,20 +119,20 @@ class Store:
     def new_batch(self, source: str, kind: str, origin: str) -> Batch:
         """Register a batch row (inside the caller's transaction)."""
         (bid,) = self.con.execute("SELECT nextval('batch_seq')").fetchone()
-        self.con.execute(
+        self.con.execute(bind(
             "INSERT INTO batches (batch_id, source, kind, origin, started_at, status) "
             "VALUES (?, ?, ?, ?, now(), 'running')",
-            [bid, source, kind, origin],
-        )
+            [int(bid), source, kind, origin],
+        ))
         return Batch(int(bid), source, kind, origin)
 
     def finish_batch(self, batch: Batch, status: str = "done") -> None:
-        self.con.execute(
+        self.con.execute(bind(
             "UPDATE batches SET finished_at = now(), rows_read = ?, inserted = ?, updated = ?, "
             "unchanged = ?, rejected = ?, status = ? WHERE batch_id = ?",
-            [batch.rows_read, batch.inserted, batch.updated, batch.unchanged, batch.rejected,
-             status, batch.batch_id],
-        )
+            [int(batch.rows_read), int(batch.inserted), int(batch.updated), int(batch.unchanged),
+             int(batch.rejected), status, int(batch.batch_id)],
+        ))
 
     def close(self) -> None:
         self.con.close()

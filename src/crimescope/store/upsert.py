@@ -18,6 +18,7 @@ Every staged row is counted exactly once: rows = inserted + updated + unchanged 
 from __future__ import annotations
 
 from .schema import INCIDENT_COLUMN_NAMES
+from .sqltext import bind
 from .store import Batch, Store
 
 _COLS = ", ".join(INCIDENT_COLUMN_NAMES)
@@ -36,11 +37,11 @@ def upsert_staged(store: Store, staged: str, batch: Batch, origin: str) -> Batch
     con = store.con
     bid = batch.batch_id
     (n_rows,) = con.execute(f"SELECT count(*) FROM {staged}").fetchone()
-    con.execute(
+    con.execute(bind(
         f"INSERT INTO rejected SELECT source, ?, ?, _line, _reason, _raw, now() "
         f"FROM {staged} WHERE _reason IS NOT NULL",
-        [bid, origin],
-    )
+        [int(bid), origin],
+    ))
     (n_rej,) = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NOT NULL").fetchone()
 
     (n_dup,) = con.execute(
@@ -66,11 +67,11 @@ _SELECT_NEW = _COLS.replace("batch_id", "?").replace("loaded_at", "now()")
 
 def _archive_and_delete(con, keys: str, bid: int) -> None:
     """Move the stored versions of ``keys`` (a table of source, id) to history."""
-    con.execute(
+    con.execute(bind(
         f"INSERT INTO incident_history SELECT {_COLS}, now(), ? FROM incidents "
         f"WHERE (source, id) IN (SELECT (source, id) FROM {keys})",
-        [bid],
-    )
+        [int(bid)],
+    ))
     con.execute(f"DELETE FROM incidents WHERE (source, id) IN (SELECT (source, id) FROM {keys})")
 
 
@@ -93,7 +94,7 @@ def _upsert_unique(store: Store, staged: str, bid: int) -> tuple[int, int, int]:
                f"AND NOT EXISTS (SELECT 1 FROM _match m WHERE m.source = s.source AND m.id = s.id AND NOT m._replace)")
     else:
         sql = f"INSERT INTO incidents SELECT {_SELECT_NEW} FROM {staged} WHERE _reason IS NULL"
-    con.execute(sql, [bid])
+    con.execute(bind(sql, [int(bid)]))
     (n_good,) = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NULL").fetchone()
     con.execute("DROP TABLE _match")
     con.execute("DROP TABLE _repl")
@@ -130,13 +131,14 @@ def _upsert_with_duplicates(store: Store, staged: str, bid: int) -> tuple[int, i
     interm = f"_rk > 1 AND updated_at < _best AND (NOT _exists OR {_newer('updated_at', '_old')})"
     (n_interm,) = con.execute(f"SELECT count(*) FROM _cand WHERE {interm}").fetchone()
     if n_interm:
-        con.execute(f"INSERT INTO incident_history SELECT {_SELECT_NEW}, now(), ? FROM _cand WHERE {interm}", [bid, bid])
+        con.execute(bind(f"INSERT INTO incident_history SELECT {_SELECT_NEW}, now(), ? FROM _cand WHERE {interm}",
+                         [int(bid), int(bid)]))
     (n_new,) = con.execute("SELECT count(*) FROM _cand WHERE _rk = 1 AND NOT _exists").fetchone()
-    con.execute(
+    con.execute(bind(
         f"INSERT INTO incidents SELECT {_SELECT_NEW} FROM _cand "
         f"WHERE _rk = 1 AND (NOT _exists OR {_newer('updated_at', '_old')})",
-        [bid],
-    )
+        [int(bid)],
+    ))
     for t in ("_cand", "_repl", "_ord"):
         con.execute(f"DROP TABLE {t}")
     return n_new, n_repl, n_interm
