@@ -1,6 +1,6 @@
 """Ingest speed and memory: crimescope's importer vs DuckDB's bare CSV read, same run.
 
-    python benchmarks/bench_ingest.py [--repeat 3] [--scale]
+    python benchmarks/bench_ingest.py [--repeat 3] [--scale] [--baseline-src ../main/src]
 
 Each measurement runs in a fresh subprocess (so peak RSS is its own) writing a
 fresh database file. "bare" is `CREATE TABLE t AS SELECT * FROM read_csv([...six files...])`
@@ -11,6 +11,8 @@ runs it, `crimescope --store DB ingest chicago FILES` (interpreter start-up, imp
 import, snapshot publish), timed from start to exit by this script, against
 "bare-process", the bare read run as its own `python -c` process timed the same way.
 Runs are interleaved and the medians compared, because the machine is shared and noisy.
+``--baseline-src DIR`` also times the same CLI process with ``PYTHONPATH=DIR`` ("cli-baseline",
+e.g. another checkout's ``src``), interleaved with the others, for a before/after in one run.
 
 --scale builds a 10-million-row store by replaying the real rows with years
 shifted by multiples of 28 (same weekdays and leap years) and fresh ids, and
@@ -55,12 +57,12 @@ print(json.dumps({"seconds": el, "rows": n, "peak_rss_mb": resource.getrusage(re
 """
 
 
-def run_process(mode: str, db: Path, files: list[Path]) -> dict:
+def run_process(mode: str, db: Path, files: list[Path], src: str | None = None) -> dict:
     """Wall time of a whole process: the CLI ingest, or the bare read in its own interpreter."""
     import os
     import time
 
-    if mode == "cli":
+    if mode in ("cli", "cli-baseline"):
         cmd = [sys.executable, "-m", "crimescope.cli.main", "--store", str(db), "ingest", "chicago", *map(str, files)]
     else:
         cmd = [sys.executable, "-c", "import duckdb, sys; con = duckdb.connect(sys.argv[1]); "
@@ -68,6 +70,8 @@ def run_process(mode: str, db: Path, files: list[Path]) -> dict:
                str(db), *map(str, files)]
     env = dict(os.environ)
     env.setdefault("PYTHONPATH", str(ROOT / "src"))
+    if src is not None:
+        env["PYTHONPATH"] = src
     t = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     return {"seconds": time.perf_counter() - t, "peak_rss_mb": float("nan")}
@@ -83,15 +87,23 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--scale", action="store_true", help="also build the 10M-row store")
+    ap.add_argument("--baseline-src", default=None,
+                    help="also time the CLI process with PYTHONPATH set to this folder (before/after)")
     args = ap.parse_args()
     print(f"# {command()}\n# {describe()}")
+    with open("/proc/loadavg") as fh:
+        print(f"# load average at start: {' '.join(fh.read().split()[:3])}")
     res: dict[str, list[dict]] = {"bare": [], "ingest": [], "re-ingest": [], "bare-process": [], "cli": []}
+    modes = ["bare", "ingest", "bare-process", "cli"]
+    if args.baseline_src:
+        res["cli-baseline"] = []
+        modes.append("cli-baseline")
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.repeat):
-            for mode in ("bare", "ingest", "bare-process", "cli"):
+            for mode in modes:
                 db = Path(tmp) / f"{mode}{r}.duckdb"
-                if mode in ("bare-process", "cli"):
-                    res[mode].append(run_process(mode, db, FILES))
+                if mode in ("bare-process", "cli", "cli-baseline"):
+                    res[mode].append(run_process(mode, db, FILES, args.baseline_src if mode == "cli-baseline" else None))
                 else:
                     res[mode].append(run(mode, db, FILES))
                 if mode == "ingest":
@@ -108,6 +120,11 @@ def main() -> None:
     print(f"ingest / bare = {med['ingest'] / med['bare']:.2f}")
     print(f"cli process / bare = {med['cli'] / med['bare']:.2f}   "
           f"cli process / bare process = {med['cli'] / med['bare-process']:.2f}   (target: <= 1.5)")
+    if "cli-baseline" in med:
+        print(f"cli-baseline process / bare process = {med['cli-baseline'] / med['bare-process']:.2f}   "
+              f"cli / cli-baseline = {med['cli'] / med['cli-baseline']:.2f}")
+    with open("/proc/loadavg") as fh:
+        print(f"# load average at end: {' '.join(fh.read().split()[:3])}")
     if args.scale:
         scale()
 
