@@ -96,21 +96,7 @@ def ingest_chicago(
     """
     from ..sources.chicago import ingest_files
 
-    store = open_writer(ctx)
-    results: list = []
-    with progress("ingest chicago", len(files), quiet=state(ctx).quiet) as step:
-        def on_file(p: Path, res) -> None:
-            results.append((p, res))
-            step(f"{Path(p).name} done")
-
-        try:
-            ingest_files(store, files, on_file=on_file)
-        finally:
-            store.close()
-    note = publish_after_write(ctx) if snapshot else None
-    order = {p: i for i, p in enumerate(files)}
-    results.sort(key=lambda r: order.get(r[0], 0))
-    raise typer.Exit(_report(results, note))
+    _ingest_with(ctx, ingest_files, files, snapshot, label="ingest chicago")
 
 
 @ingest_app.command("nyc-shootings")
@@ -158,12 +144,13 @@ def ingest_gva(
     _ingest_with(ctx, ingest_files, files, snapshot)
 
 
-def _ingest_with(ctx: typer.Context, importer, files: List[Path], snapshot: bool) -> None:
+def _ingest_with(ctx: typer.Context, importer, files: List[Path], snapshot: bool, label: str = "ingest") -> None:
     """Run an importer's ``ingest_files(store, files, on_file=...)`` (one transaction per file),
-    report each file, publish the read snapshot, and exit with the ingest exit status."""
+    report each file in the order given, publish the read snapshot, and exit with the ingest exit
+    status."""
     store = open_writer(ctx)
     results: list = []
-    with progress("ingest", len(files), quiet=state(ctx).quiet) as step:
+    with progress(label, len(files), quiet=state(ctx).quiet) as step:
         def on_file(p: Path, res) -> None:
             results.append((p, res))
             step(f"{Path(p).name} done")
@@ -173,6 +160,8 @@ def _ingest_with(ctx: typer.Context, importer, files: List[Path], snapshot: bool
         finally:
             store.close()
     note = publish_after_write(ctx) if snapshot else None
+    order = {p: i for i, p in enumerate(files)}
+    results.sort(key=lambda r: order.get(r[0], 0))
     raise typer.Exit(_report(results, note))
 
 
