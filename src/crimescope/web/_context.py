@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any, Callable, Hashable
 
 from ..store import Store
-from ..store.snapshot import Snapshot, SnapshotReader, open_for_reading, published_snapshot
+from ..store.snapshot import (Snapshot, SnapshotReader, open_for_reading, publish_if_behind, published_snapshot,
+                              snapshot_is_stale)
 
 __all__ = ["StoreView", "WebContext", "Generation"]
 
@@ -40,6 +41,15 @@ log = logging.getLogger("crimescope.web")
 _PINNED: contextvars.ContextVar["Generation | None"] = contextvars.ContextVar("crimescope_generation", default=None)
 #: the city (profile key) of a request's ``source`` query parameter (set by the route dependency)
 _SOURCE: contextvars.ContextVar["str | None"] = contextvars.ContextVar("crimescope_source", default=None)
+
+
+#: what a request says about the data it reads (``WebContext.data_status`` when it started; None: current)
+_STATUS: contextvars.ContextVar["str | None"] = contextvars.ContextVar("crimescope_data_status", default=None)
+
+
+def request_data_status() -> "str | None":
+    """``WebContext.data_status()`` as it was when this request started (set by the middleware)."""
+    return _STATUS.get()
 
 
 def set_request_source(source: "str | None") -> contextvars.Token:
@@ -130,6 +140,12 @@ class WebContext:
         self._cache_size = int(cache_size)
         self._cache_lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
+        #: publish a snapshot that is behind the store while serving (see ``_look_behind``)
+        self.auto_publish = bool(publish)
+        self.behind = False
+        self._publisher: threading.Thread | None = None
+        self._next_publish = 0.0
+        self._look_behind(snap)
 
     # -- generations ------------------------------------------------------------
     @property
@@ -184,6 +200,7 @@ class WebContext:
             snap = published_snapshot(self.store_path)
             cur = self._current.snapshot
             if snap is None or (cur is not None and snap.identity == cur.identity):
+                self._look_behind(cur)
                 return False
             try:
                 store = SnapshotReader(snap.path)
@@ -203,9 +220,50 @@ class WebContext:
             if close_old:
                 self._close_generation(old)
             log.info("now serving %s (published %s)", snap.path.name, snap.published_at.isoformat())
+            self._look_behind(snap)
             return True
         finally:
             self._refresh_lock.release()
+
+    # -- a snapshot behind the store ------------------------------------------------
+    def _look_behind(self, snap: Snapshot | None) -> None:
+        """Note whether the snapshot served is behind the store (a writer is writing, or one was
+        stopped after its commit and before its publish) and, when this context publishes
+        (``serve``), publish the store's data in a background thread: a killed writer then does
+        not leave the server on old data. A writer still holding the store publishes itself."""
+        behind = snap is not None and snapshot_is_stale(self.store_path, snap)
+        self.behind = behind
+        if not behind or not self.auto_publish:
+            return
+        if self._publisher is not None and self._publisher.is_alive():
+            return
+        if time.monotonic() < self._next_publish:
+            return
+
+        def publish():
+            try:
+                new = publish_if_behind(self.store_path)
+            except Exception:  # noqa: BLE001 - keep serving the published data; the log says why
+                log.warning("the snapshot is behind the store and publishing it failed", exc_info=True)
+                self._next_publish = time.monotonic() + 60.0  # do not retry a failing copy every request
+                return
+            if new is not None:
+                log.info("published %s: the snapshot was behind the store", new.path.name)
+                self._next_check = 0.0  # the next request opens it
+            else:
+                self._next_publish = time.monotonic() + self.check_interval  # a writer holds the store
+
+        self._publisher = threading.Thread(target=publish, name="crimescope-publish", daemon=True)
+        self._publisher.start()
+
+    def data_status(self) -> str | None:
+        """``"data as of ..., newer data is being published"`` while the snapshot served is behind
+        the store, else None (pages show it as a banner, JSON answers in ``meta``)."""
+        snap = self._current.snapshot
+        if not self.behind or snap is None:
+            return None
+        return (f"data as of {snap.published_at:%Y-%m-%d %H:%M:%S} UTC (snapshot {snap.path.name}), "
+                f"newer data is being published")
 
     def _close_generation(self, gen: Generation) -> None:
         with self._gen_lock:

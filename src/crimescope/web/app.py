@@ -20,7 +20,7 @@ from pathlib import Path
 from .. import __version__ as _version
 from ..errors import StoreError
 from ._cache import ResponseCache
-from ._context import WebContext
+from ._context import _STATUS, WebContext
 from .errors import ERROR_SCHEMA, install_error_handlers
 
 __all__ = ["create_app", "STATIC_DIR", "SWAGGER_UI_URL"]
@@ -128,6 +128,9 @@ class PinGeneration:
         gen = self.ctx.acquire()
         d = gen.describe()
         header = f"{d['reads']} {d['file']}" + (f"; published {d['published_at']}" if d["published_at"] else "")
+        status = self.ctx.data_status()  # the snapshot is behind the store: said on pages and in meta
+        if status:
+            header += "; behind the store, newer data is being published"
 
         async def tagged(message):
             if message["type"] == "http.response.start":
@@ -136,9 +139,11 @@ class PinGeneration:
             await send(message)
 
         token = self.ctx.pin(gen)
+        status_token = _STATUS.set(status)
         try:
             await self.app(scope, receive, tagged)
         finally:
+            _STATUS.reset(status_token)
             self.ctx.unpin(token)
             self.ctx.release(gen)
 
@@ -152,7 +157,7 @@ class GenerationResponseCache(ResponseCache):
         ctx.on_swap(self.clear)
 
     def _key(self, scope) -> tuple:
-        return (self.ctx.generation.id, *ResponseCache._key(scope))
+        return (self.ctx.generation.id, _STATUS.get(), *ResponseCache._key(scope))
 
 
 class DropEmptyQueryValues:
@@ -276,6 +281,7 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
 
         gen = ctx.generation
         doc = {"title": "Data served", "store": ctx.store_path.name, **gen.describe(), "city": ctx.source,
+               "behind_store": ctx.behind, "data_status": ctx.data_status(),
                "vintage": ctx.cached(("snapshot_vintage",), lambda: data_vintage(ctx.dataset())),
                "check_interval_seconds": ctx.check_interval}
         return respond_dict(doc)
