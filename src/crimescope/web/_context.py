@@ -63,11 +63,13 @@ _IDS = itertools.count(1)
 class StoreView:
     """A read-only view of a :class:`Store` through one cursor (one per thread)."""
 
-    def __init__(self, store: "Store | SnapshotReader"):
+    def __init__(self, store: "Store | SnapshotReader", aggregates=None):
         self.path = store.path
         self.read_only = True
         self.con = store.cursor()
         self._ibis = None
+        #: the generation's count tables (``stats._aggregate``): counts are summed from them
+        self.aggregates = aggregates
 
     def ibis(self):
         if self._ibis is None:
@@ -94,6 +96,10 @@ class Generation:
         self.retired = False
         self.closed = False
         self.views: list[StoreView] = []
+        from ..stats._aggregate import Aggregates
+
+        #: per-category counts by day and area of this file, shared by its threads (built on first use)
+        self.aggregates = Aggregates(store)
 
     def describe(self) -> dict:
         """What is served, for the ``/api/snapshot.json`` answer and the ``X-Crimescope-Data`` header."""
@@ -285,7 +291,7 @@ class WebContext:
         if v is None:
             for gid in [g for g in views if g != gen.id]:
                 del views[gid]  # a retired generation's views are closed with it
-            v = StoreView(gen.store)
+            v = StoreView(gen.store, gen.aggregates)
             views[gen.id] = v
             with self._views_lock:
                 gen.views.append(v)
