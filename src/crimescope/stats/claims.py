@@ -405,15 +405,14 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
     codes, fbis = set(cat.iucr), set(cat.fbi)
     lo, hi = pd.Timestamp(s), pd.Timestamp(e + dt.timedelta(days=1))
 
-    def inside(r) -> bool:
-        ok = (r.iucr in codes or r.fbi_code in fbis) and lo <= pd.Timestamp(r.occurred_local) < hi
-        if claim.district is not None:
-            ok = ok and r.district == claim.district
-        if claim.community_area is not None:
-            ok = ok and r.community_area == claim.community_area
-        return bool(ok)
-
-    vers["inside"] = pd.Series([inside(r) for r in vers.itertuples(index=False)], index=vers.index, dtype=bool)
+    # the version is counted by the claim: the category's codes, the period, the area (vectorised)
+    occurred = pd.to_datetime(vers["occurred_local"])
+    inside = (vers["iucr"].isin(codes) | vers["fbi_code"].isin(fbis)) & (occurred >= lo) & (occurred < hi)
+    if claim.district is not None:
+        inside &= pd.to_numeric(vers["district"]) == claim.district
+    if claim.community_area is not None:
+        inside &= pd.to_numeric(vers["community_area"]) == claim.community_area
+    vers["inside"] = inside.fillna(False).astype(bool)
     vers["month"] = pd.to_datetime(vers["occurred_local"]).dt.strftime("%Y-%m").astype(object)
     cur = vers[(vers["_cur"] == 1) & vers["inside"]]
     need_months, need_types = set(cur["month"]), set(cur["primary_type"])
@@ -439,21 +438,25 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
                                          "complete_extract", "dlv_months", "dlv_types"])
 
     changes = []
-    for rid, g in vers.sort_values(["batch_id", "_cur"]).groupby("id", sort=True):
-        prev = None
-        for r in g.itertuples(index=False):
-            if prev is not None:
-                diffs = []
-                if r.iucr != prev.iucr:
-                    diffs.append(f"IUCR {prev.iucr} -> {r.iucr}")
-                if pd.Timestamp(r.occurred_local) != pd.Timestamp(prev.occurred_local):
-                    diffs.append(f"date {pd.Timestamp(prev.occurred_local)} -> {pd.Timestamp(r.occurred_local)}")
-                if r.inside != prev.inside:
-                    diffs.append("now counted" if r.inside else "no longer counted")
-                if diffs:
-                    changes.append({"id": rid, "batch_id": int(r.batch_id), "origin": _short(origin.get(r.batch_id, "?")),
-                                    "change": "revised", "detail": "; ".join(diffs)})
-            prev = r
+    revised = vers[vers.duplicated("id", keep=False)]  # only ids with two or more versions can be revised
+    # per id (ascending), its versions in (batch_id, _cur) order: each one against the one before
+    rv = revised.sort_values(["batch_id", "_cur"]).sort_values("id", kind="stable")
+    prev = None
+    for rid, r_iucr, r_occ, r_in, r_batch in zip(rv["id"].tolist(), rv["iucr"].tolist(),
+                                                  pd.to_datetime(rv["occurred_local"]).tolist(),
+                                                  rv["inside"].tolist(), rv["batch_id"].tolist()):
+        if prev is not None and prev[0] == rid:
+            diffs = []
+            if r_iucr != prev[1]:
+                diffs.append(f"IUCR {prev[1]} -> {r_iucr}")
+            if pd.Timestamp(r_occ) != pd.Timestamp(prev[2]):
+                diffs.append(f"date {pd.Timestamp(prev[2])} -> {pd.Timestamp(r_occ)}")
+            if r_in != prev[3]:
+                diffs.append("now counted" if r_in else "no longer counted")
+            if diffs:
+                changes.append({"id": rid, "batch_id": int(r_batch), "origin": _short(origin.get(r_batch, "?")),
+                                "change": "revised", "detail": "; ".join(diffs)})
+        prev = (rid, r_iucr, r_occ, r_in)
     # ids counted now that a later extract did not contain, although it delivered rows of
     # the same primary type and month
     for v in vintages[vintages["delivered"] > 0].itertuples(index=False):
@@ -470,7 +473,7 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
                                       f"in {_short(origin.get(r.batch_id, '?'))}; still counted from that version"})
     # ids first delivered by a batch later than the first one that delivered rows of their
     # month (late deaths, reclassification into the category)
-    firsts = vers.sort_values(["batch_id", "_cur"]).groupby("id").head(1)
+    firsts = vers.sort_values(["batch_id", "_cur", "id"]).groupby("id").head(1)  # id: a stable order
     first_cover = vers[vers["inside"]].groupby("month")["batch_id"].min().to_dict()
     for r in firsts.itertuples(index=False):
         if r.inside and r.batch_id > first_cover.get(r.month, r.batch_id):

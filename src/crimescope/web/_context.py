@@ -88,7 +88,7 @@ class StoreView:
 class Generation:
     """One opened file the server reads: ``store`` (read-only), ``snapshot`` (None: the store itself)."""
 
-    def __init__(self, store: "Store | SnapshotReader", snapshot: Snapshot | None):
+    def __init__(self, store: "Store | SnapshotReader", snapshot: Snapshot | None, *, aggregates: bool = True):
         self.id = next(_IDS)
         self.store = store
         self.snapshot = snapshot
@@ -99,7 +99,7 @@ class Generation:
         from ..stats._aggregate import Aggregates
 
         #: per-category counts by day and area of this file, shared by its threads (built on first use)
-        self.aggregates = Aggregates(store)
+        self.aggregates = Aggregates(store) if aggregates else None
 
     def describe(self) -> dict:
         """What is served, for the ``/api/snapshot.json`` answer and the ``X-Crimescope-Data`` header."""
@@ -125,7 +125,7 @@ class WebContext:
 
     def __init__(self, store_path: str | Path, *, shared_dir: str | Path | None = None,
                  cache_size: int = 512, publish: bool = False, check_interval: float = 2.0,
-                 source: str | None = None):
+                 source: str | None = None, aggregates: bool = True):
         from ..datasets import get_profile
 
         self.store_path = Path(store_path)
@@ -134,7 +134,8 @@ class WebContext:
         self.shared_dir = Path(shared_dir) if shared_dir else None
         self.check_interval = float(check_interval)
         store, snap = open_for_reading(self.store_path, publish=publish)
-        self._current = Generation(store, snap)
+        self.use_aggregates = bool(aggregates)
+        self._current = Generation(store, snap, aggregates=self.use_aggregates)
         self._gen_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._next_check = time.monotonic() + self.check_interval
@@ -214,7 +215,7 @@ class WebContext:
                 log.warning("cannot open the new snapshot %s; still serving the previous data", snap.path,
                             exc_info=True)
                 return False
-            new = Generation(store, snap)
+            new = Generation(store, snap, aggregates=self.use_aggregates)
             with self._gen_lock:
                 old, self._current = self._current, new
                 old.retired = True

@@ -197,7 +197,7 @@ def _source_dependency():
 
 def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_cache_mb: int = 64,
                warm: bool = False, worker_threads: int = 8, snapshot_check_seconds: float = 2.0,
-               source: str | None = None):
+               source: str | None = None, aggregates: bool = True):
     """The dashboard + API over the store at ``store_path``, read through its published snapshot.
 
     ``shared_dir`` is the shared data folder (boundaries, population); default:
@@ -210,7 +210,9 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     published first, so the server never holds the store's lock
     (``crimescope.store.snapshot.open_for_reading``). ``source`` is the city a request
     reads when it gives no ``source`` parameter (default Chicago). A reference file a
-    city profile declares that is missing stops the start with SetupError.
+    city profile declares that is missing stops the start with SetupError. ``aggregates``:
+    answer counts from per-snapshot count tables (``crimescope.stats._aggregate``; False
+    queries the store for each, as the benchmark's comparison does).
     """
     from ..reference import require_reference
 
@@ -222,7 +224,7 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     from fastapi.staticfiles import StaticFiles
 
     ctx = WebContext(store_path, shared_dir=shared_dir, cache_size=cache_size, publish=True,
-                     check_interval=snapshot_check_seconds, source=source)
+                     check_interval=snapshot_check_seconds, source=source, aggregates=aggregates)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
