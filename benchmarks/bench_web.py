@@ -3,12 +3,14 @@
     python benchmarks/bench_web.py --store PATH [--clients 50] [--requests 1000] [--seconds 60]
     python benchmarks/bench_web.py load --store PATH [--clients 200] [--per-client 3] [--seed 16]
            [--compare]
+    python benchmarks/bench_web.py cpu --store PATH [--per-route 6]
 
 ``load`` (issue 16): ``--clients`` concurrent httpx clients, each asking ``--per-client``
 distinct views that nobody asked before (random dates, areas and categories from a seeded
 generator: Overview page and JSON, CompStat, trends, map counts, hot spots, map pages with
 their layers, claim pages), against a real uvicorn server on 127.0.0.1 in a subprocess (the
-app as ``serve`` builds it, not warmed). Then the same clients ask again views already
+app as ``serve`` builds it; the burst starts once its start-up warming is done: the default Overview,
+the area codes, the snapshot's count tables). Then the same clients ask again views already
 answered (the cached figure). It prints p50 / p95 / max and requests/s overall and per
 route, the claims' maximum, and the cached p95. ``--compare`` runs the same URLs first on a
 server without the per-snapshot aggregate (``create_app(aggregates=False)``: every count a
@@ -244,7 +246,7 @@ def _summary(name: str, lat: list[float], wall: float | None, statuses: list[int
 def _start_server(store: Path, env: dict, aggregates: bool = True):
     port = _free_port()
     launcher = ("import sys, uvicorn; from crimescope.web import create_app; "
-                "uvicorn.run(create_app(sys.argv[1], aggregates=sys.argv[3] == '1'), host='127.0.0.1', "
+                "uvicorn.run(create_app(sys.argv[1], aggregates=sys.argv[3] == '1', warm=True), host='127.0.0.1', "
                 "port=int(sys.argv[2]), log_level='warning')")
     proc = subprocess.Popen([sys.executable, "-c", launcher, str(store), str(port), "1" if aggregates else "0"],
                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -252,13 +254,17 @@ def _start_server(store: Path, env: dict, aggregates: bool = True):
 
 
 def _wait_up(proc, base: str) -> float:
+    """Seconds until the server answers and has finished warming (as ``serve`` warms: the default
+    Overview, the area codes, and the snapshot's count tables)."""
     import httpx
 
     t0 = time.perf_counter()
     while True:
         try:
-            httpx.get(base + "/api/openapi.json", timeout=5)
-            return time.perf_counter() - t0
+            doc = httpx.get(base + "/api/snapshot.json", timeout=30).json()
+            if not doc.get("warming"):
+                return time.perf_counter() - t0
+            time.sleep(0.5)
         except httpx.TransportError:
             if proc.poll() is not None or time.perf_counter() - t0 > 180:
                 raise RuntimeError(proc.stderr.read().decode()[-2000:])
@@ -284,6 +290,8 @@ def load_main(argv: list[str]) -> int:
     ap.add_argument("--compare", action="store_true", help="first the same URLs without the aggregate")
     args = ap.parse_args(argv)
     import random
+
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows when the output is a file
 
     print(f"command: {command()}")
     print(f"machine: {describe()}")
@@ -323,9 +331,96 @@ def load_main(argv: list[str]) -> int:
     return 0
 
 
+def _view_call(ctx, route: str, url: str):
+    """Call the view function behind one load URL (``views.*``), in process."""
+    import datetime as dt
+    from urllib.parse import parse_qs, urlsplit
+
+    from crimescope.web import views
+
+    u = urlsplit(url)
+    q = {k: v[0] for k, v in parse_qs(u.query).items()}
+    day = lambda k: dt.date.fromisoformat(q[k]) if k in q else None  # noqa: E731
+    if route in ("overview page", "API overview"):
+        views.overview(ctx, day("as_of"), [])
+        if route == "overview page":
+            views.compstat(ctx, day("as_of"), [])
+    elif route == "API compstat":
+        views.compstat(ctx, day("as_of"), [], q.get("category"))
+    elif route == "API trends":
+        views.trends(ctx, q["category"], q["area_kind"], int(q["area"]), None, day("end"), q["interval"])
+    elif route == "API map":
+        views.map_counts(ctx, q["category"], q["kind"], day("start"), day("end"), "count")
+    elif route == "API hotspots":
+        views.hotspots(ctx, q["category"], day("start"), day("end"), int(q["cell"]))
+    elif route == "map page":
+        views.map_counts(ctx, q["category"], q["kind"], day("start"), day("end"), "count")
+        views.hotspots(ctx, q["category"], day("start"), day("end"), 1000)
+        views.forecast(ctx, q["category"], day("end") + dt.timedelta(days=1), 1000, "best")
+    elif route == "claim page":
+        views.claim(ctx, q["text"], None, None, None, None, None, None, None, None)
+
+
+def cpu_main(argv: list[str]) -> int:
+    """CPU per distinct view, in process and one at a time (no HTTP): the old path (every count a
+    store query) and the per-snapshot aggregate, the same URLs, alternately per route."""
+    ap = argparse.ArgumentParser(prog="bench_web.py cpu", description="CPU per distinct view, old vs new path")
+    ap.add_argument("--store", required=True, type=Path)
+    ap.add_argument("--per-route", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=16)
+    args = ap.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)
+    from crimescope.categories.taxonomy import taxonomy_for
+    from crimescope.web import views
+    from crimescope.web._context import WebContext
+
+    print(f"command: {command()}")
+    print(f"machine: {describe()}")
+    print(f"load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    urls = load_urls(args.seed, 4000)
+    ctxs = {}
+    for label, agg in (("store queries", False), ("aggregate", True)):
+        ctx = WebContext(args.store, aggregates=agg)
+        gen = ctx.acquire()
+        ctx.pin(gen)
+        t0, c0 = time.perf_counter(), time.process_time()
+        views.as_of_default(ctx)
+        for kind in LOAD_KINDS:
+            views.area_ids(ctx, kind)
+        if gen.aggregates is not None:  # what `serve` builds at start, in the background
+            for cat in taxonomy_for(ctx.profile).values():
+                gen.aggregates.table("chicago", cat)
+        print(f"{label}: set-up {time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU"
+              + (f"; count tables of {len(list(taxonomy_for(ctx.profile).values()))} categories "
+                 f"{gen.aggregates.nbytes / 2**20:.0f} MiB" if gen.aggregates is not None else ""))
+        ctxs[label] = ctx
+    # one warm-up per route and path (first grid, boundaries, model set-up), not counted
+    routes = list(dict.fromkeys(r for r, _ in urls))
+    print(f"\n{'route':16s} {'store queries: CPU ms median':>29s} {'aggregate: CPU ms median':>25s} {'ratio':>6s}")
+    for route in routes:
+        sel = [u for r, u in urls if r == route][: args.per_route + 2]
+        cpu = {k: [] for k in ctxs}
+        for i, url in enumerate(sel):
+            for label, ctx in ctxs.items():
+                c0 = time.process_time()
+                try:
+                    _view_call(ctx, route, url)
+                except Exception as exc:  # noqa: BLE001 - a refused view (e.g. no coverage) still costs
+                    if i == 0:
+                        print(f"  ({route}: {type(exc).__name__}: {str(exc)[:80]})")
+                if i >= 2:
+                    cpu[label].append(1000 * (time.process_time() - c0))
+        a, b = statistics.median(cpu["store queries"]), statistics.median(cpu["aggregate"])
+        print(f"{route:16s} {a:29.0f} {b:25.0f} {a / b:6.1f}")
+    print(f"load average at end (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "load":
         return load_main(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "cpu":
+        return cpu_main(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--store", required=True, type=Path)
     ap.add_argument("--clients", type=int, default=50)

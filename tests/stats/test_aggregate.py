@@ -195,3 +195,19 @@ class _View:
 
             self._ibis = ibis.duckdb.from_connection(self.con)
         return self._ibis
+
+
+@pytest.mark.parametrize("text", ["762 murders in 2016", "3000 shootings in 2015", "500 homicides in 2013",
+                                  "40 murders in 2016 in district 7", "9000 robberies in 2017"])
+def test_claim_check_equals_the_store(pair, text):
+    """A claim check reads its total from the aggregate: the verdict, every reading, the vintages
+    and the listed changes are those of the store path."""
+    from crimescope.stats.claims import check_claims, parse_claim
+
+    plain, fast = pair
+    want = check_claims(plain, [parse_claim(text)]).to_dict()
+    got = check_claims(fast, [parse_claim(text)]).to_dict()
+    assert got == want
+    from crimescope.stats.claims import VERDICTS
+
+    assert got["checks"][0]["verdict"] in VERDICTS and got["checks"][0]["computed"] > 0

@@ -150,6 +150,8 @@ class WebContext:
         #: publish a snapshot that is behind the store while serving (see ``_look_behind``)
         self.auto_publish = bool(publish)
         self.behind = False
+        #: True while the start-up warming (``create_app(warm=True)``) runs
+        self.warming = False
         self._publisher: threading.Thread | None = None
         self._next_publish = 0.0
         self._look_behind(snap)

@@ -102,9 +102,27 @@ def _warm(ctx) -> None:
             views.area_ids(ctx, kind)
     except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
         log.warning("warming the overview failed", exc_info=True)
+    try:
+        _warm_aggregates(ctx, gen)
+    except Exception:  # noqa: BLE001 - as above: a request builds a table it needs on first use
+        log.warning("building the count tables failed", exc_info=True)
     finally:
         ctx.unpin(token)
         ctx.release(gen)
+        ctx.warming = False
+
+
+def _warm_aggregates(ctx, gen) -> None:
+    """Build the snapshot's count table of every category of the city (``stats._aggregate``), so the
+    first request of a category does not scan the store (0.1-0.4 s each on 1.7M rows)."""
+    from ..categories.taxonomy import taxonomy_for
+
+    if gen.aggregates is None:
+        return
+    for cat in taxonomy_for(ctx.profile).values():
+        if getattr(cat, "sources", ()) and ctx.source not in cat.sources:
+            continue
+        gen.aggregates.table(ctx.source, cat)
 
 
 class PinGeneration:
@@ -236,6 +254,7 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
         if warm:
             import threading
 
+            ctx.warming = True
             threading.Thread(target=_warm, args=(ctx,), name="crimescope-warm", daemon=True).start()
         yield
         ctx.close()
@@ -284,6 +303,8 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
         gen = ctx.generation
         doc = {"title": "Data served", "store": ctx.store_path.name, **gen.describe(), "city": ctx.source,
                "behind_store": ctx.behind, "data_status": ctx.data_status(),
+               "warming": ctx.warming,
+               "count_tables_bytes": gen.aggregates.nbytes if gen.aggregates is not None else None,
                "vintage": ctx.cached(("snapshot_vintage",), lambda: data_vintage(ctx.dataset())),
                "check_interval_seconds": ctx.check_interval}
         return respond_dict(doc)
