@@ -215,12 +215,15 @@ async def _load_httpx(base: str, urls: list[tuple[str, str]], clients: int, time
     the wall time."""
     import httpx
 
+    import ssl
+
     out: list[tuple[str, str, float, int]] = []
     it = iter(urls)
+    tls = ssl.create_default_context()  # one for all clients (plain HTTP; each would load the CA bundle)
 
     async def client():
         async with httpx.AsyncClient(base_url=base, timeout=timeout, headers={"Accept": "text/html,application/json"},
-                                     limits=httpx.Limits(max_connections=1)) as c:
+                                     limits=httpx.Limits(max_connections=1), verify=tls) as c:
             for route, url in it:
                 t = time.perf_counter()
                 try:

@@ -174,6 +174,15 @@ class GenerationResponseCache(ResponseCache):
         self.ctx = ctx
         ctx.on_swap(self.clear)
 
+    #: answers that change within a generation (warming, the count tables' size): never cached
+    UNCACHED = ("/api/snapshot.json",)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["path"] in self.UNCACHED:
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
     def _key(self, scope) -> tuple:
         return (self.ctx.generation.id, _STATUS.get(), *ResponseCache._key(scope))
 
@@ -254,8 +263,12 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
         if warm:
             import threading
 
-            ctx.warming = True
-            threading.Thread(target=_warm, args=(ctx,), name="crimescope-warm", daemon=True).start()
+            def start_warming():
+                ctx.warming = True
+                threading.Thread(target=_warm, args=(ctx,), name="crimescope-warm", daemon=True).start()
+
+            start_warming()
+            ctx.on_swap(start_warming)  # a newer snapshot: its Overview and count tables, in the background
         yield
         ctx.close()
 
