@@ -41,6 +41,10 @@ CLI_RUNS: dict[str, list[tuple[list[str], str]]] = {
                 for f in ("table", "csv", "json")],
     "claim": [(["claim", "--category", "homicide", "--value", "10", *PERIOD, "--format", f], f"stdout:{f}")
               for f in ("table", "csv", "json")],
+    "overview": [(["overview", "--as-of", "2017-06-30", "-c", "gun_violence", "-c", "homicide", "--format", f],
+                  f"stdout:{f}") for f in ("table", "csv", "json")],
+    "trends": [(["trends", *GV, *PERIOD, "--interval", "month", "--format", f], f"stdout:{f}")
+               for f in ("table", "csv", "json")],
     "cell-counts": [(["cell-counts", *GV, *PERIOD, "--format", f], f"stdout:{f}") for f in ("table", "csv", "json")],
     "rejected": [(["rejected", "--format", f], f"stdout:{f}") for f in ("table", "csv", "json")],
     "hotspots": [(["hotspots", *GV, *PERIOD, "--cell", "2000", "--out", "{out}"], s)
@@ -97,6 +101,9 @@ API_RUNS = {
     "/api/data.{fmt}": "",
     "/api/rejected.{fmt}": "",
     "/api/arrests.{fmt}": "category=robbery&start=2017-01-01&end=2017-06-30",
+    "/api/count.{fmt}": "category=gun_violence&start=2017-01-01&end=2017-06-30&by=district",
+    "/api/ytd.{fmt}": "category=gun_violence&as_of=2017-06-30",
+    "/api/rates.{fmt}": "category=homicide&start=2017-01-01&end=2017-06-30",
     "/api/evaluate.{fmt}": "category=gun_violence&methods=did",
     "/api/plan.{fmt}": "weights=gun_violence&as_of=2017-06-05&budget=10&cell=2000&model=naive_all",
 }
@@ -110,6 +117,8 @@ API_EXEMPT = {
     "/api/cities.json": "the registered city profiles (publisher, citation, time zone): no figures",
     "/api/snapshot.json": "what the server reads (snapshot file, publication time, vintage): no figures",
     "/api/openapi.json": "the OpenAPI schema",
+    "/api/pace.{fmt}": CLI_EXEMPT["pace"],
+    "/api/ucr_cities.{fmt}": CLI_EXEMPT["cities"],
     "/api/docs": "the Swagger UI page",
 }
 

@@ -28,16 +28,17 @@ def test_brief_html_has_the_figures_charts_and_definitions(brief, web_store, tmp
 
     out = brief.write(tmp_path / "brief.html")
     html = out.read_text(encoding="utf-8")
-    assert f"Week ending <b>{AS_OF}</b>" in html
+    assert "Week ending <b>Friday, June 30, 2017</b>" in html
     for row in brief.overview.table.itertuples(index=False):
         comp = ytd(web_store, row.category, AS_OF, years=1).meta["comparison"][0]
         assert row.count == comp["count"]
-        assert f'<div class="n">{comp["count"]}</div>' in html
-    assert html.count("data:image/png;base64,") == 4  # two trends, hot spots, forecast
+        assert f'<div class="n">{comp["count"]:,}</div>' in html  # with its thousands separator
+    # two trends, hot spots, forecast (and its enlargement when the listed places lie close together)
+    assert html.count("data:image/png;base64,") == 4 + ("forecast_zoom" in brief.charts)
     assert "http://" not in html and "https://" not in html  # self-contained, offline
-    for name in ("murder", "shooting", "violent_index"):
-        assert f"({name}; unit:" in html
-    assert "not available" in html  # no backtest for this store: the PAI says so
+    for c in brief.definitions:  # every category shown is defined by its label, unit and rule
+        assert f"<dt>{c['label']} (unit: {c['unit']})</dt>" in html and c["rule"] in html
+    assert "no backtest has been run" in html  # no backtest for this store: the accuracy says so
 
 
 def test_brief_pdf_first_page_to_png(brief, tmp_path):
@@ -84,10 +85,16 @@ def _cli():
 def test_cli_report_and_serve_help(web_store_path, tmp_path):
     from typer.testing import CliRunner
 
+    from crimescope.errors import ParameterError
+
     runner = CliRunner()
     out = tmp_path / "b.html"
     r = runner.invoke(_cli(), ["--store", str(web_store_path), "report", "--as-of", AS_OF, "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert out.is_file() and "Weekly brief" in out.read_text(encoding="utf-8")
+    r = runner.invoke(_cli(), ["--store", str(web_store_path), "report", "--as-of", AS_OF, "--district", "13",
+                               "--out", str(tmp_path / "d.html")])
+    assert r.exit_code != 0 and isinstance(r.exception, ParameterError) and r.exception.exit_code == 2
+    assert not (tmp_path / "d.html").exists()
     r = runner.invoke(_cli(), ["--store", str(web_store_path), "serve", "--help"])
     assert r.exit_code == 0 and "--host" in r.output and "--port" in r.output

@@ -20,5 +20,9 @@ def test_brief_has_the_evaluation_section(web_store_path):
     else:
         assert set(b.evaluation.results) | set(b.evaluation.failed) == {"did", "cs", "synth"}
         assert str(b.evaluation.panel.span[1]) == "2017-05-31"  # the last full month before the as-of date
-        for name, r in b.evaluation.results.items():
-            assert f"<td>{name}</td><td>{100 * r.relative:+.1f}%</td>" in html
+        from markupsafe import escape
+
+        from crimescope.report.brief import METHOD_NAMES
+
+        for name, r in b.evaluation.results.items():  # each method by its plain name
+            assert f"<td>{escape(METHOD_NAMES[name])}</td><td>{100 * r.relative:+.1f}%</td>" in html

@@ -8,9 +8,11 @@ declaration :mod:`crimescope.app.cli` generates its ``crimescope NAME`` command 
 ``/api/NAME.json`` and ``/api/NAME.csv`` twins (with the ``source`` parameter every
 route has). Adding an analysis is one function plus one :func:`register` call.
 
-The dashboard's composed views (Overview, CompStat, trends, map layers, claim, data)
-are in :mod:`crimescope.web.views`, which this layer's declarations will absorb view
-by view; see docs/architecture.md.
+The analyses themselves are functions of a Dataset: :mod:`crimescope.app.counting`
+(count, ytd, compstat, rates, cities, pace) and :mod:`crimescope.app.dashboard`
+(overview, trends, map counts, hot spots, forecast, claim). The dashboard's
+:mod:`crimescope.web.views` calls them with the web's bounds and a per-server cache;
+see docs/architecture.md, "The application layer".
 """
 
 from __future__ import annotations

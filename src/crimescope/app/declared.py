@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from . import counting as _c
+from . import dashboard as _d
 from .registry import Analysis, Param, register
 
 CATEGORY = Param("category", "category", "Category name (see `crimescope categories`).", required=True,
@@ -10,6 +12,9 @@ START = Param("start", "date", "First local date, inclusive (YYYY-MM-DD).", requ
 END = Param("end", "date", "Last local date, inclusive (YYYY-MM-DD).", required=True, flag="--to")
 BY = Param("by", "by", "Group by (repeatable or comma-separated): year, month, month_of_year, week, date, dow, "
            "hour, district, beat, ward, community_area, iucr, fbi_code, primary_type.", default=())
+AS_OF = Param("as_of", "date", "Last day counted (default: last complete day in the store).", flag="--as-of")
+VINTAGE = Param("vintage", "text", "Count the records as they stood at this update time (YYYY-MM-DD[THH:MM]): per "
+                "record, the latest version with updated_at <= it, from current and superseded versions.")
 
 
 def _arrests(ds, *, taxonomy, category, start, end, by):
@@ -17,6 +22,51 @@ def _arrests(ds, *, taxonomy, category, start, end, by):
 
     return arrests(ds, category, start, end, by, taxonomy=taxonomy)
 
+
+COUNT = register(Analysis(
+    name="count",
+    summary="Count records of a category between two inclusive local dates, optionally grouped.",
+    params=(CATEGORY, START, END, BY, VINTAGE),
+    run=_c.count, engines=True, tags=("counting",),
+))
+
+YTD = register(Analysis(
+    name="ytd",
+    summary="Year to date (Jan 1 to the as-of date) vs the same span in previous years.",
+    description="The as-of year's rows carry avg_previous_years, the mean of the --years previous years.",
+    params=(CATEGORY, AS_OF, Param("years", "int", "Number of previous years to compare with.", default=5),
+            BY, VINTAGE),
+    run=_c.ytd, engines=True, tags=("counting",),
+))
+
+COMPSTAT = register(Analysis(
+    name="compstat",
+    summary="CompStat: week, 28 days and year to date vs the same spans a year earlier.",
+    description="The table shows the citywide rows and the cells beyond normal variation (Benjamini-Hochberg "
+                "across the table), saying how many rows it leaves out; --all shows every row, and "
+                "--format csv or json always gives every row.",
+    params=(AS_OF,
+            Param("by", "text", "'district' (citywide + each district) or 'none' (citywide only).",
+                  default="district", api=False),
+            Param("categories", "categories", "Categories (repeatable; default: the city's CompStat set, for "
+                  "Chicago murder, homicide, shooting, gun_violence, robbery, armed_robbery, violent_index).",
+                  flag="--category", short="-c",
+                  max_items=12),
+            VINTAGE,
+            Param("category", "category", "Keep the rows of this category only", api=True, cli=False),
+            Param("all", "bool", "Show every row in the table (default: citywide and the cells beyond normal "
+                  "variation).", default=False, api=False)),
+    run=_c.compstat, engines=True, table=_c.compstat_table, tags=("overview",),
+))
+
+RATES = register(Analysis(
+    name="rates",
+    summary="Rates per 100,000 residents by community area, district (apportioned) or citywide.",
+    params=(CATEGORY, START, END,
+            Param("by", "text", "community_area, district or citywide.", default="community_area"),
+            Param("census", "int", "Census population year: 2010 or 2020 (default: nearest to the period).")),
+    run=_c.rates, tags=("counting",),
+))
 
 ARRESTS = register(Analysis(
     name="arrests",
@@ -26,4 +76,118 @@ ARRESTS = register(Analysis(
     params=(CATEGORY, START, END, BY),
     run=_arrests,
     tags=("counting",),
+))
+
+CITIES = register(Analysis(
+    name="cities",
+    summary="City-level counts and rates per 100,000 (partial-year figures flagged).",
+    params=(Param("metric", "text", "homicides, rapes, robberies, aggravated_assaults or violent_crime.",
+                  default="homicides"),
+            Param("year", "int", "Year (Marshall UCR 1975-2015; FiveThirtyEight 2014-2016).", required=True),
+            Param("top", "int", "Only the N cities with the highest counts.")),
+    run=_c.cities, store=False, taxonomy=False, tags=("counting",),
+    route="ucr_cities",  # /api/cities.json lists the registered city profiles
+))
+
+PACE = register(Analysis(
+    name="pace",
+    summary="On pace for: year-end count from the YTD and the category's seasonal share of the year.",
+    description="Intervals (80%, 95%) add the year-to-year variation of the seasonal share to the "
+                "counting noise; the straight-line (365/day) pace is shown for comparison.",
+    params=(CATEGORY, AS_OF,
+            Param("district", "int", "One police district (default citywide)."),
+            Param("years", "int", "Use up to this many prior covered years (at least 3 needed).", default=10)),
+    run=_c.pace, tags=("counting",),
+))
+
+
+# -- the dashboard's analyses (crimescope.app.dashboard); their /api/ twins answer through the
+# web's views (request bounds, one cache per server); the pages render the same results
+MAP_CATEGORY = Param("category", "category", "Offense category (default: the city's default, shooting for Chicago)",
+                     flag="--category", short="-c")
+MAP_START = Param("start", "date", "First date (default: January 1 of the end's year)", flag="--from")
+MAP_END = Param("end", "date", "Last date (default: the last complete day)", flag="--to")
+CELL = Param("cell", "int", "Grid cell size in feet: 500, 1000 or 2000", default=1000)
+
+def _overview_web(ctx, *, as_of, categories):
+    from ..web import views
+
+    return views.overview(ctx, as_of, categories)
+
+
+OVERVIEW = register(Analysis(
+    name="overview",
+    summary="Year to date per category vs the same span last year.",
+    description="Each category tested on its own (this year vs last), with the year-end pace and its "
+                "intervals; a category the store does not hold this year says so, never 0.",
+    params=(Param("as_of", "date", "As-of date (YYYY-MM-DD); default: the store's last complete day",
+                  flag="--as-of"),
+            Param("categories", "categories", "Categories (repeatable; default: the city's CompStat set)",
+                  flag="--category", short="-c", max_items=12)),
+    run=_d.overview, web=_overview_web, tags=("overview",),
+))
+
+TRENDS = register(Analysis(
+    name="trends",
+    summary="Counts per week or month, each with the same period a year earlier.",
+    description="With the seasonal expectation (STL over the store's complete periods) and whether a period "
+                "is unusual; a period the store does not hold has no count (never 0).",
+    params=(MAP_CATEGORY,
+            Param("area_kind", "choice", "citywide or an area kind", default="citywide",
+                  choices=lambda: ("citywide", *_d.area_kinds())),
+            Param("area", "int", "Area number (with area_kind)", ge=0, le=100000),
+            Param("start", "date", "First date (default: 364 days before end)", flag="--from"),
+            MAP_END,
+            Param("interval", "choice", "week or month", default="week", choices=("week", "month"))),
+    run=_d.trends, web="crimescope.web.views:trends", tags=("trends",),
+))
+
+MAP = register(Analysis(
+    name="map",
+    summary="Counts (or rates per 100,000) per community area, district, beat or ward.",
+    params=(MAP_CATEGORY,
+            Param("kind", "choice", "Area kind of the choropleth", default="community_area", choices=_d.area_kinds),
+            MAP_START, MAP_END,
+            Param("measure", "choice", "count, or rate per 100,000 residents (community areas, districts)",
+                  default="count", choices=("count", "rate"))),
+    run=_d.map_counts, web="crimescope.web.views:map_counts", tags=("map",),
+    cli=False,  # `crimescope map` draws maps; `count --by community_area` gives these figures
+))
+
+HOTSPOTS = register(Analysis(
+    name="hotspots",
+    summary="Significant Gi* hot and cold grid cells over the period.",
+    params=(MAP_CATEGORY, MAP_START, MAP_END, CELL),
+    run=_d.hotspots, web="crimescope.web.views:hotspots", tags=("map",),
+    cli=False,  # `crimescope hotspots` (cli/spatial.py) takes any units and writes files
+))
+
+FORECAST = register(Analysis(
+    name="forecast",
+    summary="Next 7 days' expected events: the top grid cells covering 1% of the city, with backtested PAI.",
+    params=(MAP_CATEGORY,
+            Param("as_of", "date", "First forecast day (default: the day after the last complete day)",
+                  flag="--as-of"),
+            CELL,
+            Param("model", "text", "Forecast model: best (the last backtest's winner, else naive_52w) or a fast "
+                  "model name", default="best", pattern=r"^[a-z][a-z0-9_]{0,40}$")),
+    run=_d.forecast, web="crimescope.web.views:forecast", tags=("map",),
+    cli=False,  # `crimescope forecast` (cli/forecast.py) fits any model and writes files
+))
+
+CLAIM = register(Analysis(
+    name="claim",
+    summary="Recompute a published figure and explain any gap (verdict, known reasons, vintages).",
+    params=(Param("text", "text", "The claim as a sentence, e.g. '762 murders in 2016' or '110 homicides so far "
+                  "this year' (with as_of)", max_length=300),
+            Param("as_of", "date", "Date of the claim (needed for 'so far this year')", flag="--as-of"),
+            Param("category", "category", "Category (instead of text)"),
+            Param("value", "float", "Claimed number (instead of text)", ge=0, le=1e9),
+            Param("start", "date", "Period start (instead of text)", flag="--from"),
+            Param("end", "date", "Period end (instead of text)", flag="--to"),
+            Param("district", "int", "Police district (default citywide)", ge=0, le=1000),
+            Param("community_area", "int", "Community area (default citywide)", ge=0, le=1000),
+            Param("tolerance", "float", "Absolute difference still counted as a match", default=0.0, ge=0, le=1e6)),
+    run=_d.claim, web="crimescope.web.views:claim", tags=("claim",),
+    cli=False,  # `crimescope claim` (cli/counting.py) also reads a sentence argument and a YAML file of claims
 ))

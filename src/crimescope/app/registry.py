@@ -12,17 +12,23 @@ from ..errors import ParameterError
 __all__ = ["Param", "Analysis", "register", "analyses", "get"]
 
 #: parameter kinds and what each interface makes of them
-KINDS = ("category", "date", "by", "int", "text")
+KINDS = ("category", "categories", "date", "by", "int", "float", "bool", "choice", "text")
 
 
 @dataclass(frozen=True)
 class Param:
     """One parameter of an analysis.
 
-    ``kind``: ``category`` (a category name of the city's taxonomy), ``date`` (an inclusive
-    local date, ``YYYY-MM-DD``), ``by`` (groupings, repeatable / comma-separated),
-    ``int`` or ``text``. ``flag`` is the CLI option (default ``--name``); ``required``
-    params have no default.
+    ``kind``: ``category`` (a category name of the city's taxonomy), ``categories``
+    (several: a repeatable CLI option, a comma-separated query parameter, at most
+    ``max_items``), ``date`` (an inclusive local date, ``YYYY-MM-DD``), ``by`` (groupings,
+    repeatable / comma-separated), ``int``, ``float`` (``ge``/``le`` bound them), ``bool``
+    (a CLI flag), ``choice`` (one of ``choices``: a tuple, or a function giving one, e.g.
+    the area kinds of the shipped profiles) or ``text``. ``flag`` is the CLI option
+    (default ``--name``); ``required`` params have no default. ``cli=False`` /
+    ``api=False``: a parameter one interface does not offer (it takes its default there),
+    e.g. CompStat's ``--all`` (how the terminal table is cut) or its API ``category``
+    filter (one category's rows for the dashboard).
     """
 
     name: str
@@ -32,10 +38,24 @@ class Param:
     required: bool = False
     flag: str | None = None
     short: str | None = None
+    choices: Any = ()
+    ge: float | None = None
+    le: float | None = None
+    max_items: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    cli: bool = True
+    api: bool = True
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"param {self.name}: kind must be one of {KINDS}")
+        if self.kind == "choice" and not self.choices:
+            raise ValueError(f"param {self.name}: a choice needs its choices")
+
+    def options(self) -> tuple:
+        """The allowed values of a ``choice`` parameter."""
+        return tuple(self.choices() if callable(self.choices) else self.choices)
 
     @property
     def option(self) -> str:
@@ -51,14 +71,30 @@ class Param:
             from ..stats.query import as_date
 
             return as_date(value, self.name)
-        if self.kind == "by":
+        if self.kind in ("by", "categories"):
             items = value if isinstance(value, (list, tuple)) else [value]
-            return [x.strip() for v in items for x in str(v).split(",") if x.strip()]
-        if self.kind == "int":
+            out = list(dict.fromkeys(x.strip() for v in items for x in str(v).split(",") if x.strip()))
+            if self.max_items is not None and len(out) > self.max_items:
+                raise ParameterError(f"{self.name}: at most {self.max_items} values allowed, got {len(out)}")
+            return out
+        if self.kind in ("int", "float"):
             try:
-                return int(value)
+                v = int(value) if self.kind == "int" else float(value)
             except (TypeError, ValueError):
-                raise ParameterError(f"{self.option}: {value!r} is not a whole number") from None
+                what = "a whole number" if self.kind == "int" else "a number"
+                raise ParameterError(f"{self.option}: {value!r} is not {what}") from None
+            if (self.ge is not None and v < self.ge) or (self.le is not None and v > self.le):
+                raise ParameterError(f"{self.option}: {v} is outside {self.ge} to {self.le}")
+            return v
+        if self.kind == "bool":
+            return bool(value)
+        if self.kind == "text" and self.max_length is not None and len(str(value)) > self.max_length:
+            raise ParameterError(f"{self.name}: at most {self.max_length} characters")
+        if self.kind == "choice":
+            value = getattr(value, "value", value)
+            if value not in self.options():
+                raise ParameterError(f"{self.option} must be one of {', '.join(map(str, self.options()))}"
+                                     f" (not {value!r})")
         return value
 
 
@@ -69,6 +105,16 @@ class Analysis:
     ``run(dataset, taxonomy=..., **params)`` returns a ``StatResult`` whose ``meta`` states
     unit, rule, source and vintage. ``summary`` is the first line of its help and API
     docs, ``description`` the rest. ``tags`` groups its API route.
+
+    What the interfaces may need beyond the parameters, declared here too:
+    ``route``: the name of its ``/api/ROUTE.{json,csv}`` twins (default ``name``);
+    ``engines``: the CLI command also takes ``--engine``/``--data``/``--spark-master``
+    (the counting commands can read a Parquet export with Spark); ``store``: it reads the
+    store (False: published tables only, no store opened); ``taxonomy``: it takes
+    ``--categories-file``; ``table``: ``table(result, params)`` gives what the terminal's
+    table format shows (a shorter result, or text), when that is not the whole result;
+    ``cli=False``/``api=False``: that interface is written by hand (a command writing
+    files, a page-shaped answer) and calls the same function.
     """
 
     name: str
@@ -79,7 +125,17 @@ class Analysis:
     tags: tuple[str, ...] = ("analyses",)
     cli: bool = True
     api: bool = True
+    route: str | None = None
+    engines: bool = False
+    store: bool = True
+    taxonomy: bool = True
+    table: Callable[..., Any] | None = None
+    web: Callable[..., Any] | str | None = None
     extra: dict = field(default_factory=dict)
+
+    @property
+    def route_name(self) -> str:
+        return self.route or self.name
 
     def parse(self, values: dict) -> dict:
         """Every parameter parsed and checked (unknown names refused)."""
@@ -88,10 +144,25 @@ class Analysis:
             raise ParameterError(f"{self.name}: unknown parameters {sorted(unknown)}")
         return {p.name: p.parse(values.get(p.name)) for p in self.params}
 
+    def category_names(self, values: dict) -> list[str]:
+        """The category names among raw ``values`` (checked before a store is opened)."""
+        out: list[str] = []
+        for p in self.params:
+            v = values.get(p.name)
+            if not v:
+                continue
+            if p.kind == "category":
+                out.append(str(v))
+            elif p.kind == "categories":
+                out += p.parse(v)
+        return out
+
     def __call__(self, dataset, *, taxonomy=None, **values):
         """Run on a Dataset (or a Store, read as Chicago) with raw values, as the interfaces do."""
         from ..datasets import as_dataset
 
+        if not self.store:
+            return self.run(None, taxonomy=taxonomy, **self.parse(values))
         ds = as_dataset(dataset)
         return self.run(ds, taxonomy=taxonomy or ds.taxonomy(), **self.parse(values))
 

@@ -1,7 +1,8 @@
-"""Counting commands: categories, count, ytd, compstat, rates, arrests, cities, claim.
+"""Counting commands written by hand: categories, claim; and the renderer every command uses.
 
-Each command is a few lines calling ``crimescope.stats``; every output states the
-counting unit, the rule, the source and the data vintage (CSV: leading ``#`` lines;
+The other counting commands (count, ytd, compstat, rates, arrests, cities, pace) are
+generated from their declarations in :mod:`crimescope.app.declared`. Every output states
+the counting unit, the rule, the source and the data vintage (CSV: leading ``#`` lines;
 JSON: a ``meta`` object; table: a caption).
 """
 
@@ -16,38 +17,9 @@ from ..errors import ParameterError
 from .context import CategoriesFileOpt, load_user_taxonomy, state
 
 FORMAT_HELP = "Output format: table, csv or json."
-BY_HELP = ("Group by (repeatable or comma-separated): year, month, month_of_year, week, date, dow, "
-           "hour, district, beat, ward, community_area, iucr, fbi_code, primary_type.")
-VINTAGE_HELP = ("Count the records as they stood at this update time (YYYY-MM-DD[THH:MM]): per record, "
-                "the latest version with updated_at <= it, from current and superseded versions.")
-
-
-ENGINE_HELP = "duckdb (the store, default) or spark (the Parquet export given by --data; see docs/scale.md)."
-
-# options shared by the counting commands, declared once
+# options shared by the hand-written counting commands, declared once
 FormatOpt = Annotated[str, typer.Option("--format", help=FORMAT_HELP)]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
-VintageOpt = Annotated[Optional[str], typer.Option("--vintage", help=VINTAGE_HELP)]
-ByOpt = Annotated[Optional[List[str]], typer.Option("--by", help=BY_HELP)]
-EngineOpt = Annotated[str, typer.Option("--engine", help=ENGINE_HELP)]
-CategoryReq = Annotated[str, typer.Option("--category", "-c", help="Category name (see `crimescope categories`).")]
-FromReq = Annotated[str, typer.Option("--from", help="First local date, inclusive (YYYY-MM-DD).")]
-ToReq = Annotated[str, typer.Option("--to", help="Last local date, inclusive (YYYY-MM-DD).")]
-DataOpt = Annotated[Optional[str], typer.Option(
-    "--data", help="Parquet export folder (`crimescope export-parquet`), for --engine spark.")]
-MasterOpt = Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL (default local[*]).")]
-
-
-def _source(ctx, engine: str, data, master):
-    """The store, or a SparkSource over a Parquet export (``--engine spark``)."""
-    if engine == "duckdb":
-        if data is not None or master is not None:
-            raise ParameterError("--data and --spark-master are for --engine spark")
-        return state(ctx).open_dataset()
-    from ..datasets import Dataset
-    from ..engines import open_source
-
-    return Dataset(open_source(engine, data=data, spark_master=master), state(ctx).source)
 
 
 def _by(values: Optional[List[str]]) -> list[str]:
@@ -121,120 +93,10 @@ def register(app: typer.Typer) -> None:
             res.table = res.table[["name", "unit", "rule", "label"]]
         emit(res, fmt)
 
-    @app.command("count")
-    def count_cmd(
-        ctx: typer.Context,
-        category: CategoryReq,
-        start: FromReq,
-        end: ToReq,
-        by: ByOpt = None,
-        fmt: FormatOpt = "table",
-        vintage: VintageOpt = None,
-        categories_file: CategoriesFileOpt = None,
-        output: OutputOpt = None,
-        engine: EngineOpt = "duckdb",
-        data: DataOpt = None,
-        spark_master: MasterOpt = None,
-    ) -> None:
-        """Count records of a category between two inclusive local dates, optionally grouped."""
-        from ..stats.counts import count
+    # declared once in crimescope.app.declared; their commands are generated from the declarations
+    from ..app.cli import add_commands
 
-        _check_format(fmt)
-        tax = load_user_taxonomy(categories_file, category, source=state(ctx).source)
-        with _source(ctx, engine, data, spark_master) as store:
-            emit(count(store, category, start, end, _by(by), vintage=vintage, taxonomy=tax), fmt, output)
-
-    @app.command("ytd")
-    def ytd_cmd(
-        ctx: typer.Context,
-        category: CategoryReq,
-        as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day counted (default: last complete day in the store)."),
-        years: int = typer.Option(5, "--years", help="Number of previous years to compare with."),
-        by: ByOpt = None,
-        fmt: FormatOpt = "table",
-        vintage: VintageOpt = None,
-        categories_file: CategoriesFileOpt = None,
-        output: OutputOpt = None,
-        engine: EngineOpt = "duckdb",
-        data: DataOpt = None,
-        spark_master: MasterOpt = None,
-    ) -> None:
-        """Year to date (Jan 1 to the as-of date) vs the same span in previous years.
-
-        The as-of year's rows carry avg_previous_years, the mean of the --years previous years.
-        """
-        from ..stats.periods import ytd
-
-        _check_format(fmt)
-        tax = load_user_taxonomy(categories_file, category, source=state(ctx).source)
-        with _source(ctx, engine, data, spark_master) as store:
-            emit(ytd(store, category, as_of, years, _by(by), vintage=vintage, taxonomy=tax), fmt, output)
-
-    @app.command("compstat")
-    def compstat_cmd(
-        ctx: typer.Context,
-        as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day counted (default: last complete day in the store)."),
-        by: Optional[str] = typer.Option("district", "--by", help="'district' (citywide + each district) or 'none' (citywide only)."),
-        category: Optional[List[str]] = typer.Option(None, "--category", "-c", help="Categories (repeatable; default: murder, homicide, shooting, gun_violence, robbery, armed_robbery, violent_index)."),
-        fmt: FormatOpt = "table",
-        vintage: VintageOpt = None,
-        categories_file: CategoriesFileOpt = None,
-        output: OutputOpt = None,
-        engine: EngineOpt = "duckdb",
-        data: DataOpt = None,
-        spark_master: MasterOpt = None,
-    ) -> None:
-        """CompStat: week, 28 days and year to date vs the same spans a year earlier."""
-        from ..stats.periods import DEFAULT_COMPSTAT_CATEGORIES, compstat
-
-        _check_format(fmt)
-        if by not in ("district", "none", None):
-            raise ParameterError("--by must be 'district' or 'none'")
-        cats = _by(category) or list(DEFAULT_COMPSTAT_CATEGORIES)
-        tax = load_user_taxonomy(categories_file, *cats, source=state(ctx).source)
-        with _source(ctx, engine, data, spark_master) as store:
-            emit(compstat(store, as_of, cats, by_district=(by == "district"), vintage=vintage, taxonomy=tax),
-                 fmt, output)
-
-    @app.command("rates")
-    def rates_cmd(
-        ctx: typer.Context,
-        category: CategoryReq,
-        start: FromReq,
-        end: ToReq,
-        by: str = typer.Option("community_area", "--by", help="community_area, district or citywide."),
-        census: Optional[int] = typer.Option(None, "--census", help="Census population year: 2010 or 2020 (default: nearest to the period)."),
-        fmt: FormatOpt = "table",
-        categories_file: CategoriesFileOpt = None,
-        output: OutputOpt = None,
-    ) -> None:
-        """Rates per 100,000 residents by community area, district (apportioned) or citywide."""
-        from ..stats.rates import rates
-
-        _check_format(fmt)
-        tax = load_user_taxonomy(categories_file, category, source=state(ctx).source)
-        with state(ctx).open_dataset() as store:
-            emit(rates(store, category, start, end, by=by, census=census, taxonomy=tax), fmt, output)
-
-    # `arrests` is declared once in crimescope.app.declared; its command is generated from it
-    from ..app import get as _analysis
-    from ..app.cli import command_for
-
-    app.command("arrests")(command_for(_analysis("arrests")))
-
-    @app.command("cities")
-    def cities_cmd(
-        metric: str = typer.Option("homicides", "--metric", help="homicides, rapes, robberies, aggravated_assaults or violent_crime."),
-        year: int = typer.Option(..., "--year", help="Year (Marshall UCR 1975-2015; FiveThirtyEight 2014-2016)."),
-        top: Optional[int] = typer.Option(None, "--top", help="Only the N cities with the highest counts."),
-        fmt: FormatOpt = "table",
-        output: OutputOpt = None,
-    ) -> None:
-        """City-level counts and rates per 100,000 (partial-year figures flagged)."""
-        from ..stats.cities import cities
-
-        _check_format(fmt)
-        emit(cities(metric, year, top=top), fmt, output)
+    add_commands(app, "count", "ytd", "compstat", "rates", "arrests", "cities")
 
     @app.command("claim")
     def claim_cmd(

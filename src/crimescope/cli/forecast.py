@@ -168,8 +168,7 @@ def register(app: typer.Typer) -> None:
         Result(res.records, meta).to_csv(out / "records.csv")
         Result(res.calibration("year"), meta).to_csv(out / "calibration.csv")  # expected / observed per year
         Result(res.reliability, meta).to_csv(out / "reliability.csv")  # deciles of expected mass per window
-        main_cov = "1%" if "1%" in res.coverages else res.coverages[0]
-        hz = 7 if any(abs(h - 7) < 1e-9 for h in res.horizons) else res.horizons[0]
+        hz, main_cov = res.headline()
         off = None
         if offsets:
             rank = res.ranking(hz, main_cov)

@@ -154,7 +154,7 @@ def register(app: typer.Typer) -> None:
         """Share of events in the busiest units, Gini (standard and generalized) and stability of the top units."""
         category = _category(category_arg, category_opt)
         from ..spatial._events import events_meta
-        from ..spatial.concentration import concentration, top_stability
+        from ..spatial.concentration import concentration, yearly_stability
         from ..spatial.units import assign_units
 
         try:
@@ -168,14 +168,8 @@ def register(app: typer.Typer) -> None:
         res.meta = events_meta(ev, u, method="share of events in the busiest units; Gini, generalized Gini",
                                records_in_no_unit=int(placed.n_unassigned), placement=placed.summary())
         _print_df(res.table(), f"{res.n_units:,} {units} units. {placed.summary()}.")
-        years = ev["occurred_local"].dt.year.to_numpy()
-        ok = placed.unit_index >= 0
-        yrs = sorted(set(years[ok].tolist()))
-        if len(yrs) >= 2:
-            import numpy as np
-
-            by = {y: np.bincount(placed.unit_index[ok & (years == y)], minlength=len(placed.counts)) for y in yrs}
-            st = top_stability(by, stability_top)
+        st = yearly_stability(ev, placed, stability_top)
+        if st is not None:
             typer.echo(f"\nStability of the top {100 * stability_top:g}% of units from year to year:")
             _print_df(st.table)
         if out:

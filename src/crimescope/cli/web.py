@@ -45,10 +45,13 @@ def register(app: typer.Typer) -> None:
         as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of the week covered (YYYY-MM-DD); "
                                             "default: the store's last complete day."),
         out: Path = typer.Option(..., "--out", help="Output file: brief.html or brief.pdf."),
+        district: Optional[str] = typer.Option(None, "--district", help="A police district's brief (its number); "
+                                               "default: the city's."),
     ) -> None:
-        """Write the weekly brief (YTD box, CompStat, trends, hot spot and forecast maps, definitions)."""
+        """Write the weekly brief: the city's (or a district's) numbers with their tests and pace, the
+        district table, weekly trends, hot spot and next-week maps, the evaluation, notes and sources."""
         from ..report import write_brief
 
         st = state(ctx)
-        path = write_brief(st.store_path, out, as_of, source=st.source)
+        path = write_brief(st.store_path, out, as_of, source=st.source, district=district)
         typer.echo(f"wrote {path}")

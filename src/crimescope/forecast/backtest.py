@@ -121,6 +121,14 @@ class BacktestResult(Result):
     observed: dict = field(default_factory=dict)
     reliability: Any = None
 
+    def headline(self) -> tuple[float, str]:
+        """``(horizon_days, coverage)`` the ranking, the report and the saved ranking file are
+        read at: 7 days and 1% of the area when the backtest scored them (the forecast layer's
+        week and flagged share), else its first horizon and coverage."""
+        hz = 7 if any(abs(h - 7) < 1e-9 for h in self.horizons) else self.horizons[0]
+        cov = "1%" if "1%" in self.coverages else self.coverages[0]
+        return hz, cov
+
     def summary(self, level: float = 0.95) -> Any:
         """Mean of each metric across windows with a t-interval (``*_lo``, ``*_hi``) per model/horizon/coverage."""
         import pandas as pd

@@ -25,7 +25,7 @@ from ..errors import ParameterError
 from ..result import Result
 
 __all__ = ["ConcentrationResult", "concentration", "gini", "generalized_gini", "StabilityResult",
-           "top_stability", "DEFAULT_TOP"]
+           "top_stability", "yearly_stability", "DEFAULT_TOP"]
 
 DEFAULT_TOP = (0.001, 0.01, 0.05, 0.10)
 
@@ -212,3 +212,19 @@ def top_stability(counts_by_period: Any, top: float = 0.05) -> StabilityResult:
                      "share_next_in_prev_top": cb[list(sa)].sum() / cb.sum() if cb.sum() > 0 and sa else float("nan"),
                      "spearman": float(rho)})
     return StabilityResult(periods=periods, top=top, table=pd.DataFrame(rows))
+
+
+def yearly_stability(events, placed, top: float = 0.05) -> "StabilityResult | None":
+    """Stability of the top ``top`` units from one calendar year of ``events`` to the next.
+
+    ``placed``: the events' units (:func:`crimescope.spatial.units.assign_units`); events
+    in no unit are left out. None when the events span fewer than two years (nothing to
+    compare). Years are the local years of ``occurred_local``.
+    """
+    years = events["occurred_local"].dt.year.to_numpy()
+    ok = placed.unit_index >= 0
+    yrs = sorted(set(years[ok].tolist()))
+    if len(yrs) < 2:
+        return None
+    by = {y: np.bincount(placed.unit_index[ok & (years == y)], minlength=len(placed.counts)) for y in yrs}
+    return top_stability(by, top)

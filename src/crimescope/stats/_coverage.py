@@ -65,6 +65,29 @@ def period_of_group(name: str, value) -> tuple[dt.date, dt.date] | None:
     return None
 
 
+def period_keys(name: str, start: dt.date, end: dt.date) -> list:
+    """The group values of grouping ``name`` (``week``: its Monday, a date; ``month``:
+    ``'YYYY-MM'``) of every period touching ``start``..``end``, in order: the keys a
+    count by that grouping gives (:data:`stats.query.GROUPS`), with the empty periods too."""
+    if name == "week":
+        first = start - dt.timedelta(days=start.weekday())
+        return [first + dt.timedelta(days=7 * i) for i in range(((end - first).days // 7) + 1)]
+    if name == "month":
+        keys, y, m = [], start.year, start.month
+        while (y, m) <= (end.year, end.month):
+            keys.append(f"{y:04d}-{m:02d}")
+            y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        return keys
+    raise ValueError(f"period_keys: {name!r} is not week or month")
+
+
+def year_earlier_key(name: str, key):
+    """The period a year before ``key``: 52 weeks earlier (weeks), the same month (months)."""
+    if name == "week":
+        return key - dt.timedelta(days=364)
+    return f"{int(key[:4]) - 1:04d}{key[4:]}"
+
+
 def mark_partial(df, by, cov):
     """Add ``partial`` (bool) when ``by`` has a year, month or week grouping."""
     groups = [b for b in by if b in TIME_GROUPS]

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 
 from ...stats.provenance import jsonable
 from .. import views
-from ..params import LIMITS, Fmt
-from ._common import CATEGORY_PATTERN, TABLE_RESPONSES, ctx_of, dates, render, respond
+from ..params import LIMITS
+from ._common import CATEGORY_PATTERN, ctx_of, dates, render
 
 router = APIRouter()
 
@@ -35,15 +35,7 @@ def _check(request, text, as_of, category, value, start, end, district, communit
                        tolerance)
 
 
-@router.get("/api/claim.{fmt}", tags=["claim"], responses=TABLE_RESPONSES)
-def api_claim(request: Request, fmt: Fmt, text: Optional[str] = Q["text"], as_of: Optional[dt.date] = Q["as_of"],
-              category: Optional[str] = Q["category"], value: Optional[float] = Q["value"],
-              start: Optional[dt.date] = Q["start"], end: Optional[dt.date] = Q["end"],
-              district: Optional[int] = Q["district"], community_area: Optional[int] = Q["community_area"],
-              tolerance: float = Q["tolerance"]):
-    """Recompute a published figure and explain any gap (verdict, known reasons, vintages)."""
-    res = _check(request, text, as_of, category, value, start, end, district, community_area, tolerance)
-    return respond(res, fmt, "claim")
+# /api/claim.{fmt} is generated from the declaration of `claim` (crimescope.app.declared)
 
 
 @router.get("/claim", include_in_schema=False)

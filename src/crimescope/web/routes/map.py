@@ -12,8 +12,8 @@ from ...errors import CrimescopeError
 from ...stats.provenance import jsonable
 from .. import views
 from ..geometry import geojson_bytes
-from ..params import AreaKind, Fmt, Measure
-from ._common import CATEGORY_PATTERN, ERROR_RESPONSES, TABLE_RESPONSES, ctx_of, dates, render, respond
+from ..params import AreaKind, Measure
+from ._common import CATEGORY_PATTERN, ERROR_RESPONSES, ctx_of, dates, render
 
 router = APIRouter()
 
@@ -28,30 +28,8 @@ MODEL = Query("best", pattern=r"^[a-z][a-z0-9_]{0,40}$",
               description="Forecast model: best (the last backtest's winner, else naive_52w) or a fast model name")
 
 
-@router.get("/api/map.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
-def api_map(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY, kind: AreaKind = KIND,
-            start: Optional[dt.date] = START, end: Optional[dt.date] = END, measure: Measure = MEASURE):
-    """Counts (or rates per 100,000) per community area, district, beat or ward."""
-    dates(start=start, end=end)
-    return respond(views.map_counts(ctx_of(request), category, kind.value, start, end, measure.value), fmt, "map")
-
-
-@router.get("/api/hotspots.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
-def api_hotspots(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY, start: Optional[dt.date] = START,
-                 end: Optional[dt.date] = END, cell: int = CELL):
-    """Significant Gi* hot and cold grid cells over the period."""
-    dates(start=start, end=end)
-    return respond(views.hotspots(ctx_of(request), category, start, end, cell), fmt, "hotspots")
-
-
-@router.get("/api/forecast.{fmt}", tags=["map"], responses=TABLE_RESPONSES)
-def api_forecast(request: Request, fmt: Fmt, category: Optional[str] = CATEGORY,
-                 as_of: Optional[dt.date] = Query(None, description="First forecast day (default: the day "
-                                                  "after the last complete day)"),
-                 cell: int = CELL, model: str = MODEL):
-    """Next 7 days' expected events: the top grid cells covering 1% of the city, with backtested PAI."""
-    dates(as_of=as_of)
-    return respond(views.forecast(ctx_of(request), category, as_of, cell, model), fmt, "forecast")
+# /api/map.{fmt}, /api/hotspots.{fmt} and /api/forecast.{fmt} are generated from the declarations of
+# `map`, `hotspots` and `forecast` (crimescope.app.declared)
 
 
 @router.get("/api/geometry/{kind}.geojson", tags=["map"], responses={

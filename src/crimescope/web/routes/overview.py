@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 
 from ...stats.provenance import jsonable
 from .. import views
-from ..params import LIMITS, Fmt, split_list
-from ._common import CATEGORY_PATTERN, TABLE_RESPONSES, ctx_of, dates, render, respond
+from ..params import LIMITS, split_list
+from ._common import CATEGORY_PATTERN, ctx_of, dates, render
 
 router = APIRouter()
 
@@ -18,25 +18,8 @@ AS_OF = Query(None, description="As-of date (YYYY-MM-DD); default: the store's l
 CATS = Query(None, max_length=400, description="Comma-separated categories (default: the CompStat set)")
 
 
-@router.get("/api/overview.{fmt}", tags=["overview"], responses=TABLE_RESPONSES)
-def api_overview(request: Request, fmt: Fmt, as_of: Optional[dt.date] = AS_OF,
-                 categories: Optional[str] = CATS):
-    """Year to date per category vs the same span last year."""
-    dates(as_of=as_of)
-    res = views.overview(ctx_of(request), as_of, split_list(categories, LIMITS["categories"], "categories"))
-    return respond(res, fmt, "overview")
-
-
-@router.get("/api/compstat.{fmt}", tags=["overview"], responses=TABLE_RESPONSES)
-def api_compstat(request: Request, fmt: Fmt, as_of: Optional[dt.date] = AS_OF,
-                 categories: Optional[str] = CATS,
-                 category: Optional[str] = Query(None, pattern=CATEGORY_PATTERN,
-                                                 description="Keep the rows of this category only")):
-    """CompStat: week, 28 days and YTD, citywide and by district, vs a year earlier."""
-    dates(as_of=as_of)
-    res = views.compstat(ctx_of(request), as_of, split_list(categories, LIMITS["categories"], "categories"),
-                         category)
-    return respond(res, fmt, "compstat")
+# /api/overview.{fmt} and /api/compstat.{fmt} are generated from the declarations of `overview` and
+# `compstat` (crimescope.app.declared)
 
 
 @router.get("/", include_in_schema=False)

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 
 from ...stats.provenance import jsonable
 from .. import views
-from ..params import Fmt, Interval, TrendArea
-from ._common import CATEGORY_PATTERN, TABLE_RESPONSES, ctx_of, dates, render, respond
+from ..params import Interval, TrendArea
+from ._common import CATEGORY_PATTERN, ctx_of, dates, render
 
 router = APIRouter()
 
@@ -30,14 +30,7 @@ def _q():
 Q = _q()
 
 
-@router.get("/api/trends.{fmt}", tags=["trends"], responses=TABLE_RESPONSES)
-def api_trends(request: Request, fmt: Fmt, category: Optional[str] = Q["category"], area_kind: TrendArea = Q["area_kind"],
-               area: Optional[int] = Q["area"], start: Optional[dt.date] = Q["start"],
-               end: Optional[dt.date] = Q["end"], interval: Interval = Q["interval"]):
-    """Counts per week or month, each with the same period a year earlier."""
-    dates(start=start, end=end)
-    res = views.trends(ctx_of(request), category, area_kind.value, area, start, end, interval.value)
-    return respond(res, fmt, "trends")
+# /api/trends.{fmt} is generated from the declaration of `trends` (crimescope.app.declared)
 
 
 @router.get("/trends", include_in_schema=False)

@@ -1,0 +1,512 @@
+"""The dashboard's analyses (Overview, trends, map layers, claim), each a function of a Dataset.
+
+Each takes a :class:`~crimescope.datasets.Dataset` and its parameters and returns a
+``StatResult`` (table + provenance); :mod:`crimescope.web.views` adds the request's
+bounds (``web.params.LIMITS``) and caches them per request parameters. What a function
+needs from where it runs is a parameter: ``shared_dir`` (reference data), ``store_path``
+(where ``crimescope backtest`` saved its ranking), ``daily`` (the trends' daily counts,
+built once per category by the server).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from ..errors import CoverageError, ParameterError
+
+__all__ = ["overview", "trends", "first_day", "area_kinds", "area_ids", "check_area", "map_counts", "citywide_total", "grid",
+           "hotspots", "forecast", "claim", "CELL_SIZES", "FORECAST_MODELS", "FORECAST_HORIZON_DAYS",
+           "FORECAST_COVERAGE"]
+
+#: models the web forecast layer may fit on request (fast ones); a backtest's best model is added
+FORECAST_MODELS = ("naive_52w", "naive_all", "retro_hotspot", "prospective_hotspot")
+FORECAST_HORIZON_DAYS = 7
+FORECAST_COVERAGE = 0.01  # share of the city's area flagged by the forecast layer
+CELL_SIZES = (500, 1000, 2000)
+
+
+def _sr(table, meta):
+    from ..stats.provenance import StatResult
+
+    return StatResult(table, meta)
+
+
+def as_of_default(ds) -> dt.date:
+    """The last complete local day in the store (the default as-of date of every view)."""
+    from ..stats.counts import last_complete_day
+
+    return last_complete_day(ds)
+
+
+def _year_before(d: dt.date) -> dt.date:
+    from ..stats.query import same_day_year_ago
+
+    return same_day_year_ago(d)
+
+
+# -------------------------------------------------------------------- overview
+def overview(ds, *, taxonomy=None, as_of: dt.date | None = None, categories=()):
+    """Year to date per category vs the same span last year (``stats.ytd`` with ``years=1``), with pace."""
+    import pandas as pd
+
+    from ..stats import ytd
+    from ..stats.pace import METHOD as PACE_METHOD, pace_columns
+    from ..stats.significance import ALPHA, TWO_COUNT_METHOD
+    from .counting import default_categories
+
+    a = as_of or as_of_default(ds)
+    cats = list(categories or ()) or default_categories(ds)
+    for c in cats:
+        ds.category(c, taxonomy)
+    rows, units, rules, vintage, source, no_pace, lacking = [], [], [], None, None, [], []
+    for c in cats:
+        try:
+            r = ytd(ds, c, a, years=1, taxonomy=taxonomy)
+        except CoverageError as exc:  # "no data for ...", never a row of zeros
+            lacking.append(str(exc))
+            cat = ds.category(c, taxonomy)
+            prev_end = _year_before(a)
+            rows.append({"category": c, "label": cat.label, "unit": cat.unit, "start": dt.date(a.year, 1, 1),
+                         "end": a, "count": None, "prev_start": dt.date(prev_end.year, 1, 1),
+                         "prev_end": prev_end, "prev_count": None,
+                         "change": None, "pct_change": None, "coverage": str(exc)})
+            continue
+        pace_cols, why = pace_columns(ds, c, a, taxonomy=taxonomy)
+        no_pace += [why] if why else []
+        comp = r.meta["comparison"][0]
+        cur = r.table[r.table["year"] == a.year].iloc[0]
+        prev = r.table[r.table["year"] == a.year - 1].iloc[0]
+        rows.append({
+            "category": c, "label": r.meta["label"], "unit": r.meta["unit"],
+            "start": cur["start"], "end": cur["end"], "count": comp["count"],
+            "prev_start": prev["start"], "prev_end": prev["end"], "prev_count": comp["last_year"],
+            "change": comp["change_vs_last_year"], "pct_change": comp["pct_vs_last_year"],
+            # rate_ratio, ci_low, ci_high, p_value, test_label ("label" is the category's here)
+            **{("test_label" if k == "label" else k): v for k, v in comp["test_vs_last_year"].items()},
+            **pace_cols,  # pace, pace_low_80 ... pace_high_95, pace_sentence (stats.pace)
+            "coverage": "; ".join(n for n in r.meta.get("notes", []) if "not (fully) in the store" in n
+                                  or "coverage" in n) or "full",
+        })
+        units.append(f"{c}: {r.meta['unit']}")
+        rules.append(r.meta["rule"])
+        vintage, source = r.meta["vintage"], r.meta["source"]
+    test_note = (f"rate_ratio, ci_low, ci_high, p_value, test_label: this year vs last year, {TWO_COUNT_METHOD}; "
+                 f"each category tested on its own at {ALPHA:.0%}")
+    meta = {"title": f"Year to date as of {a} vs the same span of {a.year - 1}", "as_of": a,
+            "unit": "; ".join(units), "rule": "; ".join(rules),
+            "periods": f"Jan 1 to {a:%b %d}, {a.year} vs Jan 1 to the same month/day of {a.year - 1}",
+            "source": source, "vintage": vintage,
+            "notes": ["pct_change is empty when last year's count is 0, or when either year is not "
+                      "wholly in the store (see coverage)", test_note,
+                      "pace*: year-end count implied by the YTD (crimescope pace), " + PACE_METHOD,
+                      *no_pace, *lacking]}
+    if len(lacking) == len(cats):
+        raise CoverageError(f"no data for {a.year} year to date as of {a}: " + "; ".join(lacking))
+    df = pd.DataFrame(rows)
+    for col in ("count", "prev_count", "change"):
+        df[col] = df[col].astype("Int64")
+    return _sr(df, meta)
+
+
+# ---------------------------------------------------------------------- trends
+def first_day(ds) -> dt.date | None:
+    """The first local date of occurrence of the dataset's city in the store, or None when it has none."""
+    (v,) = ds.con.execute("SELECT min(occurred_local) FROM incidents WHERE source = ?", [ds.key]).fetchone()
+    return v.date() if v is not None else None
+
+
+def trends(ds, *, taxonomy=None, category: str | None = None, area_kind: str = "citywide",
+           area: int | None = None, start: dt.date | None = None, end: dt.date | None = None,
+           interval: str = "week", daily=None, first: dt.date | None = None, shared_dir=None, ids=None):
+    """Weekly or monthly counts with the same periods a year earlier, and the seasonal expectation.
+
+    The figures are sums of the category's daily counts (``daily``: a
+    :class:`crimescope.app._daily.DailyCounts`, built here when not given), equal to
+    ``stats.count`` by ``[interval, area_kind]`` over the span; the period keys and spans
+    are the library's groupings' (``stats._coverage.period_keys`` / ``period_of_group``).
+    A period the store does not hold has no count (never 0).
+    """
+    import pandas as pd
+
+    from ..stats._coverage import period_keys, period_of_group, year_earlier_key
+    from ..stats.seasonal import expected_columns
+    from ..store import coverage as _coverage
+
+    if interval not in ("week", "month"):
+        raise ParameterError(f"interval: {interval!r} is not one of week, month")
+    cat = ds.category(category or ds.profile.default_category, taxonomy)
+    e = end or as_of_default(ds)
+    s = start or (e - dt.timedelta(days=364))
+    if e < s:
+        raise ParameterError(f"trends: end {e} is before start {s}")
+    check_area(ds, area_kind, area, ids, shared_dir)
+    by = [interval] + ([area_kind] if area_kind != "citywide" else [])
+    if daily is None:
+        from ._daily import DailyCounts
+
+        daily = DailyCounts.from_store(ds, cat)
+    ps, pe = _year_before(s), _year_before(e)
+    cur = daily.period_counts(area_kind, area, s, e, interval)
+    prev = daily.period_counts(area_kind, area, ps, pe, interval)
+    keys = period_keys(interval, s, e)
+    prior_key = {k: year_earlier_key(interval, k) for k in keys}
+    first = first if first is not None else first_day(ds)
+    held = _coverage.category_spans(ds.store, ds.key, cat)
+
+    def last_day(k):  # last date of a period key
+        return period_of_group(interval, k)[1]
+
+    def span_of(k, lo, hi):  # the days of a period key, and those inside lo..hi
+        a, b = period_of_group(interval, k)
+        return (a, b), (max(a, lo), min(b, hi))
+
+    def value(series_, k, lo, hi):  # None (no data), never 0, for a period the store does not hold
+        _, cut = span_of(k, lo, hi)
+        return int(series_.get(k, 0)) if _coverage._intersect([cut], held) else None
+
+    def partial(k, lo, hi):  # cut by the span asked for, or by the store's coverage
+        whole, cut = span_of(k, lo, hi)
+        return cut != whole or _coverage._intersect([cut], held) != [cut]
+
+    rows = [{"period": k, "count": value(cur, k, s, e), "prior_period": prior_key[k],
+             "prior_count": value(prev, prior_key[k], ps, pe),
+             "partial": partial(k, s, e) or partial(prior_key[k], ps, pe)} for k in keys]
+    meta = dict(daily.meta)  # what a library count says it counts (unit, rule, source, vintage)
+    where = "citywide" if area_kind == "citywide" else f"{area_kind.replace('_', ' ')} {area}"
+    meta.update(title=f"{cat.label} per {interval}, {where}, {s} to {e}, with the year before",
+                period=f"{s} to {e} (inclusive); prior: {ps} to {pe}", start=s, end=e,
+                by=by, total=sum(r["count"] or 0 for r in rows),
+                prior_start=ps, prior_end=pe, interval=interval, area_kind=area_kind, area=area,
+                prior_total=sum(r["prior_count"] or 0 for r in rows))
+    coverage = []
+    if first is None or ps < first:
+        coverage.append(f"the store has no records before {first}: periods before that date have no "
+                        "count (missing data, not zero)")
+    if any(r["count"] is None or r["prior_count"] is None for r in rows):
+        coverage.append(f"no data for {cat.name} in the periods without a count: the store holds it for "
+                        + (", ".join(f"{a}..{b}" for a, b in held) or "no dates") + " (missing, not zero)")
+    if any(r["partial"] for r in rows):
+        coverage.append("partial = true: the period is cut by the span asked for or by the store's coverage")
+    meta["coverage"] = {"holds": [[a.isoformat(), b.isoformat()] for a, b in held]}
+    meta["notes"] = coverage + [
+        "weeks start on Monday; the first and last week (month) may be partial: only days "
+        f"from {s} to {e} are counted" if interval == "week" else
+        f"months are calendar months; the first and last may be partial (only {s} to {e} counted)",
+        "prior_period is 52 weeks earlier (weeks) or the same month a year earlier (months)",
+    ]
+    # column by column: half the cost of DataFrame(rows) followed by astype("Int64")
+    df = pd.DataFrame({
+        "period": pd.Series([r["period"] for r in rows]),
+        "count": pd.array([r["count"] for r in rows], dtype="Int64"),
+        "prior_period": pd.Series([r["prior_period"] for r in rows]),
+        "prior_count": pd.array([r["prior_count"] for r in rows], dtype="Int64"),
+        "partial": pd.Series([r["partial"] for r in rows], dtype=bool),
+    })
+    # expected vs observed: STL over the store's complete periods (stats.seasonal)
+    cols, seasonal_note = expected_columns(
+        lambda a, b: daily.period_counts(area_kind, area, a, b, interval), keys, interval, first, last_day, s, e)
+    for c, v in cols.items():
+        df[c] = pd.array(v, dtype="Float64" if c != "unusual" else "boolean")
+    meta["notes"].append(seasonal_note)
+    return _sr(df, meta)
+
+
+# ------------------------------------------------------------------------- map
+def area_kinds() -> tuple[str, ...]:
+    """The area kinds with boundaries over the registered city profiles (a city answers only its own)."""
+    from ..datasets import profiles
+
+    out: list[str] = []
+    for p in profiles().values():
+        out += [k for k in p.mapped_kinds() if k not in out]
+    return tuple(out)
+
+
+def area_ids(ds, kind: str, shared_dir=None) -> tuple[str, ...]:
+    """Unit codes of an area kind of the dataset's city, from its boundaries."""
+    from ..spatial.units import AreaUnits
+
+    return tuple(str(u) for u in AreaUnits.load(kind, shared_dir, profile=ds.profile).unit_ids)
+
+
+def check_area(ds, kind: str, area: int | None, ids=None, shared_dir=None) -> None:
+    """``area`` is a unit of area kind ``kind`` of the city (or None for ``citywide``): a unit its
+    boundaries do not have is refused, never counted as 0."""
+    if kind == "citywide":
+        if area is not None:
+            raise ParameterError("area: leave empty for citywide, or choose an area kind")
+        return
+    if area is None:
+        raise ParameterError(f"area: give the {kind.replace('_', ' ')} number")
+    ids = ids if ids is not None else area_ids(ds, kind, shared_dir)
+    if str(area) not in ids:
+        raise ParameterError(f"area: there is no {kind.replace('_', ' ')} {area} in the boundaries")
+
+
+def map_counts(ds, *, taxonomy=None, category: str | None = None, kind: str = "community_area", start=None, end=None,
+               measure: str = "count", shared_dir=None, ids=None):
+    """Counts (``stats.count``) or rates per 100,000 (``stats.rates``) per area unit, every unit listed."""
+    import pandas as pd
+
+    from ..stats import count, rates_per_100k
+
+    cat = ds.category(category or ds.profile.default_category, taxonomy)
+    e = end or as_of_default(ds)
+    s = start or dt.date(e.year, 1, 1)
+    if measure == "rate" and kind not in ("community_area", "district"):
+        raise ParameterError("measure=rate: rates per 100,000 are available for community areas and "
+                             "districts only (no population is published for beats and wards)")
+    ids = ids if ids is not None else area_ids(ds, kind, shared_dir)
+    col = ds.profile.area_kind(kind).column
+    if measure == "rate":
+        r = rates_per_100k(ds, cat, s, e, by=kind, shared_dir=shared_dir)
+    else:
+        r = count(ds, cat, s, e, by=[col])
+    t = r.table.copy()
+    key = col if col in t.columns else kind  # rates name the column by the kind
+    codes = [None if pd.isna(v) else str(int(v)) for v in t[key]]
+    t.insert(0, "unit", codes)
+    t = t.drop(columns=[key])
+    known = pd.DataFrame({"unit": list(ids)})
+    placed = known.merge(t[t["unit"].notna()], on="unit", how="left")
+    placed["count"] = placed["count"].fillna(0).astype("int64")
+    other = t[t["unit"].isna() | ~t["unit"].isin(ids)]
+    table = pd.concat([placed, other], ignore_index=True)
+    table.insert(0, "kind", kind)
+    meta = dict(r.meta)
+    meta.update(title=(f"{cat.label} per 100,000 residents" if measure == "rate" else f"{cat.label}")
+                + f" by {kind.replace('_', ' ')}, {s} to {e}", measure=measure, kind=kind,
+                start=s, end=e, total=int(table["count"].sum()))
+    notes = list(meta.get("notes", []))
+    notes.append("areas come from each record's own area code; rows with an empty unit are records "
+                 "without one (kept so the counts sum to the total)")
+    meta["notes"] = notes
+    return _sr(table, meta)
+
+
+def citywide_total(ds, *, taxonomy=None, category: str | None = None, start=None, end=None):
+    """The period's citywide count for a city without shipped boundaries, saying why there is no
+    choropleth (the hot spot and forecast layers are grid cells and still drawn)."""
+    import pandas as pd
+
+    from ..stats import count
+
+    cat = ds.category(category or ds.profile.default_category, taxonomy)
+    e = end or as_of_default(ds)
+    s = start or dt.date(e.year, 1, 1)
+    prof = ds.profile
+    r = count(ds, cat, s, e)
+    meta = dict(r.meta)
+    meta.update(title=f"{cat.label}, {prof.name}, {s} to {e} (citywide)", kind="citywide", measure="count",
+                start=s, end=e, notes=[f"no area boundaries are shipped for {prof.name}: no choropleth; "
+                                       "the hot spot and forecast layers are grid cells"])
+    return _sr(pd.DataFrame({"kind": ["citywide"], "unit": [None], "count": [int(r.meta["total"])]}), meta)
+
+
+def grid(ds, cell: int, shared_dir=None):
+    """The city's grid of ``cell``-unit cells (one of :data:`CELL_SIZES`)."""
+    from ..spatial.grid import Grid
+
+    prof = ds.profile
+    if int(cell) not in CELL_SIZES:
+        raise ParameterError(f"cell: {cell} is not one of {', '.join(map(str, CELL_SIZES))} ({prof.linear_unit})")
+    return Grid.for_profile(prof, float(cell), data_dir=shared_dir)
+
+
+def _cell_boxes(g, index):
+    """WGS84 bounding boxes (lon_min, lat_min, lon_max, lat_max) of grid cells ``index``."""
+    import numpy as np
+
+    from ..spatial.grid import LONLAT_CRS, transform_xy
+
+    x0, y0, x1, y1 = (np.asarray(b)[index] for b in g.bounds())
+    lo0, la0 = transform_xy(x0, y0, g.crs, LONLAT_CRS)
+    lo1, la1 = transform_xy(x1, y1, g.crs, LONLAT_CRS)
+    return lo0, la0, lo1, la1
+
+
+def hotspots(ds, *, taxonomy=None, category: str | None = None, start=None, end=None, cell: int = 1000, max_rows: int = 20_000,
+             shared_dir=None, grid_=None):
+    """Getis-Ord Gi* hot and cold grid cells (``spatial.gistar.hotspots``), significant cells only
+    (at most ``max_rows``, those with the largest |z|)."""
+    import numpy as np
+    import pandas as pd
+
+    from ..result import provenance
+    from ..spatial.gistar import BIN_LABELS
+    from ..spatial.gistar import hotspots as _hotspots
+    from ..stats.events import load_events
+
+    cat = ds.category(category or ds.profile.default_category, taxonomy)
+    e = end or as_of_default(ds)
+    s = start or dt.date(e.year, 1, 1)
+    g = grid_ if grid_ is not None else grid(ds, cell, shared_dir)
+    ev = load_events(ds, cat, s, e)
+    res = _hotspots(ev, g, label=f"{cat.label}, {s} to {e}")
+    idx = np.flatnonzero(res.bins != 0)
+    lo0, la0, lo1, la1 = _cell_boxes(g, idx)
+    lon, lat = g.centroids_lonlat()
+    t = pd.DataFrame({
+        "cell_id": np.asarray(g.cell_ids)[idx], "count": res.values[idx].astype("int64"),
+        "gi_z": np.round(res.z[idx], 3), "gi_p": res.p[idx], "gi_bin": res.bins[idx].astype(int),
+        "gi_label": [BIN_LABELS[int(b)] for b in res.bins[idx]],
+        "lon": np.round(np.asarray(lon)[idx], 6), "lat": np.round(np.asarray(lat)[idx], 6),
+        "lon_min": np.round(lo0, 6), "lat_min": np.round(la0, 6),
+        "lon_max": np.round(lo1, 6), "lat_max": np.round(la1, 6),
+    }).sort_values(["gi_bin", "gi_z"], ascending=False).reset_index(drop=True)
+    notes = []
+    if len(t) > max_rows:
+        notes.append(f"{len(t)} significant cells; the {max_rows} with the largest |z| are listed")
+        t = t.loc[t["gi_z"].abs().sort_values(ascending=False).index[:max_rows]]
+        t = t.sort_values(["gi_bin", "gi_z"], ascending=False).reset_index(drop=True)
+    prof = ds.profile
+    ft = prof.unit_abbrev
+    meta = provenance(
+        ds, cat, per="grid cell", title=f"Hot spots (Gi*) of {cat.label}, {s} to {e}, {cell} {ft} cells",
+        method=(f"Getis-Ord Gi* on counts per {cell} {ft} cell ({prof.crs}), weights "
+                f"{res.weights}; bins at 90/95/99% confidence"
+                + (" with Benjamini-Hochberg FDR correction" if res.fdr else "")),
+        start=s, end=e, cell_ft=cell, cell_unit=prof.linear_unit, cells=int(g.n_units),
+        hot_cells=res.n_hot, cold_cells=res.n_cold,
+        records=int(len(ev)), records_without_location=int(res.n_no_location),
+        records_outside_grid=int(res.n_outside),
+        notes=notes + ["only significant cells are listed (gi_bin != 0)",
+                       f"{res.n_no_location} records without coordinates are not mapped"])
+    return _sr(t, meta)
+
+
+def backtested_pai(store_path, category: str, model: str) -> tuple[float | None, str]:
+    """(PAI, text) from the ranking the last ``crimescope backtest`` saved next to the store."""
+    from ..forecast.backtest import ranking_path
+
+    p = ranking_path(store_path, category)
+    if not p.is_file():
+        return None, (f"not available: no backtest of {category} for this store "
+                      f"(run `crimescope backtest --category {category}`)")
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, f"not available: the backtest ranking {p.name} is unreadable"
+    pai = doc.get("pai")
+    if isinstance(pai, dict) and pai.get(model) is not None:
+        v = float(pai[model])
+        return v, (f"backtested PAI {v:.2f} (mean over weekly windows, {doc.get('coverage')} of the area, "
+                   f"{doc.get('horizon_days')} days)")
+    return None, (f"not available: the saved backtest ranking of {category} has no PAI for {model} "
+                  f"(ranking: {', '.join(map(str, doc.get('ranking', [])))})")
+
+
+def forecast_model(store_path, category: str, start_day: dt.date, model: str = "best") -> tuple[str, list[str]]:
+    """(model name, notes) of a forecast from ``start_day``: ``best`` is the first model of the
+    saved backtest ranking when its backtest ended by then (``forecast.backtest.choose_best``:
+    no look-ahead), else its documented default, and the note says which and why. An unreadable
+    ranking is an error, not a silent default."""
+    from ..forecast.backtest import choose_best
+
+    if model != "best":
+        if model not in FORECAST_MODELS:
+            raise ParameterError(f"model: {model!r} is not one of best, {', '.join(FORECAST_MODELS)}")
+        return model, []
+    name, choice = choose_best(store_path, category, start_day)
+    return name, [f"model chosen as the {choice['reason']}" if choice["used"] else choice["reason"]]
+
+
+def forecast(ds, *, taxonomy=None, category: str | None = None, as_of: dt.date | None = None, cell: int = 1000,
+             model: str = "best", store_path=None, shared_dir=None, grid_=None):
+    """Next week's expected events per cell (``forecast`` registry): the top-ranked cells covering
+    :data:`FORECAST_COVERAGE` of the city's area, flagged as the backtest flags them
+    (``forecast.metrics.flag_fraction``, so the displayed PAI is of the same flagging)."""
+    import numpy as np
+    import pandas as pd
+
+    from ..forecast.base import make_model
+    from ..forecast.metrics import flag_fraction
+    from ..result import provenance
+    from ..stats.counts import unit_text
+    from ..stats.events import load_categories, load_events
+
+    cat = ds.category(category or ds.profile.default_category, taxonomy)
+    start_day = as_of or (as_of_default(ds) + dt.timedelta(days=1))
+    store_path = store_path if store_path is not None else ds.path
+    name, notes = forecast_model(store_path, cat.name, start_day, model)
+    g = grid_ if grid_ is not None else grid(ds, cell, shared_dir)
+    m = make_model(name).for_target(cat.name)
+    related = [c for c in m.related_categories() if c != cat.name]
+    if related:  # such a model is backtested on all history with its leading indicators: give it the same
+        hist_start = None
+        ev = load_categories(ds, [cat.name, *related], None, start_day - dt.timedelta(days=1))
+        n_used = int((ev["category"] == cat.name).sum())
+    else:
+        hist_start = start_day - dt.timedelta(days=2 * 365)
+        ev = load_events(ds, cat, hist_start, start_day - dt.timedelta(days=1))
+        n_used = int(len(ev))
+    fc = m.fit(ev, np.datetime64(start_day.isoformat()), grid=g).predict(f"{FORECAST_HORIZON_DAYS}d")
+    area = np.asarray(g.area, dtype=float)
+    # the backtest's flagging: by expected count per unit area, the straddling tie group in part
+    frac = flag_fraction(fc.expected / area, area, FORECAST_COVERAGE * area.sum())
+    flagged = np.flatnonzero((frac > 0) & (fc.expected > 0))  # a tie group of zeros is not listed
+    keep = flagged[np.lexsort((np.asarray(g.cell_ids)[flagged], np.asarray(fc.rank)[flagged]))]
+    lo0, la0, lo1, la1 = _cell_boxes(g, keep)
+    lon, lat = g.centroids_lonlat()
+    t = pd.DataFrame({
+        "cell_id": np.asarray(g.cell_ids)[keep], "rank": fc.rank[keep],
+        "expected": np.round(fc.expected[keep], 4),
+        "lon": np.round(np.asarray(lon)[keep], 6), "lat": np.round(np.asarray(lat)[keep], 6),
+        "lon_min": np.round(lo0, 6), "lat_min": np.round(la0, 6),
+        "lon_max": np.round(lo1, 6), "lat_max": np.round(la1, 6),
+    })
+    pai, pai_text = backtested_pai(store_path, cat.name, name)
+    end_day = start_day + dt.timedelta(days=FORECAST_HORIZON_DAYS - 1)
+    prof = ds.profile
+    partial = int((frac[keep] < 1).sum())
+    meta = provenance(
+        ds, cat,
+        title=f"Forecast of {cat.label}, {start_day} to {end_day}: {name}, {cell} {prof.unit_abbrev} cells",
+        unit=f"expected {unit_text(cat, prof)} per grid cell over {FORECAST_HORIZON_DAYS} days",
+        model=name, as_of=start_day, horizon_days=FORECAST_HORIZON_DAYS, cell_ft=cell,
+        coverage=f"top-ranked cells covering {FORECAST_COVERAGE:.0%} of the city's area",
+        expected_total_city=round(float(fc.expected.sum()), 2),
+        expected_in_flagged_cells=round(float((fc.expected * frac).sum()), 2),
+        history=(f"{hist_start or 'first record'} to {start_day - dt.timedelta(days=1)}"
+                 + (f" (with {', '.join(related)} as leading indicators)" if related else "")),
+        records_used=n_used, pai=pai, pai_text=pai_text,
+        notes=notes + ["a forecast of places (grid cells), never of people", pai_text,
+                       f"flagged as the backtest flags (forecast.metrics.flag_fraction): whole cells by expected "
+                       f"count per unit area while they fit in {FORECAST_COVERAGE:.0%} of the area, the tie group "
+                       f"straddling it in part ({partial} cells listed are flagged in part; "
+                       "expected_in_flagged_cells counts their flagged share; cells expecting 0 are not listed)"])
+    return _sr(t, meta)
+
+
+# ----------------------------------------------------------------------- claim
+def build_claim(ds, *, text: str | None = None, as_of=None, category=None, value=None, start=None, end=None,
+                district=None, community_area=None, tolerance=None):
+    """The :class:`~crimescope.stats.claims.Claim` of a sentence, or of category and value."""
+    from ..stats.claims import Claim, parse_claim
+
+    if ds.key != "chicago":
+        raise ParameterError(f"source: claim checks read Chicago's published figures only, not {ds.profile.name}'s")
+    if text:
+        c = parse_claim(text, as_of=as_of)
+        if district is not None:
+            c.district = district
+        if community_area is not None:
+            c.community_area = community_area
+        if tolerance:
+            c.tolerance = float(tolerance)
+        return c
+    if category is None or value is None:
+        raise ParameterError("give the claim as text, or category and value (with start/end or as_of)")
+    ds.category(category)
+    return Claim(category=category, value=float(value), start=start, end=end, as_of=as_of,
+                 district=district, community_area=community_area, tolerance=float(tolerance or 0))
+
+
+def claim(ds, *, taxonomy=None, claims=None, **values):
+    """Check published figures (``stats.claims.check_claims``): verdict and explanation per claim.
+    ``claims``: Claim objects; else one claim built from ``values`` (:func:`build_claim`)."""
+    from ..stats.claims import check_claims
+
+    claims = claims if claims is not None else [build_claim(ds, **values)]
+    return check_claims(ds, claims, taxonomy=taxonomy)
