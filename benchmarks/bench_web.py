@@ -1,6 +1,20 @@
 """Load benchmark of the dashboard and API (not a test): 50 concurrent clients on loopback.
 
     python benchmarks/bench_web.py --store PATH [--clients 50] [--requests 1000] [--seconds 60]
+    python benchmarks/bench_web.py load --store PATH [--clients 200] [--per-client 3] [--seed 16]
+           [--compare]
+    python benchmarks/bench_web.py cpu --store PATH [--per-route 6]
+
+``load`` (issue 16): ``--clients`` concurrent httpx clients, each asking ``--per-client``
+distinct views that nobody asked before (random dates, areas and categories from a seeded
+generator: Overview page and JSON, CompStat, trends, map counts, hot spots, map pages with
+their layers, claim pages), against a real uvicorn server on 127.0.0.1 in a subprocess (the
+app as ``serve`` builds it; the burst starts once its start-up warming is done: the default Overview,
+the area codes, the snapshot's count tables). Then the same clients ask again views already
+answered (the cached figure). It prints p50 / p95 / max and requests/s overall and per
+route, the claims' maximum, and the cached p95. ``--compare`` runs the same URLs first on a
+server without the per-snapshot aggregate (``create_app(aggregates=False)``: every count a
+store query) and then on the normal one, in one run.
 
 Point it at a store with the six shared crime files ingested (1.7M rows;
 ``crimescope ingest chicago ../shared/data/chicago/crimes/*.csv.gz``). First, in this
@@ -137,7 +151,279 @@ async def _load(host: str, port: int, paths, clients: int, total: int, seconds: 
     return lat, bad, time.perf_counter() - t0
 
 
+# ------------------------------------------------------------------------------ load mode
+#: what a load URL may ask for (the mix of issue 16 item 4)
+LOAD_CATEGORIES = ("shooting", "homicide", "robbery", "battery", "assault", "burglary", "motor_vehicle_theft",
+                   "theft", "criminal_damage")
+LOAD_KINDS = {"district": 25, "community_area": 77, "ward": 50}
+CLAIM_NOUNS = (("murders", 300, 800), ("homicides", 300, 800), ("shootings", 1500, 4500), ("robberies", 7000, 12000))
+
+
+def load_urls(seed: int, n: int, first_day: str = "2013-01-01", last_day: str = AS_OF) -> list[tuple[str, str]]:
+    """``n`` distinct ``(route, url)`` from a seeded generator, in the mix of issue 16 item 4."""
+    import datetime as dt
+    import random
+
+    from crimescope.stats.claims import parse_claim  # noqa: F401 - the claim texts below must parse
+
+    rng = random.Random(seed)
+    d0, d1 = dt.date.fromisoformat(first_day), dt.date.fromisoformat(last_day)
+    span = (d1 - d0).days
+
+    def day(lo: int = 0) -> dt.date:
+        return d0 + dt.timedelta(days=rng.randint(lo, span))
+
+    def cat() -> str:
+        return rng.choice(LOAD_CATEGORIES)
+
+    def map_span():
+        e = day(60)
+        return e - dt.timedelta(days=rng.randint(28, 364)), e
+
+    makers = {
+        "overview page": lambda: f"/?as_of={day(40)}",
+        "API overview": lambda: f"/api/overview.json?as_of={day(40)}",
+        "API compstat": lambda: f"/api/compstat.json?as_of={day(40)}&category=shooting",
+        "API trends": lambda: (lambda k: f"/api/trends.json?category={cat()}&area_kind={k}"
+                                         f"&area={rng.randint(1, LOAD_KINDS[k])}&end={day(365)}"
+                                         f"&interval={rng.choice(['week', 'month'])}")(rng.choice(list(LOAD_KINDS))),
+        "API map": lambda: (lambda s, e: f"/api/map.json?category={cat()}&kind={rng.choice(['beat', *LOAD_KINDS])}"
+                                         f"&start={s}&end={e}")(*map_span()),
+        "API hotspots": lambda: (lambda s, e: f"/api/hotspots.json?category={cat()}&start={s}&end={e}"
+                                              f"&cell={rng.choice([1000, 2000])}")(*map_span()),
+        "map page": lambda: (lambda s, e: f"/map?category={cat()}&kind={rng.choice(list(LOAD_KINDS))}"
+                                          f"&start={s}&end={e}")(*map_span()),
+        "claim page": lambda: (lambda noun, lo, hi: f"/claim?text={rng.randint(lo, hi)}+{noun}+in+"
+                                                    f"{rng.randint(2012, 2017)}")(*rng.choice(CLAIM_NOUNS)),
+    }
+    weights = {"overview page": 1, "API overview": 1, "API compstat": 1, "API trends": 3, "API map": 2,
+               "API hotspots": 1, "map page": 1, "claim page": 1}
+    names = [k for k in makers for _ in range(weights[k])]
+    seen, out = set(), []
+    while len(out) < n:
+        route = rng.choice(names)
+        url = makers[route]()
+        if url not in seen:
+            seen.add(url)
+            out.append((route, url))
+    return out
+
+
+async def _load_httpx(base: str, urls: list[tuple[str, str]], clients: int, timeout: float):
+    """``clients`` httpx.AsyncClient connections, all started together, sharing the list: each
+    takes the next URL when its previous answer is in. Returns [(route, url, seconds, status)] and
+    the wall time."""
+    import httpx
+
+    import ssl
+
+    out: list[tuple[str, str, float, int]] = []
+    it = iter(urls)
+    tls = ssl.create_default_context()  # one for all clients (plain HTTP; each would load the CA bundle)
+
+    async def client():
+        async with httpx.AsyncClient(base_url=base, timeout=timeout, headers={"Accept": "text/html,application/json"},
+                                     limits=httpx.Limits(max_connections=1), verify=tls) as c:
+            for route, url in it:
+                t = time.perf_counter()
+                try:
+                    r = await c.get(url)
+                    status = r.status_code
+                except httpx.HTTPError:
+                    status = 599
+                out.append((route, url, time.perf_counter() - t, status))
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return out, time.perf_counter() - t0
+
+
+def _summary(name: str, lat: list[float], wall: float | None, statuses: list[int]) -> str:
+    ms = [x * 1000 for x in lat]
+    bad = {s: statuses.count(s) for s in sorted(set(statuses)) if s != 200}
+    rate = f"{len(ms) / wall:8.1f}" if wall else f"{'':8s}"
+    return (f"{name:22s} {len(ms):6d} {statistics.median(ms):8.0f} {_pct(ms, 95):8.0f} {max(ms):8.0f} "
+            f"{rate}  {bad or '-'}")
+
+
+def _start_server(store: Path, env: dict, aggregates: bool = True):
+    port = _free_port()
+    launcher = ("import sys, uvicorn; from crimescope.web import create_app; "
+                "uvicorn.run(create_app(sys.argv[1], aggregates=sys.argv[3] == '1', warm=True), host='127.0.0.1', "
+                "port=int(sys.argv[2]), log_level='warning')")
+    proc = subprocess.Popen([sys.executable, "-c", launcher, str(store), str(port), "1" if aggregates else "0"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return proc, port
+
+
+def _wait_up(proc, base: str) -> float:
+    """Seconds until the server answers and has finished warming (as ``serve`` warms: the default
+    Overview, the area codes, and the snapshot's count tables)."""
+    import httpx
+
+    t0 = time.perf_counter()
+    while True:
+        try:
+            doc = httpx.get(base + "/api/snapshot.json", timeout=30).json()
+            if not doc.get("warming"):
+                return time.perf_counter() - t0
+            time.sleep(0.5)
+        except httpx.TransportError:
+            if proc.poll() is not None or time.perf_counter() - t0 > 180:
+                raise RuntimeError(proc.stderr.read().decode()[-2000:])
+            time.sleep(0.2)
+
+
+def _stop(proc) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def load_main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="bench_web.py load", description="issue 16 item 4: distinct uncomputed views")
+    ap.add_argument("--store", required=True, type=Path)
+    ap.add_argument("--clients", type=int, default=200)
+    ap.add_argument("--per-client", type=int, default=3, help="distinct views per client")
+    ap.add_argument("--cached-per-client", type=int, default=5, help="repeated (cached) views per client")
+    ap.add_argument("--seed", type=int, default=16)
+    ap.add_argument("--timeout", type=float, default=300.0)
+    ap.add_argument("--compare", action="store_true", help="first the same URLs without the aggregate")
+    args = ap.parse_args(argv)
+    import random
+
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows when the output is a file
+
+    print(f"command: {command()}")
+    print(f"machine: {describe()}")
+    urls = load_urls(args.seed, args.clients * args.per_client)
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    runs = [("store queries (no aggregate)", False)] if args.compare else []
+    runs.append(("per-snapshot aggregate", True))
+    for label, agg in runs:
+        print(f"\n== {label}: {args.clients} clients, {len(urls)} distinct views never asked before "
+              f"(seed {args.seed}), then {args.clients * args.cached_per_client} repeated ones")
+        print(f"load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        proc, port = _start_server(args.store, env, agg)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            print(f"server up in {_wait_up(proc, base):.1f} s")
+            c0 = _cpu(proc.pid)
+            res, wall = asyncio.run(_load_httpx(base, urls, args.clients, args.timeout))
+            c1 = _cpu(proc.pid)
+            rng = random.Random(args.seed + 1)
+            answered = [(r, u) for r, u, _, st in res if st == 200] or urls  # in the response cache now
+            cached = [rng.choice(answered) for _ in range(args.clients * args.cached_per_client)]
+            cres, cwall = asyncio.run(_load_httpx(base, cached, args.clients, args.timeout))
+        finally:
+            _stop(proc)
+        print(f"{'route':22s} {'n':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'req/s':>8s}  non-200")
+        print(_summary("all distinct views", [x[2] for x in res], wall, [x[3] for x in res]))
+        for route in dict.fromkeys(r for r, _ in urls):
+            sel = [x for x in res if x[0] == route]
+            if sel:
+                print(_summary(f"  {route}", [x[2] for x in sel], None, [x[3] for x in sel]))
+        print(_summary("cached (repeated)", [x[2] for x in cres], cwall, [x[3] for x in cres]))
+        over5 = sum(1 for x in res if x[2] > 5)
+        claims = [x[2] for x in res if x[0] == "claim page"]
+        print(f"requests over 5 s: {over5}; claims over 1 s: {sum(1 for c in claims if c > 1)} of {len(claims)}; "
+              f"server CPU {c1 - c0:.1f} s for the distinct views ({1000 * (c1 - c0) / len(res):.0f} ms/request)")
+        print(f"load average at end (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
+def _view_call(ctx, route: str, url: str):
+    """Call the view function behind one load URL (``views.*``), in process."""
+    import datetime as dt
+    from urllib.parse import parse_qs, urlsplit
+
+    from crimescope.web import views
+
+    u = urlsplit(url)
+    q = {k: v[0] for k, v in parse_qs(u.query).items()}
+    day = lambda k: dt.date.fromisoformat(q[k]) if k in q else None  # noqa: E731
+    if route in ("overview page", "API overview"):
+        views.overview(ctx, day("as_of"), [])
+        if route == "overview page":
+            views.compstat(ctx, day("as_of"), [])
+    elif route == "API compstat":
+        views.compstat(ctx, day("as_of"), [], q.get("category"))
+    elif route == "API trends":
+        views.trends(ctx, q["category"], q["area_kind"], int(q["area"]), None, day("end"), q["interval"])
+    elif route == "API map":
+        views.map_counts(ctx, q["category"], q["kind"], day("start"), day("end"), "count")
+    elif route == "API hotspots":
+        views.hotspots(ctx, q["category"], day("start"), day("end"), int(q["cell"]))
+    elif route == "map page":
+        views.map_counts(ctx, q["category"], q["kind"], day("start"), day("end"), "count")
+        views.hotspots(ctx, q["category"], day("start"), day("end"), 1000)
+        views.forecast(ctx, q["category"], day("end") + dt.timedelta(days=1), 1000, "best")
+    elif route == "claim page":
+        views.claim(ctx, q["text"], None, None, None, None, None, None, None, None)
+
+
+def cpu_main(argv: list[str]) -> int:
+    """CPU per distinct view, in process and one at a time (no HTTP): the old path (every count a
+    store query) and the per-snapshot aggregate, the same URLs, alternately per route."""
+    ap = argparse.ArgumentParser(prog="bench_web.py cpu", description="CPU per distinct view, old vs new path")
+    ap.add_argument("--store", required=True, type=Path)
+    ap.add_argument("--per-route", type=int, default=6)
+    ap.add_argument("--seed", type=int, default=16)
+    args = ap.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)
+    from crimescope.categories.taxonomy import taxonomy_for
+    from crimescope.web import views
+    from crimescope.web._context import WebContext
+
+    print(f"command: {command()}")
+    print(f"machine: {describe()}")
+    print(f"load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    urls = load_urls(args.seed, 4000)
+    ctxs = {}
+    for label, agg in (("store queries", False), ("aggregate", True)):
+        ctx = WebContext(args.store, aggregates=agg)
+        gen = ctx.acquire()
+        ctx.pin(gen)
+        t0, c0 = time.perf_counter(), time.process_time()
+        views.as_of_default(ctx)
+        for kind in LOAD_KINDS:
+            views.area_ids(ctx, kind)
+        if gen.aggregates is not None:  # what `serve` builds at start, in the background
+            for cat in taxonomy_for(ctx.profile).values():
+                gen.aggregates.table("chicago", cat)
+        print(f"{label}: set-up {time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU"
+              + (f"; count tables of {len(list(taxonomy_for(ctx.profile).values()))} categories "
+                 f"{gen.aggregates.nbytes / 2**20:.0f} MiB" if gen.aggregates is not None else ""))
+        ctxs[label] = ctx
+    # one warm-up per route and path (first grid, boundaries, model set-up), not counted
+    routes = list(dict.fromkeys(r for r, _ in urls))
+    print(f"\n{'route':16s} {'store queries: CPU ms median':>29s} {'aggregate: CPU ms median':>25s} {'ratio':>6s}")
+    for route in routes:
+        sel = [u for r, u in urls if r == route][: args.per_route + 2]
+        cpu = {k: [] for k in ctxs}
+        for i, url in enumerate(sel):
+            for label, ctx in ctxs.items():
+                c0 = time.process_time()
+                try:
+                    _view_call(ctx, route, url)
+                except Exception as exc:  # noqa: BLE001 - a refused view (e.g. no coverage) still costs
+                    if i == 0:
+                        print(f"  ({route}: {type(exc).__name__}: {str(exc)[:80]})")
+                if i >= 2:
+                    cpu[label].append(1000 * (time.process_time() - c0))
+        a, b = statistics.median(cpu["store queries"]), statistics.median(cpu["aggregate"])
+        print(f"{route:16s} {a:29.0f} {b:25.0f} {a / b:6.1f}")
+    print(f"load average at end (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "load":
+        return load_main(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "cpu":
+        return cpu_main(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--store", required=True, type=Path)
     ap.add_argument("--clients", type=int, default=50)

@@ -85,11 +85,17 @@ class DailyCounts:
 
         from ..datasets import as_dataset
 
+        from ..stats._aggregate import aggregates_of
+
         ds = as_dataset(store)
         cat = ds.category(category)
-        expr = count_expr(incidents_table(ds.ibis(), source=ds.key), cat, LIMITS["min_date"], LIMITS["max_date"],
-                          by=["date", *AREA_KINDS])
-        t = expr.to_pyarrow()  # Arrow keeps dates as day numbers: no Python objects per row
+        agg = aggregates_of(ds.store)
+        if agg is not None:  # the snapshot's count table of the category (the same expression, all dates)
+            t = agg.table(ds.key, cat).cut(LIMITS["min_date"], LIMITS["max_date"])
+        else:
+            expr = count_expr(incidents_table(ds.ibis(), source=ds.key), cat, LIMITS["min_date"],
+                              LIMITS["max_date"], by=["date", *AREA_KINDS])
+            t = expr.to_pyarrow()  # Arrow keeps dates as day numbers: no Python objects per row
         days = t["date"].cast(pa.int32()).to_numpy().astype("int32")
         counts = t["count"].to_numpy().astype("int32")
         runs = {"citywide": _sorted_runs(np.zeros(len(days), "int32"), days, counts)}

@@ -52,6 +52,23 @@ def publish_after_write(ctx: typer.Context) -> str:
             f"{time.perf_counter() - t0:.1f} s)")
 
 
+def publish_if_behind(ctx: typer.Context) -> str | None:
+    """Publish the snapshot when it is behind the store (a writer stopped between its commit and
+    its publish); the line that says so, or None when there was nothing to do."""
+    import time
+
+    from ..store.snapshot import publish_if_behind as _publish_if_behind
+
+    if str(state(ctx).store_path) == ":memory:":
+        return None
+    t0 = time.perf_counter()
+    snap = _publish_if_behind(state(ctx).store_path)
+    if snap is None:
+        return None
+    return (f"snapshot {snap.path.name} was behind the store (a write that did not publish): published "
+            f"({snap.size_bytes / 2**20:,.1f} MB, {time.perf_counter() - t0:.1f} s)")
+
+
 ingest_app = typer.Typer(help="Load exported files into the store (upsert; nothing is lost).",
                          no_args_is_help=True)
 
@@ -177,9 +194,14 @@ def info(
     store = state(ctx).open_store(read_only=True)
     data = store_info(store)
     store.close()
+    note = publish_if_behind(ctx)
     if fmt == "json":
         typer.echo(json.dumps(data, indent=2))
+        if note:
+            typer.echo(f"crimescope: {note}", err=True)
         return
+    if note:
+        typer.echo(note)
     con = Console(highlight=False, soft_wrap=True)
     for source, s in data["sources"].items():
         con.print(f"{source}: {s['incidents']:,} records, {s['rejected']:,} rejected, "

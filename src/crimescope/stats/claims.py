@@ -330,6 +330,22 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
     return chk
 
 
+def _aggregate_total(store, source: str, cat, s, e, claim: Claim) -> int | None:
+    """The claim's computed count from the per-snapshot count table (``stats._aggregate``), or None
+    when the store has none."""
+    import pandas as pd
+
+    from ._aggregate import count_frame
+
+    by = [k for k in ("district", "community_area") if getattr(claim, k) is not None]
+    df = count_frame(store, source, cat, s, e, by)
+    if df is None:
+        return None
+    for k in by:
+        df = df[pd.to_numeric(df[k]) == int(getattr(claim, k))]
+    return int(df["count"].sum())
+
+
 def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> ClaimCheck:
     import pandas as pd
 
@@ -339,7 +355,11 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
     backend = store.ibis()
     t = _area_filter(incidents_table(backend, source=source), claim)
     cov = _coverage.check(store, source, cat, s, e)
-    computed = int(to_pandas(count_expr(t, cat, s, e))["count"].iloc[0]) if cov.status != "none" else None
+    computed = None
+    if cov.status != "none":
+        computed = _aggregate_total(store, source, cat, s, e, claim)  # the per-snapshot count table, if any
+        if computed is None:
+            computed = int(to_pandas(count_expr(t, cat, s, e))["count"].iloc[0])
     if not cov.full:  # a total over days the store does not hold cannot be checked
         why = ("the store does not hold the whole period: " if cov.status == "partial" else "") + cov.text()
         reasons = [] if computed is None else [_reason(
@@ -356,9 +376,31 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
         reasons.append({"reason": reason, "reading": reading, "value": value, "detail": detail,
                         "matches_claim": value is not None and abs(float(value) - claimed) <= tol})
 
+    # revisions: versions of every id that is, or ever was, in the category and period
+    vt = _area_filter(versions_table(backend, source=source), claim)
+    ever = vt.filter(category_predicate(vt, cat), date_predicate(vt, s, e)).select("id").distinct()
+    all_v = versions_table(backend, source=source)
+    vers = to_pandas(all_v.join(ever, "id", how="semi").select(
+        "id", "case_number", "occurred_local", "iucr", "fbi_code", "primary_type", "district",
+        "community_area", "updated_at", "batch_id", "_cur"))
+    batches = _batches(store, source)
+    origin = dict(zip(batches["batch_id"], batches["origin"]))
+    codes, fbis = set(cat.iucr), set(cat.fbi)
+    lo, hi = pd.Timestamp(s), pd.Timestamp(e + dt.timedelta(days=1))
+
+    # the version is counted by the claim: the category's codes, the period, the area (vectorised)
+    occurred = pd.to_datetime(vers["occurred_local"])
+    inside = (vers["iucr"].isin(codes) | vers["fbi_code"].isin(fbis)) & (occurred >= lo) & (occurred < hi)
+    if claim.district is not None:
+        inside &= pd.to_numeric(vers["district"]) == claim.district
+    if claim.community_area is not None:
+        inside &= pd.to_numeric(vers["community_area"]) == claim.community_area
+    vers["inside"] = inside.fillna(False).astype(bool)
+    vers["month"] = pd.to_datetime(vers["occurred_local"]).dt.strftime("%Y-%m").astype(object)
+    cur = vers[(vers["_cur"] == 1) & vers["inside"]]
     sel = t.filter(category_predicate(t, cat), date_predicate(t, s, e))
-    by_iucr = to_pandas(sel.group_by("iucr").aggregate(n=sel.count()))
-    by_iucr = dict(zip(by_iucr["iucr"], by_iucr["n"].astype(int)))
+    # the current rows counted (``sel``) are the current versions inside the claim: count them by IUCR
+    by_iucr = {k: int(v) for k, v in cur.groupby("iucr").size().items()}
     # the HOMICIDE codes this category counts (by IUCR, or by FBI 01A / 01B)
     hom_codes = (set(cat.iucr) & HOMICIDE_CODES) | ({"0110", "0130"} if "01A" in cat.fbi else set()) \
         | ({"0141", "0142"} if "01B" in cat.fbi else set())
@@ -367,7 +409,7 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
     if hom_codes:
         # victims vs incidents
         hom = sel.filter(sel.iucr.isin(sorted(hom_codes)))
-        n_cases = int(to_pandas(hom.case_number.nunique()))
+        n_cases = int(cur.loc[cur["iucr"].isin(hom_codes), "case_number"].nunique())  # SQL count(DISTINCT)
         n_hom = sum(v for k, v in by_iucr.items() if k in hom_codes)
         add("victims vs incidents", "homicide incidents (distinct case numbers) instead of victims",
             computed - n_hom + n_cases,
@@ -393,29 +435,6 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
             f"{excl} rows are 0141/0142; {n_expr} murder rows have an expressway location; justifiable "
             "homicides are not identifiable in the portal data (not coded as murder); " + breakdown)
 
-    # revisions: versions of every id that is, or ever was, in the category and period
-    vt = _area_filter(versions_table(backend, source=source), claim)
-    ever = vt.filter(category_predicate(vt, cat), date_predicate(vt, s, e)).select("id").distinct()
-    all_v = versions_table(backend, source=source)
-    vers = to_pandas(all_v.join(ever, "id", how="semi").select(
-        "id", "case_number", "occurred_local", "iucr", "fbi_code", "primary_type", "district",
-        "community_area", "updated_at", "batch_id", "_cur"))
-    batches = _batches(store, source)
-    origin = dict(zip(batches["batch_id"], batches["origin"]))
-    codes, fbis = set(cat.iucr), set(cat.fbi)
-    lo, hi = pd.Timestamp(s), pd.Timestamp(e + dt.timedelta(days=1))
-
-    def inside(r) -> bool:
-        ok = (r.iucr in codes or r.fbi_code in fbis) and lo <= pd.Timestamp(r.occurred_local) < hi
-        if claim.district is not None:
-            ok = ok and r.district == claim.district
-        if claim.community_area is not None:
-            ok = ok and r.community_area == claim.community_area
-        return bool(ok)
-
-    vers["inside"] = pd.Series([inside(r) for r in vers.itertuples(index=False)], index=vers.index, dtype=bool)
-    vers["month"] = pd.to_datetime(vers["occurred_local"]).dt.strftime("%Y-%m").astype(object)
-    cur = vers[(vers["_cur"] == 1) & vers["inside"]]
     need_months, need_types = set(cur["month"]), set(cur["primary_type"])
     # Per batch: the count with the store as it stood after it ("as_of_batch"), the count
     # among the rows it delivered ("delivered"), whether the store then covered every
@@ -439,21 +458,25 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
                                          "complete_extract", "dlv_months", "dlv_types"])
 
     changes = []
-    for rid, g in vers.sort_values(["batch_id", "_cur"]).groupby("id", sort=True):
-        prev = None
-        for r in g.itertuples(index=False):
-            if prev is not None:
-                diffs = []
-                if r.iucr != prev.iucr:
-                    diffs.append(f"IUCR {prev.iucr} -> {r.iucr}")
-                if pd.Timestamp(r.occurred_local) != pd.Timestamp(prev.occurred_local):
-                    diffs.append(f"date {pd.Timestamp(prev.occurred_local)} -> {pd.Timestamp(r.occurred_local)}")
-                if r.inside != prev.inside:
-                    diffs.append("now counted" if r.inside else "no longer counted")
-                if diffs:
-                    changes.append({"id": rid, "batch_id": int(r.batch_id), "origin": _short(origin.get(r.batch_id, "?")),
-                                    "change": "revised", "detail": "; ".join(diffs)})
-            prev = r
+    revised = vers[vers.duplicated("id", keep=False)]  # only ids with two or more versions can be revised
+    # per id (ascending), its versions in (batch_id, _cur) order: each one against the one before
+    rv = revised.sort_values(["batch_id", "_cur"]).sort_values("id", kind="stable")
+    prev = None
+    for rid, r_iucr, r_occ, r_in, r_batch in zip(rv["id"].tolist(), rv["iucr"].tolist(),
+                                                  pd.to_datetime(rv["occurred_local"]).tolist(),
+                                                  rv["inside"].tolist(), rv["batch_id"].tolist()):
+        if prev is not None and prev[0] == rid:
+            diffs = []
+            if r_iucr != prev[1]:
+                diffs.append(f"IUCR {prev[1]} -> {r_iucr}")
+            if pd.Timestamp(r_occ) != pd.Timestamp(prev[2]):
+                diffs.append(f"date {pd.Timestamp(prev[2])} -> {pd.Timestamp(r_occ)}")
+            if r_in != prev[3]:
+                diffs.append("now counted" if r_in else "no longer counted")
+            if diffs:
+                changes.append({"id": rid, "batch_id": int(r_batch), "origin": _short(origin.get(r_batch, "?")),
+                                "change": "revised", "detail": "; ".join(diffs)})
+        prev = (rid, r_iucr, r_occ, r_in)
     # ids counted now that a later extract did not contain, although it delivered rows of
     # the same primary type and month
     for v in vintages[vintages["delivered"] > 0].itertuples(index=False):
@@ -470,7 +493,7 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
                                       f"in {_short(origin.get(r.batch_id, '?'))}; still counted from that version"})
     # ids first delivered by a batch later than the first one that delivered rows of their
     # month (late deaths, reclassification into the category)
-    firsts = vers.sort_values(["batch_id", "_cur"]).groupby("id").head(1)
+    firsts = vers.sort_values(["batch_id", "_cur", "id"]).groupby("id").head(1)  # id: a stable order
     first_cover = vers[vers["inside"]].groupby("month")["batch_id"].min().to_dict()
     for r in firsts.itertuples(index=False):
         if r.inside and r.batch_id > first_cover.get(r.month, r.batch_id):

@@ -98,10 +98,15 @@ def count(store, category: "str | Category", start, end, by=(), *, source: str |
     s, e = as_date(start, "start"), as_date(end, "end")
     by = check_by(by)
     cov = covered(store, source, cat, s, e, vintage=vintage, batch=batch)  # refuses what the store lacks
-    t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
-    if not cov.full:
-        t = restrict(t, cov.covered)
-    df = to_pandas(count_expr(t, cat, s, e, by))
+    from ._aggregate import count_frame
+
+    df = count_frame(store, source, cat, s, e, by, spans=None if cov.full else cov.covered,
+                     vintage=vintage, batch=batch)  # None: no per-snapshot aggregate, or not expressible
+    if df is None:
+        t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+        if not cov.full:
+            t = restrict(t, cov.covered)
+        df = to_pandas(count_expr(t, cat, s, e, by))
     df = tidy(df, by)
     meta = base_meta(store, cat, source, vintage, batch)
     meta.update(title=f"{cat.label}: {s} to {e}", period=f"{s} to {e} (inclusive)", start=s, end=e,

@@ -155,7 +155,20 @@ def pace_sentence(p: Pace, noun: str, level: float = 0.80) -> str:
 
 
 def _dispersion(store, cat, source, years, district) -> float:
-    """``sum k^2 / sum k`` over case numbers (k records per case) in ``years`` (1 for incidents)."""
+    """``sum k^2 / sum k`` over case numbers (k records per case) in ``years`` (1 for incidents).
+
+    With a per-snapshot aggregate (``stats._aggregate``) it is computed once per snapshot,
+    category, years and district."""
+    from ._aggregate import aggregates_of
+
+    agg = aggregates_of(store)
+    if agg is None:
+        return _dispersion_query(store, cat, source, years, district)
+    return agg.memo(("dispersion", source, cat.name, cat.rule, tuple(years), district),
+                    lambda: _dispersion_query(store, cat, source, years, district))
+
+
+def _dispersion_query(store, cat, source, years, district) -> float:
     from .query import category_predicate, incidents_table
 
     t = incidents_table(store.ibis(), source=source)
@@ -201,9 +214,13 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
     if len(prior) < MIN_PRIOR_YEARS:
         raise ParameterError(f"pace needs at least {MIN_PRIOR_YEARS} prior covered years of {cat.name}; "
                              f"the store covers {', '.join(map(str, prior)) or 'none'} before {a.year}")
-    t = incidents_table(store.ibis(), source=source)
+    from ._aggregate import count_frame
+
     by = ["date"] + (["district"] if district is not None else [])
-    df = to_pandas(count_expr(t, cat, dt.date(prior[0], 1, 1), a, by))
+    df = count_frame(store, source, cat, dt.date(prior[0], 1, 1), a, by)  # the per-snapshot aggregate
+    if df is None:
+        t = incidents_table(store.ibis(), source=source)
+        df = to_pandas(count_expr(t, cat, dt.date(prior[0], 1, 1), a, by))
     if district is not None:
         df = df[pd.to_numeric(df["district"]) == int(district)]
     df["date"] = pd.to_datetime(df["date"]).dt.date

@@ -93,10 +93,17 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str | Non
     year_cov = {y: _coverage.check(store, source, cat, dt.date(y, 1, 1), same_day_year_ago(a, a.year - y),
                                    vintage=vintage, batch=batch) for y in all_years[:-1]}
     year_cov[a.year] = cov
-    t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
-    if not all(c.full for c in year_cov.values()):
-        t = restrict(t, cov.holds)
-    df = tidy(to_pandas(ytd_expr(t, cat, a, years, by)), by)
+    from ._aggregate import ytd_frame
+
+    restricted = not all(c.full for c in year_cov.values())
+    df = ytd_frame(store, source, cat, a, years, by, spans=cov.holds if restricted else None,
+                   vintage=vintage, batch=batch)  # None: no per-snapshot aggregate, or not expressible
+    if df is None:
+        t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+        if restricted:
+            t = restrict(t, cov.holds)
+        df = to_pandas(ytd_expr(t, cat, a, years, by))
+    df = tidy(df, by)
     if by:
         groups = df[by].drop_duplicates()
         grid = groups.merge(pd.DataFrame({"year": all_years}), how="cross")
@@ -248,10 +255,14 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     for period, (cur, prev) in wins.items():
         flat[f"{period}:cur"] = cur
         flat[f"{period}:prev"] = prev
-    t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
     # two date ranges: this year's spans and last year's (28 days can reach into December)
     ranges = [(min(wins[p][k][0] for p in wins), max(wins[p][k][1] for p in wins)) for k in (0, 1)]
-    daily = to_pandas(daily_expr(t, cats, ranges, ["district"]))
+    from ._aggregate import daily_frame
+
+    daily = daily_frame(store, source, cats, ranges, ["district"], vintage=vintage, batch=batch)
+    if daily is None:  # no per-snapshot aggregate, or a vintage/batch
+        t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
+        daily = to_pandas(daily_expr(t, cats, ranges, ["district"]))
     for i, c in enumerate(cats):  # a category counts only the days the store wholly holds it
         if len(daily) and not all(wcov[c.name, p, w].full for p in wins for w in ("cur", "prev")):
             days = pd.to_datetime(daily["date"]).dt.date

@@ -62,6 +62,12 @@ def data_vintage(store, source: str | None = None, vintage=None, batch: int | No
 
     ds = as_dataset(store, source)
     store, source = ds.store, ds.key
+    from ._aggregate import aggregates_of
+
+    agg = aggregates_of(store)
+    if agg is not None:  # a read-only snapshot: computed once
+        return dict(agg.memo(("vintage", source, str(vintage), batch),
+                             lambda: _data_vintage(store, source, vintage, batch)))
     state = store.con.execute(
         "SELECT count(*), max(batch_id), count(finished_at), max(finished_at)::VARCHAR FROM batches"
     ).fetchone()

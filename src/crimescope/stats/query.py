@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "GROUPINGS",
     "to_pandas",
+    "to_pandas_arrow",
     "as_date",
     "incidents_table",
     "versions_table",
@@ -112,9 +113,13 @@ def to_pandas(expr):
     warns on every call under pandas 3. A table gives a DataFrame (date columns as
     ``datetime64[s]``, as Ibis gives them), a column a Series, a scalar a Python value.
     """
+    return to_pandas_arrow(expr.to_pyarrow())
+
+
+def to_pandas_arrow(out):
+    """:func:`to_pandas` of an Arrow result (a table, an array or a scalar)."""
     import pyarrow as pa
 
-    out = expr.to_pyarrow()
     if isinstance(out, pa.Scalar):
         return out.as_py()
     if isinstance(out, (pa.ChunkedArray, pa.Array)):

@@ -259,6 +259,11 @@ def _state(con):
 
 
 def _memo(store, key, fn):
+    from ..stats._aggregate import aggregates_of
+
+    agg = aggregates_of(store)
+    if agg is not None:  # a read-only snapshot: its batches never change, so no state to check
+        return agg.memo(("coverage", *key), fn)
     try:
         per = _CACHE.setdefault(store, {})
     except TypeError:
@@ -420,6 +425,11 @@ class Coverage:
 
 
 def _supports(store) -> bool:
+    from ..stats._aggregate import aggregates_of
+
+    agg = aggregates_of(store)
+    if agg is not None:  # a snapshot of a store: its metadata tables are there
+        return True
     try:
         store.con.execute("SELECT 1 FROM batches LIMIT 1")
         return True

@@ -41,7 +41,7 @@ from ..errors import StoreError
 from .store import Store
 
 __all__ = [
-    "Snapshot", "snapshot_path", "published_snapshot", "snapshot_is_stale", "publish_snapshot",
+    "Snapshot", "snapshot_path", "published_snapshot", "snapshot_is_stale", "publish_snapshot", "publish_if_behind",
     "is_lock_conflict", "open_for_writing", "open_for_reading", "SnapshotReader", "TABLES_CHECKED",
 ]
 
@@ -210,6 +210,27 @@ def publish_snapshot(store_path: str | Path) -> Snapshot:
     finally:
         store.close()
     return _snapshot_of_stat(dst, dst.stat())
+
+
+def publish_if_behind(store_path: str | Path) -> Snapshot | None:
+    """Publish a new snapshot when the published one is behind the store; the new one, else None.
+
+    A writer killed after its commit and before it published (or a write from the Python
+    API, which does not publish) leaves the snapshot behind the store: ``crimescope info``
+    and a running ``serve`` call this so it does not stay behind. Nothing is done when there
+    is no snapshot (nobody serves this store) or it is up to date, and None is returned when
+    another process holds the store to write it (that writer publishes when it finishes).
+    Other failures raise :class:`StoreError`.
+    """
+    snap = published_snapshot(store_path)
+    if snap is None or not snapshot_is_stale(store_path, snap):
+        return None
+    try:
+        return publish_snapshot(store_path)
+    except StoreError as exc:
+        if is_lock_conflict(exc):
+            return None
+        raise
 
 
 def _logical_copy(src: Path, tmp: Path) -> None:

@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any, Callable, Hashable
 
 from ..store import Store
-from ..store.snapshot import Snapshot, SnapshotReader, open_for_reading, published_snapshot
+from ..store.snapshot import (Snapshot, SnapshotReader, open_for_reading, publish_if_behind, published_snapshot,
+                              snapshot_is_stale)
 
 __all__ = ["StoreView", "WebContext", "Generation"]
 
@@ -40,6 +41,15 @@ log = logging.getLogger("crimescope.web")
 _PINNED: contextvars.ContextVar["Generation | None"] = contextvars.ContextVar("crimescope_generation", default=None)
 #: the city (profile key) of a request's ``source`` query parameter (set by the route dependency)
 _SOURCE: contextvars.ContextVar["str | None"] = contextvars.ContextVar("crimescope_source", default=None)
+
+
+#: what a request says about the data it reads (``WebContext.data_status`` when it started; None: current)
+_STATUS: contextvars.ContextVar["str | None"] = contextvars.ContextVar("crimescope_data_status", default=None)
+
+
+def request_data_status() -> "str | None":
+    """``WebContext.data_status()`` as it was when this request started (set by the middleware)."""
+    return _STATUS.get()
 
 
 def set_request_source(source: "str | None") -> contextvars.Token:
@@ -53,11 +63,13 @@ _IDS = itertools.count(1)
 class StoreView:
     """A read-only view of a :class:`Store` through one cursor (one per thread)."""
 
-    def __init__(self, store: "Store | SnapshotReader"):
+    def __init__(self, store: "Store | SnapshotReader", aggregates=None):
         self.path = store.path
         self.read_only = True
         self.con = store.cursor()
         self._ibis = None
+        #: the generation's count tables (``stats._aggregate``): counts are summed from them
+        self.aggregates = aggregates
 
     def ibis(self):
         if self._ibis is None:
@@ -76,7 +88,7 @@ class StoreView:
 class Generation:
     """One opened file the server reads: ``store`` (read-only), ``snapshot`` (None: the store itself)."""
 
-    def __init__(self, store: "Store | SnapshotReader", snapshot: Snapshot | None):
+    def __init__(self, store: "Store | SnapshotReader", snapshot: Snapshot | None, *, aggregates: bool = True):
         self.id = next(_IDS)
         self.store = store
         self.snapshot = snapshot
@@ -84,6 +96,10 @@ class Generation:
         self.retired = False
         self.closed = False
         self.views: list[StoreView] = []
+        from ..stats._aggregate import Aggregates
+
+        #: per-category counts by day and area of this file, shared by its threads (built on first use)
+        self.aggregates = Aggregates(store) if aggregates else None
 
     def describe(self) -> dict:
         """What is served, for the ``/api/snapshot.json`` answer and the ``X-Crimescope-Data`` header."""
@@ -109,7 +125,7 @@ class WebContext:
 
     def __init__(self, store_path: str | Path, *, shared_dir: str | Path | None = None,
                  cache_size: int = 512, publish: bool = False, check_interval: float = 2.0,
-                 source: str | None = None):
+                 source: str | None = None, aggregates: bool = True):
         from ..datasets import get_profile
 
         self.store_path = Path(store_path)
@@ -118,7 +134,8 @@ class WebContext:
         self.shared_dir = Path(shared_dir) if shared_dir else None
         self.check_interval = float(check_interval)
         store, snap = open_for_reading(self.store_path, publish=publish)
-        self._current = Generation(store, snap)
+        self.use_aggregates = bool(aggregates)
+        self._current = Generation(store, snap, aggregates=self.use_aggregates)
         self._gen_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._next_check = time.monotonic() + self.check_interval
@@ -130,6 +147,14 @@ class WebContext:
         self._cache_size = int(cache_size)
         self._cache_lock = threading.Lock()
         self._key_locks: dict[Hashable, threading.Lock] = {}
+        #: publish a snapshot that is behind the store while serving (see ``_look_behind``)
+        self.auto_publish = bool(publish)
+        self.behind = False
+        #: True while the start-up warming (``create_app(warm=True)``) runs
+        self.warming = False
+        self._publisher: threading.Thread | None = None
+        self._next_publish = 0.0
+        self._look_behind(snap)
 
     # -- generations ------------------------------------------------------------
     @property
@@ -184,6 +209,7 @@ class WebContext:
             snap = published_snapshot(self.store_path)
             cur = self._current.snapshot
             if snap is None or (cur is not None and snap.identity == cur.identity):
+                self._look_behind(cur)
                 return False
             try:
                 store = SnapshotReader(snap.path)
@@ -191,7 +217,7 @@ class WebContext:
                 log.warning("cannot open the new snapshot %s; still serving the previous data", snap.path,
                             exc_info=True)
                 return False
-            new = Generation(store, snap)
+            new = Generation(store, snap, aggregates=self.use_aggregates)
             with self._gen_lock:
                 old, self._current = self._current, new
                 old.retired = True
@@ -203,9 +229,50 @@ class WebContext:
             if close_old:
                 self._close_generation(old)
             log.info("now serving %s (published %s)", snap.path.name, snap.published_at.isoformat())
+            self._look_behind(snap)
             return True
         finally:
             self._refresh_lock.release()
+
+    # -- a snapshot behind the store ------------------------------------------------
+    def _look_behind(self, snap: Snapshot | None) -> None:
+        """Note whether the snapshot served is behind the store (a writer is writing, or one was
+        stopped after its commit and before its publish) and, when this context publishes
+        (``serve``), publish the store's data in a background thread: a killed writer then does
+        not leave the server on old data. A writer still holding the store publishes itself."""
+        behind = snap is not None and snapshot_is_stale(self.store_path, snap)
+        self.behind = behind
+        if not behind or not self.auto_publish:
+            return
+        if self._publisher is not None and self._publisher.is_alive():
+            return
+        if time.monotonic() < self._next_publish:
+            return
+
+        def publish():
+            try:
+                new = publish_if_behind(self.store_path)
+            except Exception:  # noqa: BLE001 - keep serving the published data; the log says why
+                log.warning("the snapshot is behind the store and publishing it failed", exc_info=True)
+                self._next_publish = time.monotonic() + 60.0  # do not retry a failing copy every request
+                return
+            if new is not None:
+                log.info("published %s: the snapshot was behind the store", new.path.name)
+                self._next_check = 0.0  # the next request opens it
+            else:
+                self._next_publish = time.monotonic() + self.check_interval  # a writer holds the store
+
+        self._publisher = threading.Thread(target=publish, name="crimescope-publish", daemon=True)
+        self._publisher.start()
+
+    def data_status(self) -> str | None:
+        """``"data as of ..., newer data is being published"`` while the snapshot served is behind
+        the store, else None (pages show it as a banner, JSON answers in ``meta``)."""
+        snap = self._current.snapshot
+        if not self.behind or snap is None:
+            return None
+        return (f"data as of {snap.published_at:%Y-%m-%d %H:%M:%S} UTC (snapshot {snap.path.name}), "
+                f"newer data is being published")
 
     def _close_generation(self, gen: Generation) -> None:
         with self._gen_lock:
@@ -227,7 +294,7 @@ class WebContext:
         if v is None:
             for gid in [g for g in views if g != gen.id]:
                 del views[gid]  # a retired generation's views are closed with it
-            v = StoreView(gen.store)
+            v = StoreView(gen.store, gen.aggregates)
             views[gen.id] = v
             with self._views_lock:
                 gen.views.append(v)

@@ -47,8 +47,18 @@ def respond(result, fmt: Fmt, filename: str) -> Response:
     if fmt == Fmt.csv:
         return Response(result.to_csv(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'inline; filename="{filename}.csv"'})
-    return Response(json.dumps(result.to_dict(), default=str, allow_nan=False),
-                    media_type="application/json")
+    doc = result.to_dict()
+    _add_data_status(doc.get("meta"))
+    return Response(json.dumps(doc, default=str, allow_nan=False), media_type="application/json")
+
+
+def _add_data_status(meta) -> None:
+    """``meta["data_status"]`` while the snapshot served is behind the store (see WebContext.data_status)."""
+    from .._context import request_data_status
+
+    status = request_data_status()
+    if status and isinstance(meta, dict):
+        meta["data_status"] = status
 
 
 def respond_dict(doc: dict) -> Response:
@@ -79,6 +89,9 @@ def render(request: Request, template: str, **context: Any) -> HTMLResponse:
     source = _SOURCE.get()
     city = ctx_of(request).profile if source is not None else None
     problem = context.pop("problem", None) or _PROBLEM.get()
+    from .._context import request_data_status
+
+    context.setdefault("data_status", request_data_status())  # the base template's banner
     html = t.render(request=request, qs=qs, source=source, city=city, problem=problem,
                     city_qs=f"?{urlencode({'source': source})}" if source else "", **context)
     return HTMLResponse(html, status_code=problem.status if problem is not None else 200)

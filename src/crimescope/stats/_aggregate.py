@@ -1,0 +1,246 @@
+"""Counts answered from a per-snapshot aggregate instead of a scan of the incidents.
+
+A read-only snapshot never changes, so what the counting functions compute from it can be
+summed from one small table per (source, category): the category counted by local date and
+the four area kinds, with the expression ``stats.count`` runs
+(``count_expr(..., by=["date", "district", "beat", "ward", "community_area"])``). On the six
+shared files (1.7M rows) such a table has at most ~300,000 rows (battery) and takes one scan
+of the store (0.1-0.4 s) to build; every span, area and calendar grouping of the category is
+then a filter and a group-by over it (a few milliseconds), where a store query costs
+50-300 ms (its SQL compilation alone 20-80 ms).
+
+The aggregate is opt-in: a store object carries one as its ``aggregates`` attribute
+(:class:`Aggregates`; the web server gives one to each generation it serves, so every
+thread and request of a generation shares it). Without it, or when a request is not
+expressible from it (a vintage or batch, a grouping other than date / week / month / year
+and the area kinds), the functions query the store as before. The answers are identical to
+the store path, frame for frame: ``tests/stats/test_aggregate.py`` compares them on the real
+store over random spans, categories, areas and groupings (hypothesis).
+
+Each table is built once per key even when many threads ask at the same moment
+(single-flight: one lock per key), lazily on first use.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any, Callable, Hashable, Sequence
+
+__all__ = ["Aggregates", "aggregates_of", "count_frame", "ytd_frame", "daily_frame", "AREA_KINDS", "TIME_GROUPS"]
+
+#: the area columns kept in the aggregate (every grouping of them is answered)
+AREA_KINDS = ("district", "beat", "ward", "community_area")
+#: the calendar groupings derived from the local date
+TIME_GROUPS = ("date", "week", "month", "year")
+_EPOCH = dt.date(1970, 1, 1)
+
+
+class Aggregates:
+    """Per-category count tables of one read-only store (snapshot), built once each on first use.
+
+    ``memo(key, compute)`` keeps any other value derived from the same snapshot (e.g. the
+    dispersion of a pace); both are single-flight. ``nbytes`` is the memory the tables hold.
+    """
+
+    def __init__(self, store):
+        self._store = store  # used only to build (a cursor per build, so any thread may build)
+        self._values: dict[Hashable, Any] = {}
+        self._locks: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.builds = 0
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._values:
+                return self._values[key]
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            with self._lock:
+                if key in self._values:
+                    return self._values[key]
+            value = compute()
+            with self._lock:
+                self._values[key] = value
+                self._locks.pop(key, None)
+            return value
+
+    def table(self, source: str, cat):
+        """The category's counts by date and area kind (a pyarrow Table sorted by date)."""
+        return self.memo(("counts", source, cat.name, cat.rule), lambda: self._build(source, cat))
+
+    def _build(self, source: str, cat):
+        from .query import count_expr, incidents_table
+
+        view = _CursorStore(self._store)
+        try:
+            t = count_expr(incidents_table(view.ibis(), source=source), cat, None, None, ["date", *AREA_KINDS])
+            tbl = t.to_pyarrow()
+        finally:
+            view.close()
+        self.builds += 1
+        return _Indexed(tbl)
+
+    @property
+    def nbytes(self) -> int:
+        with self._lock:
+            return int(sum(v.nbytes for v in self._values.values() if isinstance(v, _Indexed)))
+
+
+class _CursorStore:
+    """A store-like object on a fresh cursor (a build may run on any thread)."""
+
+    def __init__(self, store):
+        self.con = store.cursor() if hasattr(store, "cursor") else store.con
+        self._own = hasattr(store, "cursor")
+        self._ibis = None
+
+    def ibis(self):
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.con)
+        return self._ibis
+
+    def close(self):
+        if self._own:
+            self.con.close()
+
+
+class _Indexed:
+    """One category's aggregate, with its day numbers as a NumPy array for fast span cuts."""
+
+    def __init__(self, tbl):
+        import numpy as np
+        import pyarrow as pa
+
+        order = np.argsort(tbl["date"].cast(pa.int32()).to_numpy(), kind="stable")
+        self.tbl = tbl.take(pa.array(order))
+        self.days = self.tbl["date"].cast(pa.int32()).to_numpy()
+        self.nbytes = int(self.tbl.nbytes + self.days.nbytes)
+
+    def cut(self, start: dt.date | None, end: dt.date | None, spans=None, md_max: int | None = None):
+        """Rows of days ``start..end`` (inclusive), within ``spans`` when given, and with month*100+day
+        <= ``md_max`` when given."""
+        import numpy as np
+        import pyarrow as pa
+
+        lo = 0 if start is None else int(np.searchsorted(self.days, (start - _EPOCH).days))
+        hi = len(self.days) if end is None else int(np.searchsorted(self.days, (end - _EPOCH).days, side="right"))
+        t = self.tbl.slice(lo, hi - lo)
+        keep = None
+        if spans is not None:
+            d = self.days[lo:hi]
+            keep = np.zeros(len(d), bool)
+            for a, b in spans:
+                keep |= (d >= (a - _EPOCH).days) & (d <= (b - _EPOCH).days)
+        if md_max is not None:
+            dates = self.days[lo:hi].astype("datetime64[D]")
+            months = dates.astype("datetime64[M]")
+            md = (months.astype("int64") % 12 + 1) * 100 + (dates - months).astype("int64") + 1
+            keep = (md <= md_max) if keep is None else (keep & (md <= md_max))
+        if keep is not None:
+            t = t.filter(pa.array(keep))
+        return t
+
+
+def aggregates_of(store) -> Aggregates | None:
+    """The aggregate a store carries (``store.aggregates``), or None."""
+    agg = getattr(store, "aggregates", None)
+    return agg if isinstance(agg, Aggregates) else None
+
+
+def _usable(store, by, vintage, batch) -> Aggregates | None:
+    if vintage is not None or batch is not None:
+        return None
+    if any(b not in AREA_KINDS and b not in TIME_GROUPS for b in by):
+        return None
+    return aggregates_of(store)
+
+
+def _with_groups(t, by):
+    """``t`` with a column per time grouping in ``by`` (typed as the store query types them)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for b in by:
+        if b == "week":  # the Monday of the day's week (day 0 is a Thursday)
+            d = t["date"].cast(pa.int32()).to_numpy()
+            t = t.append_column("week", pa.array(d - (d + 3) % 7, pa.int32()).cast(pa.date32()))
+        elif b == "month":
+            t = t.append_column("month", pc.strftime(t["date"].cast(pa.timestamp("s")), format="%Y-%m"))
+        elif b == "year":
+            t = t.append_column("year", pc.year(t["date"]).cast(pa.int32()))
+    return t
+
+
+def _group(t, by: Sequence[str]):
+    """Sum ``count`` per ``by`` (sorted ascending, nulls last, as the store query orders), as pandas."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from .query import to_pandas_arrow
+
+    if not by:
+        total = pc.sum(t["count"]).as_py() or 0
+        return to_pandas_arrow(pa.table({"count": pa.array([total], pa.int64())}))
+    g = t.group_by(list(by), use_threads=False).aggregate([("count", "sum")])
+    g = g.select([*by, "count_sum"]).rename_columns([*by, "count"])
+    try:  # pyarrow >= 25: null placement per key
+        g = g.sort_by([(b, "ascending", "at_end") for b in by])
+    except (TypeError, ValueError):  # pragma: no cover - older pyarrow
+        g = g.sort_by([(b, "ascending") for b in by], null_placement="at_end")
+    return to_pandas_arrow(g)
+
+
+def count_frame(store, source: str, cat, start, end, by: Sequence[str], *, spans=None, vintage=None, batch=None):
+    """``to_pandas(count_expr(table, cat, start, end, by))`` from the aggregate (``table``
+    restricted to ``spans`` when given), or None when the store has none or the request is
+    not expressible from it."""
+    agg = _usable(store, by, vintage, batch)
+    if agg is None:
+        return None
+    t = agg.table(source, cat).cut(start, end, spans)
+    return _group(_with_groups(t, by), by)
+
+
+def ytd_frame(store, source: str, cat, as_of: dt.date, years: int, by: Sequence[str], *, spans=None,
+              vintage=None, batch=None):
+    """``to_pandas(ytd_expr(table, cat, as_of, years, by))`` from the aggregate, or None."""
+    by = [b for b in by if b != "year"]
+    agg = _usable(store, by, vintage, batch)
+    if agg is None:
+        return None
+    t = agg.table(source, cat).cut(dt.date(as_of.year - years, 1, 1), as_of, spans,
+                                   md_max=as_of.month * 100 + as_of.day)
+    return _group(_with_groups(t, ["year", *by]), ["year", *by])
+
+
+def daily_frame(store, source: str, cats, ranges, by: Sequence[str], *, vintage=None, batch=None):
+    """What ``window_sums`` needs of ``to_pandas(daily_expr(table, cats, ranges, by))``, from the
+    aggregate, or None: rows ``by..., date, mask, n`` with one bit per row (category ``i``:
+    ``1 << i``). The per-category, per-window sums equal the store query's (whose rows may
+    carry several bits), which is all the callers use."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from .query import as_date, to_pandas_arrow
+
+    agg = _usable(store, by, vintage, batch)
+    if agg is None:
+        return None
+    parts = []
+    lo = min(as_date(s) for s, _ in ranges)
+    hi = max(as_date(e) for _, e in ranges)
+    spans = [(as_date(s), as_date(e)) for s, e in ranges]
+    for i, c in enumerate(cats):
+        t = agg.table(source, c).cut(lo, hi, spans)
+        g = t.group_by([*by, "date"], use_threads=False).aggregate([("count", "sum")])
+        g = g.select([*by, "date", "count_sum"]).rename_columns([*by, "date", "n"])
+        g = g.append_column("mask", pa.array([1 << i] * len(g), pa.int64()))
+        parts.append(g.select([*by, "date", "mask", "n"]))
+    out = pa.concat_tables(parts) if parts else None
+    if out is None:
+        return pd.DataFrame(columns=[*by, "date", "mask", "n"])
+    return to_pandas_arrow(out)
