@@ -151,7 +151,7 @@ def test_serve_started_after_a_killed_writer_serves_its_committed_data(tmp_path,
                 assert time.monotonic() < deadline, "serve did not start"
                 time.sleep(0.2)
         assert r.status_code == 200, r.text
-        assert r.json()["sources"][0]["incidents"] == n1
+        assert r.json()["meta"]["sources"][0]["incidents"] == n1
         snap = httpx.get(f"http://127.0.0.1:{port}/api/snapshot.json", timeout=30).json()
         assert snap["reads"] == "snapshot" and snap["published_at"] > snap0.as_dict()["published_at"]
         assert snap["behind_store"] is False and snap["data_status"] is None
@@ -197,7 +197,7 @@ def test_running_server_says_it_is_behind_then_picks_up_the_data(tmp_path, publi
         def incidents():
             r = client.get("/api/data.json")
             assert r.status_code == 200, r.text
-            return r.json()["sources"][0]["incidents"]
+            return r.json()["meta"]["sources"][0]["incidents"]
 
         assert incidents() == n0
         page = client.get("/data")
