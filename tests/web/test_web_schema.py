@@ -47,6 +47,10 @@ INTENTIONAL = {
     r"cannot read the claim": "a claim sentence the parser does not read (free text)",
     r"invalid (weights|quotas)=": "plan weights and quotas are small languages (free text)",
     r"expected at most 100%": "a plan budget over 100% of the city",
+    r"claim period ends \S+ before it starts": "a claim period's end before its start",
+    r"pace: the store does not cover": "a pace for a year the store does not cover",
+    r"pace needs at least 3 prior covered years": "a pace needs three prior covered years",
+    r"the FiveThirtyEight tables cover": "the city tables' years differ by metric and table",
 }
 #: schema-violating requests the server answers on purpose: empty values mean "not given"
 INTENTIONAL_ACCEPTED = "an empty query value (an HTML form's empty field) means the parameter is not given"

@@ -41,7 +41,9 @@ def _query(p):
     if p.kind in ("int", "float"):
         t = int if p.kind == "int" else float
         default = req if p.required or p.default is None else p.default
-        return Optional[t], Query(default, ge=p.ge, le=p.le, description=p.help)
+        # a required or defaulted number is never null (the schema says integer, not integer-or-null)
+        typ = t if (p.required or p.default is not None) else Optional[t]
+        return typ, Query(default, ge=p.ge, le=p.le, description=p.help)
     if p.kind == "bool":
         return bool, Query(bool(p.default), description=p.help)
     if p.kind == "choice":

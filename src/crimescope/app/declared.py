@@ -14,7 +14,8 @@ BY = Param("by", "by", "Group by (repeatable or comma-separated): year, month, m
            "hour, district, beat, ward, community_area, iucr, fbi_code, primary_type.", default=())
 AS_OF = Param("as_of", "date", "Last day counted (default: last complete day in the store).", flag="--as-of")
 VINTAGE = Param("vintage", "text", "Count the records as they stood at this update time (YYYY-MM-DD[THH:MM]): per "
-                "record, the latest version with updated_at <= it, from current and superseded versions.")
+                "record, the latest version with updated_at <= it, from current and superseded versions.",
+                pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?$")
 
 
 def _arrests(ds, *, taxonomy, category, start, end, by):
@@ -63,7 +64,8 @@ RATES = register(Analysis(
     name="rates",
     summary="Rates per 100,000 residents by community area, district (apportioned) or citywide.",
     params=(CATEGORY, START, END,
-            Param("by", "text", "community_area, district or citywide.", default="community_area"),
+            Param("by", "choice", "community_area, district or citywide.", default="community_area",
+                  choices=("community_area", "district", "citywide")),
             Param("census", "int", "Census population year: 2010 or 2020 (default: nearest to the period).")),
     run=_c.rates, tags=("counting",),
 ))
@@ -81,9 +83,11 @@ ARRESTS = register(Analysis(
 CITIES = register(Analysis(
     name="cities",
     summary="City-level counts and rates per 100,000 (partial-year figures flagged).",
-    params=(Param("metric", "text", "homicides, rapes, robberies, aggravated_assaults or violent_crime.",
-                  default="homicides"),
-            Param("year", "int", "Year (Marshall UCR 1975-2015; FiveThirtyEight 2014-2016).", required=True),
+    params=(Param("metric", "choice", "homicides, rapes, robberies, aggravated_assaults or violent_crime.",
+                  default="homicides",
+                  choices=("homicides", "rapes", "robberies", "aggravated_assaults", "violent_crime")),
+            Param("year", "int", "Year (Marshall UCR 1975-2015; FiveThirtyEight 2014-2016).", required=True,
+                  ge=1975, le=2016),
             Param("top", "int", "Only the N cities with the highest counts.")),
     run=_c.cities, store=False, taxonomy=False, tags=("counting",),
     route="ucr_cities",  # /api/cities.json lists the registered city profiles
