@@ -167,6 +167,23 @@ def cmd_leading(args) -> None:
           f"{m.n_train_rows_} training rows; traced peak {peak / 2**20:.0f} MiB")
 
 
+#: pre-registered candidates that are not (yet) registry models (docs/forecasting.md, round five)
+def _candidates() -> dict:
+    from crimescope.forecast.base import make_model
+    from crimescope.forecast.leading import HIT
+
+    return {"leading_hit": lambda: make_model("leading_bagged", **{k: v for k, v in HIT.items()})}
+
+
+def _make(name: str):
+    from crimescope.forecast.base import make_model, registry
+
+    cands = _candidates()
+    if name in cands and name not in registry():
+        return cands[name]()
+    return make_model(name)
+
+
 def cmd_backtest(args) -> None:
     from crimescope.forecast.backtest import backtest, offset_sensitivity, split_target, weekly_origins
     from crimescope.forecast.base import make_model, registry
@@ -176,7 +193,7 @@ def cmd_backtest(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     names = args.models.split(",") if args.models else sorted(registry())
-    models = {n: make_model(n).for_target("gun_violence") for n in names}
+    models = {n: _make(n).for_target("gun_violence") for n in names}
     related = [c for c in dict.fromkeys(c for m in models.values() for c in m.related_categories())]
     data = load_categories(["gun_violence", *related]) if related else gun_violence()
     ev = split_target(data, "gun_violence")
@@ -187,6 +204,7 @@ def cmd_backtest(args) -> None:
     print(f"{len(ev)} gun_violence events 2012-2017 (+ {len(data) - len(ev)} rows of related categories "
           f"{related}); {len(origins)} origins; models {names}", flush=True)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     res = backtest(data, grid, models, origins, horizons=[1, 7, 28], coverages=covs,
                    settings={"category": "gun_violence", "cell": "500ft", "year": args.year,
                              "command": " ".join(sys.argv)},
@@ -194,7 +212,9 @@ def cmd_backtest(args) -> None:
                    target_category="gun_violence",
                    keep_forecasts=args.keep_forecasts.split(",") if args.keep_forecasts else False)
     secs = time.perf_counter() - t0
-    print(f"backtest: {secs:.0f} s", flush=True)
+    cpu = time.process_time() - c0
+    print(f"backtest: {secs:.0f} s wall, {cpu:.0f} s CPU (this process); load average "
+          f"{' '.join(f'{v:.1f}' for v in __import__('os').getloadavg())}", flush=True)
     res.records.to_csv(out / "records.csv", index=False)
     res.to_csv(out / "summary.csv")
     res.calibration("year").to_csv(out / "calibration.csv", index=False)

@@ -161,3 +161,26 @@ def test_split_is_computed_once_per_fit(monkeypatch):
     m = make_model("leading_bagged", related=("drugs",), n_origins=10, max_iter=5, min_samples_leaf=20)
     m.for_target("target").fit(ev, START + pd.Timedelta(days=700), grid=grid)
     assert len(calls) == 1
+
+
+def test_binary_objective_learns_the_chance_of_any_event():
+    from crimescope.errors import ParameterError
+
+    grid = Grid.regular(0.0, 0.0, 25, 25, 400.0)
+    ev = _events(2)
+    as_of = START + pd.Timedelta(days=700)
+    kw = dict(related=("drugs", "fights"), target_category="target", n_origins=30, max_iter=20, min_samples_leaf=20)
+    pois = LeadingIndicators(**kw).fit(ev, as_of, grid=grid)
+    hit = LeadingIndicators(objective="binary", **kw).fit(ev, as_of, grid=grid)
+    p = np.mean([b.predict(hit._x_now[hit._active_now]) for b in hit.models_], axis=0)
+    assert ((p > 0) & (p < 1)).all()  # probabilities, not counts
+    # the forecast is the Poisson mean with that probability of any event, per target window
+    np.testing.assert_allclose(hit.predict(7).expected[hit._active_now], -np.log1p(-p), rtol=1e-12)
+    np.testing.assert_allclose(hit.predict(14).expected, 2 * hit.predict(7).expected)
+    # the same rows and features as the count model; only the label differs
+    np.testing.assert_array_equal(hit._x_now, pois._x_now)
+    target = ev[(ev.category == "target") & ev.x.notna()]
+    assert hit.inactive_rate_ <= pois.inactive_rate_  # P(any) <= E[count] in the inactive cells
+    assert 0.0 <= hit.inactive_rate_ < 1.0 and len(target) > 0
+    with pytest.raises(ParameterError, match="invalid objective"):
+        LeadingIndicators(objective="lambdarank", **kw).fit(ev, as_of, grid=grid)

@@ -37,7 +37,7 @@ import numpy as np
 
 from .base import EventArrays, Forecaster, check_number, grid_key, invalid
 
-__all__ = ["LeadingIndicators", "decayed_cell_counts", "cell_kernel", "INDICATORS", "REPORTED_INDICATORS"]
+__all__ = ["LeadingIndicators", "OBJECTIVES", "decayed_cell_counts", "cell_kernel", "INDICATORS", "REPORTED_INDICATORS"]
 
 #: the default leading indicators of gun violence
 INDICATORS = ("weapons_violation", "gun_assault", "narcotics", "violent_index", "battery", "armed_robbery")
@@ -53,6 +53,11 @@ NEAR_REPEAT_FEATURES = ((7, 0), (14, 750), (30, 0))
 #: near-repeat surfaces and the time of year
 BAGGED = {"target_features": TARGET_FEATURES + NEAR_REPEAT_FEATURES, "season": True, "n_seeds": 3,
           "zero_sample": 0.05}
+
+#: learning objectives of ``LeadingIndicators`` (see its ``objective`` setting)
+OBJECTIVES = ("poisson", "binary")
+#: the pre-registered small-area candidate (round five): ``leading_bagged`` learning P(at least one event)
+HIT = dict(BAGGED, objective="binary")
 
 _KERNELS: "OrderedDict[tuple, object]" = OrderedDict()
 _KERNEL_CACHE_SIZE = 8
@@ -168,6 +173,19 @@ class LeadingIndicators(Forecaster):
         leaves per tree, least rows per leaf.
     random_state : int
         Seed of the row sampling and the booster (one thread, deterministic).
+    n_seeds : int
+        Boosters averaged, seeds ``random_state, random_state + 1, ...``, each on its own draw
+        of the event-free rows.
+    season : bool
+        Add the origin's time of year (sine and cosine) as features.
+    objective : {"poisson", "binary"}
+        ``"poisson"``: the booster learns the expected count. ``"binary"``: it learns the
+        probability ``p`` that the cell has at least one event in ``target_days`` (label
+        ``count >= 1``), and the forecast is ``-log(1 - p)``, the Poisson mean with that
+        probability: a ranking of places by the chance of any event at all rather than by
+        how many (for small flagged areas, where a cell with one sure event is worth more than
+        one with a small chance of many). It only ranks; the registry rescales its total to
+        the citywide level.
 
     Attributes
     ----------
@@ -188,7 +206,7 @@ class LeadingIndicators(Forecaster):
                  target_days: float = 7, n_origins: int = 104, origin_step_days: float = 7,
                  zero_sample: float = 0.1, max_iter: int = 100, learning_rate: float = 0.1,
                  max_leaf_nodes: int = 15, min_samples_leaf: int = 200, random_state: int = 0,
-                 n_seeds: int = 1, season: bool = False):
+                 n_seeds: int = 1, season: bool = False, objective: str = "poisson"):
         self.related = related
         self.target_category = target_category
         self.target_features = target_features
@@ -204,6 +222,7 @@ class LeadingIndicators(Forecaster):
         self.random_state = random_state
         self.n_seeds = n_seeds
         self.season = season
+        self.objective = objective
 
     def related_categories(self) -> tuple[str, ...]:
         return tuple(self.related)
@@ -235,6 +254,8 @@ class LeadingIndicators(Forecaster):
         check_number("n_seeds", self.n_seeds, low=1, integer=True)
         if not isinstance(self.season, (bool, np.bool_)):
             raise invalid("season", self.season, "True or False")
+        if self.objective not in OBJECTIVES:
+            raise invalid("objective", self.objective, f"one of {', '.join(OBJECTIVES)}")
 
     # ------------------------------------------------------------------ features
     def _split(self, ev: EventArrays) -> tuple[EventArrays, dict[str, EventArrays]]:
@@ -385,6 +406,9 @@ class LeadingIndicators(Forecaster):
             self._fallback = np.bincount(target.cell, minlength=n) / span * H
             return
         w = np.where(yk > 0, 1.0, 1.0 / float(self.zero_sample))
+        if self.objective == "binary":  # P(at least one event in target_days)
+            yk = (yk > 0).astype(float)
+            self.inactive_rate_ = float((inactive_y > 0).mean()) if inactive_y.size else 0.0
         # seed averaging (bagging over the zero-row draw and the booster's row/column sampling)
         self.models_ = [self._booster(sd).fit(X[d], yk[d], sample_weight=w[d]) for sd, d in zip(seeds, draws)]
         self.model_ = self.models_[0]
@@ -398,7 +422,7 @@ class LeadingIndicators(Forecaster):
             raise CrimescopeError("the leading_indicators model needs LightGBM: "
                                   "pip install 'crimescope[models]'") from exc
         return lgb.LGBMRegressor(
-            objective="poisson", n_estimators=int(self.max_iter), learning_rate=float(self.learning_rate),
+            objective=str(self.objective), n_estimators=int(self.max_iter), learning_rate=float(self.learning_rate),
             num_leaves=int(self.max_leaf_nodes), min_child_samples=int(self.min_samples_leaf),
             subsample=_SUBSAMPLE, subsample_freq=1, colsample_bytree=_COLSAMPLE, reg_lambda=_L2,
             random_state=int(seed), deterministic=True, force_row_wise=True, n_jobs=1,
@@ -412,4 +436,6 @@ class LeadingIndicators(Forecaster):
         if self._active_now.any():
             x = self._x_now[self._active_now]
             out[self._active_now] = np.mean([m.predict(x) for m in self.models_], axis=0)
+        if self.objective == "binary":  # probability of any event -> the Poisson mean with that probability
+            out = -np.log1p(-np.clip(out, 0.0, 1.0 - 1e-12))
         return np.maximum(out, 0.0) * scale
