@@ -4,6 +4,7 @@
     python benchmarks/bench_forecast.py sepp       # SEPP on a year of citywide gun violence: time, memory
     python benchmarks/bench_forecast.py leading    # leading_indicators with its six related categories
     python benchmarks/bench_forecast.py backtest   # 52 Mondays of 2017, every model, table + HTML report
+    python benchmarks/bench_forecast.py windows --plan 2015:2:1 --out DIR   # window by window, appended
 
 Events are read straight from ``../shared/data/chicago/crimes/*.csv.gz`` with
 DuckDB (the store is not needed): ``gun_violence`` = IUCR 0110, 0130, 0141, 0142,
