@@ -4,6 +4,7 @@
     python benchmarks/bench_forecast.py sepp       # SEPP on a year of citywide gun violence: time, memory
     python benchmarks/bench_forecast.py leading    # leading_indicators with its six related categories
     python benchmarks/bench_forecast.py backtest   # 52 Mondays of 2017, every model, table + HTML report
+    python benchmarks/bench_forecast.py windows --plan 2015:2:1 --out DIR   # window by window, appended
 
 Events are read straight from ``../shared/data/chicago/crimes/*.csv.gz`` with
 DuckDB (the store is not needed): ``gun_violence`` = IUCR 0110, 0130, 0141, 0142,
@@ -167,6 +168,23 @@ def cmd_leading(args) -> None:
           f"{m.n_train_rows_} training rows; traced peak {peak / 2**20:.0f} MiB")
 
 
+#: pre-registered candidates that are not (yet) registry models (docs/forecasting.md, round five)
+def _candidates() -> dict:
+    from crimescope.forecast.base import make_model
+    from crimescope.forecast.leading import HIT
+
+    return {"leading_hit": lambda: make_model("leading_bagged", **{k: v for k, v in HIT.items()})}
+
+
+def _make(name: str):
+    from crimescope.forecast.base import make_model, registry
+
+    cands = _candidates()
+    if name in cands and name not in registry():
+        return cands[name]()
+    return make_model(name)
+
+
 def cmd_backtest(args) -> None:
     from crimescope.forecast.backtest import backtest, offset_sensitivity, split_target, weekly_origins
     from crimescope.forecast.base import make_model, registry
@@ -176,7 +194,7 @@ def cmd_backtest(args) -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     names = args.models.split(",") if args.models else sorted(registry())
-    models = {n: make_model(n).for_target("gun_violence") for n in names}
+    models = {n: _make(n).for_target("gun_violence") for n in names}
     related = [c for c in dict.fromkeys(c for m in models.values() for c in m.related_categories())]
     data = load_categories(["gun_violence", *related]) if related else gun_violence()
     ev = split_target(data, "gun_violence")
@@ -187,6 +205,7 @@ def cmd_backtest(args) -> None:
     print(f"{len(ev)} gun_violence events 2012-2017 (+ {len(data) - len(ev)} rows of related categories "
           f"{related}); {len(origins)} origins; models {names}", flush=True)
     t0 = time.perf_counter()
+    c0 = time.process_time()
     res = backtest(data, grid, models, origins, horizons=[1, 7, 28], coverages=covs,
                    settings={"category": "gun_violence", "cell": "500ft", "year": args.year,
                              "command": " ".join(sys.argv)},
@@ -194,7 +213,9 @@ def cmd_backtest(args) -> None:
                    target_category="gun_violence",
                    keep_forecasts=args.keep_forecasts.split(",") if args.keep_forecasts else False)
     secs = time.perf_counter() - t0
-    print(f"backtest: {secs:.0f} s", flush=True)
+    cpu = time.process_time() - c0
+    print(f"backtest: {secs:.0f} s wall, {cpu:.0f} s CPU (this process); load average "
+          f"{' '.join(f'{v:.1f}' for v in __import__('os').getloadavg())}", flush=True)
     res.records.to_csv(out / "records.csv", index=False)
     res.to_csv(out / "summary.csv")
     res.calibration("year").to_csv(out / "calibration.csv", index=False)
@@ -224,6 +245,61 @@ def cmd_backtest(args) -> None:
     wk = s[np.isclose(s.horizon_days, 7)]
     print(wk.pivot(index="model", columns="coverage", values=["hit_rate", "pai", "pei_star"]).round(3).to_string())
     print(json.dumps(bvb, indent=2, default=str))
+
+
+def spread_order(n: int, step: int = 7) -> list[int]:
+    """Positions 0..n-1 in the order ``k * step mod n`` (``step`` prime to ``n``, else 1): any prefix
+    of the order is spread over the whole list (a year's windows over the whole year)."""
+    import math
+
+    step = step if math.gcd(step, n) == 1 else 1
+    return [(k * step) % n for k in range(n)]
+
+
+def cmd_windows(args) -> None:
+    """Score windows one at a time, appending each window's records as soon as it is done.
+
+    For long runs on a shared machine: whatever completes is kept. ``--plan`` lists
+    ``YEAR:EVERY:FIRST`` chunks; each chunk's windows are taken in :func:`spread_order`, the
+    chunks interleaved window by window; ``--worker i --workers n`` takes every n-th of that
+    sequence from the i-th. Events come from ``--cache`` (a pickle of this script's
+    ``load_categories`` frame) when it exists, else from the CSVs (and are saved there).
+    """
+    from crimescope.forecast.backtest import backtest, weekly_origins
+    from crimescope.spatial.grid import Grid
+
+    names = args.models.split(",")
+    models = {n: _make(n).for_target("gun_violence") for n in names}
+    related = [c for c in dict.fromkeys(c for m in models.values() for c in m.related_categories())]
+    cache = Path(args.cache) if args.cache else None
+    if cache is not None and cache.is_file():
+        data = pd.read_pickle(cache)
+    else:
+        data = load_categories(["gun_violence", *related]) if related else gun_violence()
+        if cache is not None:
+            data.to_pickle(cache)
+    if related:
+        assert set(related) <= set(data["category"]), "the cached events lack a related category"
+    chunks = []
+    for part in args.plan.split(","):
+        y, every, first = (int(v) for v in part.split(":"))
+        o = weekly_origins(f"{y}-01-01", f"{y + 1}-01-01")[first::every]
+        chunks.append([o[k] for k in spread_order(len(o))])
+    seq = [c[k] for k in range(max(map(len, chunks))) for c in chunks if k < len(c)]
+    mine = seq[args.worker::args.workers]
+    grid = Grid.chicago(500.0)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "records.csv"
+    print(f"{len(mine)} windows for worker {args.worker} of {args.workers}: "
+          f"{', '.join(str(o)[:10] for o in mine)}; models {names}", flush=True)
+    for o in mine:
+        t0, c0 = time.perf_counter(), time.process_time()
+        res = backtest(data, grid, models, [o], horizons=[1, 7, 28],
+                       coverages=["0.5%", "1%", "5%", "0.25sqmi", "0.75sqmi"], target_category="gun_violence")
+        res.records.to_csv(path, mode="a", header=not path.exists(), index=False)
+        print(f"{str(o)[:10]} done: {time.perf_counter() - t0:.0f} s wall, {time.process_time() - c0:.1f} s CPU; "
+              f"load {' '.join(f'{v:.1f}' for v in __import__('os').getloadavg())}", flush=True)
 
 
 def _variants_backtest(variants: dict, year_from: int, year_to: int, coverages, out: Path):
@@ -492,6 +568,13 @@ def main() -> None:
     bp.add_argument("--offset-models", default="naive_all,naive_52w,grid_hawkes,stkde")
     bp.add_argument("--verbose", action="store_true")
     bp.add_argument("--keep-forecasts", default="", help="models whose per-cell forecasts go to forecasts.npz")
+    wp = sub.add_parser("windows", help="score windows one by one, appending records as each completes")
+    wp.add_argument("--plan", required=True, help="YEAR:EVERY:FIRST chunks, comma-separated")
+    wp.add_argument("--models", default="naive_all,naive_52w,leading_bagged")
+    wp.add_argument("--worker", type=int, default=0)
+    wp.add_argument("--workers", type=int, default=1)
+    wp.add_argument("--cache", default="")
+    wp.add_argument("--out", required=True)
     pp = sub.add_parser("pool", help="pooled paired test over several backtest output folders")
     pp.add_argument("dirs", nargs="+")
     pp.add_argument("--a", default="smooth_counts")
@@ -521,7 +604,7 @@ def main() -> None:
     print(f"$ python {' '.join(sys.argv)}\n{describe()}", flush=True)
     {"speed": cmd_speed, "sepp": cmd_sepp, "leading": cmd_leading, "backtest": cmd_backtest,
      "pool": cmd_pool, "tables": cmd_tables, "prospective": cmd_prospective, "small": cmd_small,
-     "rolling": cmd_rolling, "mix": cmd_mix}[args.cmd](args)
+     "rolling": cmd_rolling, "mix": cmd_mix, "windows": cmd_windows}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ import numpy as np
 
 from .base import EventArrays, Forecaster, check_number, grid_key, invalid
 
-__all__ = ["LeadingIndicators", "decayed_cell_counts", "cell_kernel", "INDICATORS", "REPORTED_INDICATORS"]
+__all__ = ["LeadingIndicators", "OBJECTIVES", "decayed_cell_counts", "cell_kernel", "INDICATORS", "REPORTED_INDICATORS"]
 
 #: the default leading indicators of gun violence
 INDICATORS = ("weapons_violation", "gun_assault", "narcotics", "violent_index", "battery", "armed_robbery")
@@ -53,6 +53,11 @@ NEAR_REPEAT_FEATURES = ((7, 0), (14, 750), (30, 0))
 #: near-repeat surfaces and the time of year
 BAGGED = {"target_features": TARGET_FEATURES + NEAR_REPEAT_FEATURES, "season": True, "n_seeds": 3,
           "zero_sample": 0.05}
+
+#: learning objectives of ``LeadingIndicators`` (see its ``objective`` setting)
+OBJECTIVES = ("poisson", "binary")
+#: the pre-registered small-area candidate (round five): ``leading_bagged`` learning P(at least one event)
+HIT = dict(BAGGED, objective="binary")
 
 _KERNELS: "OrderedDict[tuple, object]" = OrderedDict()
 _KERNEL_CACHE_SIZE = 8
@@ -73,7 +78,7 @@ def decayed_cell_counts(t: np.ndarray, cell: np.ndarray, origins: np.ndarray, n_
     one decayed by the gap plus the events in between.
     """
     origins = np.asarray(origins, dtype=float)
-    out = np.empty((n_cells, origins.size))
+    out = np.empty((origins.size, n_cells))  # one row per origin (contiguous writes), transposed at the end
     cut = np.searchsorted(t, origins, side="left")
     acc = np.zeros(n_cells)
     prev_i, prev_o = 0, None
@@ -86,9 +91,9 @@ def decayed_cell_counts(t: np.ndarray, cell: np.ndarray, origins: np.ndarray, n_
             if prev_o is not None:
                 acc *= np.exp2(-(o - prev_o) / hl)
             acc += np.bincount(cell[seg], weights=np.exp2(-(o - t[seg]) / hl), minlength=n_cells)
-        out[:, k] = acc
+        out[k] = acc
         prev_i, prev_o = int(i), o
-    return out
+    return np.ascontiguousarray(out.T)
 
 
 def cell_kernel(grid, bandwidth: float):
@@ -168,6 +173,19 @@ class LeadingIndicators(Forecaster):
         leaves per tree, least rows per leaf.
     random_state : int
         Seed of the row sampling and the booster (one thread, deterministic).
+    n_seeds : int
+        Boosters averaged, seeds ``random_state, random_state + 1, ...``, each on its own draw
+        of the event-free rows.
+    season : bool
+        Add the origin's time of year (sine and cosine) as features.
+    objective : {"poisson", "binary"}
+        ``"poisson"``: the booster learns the expected count. ``"binary"``: it learns the
+        probability ``p`` that the cell has at least one event in ``target_days`` (label
+        ``count >= 1``), and the forecast is ``-log(1 - p)``, the Poisson mean with that
+        probability: a ranking of places by the chance of any event at all rather than by
+        how many (for small flagged areas, where a cell with one sure event is worth more than
+        one with a small chance of many). It only ranks; the registry rescales its total to
+        the citywide level.
 
     Attributes
     ----------
@@ -188,7 +206,7 @@ class LeadingIndicators(Forecaster):
                  target_days: float = 7, n_origins: int = 104, origin_step_days: float = 7,
                  zero_sample: float = 0.1, max_iter: int = 100, learning_rate: float = 0.1,
                  max_leaf_nodes: int = 15, min_samples_leaf: int = 200, random_state: int = 0,
-                 n_seeds: int = 1, season: bool = False):
+                 n_seeds: int = 1, season: bool = False, objective: str = "poisson"):
         self.related = related
         self.target_category = target_category
         self.target_features = target_features
@@ -204,6 +222,7 @@ class LeadingIndicators(Forecaster):
         self.random_state = random_state
         self.n_seeds = n_seeds
         self.season = season
+        self.objective = objective
 
     def related_categories(self) -> tuple[str, ...]:
         return tuple(self.related)
@@ -235,47 +254,81 @@ class LeadingIndicators(Forecaster):
         check_number("n_seeds", self.n_seeds, low=1, integer=True)
         if not isinstance(self.season, (bool, np.bool_)):
             raise invalid("season", self.season, "True or False")
+        if self.objective not in OBJECTIVES:
+            raise invalid("objective", self.objective, f"one of {', '.join(OBJECTIVES)}")
 
     # ------------------------------------------------------------------ features
     def _split(self, ev: EventArrays) -> tuple[EventArrays, dict[str, EventArrays]]:
-        located = ev.subset(ev.cell >= 0)
-        if located.category is None:
-            return located, {}
-        cat = located.category
-        is_target = (cat == self.target_category) if self.target_category is not None \
-            else ~np.isin(cat, list(self.related))
-        related = {c: located.subset(cat == c) for c in self.related}
-        return located.subset(is_target), related
+        """The located target events and each related category's, computed once per fit.
+
+        ``fit`` asks twice (the citywide level's times, then the features); the category column
+        is factorised once instead of compared as Python objects for every category.
+        """
+        cached = getattr(self, "_split_cache", None)
+        if cached is not None and cached[0] is ev:
+            return cached[1]
+        ok = ev.cell >= 0
+        if ev.category is None:
+            out = (ev.subset(ok), {})
+        else:
+            import pandas as pd
+
+            codes, names = pd.factorize(ev.category[ok])
+            t, x, y, cell = ev.t[ok], ev.x[ok], ev.y[ok], ev.cell[ok]
+            code = {c: i for i, c in enumerate(names)}
+
+            def part(mask: np.ndarray) -> EventArrays:
+                return EventArrays(t[mask], x[mask], y[mask], cell[mask], ev.as_of)
+
+            if self.target_category is not None:
+                is_target = codes == code.get(self.target_category, -2)
+            else:
+                is_target = ~np.isin(codes, [code[c] for c in self.related if c in code])
+            related = {c: part(codes == code.get(c, -2)) for c in self.related}
+            out = (part(is_target), related)
+        self._split_cache = (ev, out)
+        return out
 
     def _target_times(self, ev: EventArrays) -> np.ndarray:
         return self._split(ev)[0].t
 
-    def _surfaces(self, arr: EventArrays | None, specs, origins: np.ndarray):
-        """Yield one ``(n_cells, n_origins)`` array of shares (per 10,000) per (half-life, bandwidth)."""
+    def _raw_surfaces(self, arr: EventArrays | None, specs, origins: np.ndarray, done: dict | None = None):
+        """Yield ``(v, scale)`` per (half-life, bandwidth): ``v`` the ``(n_cells, n_origins)`` decayed (and
+        smoothed) counts, ``scale`` the per-origin factor making them shares per 10,000 (``v * scale``).
+
+        Kept apart so a caller gathers the few training rows before scaling (the same products,
+        element by element, as scaling the whole array first). ``done`` maps specs computed already.
+        """
         n = self.grid_.n_cells
         raw: dict = {}  # decayed counts per half-life, shared by its bandwidths
         for hl, bw in specs:
+            if done is not None and (hl, bw) in done:
+                yield done[(hl, bw)]
+                continue
             if arr is None or arr.n == 0:
-                yield np.zeros((n, origins.size))
+                yield np.zeros((n, origins.size)), None
                 continue
             key = None if hl is None else float(hl)
             if key not in raw:
                 raw[key] = decayed_cell_counts(arr.t, arr.cell, origins, n, key)
             v = raw[key] if bw == 0 else cell_kernel(self.grid_, float(bw)) @ raw[key]
             tot = v.sum(axis=0)
-            yield v * (1e4 / np.where(tot > 0, tot, 1.0))
+            yield v, 1e4 / np.where(tot > 0, tot, 1.0)
 
-    def _all_surfaces(self, target: EventArrays, related: dict, origins: np.ndarray):
-        """Every feature in ``feature_names_`` order, one ``(n_cells, n_origins)`` array at a time."""
-        yield from self._surfaces(target, self.target_features, origins)
+    def _feature_parts(self, target: EventArrays, related: dict, origins: np.ndarray, done: dict | None = None):
+        """Every feature in ``feature_names_`` order as ``(kind, values, scale)``: kind ``"surface"``, a
+        ``(n_cells, n_origins)`` array with its per-origin scale (or None); ``"cell"``, a per-cell vector
+        (the same at every origin); ``"origin"``, a per-origin vector (the same in every cell)."""
+        for v, scale in self._raw_surfaces(target, self.target_features, origins, done):
+            yield "surface", v, scale
         for c in self.related:
-            yield from self._surfaces(related.get(c), self.related_features, origins)
-        yield np.repeat((self.grid_.area / self.grid_.cell_size ** 2)[:, None], origins.size, axis=1)
+            for v, scale in self._raw_surfaces(related.get(c), self.related_features, origins):
+                yield "surface", v, scale
+        yield "cell", self.grid_.area / self.grid_.cell_size ** 2, None
         if self.season:  # the origin's time of year (1970-01-01 was day 0; +3 makes 0 = Jan 1 of a Monday year)
             doy = 2 * np.pi * ((origins + 3) % 365.25) / 365.25
-            n = self.grid_.n_cells
-            yield np.broadcast_to(np.sin(doy), (n, origins.size))
-            yield np.broadcast_to(np.cos(doy), (n, origins.size))
+            yield "origin", np.sin(doy), None
+            yield "origin", np.cos(doy), None
 
     def _names(self) -> list[str]:
         def tag(c, hl, bw):
@@ -285,6 +338,12 @@ class LeadingIndicators(Forecaster):
         return names + ["area_fraction"] + (["season_sin", "season_cos"] if self.season else [])
 
     def _fit(self, ev: EventArrays) -> None:
+        try:
+            self._fit_split(ev)
+        finally:
+            self._split_cache = None  # do not keep the events alive past the fit
+
+    def _fit_split(self, ev: EventArrays) -> None:
         target, related = self._split(ev)
         n = self.grid_.n_cells
         H = float(self.target_days)
@@ -296,12 +355,15 @@ class LeadingIndicators(Forecaster):
         # "active": some target event ever within the widest all-history smooth (or the cell itself)
         all_hist = [spec for spec in self.target_features if spec[0] is None]
         widest = max(all_hist or self.target_features, key=lambda spec: spec[1])
-        active = next(self._surfaces(target, [widest], origins)) > 0
+        done = {tuple(widest): next(self._raw_surfaces(target, [widest], origins))}
+        v, scale = done[tuple(widest)]
+        active = (v if scale is None else v * scale) > 0
         k_train = train.size
-        y = np.empty((n, k_train))
+        y = np.empty((k_train, n))  # one row per origin, transposed below (same values, cell-major order)
         for k, o in enumerate(train):
             i0, i1 = np.searchsorted(target.t, [o, o + H], side="left")
-            y[:, k] = np.bincount(target.cell[i0:i1], minlength=n)
+            y[k] = np.bincount(target.cell[i0:i1], minlength=n)
+        y = np.ascontiguousarray(y.T)
         act_tr = active[:, :k_train]
         inactive_y = y[~act_tr]
         self.inactive_rate_ = float(inactive_y.mean()) if inactive_y.size else 0.0
@@ -315,13 +377,28 @@ class LeadingIndicators(Forecaster):
         draws = [d[union] for d in draws]
         self.n_train_rows_ = int(draws[0].sum())
         self._active_now = active[:, -1]
-        # one feature at a time: only the training rows and the current column are kept
+        # one feature at a time: only the training rows and the current column are kept; the rows are
+        # gathered before a surface is scaled to shares (each kept value is the same product)
         n_feat = len(self.feature_names_)
-        X = np.empty((yk.size, n_feat))
+        X = np.empty((n_feat, yk.size))
         self._x_now = np.empty((n, n_feat))
-        for j, f in enumerate(self._all_surfaces(target, related, origins)):
-            X[:, j] = f[ci, ki]
-            self._x_now[:, j] = f[:, -1]
+        flat = ci * origins.size + ki
+        for j, (kind, v, scale) in enumerate(self._feature_parts(target, related, origins, done)):
+            if kind == "cell":
+                X[j] = v[ci]
+                self._x_now[:, j] = v
+            elif kind == "origin":
+                X[j] = v[ki]
+                self._x_now[:, j] = v[-1]
+            elif scale is None:
+                X[j] = np.take(v.reshape(-1), flat)
+                self._x_now[:, j] = v[:, -1]
+            else:
+                X[j] = np.take(v.reshape(-1), flat) * scale[ki]
+                self._x_now[:, j] = v[:, -1] * scale[-1]
+            del v
+        X = np.ascontiguousarray(X.T)
+        done.clear()
         if yk.size == 0 or yk.sum() <= 0:
             self.model_ = None
             self.models_ = []
@@ -329,6 +406,9 @@ class LeadingIndicators(Forecaster):
             self._fallback = np.bincount(target.cell, minlength=n) / span * H
             return
         w = np.where(yk > 0, 1.0, 1.0 / float(self.zero_sample))
+        if self.objective == "binary":  # P(at least one event in target_days)
+            yk = (yk > 0).astype(float)
+            self.inactive_rate_ = float((inactive_y > 0).mean()) if inactive_y.size else 0.0
         # seed averaging (bagging over the zero-row draw and the booster's row/column sampling)
         self.models_ = [self._booster(sd).fit(X[d], yk[d], sample_weight=w[d]) for sd, d in zip(seeds, draws)]
         self.model_ = self.models_[0]
@@ -342,7 +422,7 @@ class LeadingIndicators(Forecaster):
             raise CrimescopeError("the leading_indicators model needs LightGBM: "
                                   "pip install 'crimescope[models]'") from exc
         return lgb.LGBMRegressor(
-            objective="poisson", n_estimators=int(self.max_iter), learning_rate=float(self.learning_rate),
+            objective=str(self.objective), n_estimators=int(self.max_iter), learning_rate=float(self.learning_rate),
             num_leaves=int(self.max_leaf_nodes), min_child_samples=int(self.min_samples_leaf),
             subsample=_SUBSAMPLE, subsample_freq=1, colsample_bytree=_COLSAMPLE, reg_lambda=_L2,
             random_state=int(seed), deterministic=True, force_row_wise=True, n_jobs=1,
@@ -356,4 +436,6 @@ class LeadingIndicators(Forecaster):
         if self._active_now.any():
             x = self._x_now[self._active_now]
             out[self._active_now] = np.mean([m.predict(x) for m in self.models_], axis=0)
+        if self.objective == "binary":  # probability of any event -> the Poisson mean with that probability
+            out = -np.log1p(-np.clip(out, 0.0, 1.0 - 1e-12))
         return np.maximum(out, 0.0) * scale
