@@ -71,16 +71,17 @@ def _document(app) -> dict:
     return r.json()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def schema_app(web_store_path):
-    """An app of its own: schemathesis runs the app's lifespan, whose shutdown closes the store,
-    so it must not drive the session's ``web_app`` that later tests still use."""
+    """An app of its own for each test: schemathesis runs the app's lifespan, whose shutdown closes
+    the store, so it must drive neither the session's ``web_app`` that later tests still use nor
+    an app an earlier test has shut down."""
     from crimescope.web import create_app
 
     return create_app(web_store_path)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def operations(schema_app):
     schema = schemathesis.openapi.from_asgi("/api/openapi.json", schema_app)
     ops = [r.ok() for r in schema.get_all_operations()]

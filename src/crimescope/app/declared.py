@@ -99,8 +99,9 @@ PACE = register(Analysis(
     description="Intervals (80%, 95%) add the year-to-year variation of the seasonal share to the "
                 "counting noise; the straight-line (365/day) pace is shown for comparison.",
     params=(CATEGORY, AS_OF,
-            Param("district", "int", "One police district (default citywide)."),
-            Param("years", "int", "Use up to this many prior covered years (at least 3 needed).", default=10)),
+            Param("district", "int", "One police district (default citywide).", ge=1, le=999),
+            Param("years", "int", "Use up to this many prior covered years (at least 3 needed).", default=10,
+                  ge=1, le=50)),
     run=_c.pace, tags=("counting",),
 ))
 
