@@ -214,20 +214,25 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
     if len(prior) < MIN_PRIOR_YEARS:
         raise ParameterError(f"pace needs at least {MIN_PRIOR_YEARS} prior covered years of {cat.name}; "
                              f"the store covers {', '.join(map(str, prior)) or 'none'} before {a.year}")
-    from ._aggregate import count_frame
+    from ._aggregate import span_counter
 
-    by = ["date"] + (["district"] if district is not None else [])
-    df = count_frame(store, source, cat, dt.date(prior[0], 1, 1), a, by)  # the per-snapshot aggregate
-    if df is None:
+    counter = span_counter(store, source, cat, district)  # the per-snapshot cumulative daily counts
+    if counter is not None:
+        lo_day = dt.date(prior[0], 1, 1)
+
+        def span(y0, y1):  # the store path reads days prior[0]-01-01 .. as-of only
+            return counter.count(max(y0, lo_day), min(y1, a))
+    else:
+        by = ["date"] + (["district"] if district is not None else [])
         t = incidents_table(store.ibis(), source=source)
         df = to_pandas(count_expr(t, cat, dt.date(prior[0], 1, 1), a, by))
-    if district is not None:
-        df = df[pd.to_numeric(df["district"]) == int(district)]
-    df["date"] = pd.to_datetime(df["date"]).dt.date
-    daily = df.groupby("date")["count"].sum()
+        if district is not None:
+            df = df[pd.to_numeric(df["district"]) == int(district)]
+        df["date"] = pd.to_datetime(df["date"]).dt.date
+        daily = df.groupby("date")["count"].sum()
 
-    def span(y0, y1):
-        return int(daily[(daily.index >= y0) & (daily.index <= y1)].sum())
+        def span(y0, y1):
+            return int(daily[(daily.index >= y0) & (daily.index <= y1)].sum())
 
     rows = []
     for y in prior:
