@@ -206,3 +206,16 @@ def test_hand_checked_hot_spot_counts(pair, grids):
     counts, n, no_loc, outside = cell_days(fast, "chicago", get_category("robbery"), g).span(a, b)
     assert counts.sum() > 0 and (counts == want).all()
     assert outside == int((idx < 0).sum())
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cat=st.sampled_from(EVENT_CATS + ["assault"]), last=st.integers(2002, 2018), n=st.integers(1, 10),
+       district=st.one_of(st.none(), st.integers(1, 31)))
+def test_dispersion_from_case_counts_equals_the_store(pair, cat, last, n, district):
+    """A pace's dispersion (records per case, squared-weighted) from the snapshot's per-case counts."""
+    from crimescope.categories import get_category
+    from crimescope.stats.pace import _dispersion
+
+    years = list(range(max(2001, last - n), last))
+    c = get_category(cat)
+    assert _dispersion(pair[1], c, "chicago", years, district) == _dispersion(pair[0], c, "chicago", years, district)
