@@ -175,7 +175,6 @@ class _CaseCounts:
     ``sum k^2 / sum k`` as :func:`_dispersion_query` (``k`` summed over the years per case)."""
 
     def __init__(self, store, cat, source):
-        import numpy as np
         import pandas as pd
 
         from ._aggregate import _CursorStore
