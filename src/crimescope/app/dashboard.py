@@ -326,6 +326,31 @@ def _cell_boxes(g, index):
     return lo0, la0, lo1, la1
 
 
+def _hotspots_from_cell_days(ds, cat, s, e, g, label: str):
+    """``(GiStarResult, records)`` as ``gistar.hotspots(load_events(ds, cat, s, e), g)`` gives them (its
+    default weights: a band of 3 cells), from the snapshot's :class:`~crimescope.spatial.cell_days.CellDays`;
+    None without a per-snapshot aggregate. The same coverage window and refusal as ``load_events``."""
+    from ..spatial.cell_days import cell_days
+    from ..spatial.gistar import gi_star
+    from ..spatial.grid import Grid, crs_unit
+    from ..stats.events import _covered_window
+
+    if type(g) is not Grid:  # a plain lattice (hexagons and area units take the store path)
+        return None
+    cd = cell_days(ds.store, ds.key, cat, g)
+    if cd is None:
+        return None
+    s, e, cov = _covered_window(ds.store, ds.key, cat, s, e, None)
+    counts, n_records, n_no_loc, n_outside = cd.span(s, e, cov.covered if cov is not None and not cov.full
+                                                     else None)
+    band = g.default_band()
+    desc = f"distance band {band:g} {crs_unit(getattr(g, 'crs', None))[1]}, binary, self included"
+    res = gi_star(counts, g.band_weights(band), fdr=True, units=g, label=label, weights_desc=desc)
+    res.n_no_location = n_no_loc
+    res.n_outside = n_outside
+    return res, n_records
+
+
 def hotspots(ds, *, taxonomy=None, category: str | None = None, start=None, end=None, cell: int = 1000, max_rows: int = 20_000,
              shared_dir=None, grid_=None):
     """Getis-Ord Gi* hot and cold grid cells (``spatial.gistar.hotspots``), significant cells only
@@ -342,8 +367,13 @@ def hotspots(ds, *, taxonomy=None, category: str | None = None, start=None, end=
     e = end or as_of_default(ds)
     s = start or dt.date(e.year, 1, 1)
     g = grid_ if grid_ is not None else grid(ds, cell, shared_dir)
-    ev = load_events(ds, cat, s, e)
-    res = _hotspots(ev, g, label=f"{cat.label}, {s} to {e}")
+    fast = _hotspots_from_cell_days(ds, cat, s, e, g, label=f"{cat.label}, {s} to {e}")
+    if fast is not None:  # the snapshot's per-cell records by day (spatial.cell_days): the same figures
+        res, n_records = fast
+    else:
+        ev = load_events(ds, cat, s, e)
+        res = _hotspots(ev, g, label=f"{cat.label}, {s} to {e}")
+        n_records = int(len(ev))
     idx = np.flatnonzero(res.bins != 0)
     lo0, la0, lo1, la1 = _cell_boxes(g, idx)
     lon, lat = g.centroids_lonlat()
@@ -369,7 +399,7 @@ def hotspots(ds, *, taxonomy=None, category: str | None = None, start=None, end=
                 + (" with Benjamini-Hochberg FDR correction" if res.fdr else "")),
         start=s, end=e, cell_ft=cell, cell_unit=prof.linear_unit, cells=int(g.n_units),
         hot_cells=res.n_hot, cold_cells=res.n_cold,
-        records=int(len(ev)), records_without_location=int(res.n_no_location),
+        records=n_records, records_without_location=int(res.n_no_location),
         records_outside_grid=int(res.n_outside),
         notes=notes + ["only significant cells are listed (gi_bin != 0)",
                        f"{res.n_no_location} records without coordinates are not mapped"])

@@ -27,7 +27,8 @@ import datetime as dt
 import threading
 from typing import Any, Callable, Hashable, Sequence
 
-__all__ = ["Aggregates", "aggregates_of", "count_frame", "ytd_frame", "daily_frame", "AREA_KINDS", "TIME_GROUPS"]
+__all__ = ["Aggregates", "aggregates_of", "count_frame", "ytd_frame", "daily_frame", "span_counter",
+           "AREA_KINDS", "TIME_GROUPS"]
 
 #: the area columns kept in the aggregate (every grouping of them is answered)
 AREA_KINDS = ("district", "beat", "ward", "community_area")
@@ -142,6 +143,43 @@ class _Indexed:
         if keep is not None:
             t = t.filter(pa.array(keep))
         return t
+
+
+class _SpanCounter:
+    """Cumulative daily counts of one category (citywide or one district): any span's count is
+    two lookups (``count(a, b)``: days ``a..b`` inclusive), the same integers as summing the
+    count table's rows of those days."""
+
+    def __init__(self, indexed: "_Indexed", district: int | None):
+        import numpy as np
+
+        days = indexed.days
+        counts = indexed.tbl["count"].fill_null(0).to_numpy(zero_copy_only=False).astype("int64")
+        if district is not None:
+            col = indexed.tbl["district"]
+            import pyarrow.compute as pc
+
+            keep = pc.fill_null(pc.equal(col.cast("int64"), int(district)), False).to_numpy(zero_copy_only=False)
+            days, counts = days[keep], counts[keep]
+        self.days, first = np.unique(days, return_index=True)  # days are sorted: runs of one day
+        self.cum = np.concatenate([[0], np.cumsum(np.add.reduceat(counts, first) if len(counts) else counts)])
+
+    def count(self, start: dt.date, end: dt.date) -> int:
+        import numpy as np
+
+        lo = int(np.searchsorted(self.days, (start - _EPOCH).days, side="left"))
+        hi = int(np.searchsorted(self.days, (end - _EPOCH).days, side="right"))
+        return int(self.cum[hi] - self.cum[lo]) if hi > lo else 0
+
+
+def span_counter(store, source: str, cat, district: int | None = None) -> _SpanCounter | None:
+    """The category's :class:`_SpanCounter` of the snapshot (built once per key, single-flight),
+    or None when the store carries no aggregate."""
+    agg = aggregates_of(store)
+    if agg is None:
+        return None
+    key = ("span_counter", source, cat.name, cat.rule, None if district is None else int(district))
+    return agg.memo(key, lambda: _SpanCounter(agg.table(source, cat), district))
 
 
 def aggregates_of(store) -> Aggregates | None:

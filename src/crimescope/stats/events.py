@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..categories import Category
-from .query import EVENT_COLUMNS, events_expr, incidents_table, to_pandas
+from .query import EVENT_COLUMNS, events_expr, incidents_table, to_pandas, to_pandas_arrow
 
 __all__ = ["load_events", "load_categories", "EVENT_COLUMNS"]
 
@@ -45,10 +45,12 @@ def load_events(store, category: "str | Category", start=None, end=None, *,
     ds = as_dataset(store, source)
     cat = ds.category(category, taxonomy)
     start, end, cov = _covered_window(ds.store, ds.key, cat, start, end, vintage)
-    t = incidents_table(ds.ibis(), source=ds.key, vintage=vintage)
-    df = to_pandas(events_expr(t, cat, start, end))
-    df["occurred_local"] = pd.to_datetime(df["occurred_local"])
-    df = df.reset_index(drop=True)[EVENT_COLUMNS]
+    df = _from_snapshot(ds, cat, start, end) if vintage is None else None
+    if df is None:
+        t = incidents_table(ds.ibis(), source=ds.key, vintage=vintage)
+        df = to_pandas(events_expr(t, cat, start, end))
+        df["occurred_local"] = pd.to_datetime(df["occurred_local"])
+        df = df.reset_index(drop=True)[EVENT_COLUMNS]
     if cov is not None and not cov.full:  # rows on days the store does not wholly hold for the category
         days = df["occurred_local"].dt.date
         keep = pd.Series(False, index=df.index)
@@ -65,6 +67,44 @@ def load_events(store, category: "str | Category", start=None, end=None, *,
     if cov is not None:
         df.attrs["coverage"] = cov.as_dict()
     return df
+
+
+def _from_snapshot(ds, cat, start, end):
+    """The rows ``load_events`` reads from the store for ``start..end``, cut from the category's
+    whole history kept with the snapshot (``store.aggregates``: read once per category, lazily,
+    single-flight), or None when the store carries no aggregate. The same rows, order and dtypes:
+    the history is the same query without date bounds, sorted the same way (occurred_local, id)."""
+    import numpy as np
+    import pandas as pd
+
+    from ._aggregate import aggregates_of
+    from .query import as_date
+
+    agg = aggregates_of(ds.store)
+    if agg is None or start is None or end is None:
+        return None
+
+    def build():  # the Arrow table (each slice converts as the bounded query's result would)
+        import pyarrow as pa
+
+        from ._aggregate import _CursorStore
+
+        view = _CursorStore(ds.store)
+        try:
+            tbl = events_expr(incidents_table(view.ibis(), source=ds.key), cat, None, None).to_pyarrow()
+        finally:
+            view.close()
+        tbl = tbl.combine_chunks()
+        times = tbl["occurred_local"].cast(pa.timestamp("ns")).to_numpy()
+        return tbl, times
+
+    tbl, times = agg.memo(("events", ds.key, cat.name, cat.rule), build)
+    s, e = as_date(start, "start"), as_date(end, "end")
+    lo = int(np.searchsorted(times, np.datetime64(s.isoformat(), "ns"), side="left"))
+    hi = int(np.searchsorted(times, np.datetime64((e + dt.timedelta(days=1)).isoformat(), "ns"), side="left"))
+    df = to_pandas_arrow(tbl.slice(lo, hi - lo))
+    df["occurred_local"] = pd.to_datetime(df["occurred_local"])
+    return df.reset_index(drop=True)[EVENT_COLUMNS]
 
 
 def _covered_window(store, source, category, start, end, vintage):

@@ -164,8 +164,49 @@ def _dispersion(store, cat, source, years, district) -> float:
     agg = aggregates_of(store)
     if agg is None:
         return _dispersion_query(store, cat, source, years, district)
+    cases = agg.memo(("cases", source, cat.name, cat.rule), lambda: _CaseCounts(store, cat, source))
     return agg.memo(("dispersion", source, cat.name, cat.rule, tuple(years), district),
-                    lambda: _dispersion_query(store, cat, source, years, district))
+                    lambda: cases.dispersion(years, district))
+
+
+class _CaseCounts:
+    """Records per (case number, local year, district) of a category, read once per snapshot: the
+    dispersion of any set of years (and district) is then a ``bincount``, the same integers
+    ``sum k^2 / sum k`` as :func:`_dispersion_query` (``k`` summed over the years per case)."""
+
+    def __init__(self, store, cat, source):
+        import pandas as pd
+
+        from ._aggregate import _CursorStore
+        from .query import category_predicate, incidents_table
+
+        view = _CursorStore(store)
+        try:
+            t = incidents_table(view.ibis(), source=source)
+            t = t.filter(category_predicate(t, cat), t.case_number.notnull())
+            t = t.mutate(year=t.occurred_local.year())
+            df = to_pandas(t.group_by(["case_number", "year", "district"]).aggregate(k=t.count()))
+        finally:
+            view.close()
+        self.case, _ = pd.factorize(df["case_number"])
+        self.n_cases = int(self.case.max()) + 1 if len(self.case) else 0
+        self.year = pd.to_numeric(df["year"]).to_numpy("float64")  # NaN: no date
+        self.district = pd.to_numeric(df["district"]).to_numpy("float64")  # NaN: no district
+        self.k = df["k"].to_numpy("int64")
+
+    def dispersion(self, years, district) -> float:
+        import numpy as np
+
+        keep = np.isin(self.year, np.asarray(list(years), "float64"))
+        if district is not None:
+            keep &= self.district == int(district)
+        if not keep.any():
+            return 1.0
+        per_case = np.bincount(self.case[keep], weights=self.k[keep], minlength=self.n_cases).astype("int64")
+        s1, s2 = int(per_case.sum()), int((per_case * per_case).sum())
+        if s1 == 0:
+            return 1.0
+        return max(1.0, float(s2) / float(s1))
 
 
 def _dispersion_query(store, cat, source, years, district) -> float:
@@ -214,20 +255,25 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
     if len(prior) < MIN_PRIOR_YEARS:
         raise ParameterError(f"pace needs at least {MIN_PRIOR_YEARS} prior covered years of {cat.name}; "
                              f"the store covers {', '.join(map(str, prior)) or 'none'} before {a.year}")
-    from ._aggregate import count_frame
+    from ._aggregate import span_counter
 
-    by = ["date"] + (["district"] if district is not None else [])
-    df = count_frame(store, source, cat, dt.date(prior[0], 1, 1), a, by)  # the per-snapshot aggregate
-    if df is None:
+    counter = span_counter(store, source, cat, district)  # the per-snapshot cumulative daily counts
+    if counter is not None:
+        lo_day = dt.date(prior[0], 1, 1)
+
+        def span(y0, y1):  # the store path reads days prior[0]-01-01 .. as-of only
+            return counter.count(max(y0, lo_day), min(y1, a))
+    else:
+        by = ["date"] + (["district"] if district is not None else [])
         t = incidents_table(store.ibis(), source=source)
         df = to_pandas(count_expr(t, cat, dt.date(prior[0], 1, 1), a, by))
-    if district is not None:
-        df = df[pd.to_numeric(df["district"]) == int(district)]
-    df["date"] = pd.to_datetime(df["date"]).dt.date
-    daily = df.groupby("date")["count"].sum()
+        if district is not None:
+            df = df[pd.to_numeric(df["district"]) == int(district)]
+        df["date"] = pd.to_datetime(df["date"]).dt.date
+        daily = df.groupby("date")["count"].sum()
 
-    def span(y0, y1):
-        return int(daily[(daily.index >= y0) & (daily.index <= y1)].sum())
+        def span(y0, y1):
+            return int(daily[(daily.index >= y0) & (daily.index <= y1)].sum())
 
     rows = []
     for y in prior:

@@ -354,6 +354,10 @@ def ytd_tests(df, by, as_of_year: int, covered_years, comparison: list[dict] | N
     avg = {c: [None] * n for c in ("avg_rate_ratio", "avg_ci_low", "avg_ci_high", "avg_p_value",
                                    "avg_label", "avg_dispersion")}
     groups = df.groupby(by, dropna=False, sort=False) if by else [((), df)]
+    # the two-count tests of the whole table in one vectorised pass (rate_tests), each distinct
+    # (count, days, reference, days) once: with one previous year the test against the average
+    # is that same test (average_test -> rate_test)
+    pending: dict[tuple, list] = {}
     for _, g in groups:
         g = g.sort_values("year")
         rows = list(g.itertuples())
@@ -365,9 +369,8 @@ def ytd_tests(df, by, as_of_year: int, covered_years, comparison: list[dict] | N
             if missing:
                 out["label"][r.Index] = _not_covered(missing)
                 continue
-            t = rate_test(r.count, _span_days(r.start, r.end), p.count, _span_days(p.start, p.end), alpha)
-            for c, v in t.as_dict().items():
-                out[c][r.Index] = v
+            key = (r.count, _span_days(r.start, r.end), p.count, _span_days(p.start, p.end))
+            pending.setdefault(key, []).append((out, "", r.Index))
         cur = rows[-1]
         if cur.year != as_of_year or len(rows) < 2:
             continue
@@ -376,11 +379,22 @@ def ytd_tests(df, by, as_of_year: int, covered_years, comparison: list[dict] | N
         if missing:
             avg["avg_label"][cur.Index] = _not_covered(missing)
             continue
+        if len(refs) == 1:
+            key = (cur.count, _span_days(cur.start, cur.end), refs[0].count, _span_days(refs[0].start, refs[0].end))
+            pending.setdefault(key, []).append((avg, "avg_", cur.Index))
+            continue
         t = average_test(cur.count, _span_days(cur.start, cur.end), [x.count for x in refs],
                          [_span_days(x.start, x.end) for x in refs], alpha)
         for c, v in t.as_dict().items():
             avg["avg_" + c][cur.Index] = v
         avg["avg_dispersion"][cur.Index] = t.dispersion
+    keys = list(pending)
+    for key, t in zip(keys, rate_tests(*zip(*keys), alpha=alpha) if keys else []):
+        for into, prefix, idx in pending[key]:
+            for c, v in t.as_dict().items():
+                into[prefix + c][idx] = v
+            if prefix:
+                into["avg_dispersion"][idx] = t.dispersion
     for c, v in {**out, **avg}.items():
         df[c] = pd.Series([_round(c, x) for x in v], index=df.index, dtype="object")
     if comparison is not None:
