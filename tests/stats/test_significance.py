@@ -182,3 +182,12 @@ def test_batch_equals_scalar():
     c1, c2 = rng.integers(0, 50, 40).tolist(), rng.integers(0, 50, 40).tolist()
     e1, e2 = rng.integers(1, 30, 40).tolist(), rng.integers(1, 30, 40).tolist()
     assert sg.rate_tests(c1, e1, c2, e2) == [sg.rate_test(*a) for a in zip(c1, e1, c2, e2)]
+
+
+def test_average_test_extreme_dispersion_is_unbounded_not_an_error():
+    """Reference years of 0 and 1,560 with none this year: phi ~ 1,560 on 1 df puts the upper
+    limit beyond a float; the interval is [0, inf) and the label 'within normal variation'."""
+    t = sg.average_test(0, 365, [0, 1560], [365, 365])
+    assert t.rate_ratio == 0 and t.ci_low == 0 and t.ci_high == math.inf
+    assert t.p_value is not None and 0 < t.p_value <= 1
+    assert t.label == sg.LABEL_WITHIN

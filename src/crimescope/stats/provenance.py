@@ -140,7 +140,8 @@ def _data_vintage(store, source: str = "chicago", vintage=None, batch: int | Non
 
 
 def jsonable(v):
-    """A JSON-safe version of a scalar (NaN/NA -> None, dates -> ISO strings)."""
+    """A JSON-safe version of a scalar (NaN/NA and +-inf -> None, since strict JSON has no
+    Infinity; dates -> ISO strings)."""
     if v is None:
         return None
     try:
@@ -152,7 +153,7 @@ def jsonable(v):
             return v.isoformat()
     except ImportError:  # pragma: no cover
         pass
-    if isinstance(v, float) and math.isnan(v):
+    if isinstance(v, float) and not math.isfinite(v):
         return None
     if isinstance(v, (dt.datetime, dt.date)):
         return v.isoformat()

@@ -234,7 +234,9 @@ def average_test(count, exposure, ref_counts, ref_exposures, alpha: float = ALPH
     # log-scale interval; a zero count gets 0.5 in the standard error only
     sd = math.sqrt(phi / max(y0, 0.5) + phi / sy)
     lo = 0.0 if y0 == 0 else rr * math.exp(-q * sd)
-    hi = (0.5 / e0 / lam if y0 == 0 else rr) * math.exp(q * sd)
+    # an interval wider than a float (e.g. reference years of 0 and 1,560: phi ~ 1,500 on 1 df) is
+    # unbounded above, not an OverflowError
+    hi = (0.5 / e0 / lam if y0 == 0 else rr) * math.exp(q * sd) if q * sd < 700 else math.inf
     return RateTest(rr, lo, hi, p, change_label(rr, p, alpha), AVERAGE_METHOD, phi)
 
 
