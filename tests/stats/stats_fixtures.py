@@ -92,3 +92,26 @@ def build_tiny_store() -> Store:
         row(14, "2017-12-31 23:59", "0320", district=2),
     ])
     return s
+
+
+def same_answer(f, plain, fast, *args, **kw):
+    """``f(plain)`` and ``f(fast)`` are equal (a DataFrame with its attrs, or a result's table and
+    meta), or both refuse with the same error; returns the fast answer (None after a refusal)."""
+    import pandas as pd
+    import pytest
+
+    try:
+        want = f(plain, *args, **kw)
+    except Exception as exc:  # noqa: BLE001 - the fast path must refuse the same way
+        with pytest.raises(type(exc)) as got:
+            f(fast, *args, **kw)
+        assert str(got.value) == str(exc)
+        return None
+    got = f(fast, *args, **kw)
+    if isinstance(want, pd.DataFrame):
+        pd.testing.assert_frame_equal(got, want)
+        assert got.attrs == want.attrs
+    else:
+        pd.testing.assert_frame_equal(got.table, want.table)
+        assert got.meta == want.meta
+    return got

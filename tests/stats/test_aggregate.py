@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from _shared import requires_shared
+from stats_fixtures import same_answer as same
 
 pytestmark = requires_shared
 
@@ -29,35 +30,6 @@ BYS = [(), ("week",), ("month",), ("year",), ("date",), ("district",), ("beat",)
        ("date", "ward", "district")]
 DAYS = st.dates(dt.date(2000, 6, 1), dt.date(2018, 3, 31))
 FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-
-@pytest.fixture(scope="module")
-def pair(chicago_full_store_path):
-    """(plain store, store with an aggregate), both read-only on the same file."""
-    from crimescope.stats._aggregate import Aggregates
-    from crimescope.store import Store
-
-    plain = Store(chicago_full_store_path, read_only=True)
-    fast = Store(chicago_full_store_path, read_only=True)
-    fast.aggregates = Aggregates(fast)
-    yield plain, fast
-    plain.close()
-    fast.close()
-
-
-def same(f, plain, fast, *args, **kw):
-    """f(plain) and f(fast) give equal results, or the same error."""
-    try:
-        want = f(plain, *args, **kw)
-    except Exception as exc:  # noqa: BLE001 - the aggregate path must refuse the same way
-        with pytest.raises(type(exc)) as got:
-            f(fast, *args, **kw)
-        assert str(got.value) == str(exc)
-        return None
-    got = f(fast, *args, **kw)
-    pd.testing.assert_frame_equal(got.table, want.table)
-    assert got.meta == want.meta
-    return got
 
 
 @FAST

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from stats_fixtures import same_answer as _same
 
 
 def _reference_ytd_tests(df, by, as_of_year, covered_years, alpha=0.05):
@@ -109,39 +110,6 @@ def test_span_counter_equals_summing_the_table(fast_store, cat, a, span, distric
         t = t[pd.to_numeric(t["district"]) == district]
     want = int(t["count"].sum())
     assert span_counter(fast_store, "chicago", c, district).count(a, b) == want
-
-
-@pytest.fixture(scope="module")
-def pair(chicago_full_store_path):
-    """(plain store, store with an aggregate), both read-only on the same file."""
-    from crimescope.stats._aggregate import Aggregates
-    from crimescope.store import Store
-
-    plain = Store(chicago_full_store_path, read_only=True)
-    fast = Store(chicago_full_store_path, read_only=True)
-    fast.aggregates = Aggregates(fast)
-    yield plain, fast
-    plain.close()
-    fast.close()
-
-
-def _same(f, plain, fast, *args, **kw):
-    """f(plain) and f(fast) equal (frame and meta), or the same refusal."""
-    try:
-        want = f(plain, *args, **kw)
-    except Exception as exc:  # noqa: BLE001 - the snapshot path must refuse the same way
-        with pytest.raises(type(exc)) as got:
-            f(fast, *args, **kw)
-        assert str(got.value) == str(exc)
-        return None
-    got = f(fast, *args, **kw)
-    if isinstance(want, pd.DataFrame):
-        pd.testing.assert_frame_equal(got, want)
-        assert got.attrs == want.attrs
-    else:
-        pd.testing.assert_frame_equal(got.table, want.table)
-        assert got.meta == want.meta
-    return got
 
 
 EVENT_CATS = ["homicide", "shooting", "robbery", "battery", "gun_violence", "violent_index"]
