@@ -153,6 +153,9 @@ class WebContext:
         #: True while the start-up warming (``create_app(warm=True)``) runs
         self.warming = False
         self._publisher: threading.Thread | None = None
+        #: set by :meth:`close`: background work (warming, publishing) stops at its next step
+        self.closing = False
+        self._background: list[threading.Thread] = []
         self._next_publish = 0.0
         self._look_behind(snap)
 
@@ -262,8 +265,7 @@ class WebContext:
             else:
                 self._next_publish = time.monotonic() + self.check_interval  # a writer holds the store
 
-        self._publisher = threading.Thread(target=publish, name="crimescope-publish", daemon=True)
-        self._publisher.start()
+        self._publisher = self.start_background(publish, "crimescope-publish")
 
     def data_status(self) -> str | None:
         """``"data as of ..., newer data is being published"`` while the snapshot served is behind
@@ -345,7 +347,23 @@ class WebContext:
                         self._cache.popitem(last=False)
             return value
 
+    def start_background(self, target, name: str, *args) -> threading.Thread:
+        """Run ``target(*args)`` in a thread that :meth:`close` waits for. Not a daemon: a daemon
+        thread still inside DuckDB when the interpreter exits aborts the process ("terminate called
+        without an active exception"); the work checks :attr:`closing` between its steps."""
+        t = threading.Thread(target=target, args=args, name=name, daemon=False)
+        with self._gen_lock:
+            self._background = [b for b in self._background if b.is_alive()] + [t]
+        t.start()
+        return t
+
     def close(self) -> None:
+        self.closing = True
+        with self._gen_lock:
+            running = list(self._background)
+        for t in running:
+            if t is not threading.current_thread():
+                t.join(timeout=120)
         with self._gen_lock:
             gen = self._current
         self._close_generation(gen)

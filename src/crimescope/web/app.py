@@ -94,18 +94,21 @@ def _warm(ctx) -> None:
     gen = ctx.acquire()
     token = ctx.pin(gen)
     try:
-        views.overview(ctx, None, [])
-        views.compstat(ctx, None, [])
-        for name in views._default_categories(ctx):  # the serving city's (DEFAULT_COMPSTAT_CATEGORIES for Chicago)
-            views.daily_counts(ctx, name)
-        for kind in [k for k in AREA_KINDS if k in ctx.profile.mapped_kinds()]:
-            views.area_ids(ctx, kind)
-    except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
-        log.warning("warming the overview failed", exc_info=True)
-    try:
-        _warm_aggregates(ctx, gen)
-    except Exception:  # noqa: BLE001 - as above: a request builds a table it needs on first use
-        log.warning("building the count tables failed", exc_info=True)
+        if ctx.closing:  # the server stopped before the thread started
+            return
+        try:
+            views.overview(ctx, None, [])
+            views.compstat(ctx, None, [])
+            for name in views._default_categories(ctx):  # the serving city's (DEFAULT_COMPSTAT_CATEGORIES for Chicago)
+                views.daily_counts(ctx, name)
+            for kind in [k for k in AREA_KINDS if k in ctx.profile.mapped_kinds()]:
+                views.area_ids(ctx, kind)
+        except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
+            log.warning("warming the overview failed", exc_info=True)
+        try:
+            _warm_aggregates(ctx, gen)
+        except Exception:  # noqa: BLE001 - as above: a request builds a table it needs on first use
+            log.warning("building the count tables failed", exc_info=True)
     finally:
         ctx.unpin(token)
         ctx.release(gen)
@@ -120,6 +123,8 @@ def _warm_aggregates(ctx, gen) -> None:
     if gen.aggregates is None:
         return
     for cat in taxonomy_for(ctx.profile).values():
+        if ctx.closing:  # the server is stopping: the rest is built on first use, if ever
+            return
         if getattr(cat, "sources", ()) and ctx.source not in cat.sources:
             continue
         gen.aggregates.table(ctx.source, cat)
@@ -261,11 +266,11 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
         if warm:
-            import threading
-
             def start_warming():
+                if ctx.closing:
+                    return
                 ctx.warming = True
-                threading.Thread(target=_warm, args=(ctx,), name="crimescope-warm", daemon=True).start()
+                ctx.start_background(_warm, "crimescope-warm", ctx)
 
             start_warming()
             ctx.on_swap(start_warming)  # a newer snapshot: its Overview and count tables, in the background
