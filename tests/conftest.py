@@ -21,6 +21,17 @@ if os.environ.get("CI"):
     _hyp.load_profile("ci")
 
 
+@pytest.fixture
+def tiny():
+    """A tiny store of hand-written rows (tests/stats/stats_fixtures.py), no shared data."""
+    sys.path.insert(0, str(Path(__file__).parent / "stats"))
+    from stats_fixtures import build_tiny_store
+
+    s = build_tiny_store()
+    yield s
+    s.close()
+
+
 @pytest.fixture(scope="session")
 def chicago_store_path(tmp_path_factory) -> Path:
     """A store with the six shared Chicago crime files (2012-2017) ingested, built once per run.

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,16 +15,6 @@ import pytest
 
 from crimescope.errors import ParameterError
 from crimescope.result import PROVENANCE_KEYS, Result, provenance, read_parquet_meta
-
-sys.path.insert(0, str(Path(__file__).parent / "stats"))
-from stats_fixtures import build_tiny_store  # noqa: E402
-
-
-@pytest.fixture
-def tiny():
-    s = build_tiny_store()
-    yield s
-    s.close()
 
 
 def test_provenance_of_a_category_count(tiny):

@@ -7,21 +7,7 @@ event load and spatial analysis) stays free of them, so those filters hide nothi
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
-
-import pytest
-
-sys.path.insert(0, str(Path(__file__).parent / "stats"))
-from stats_fixtures import build_tiny_store  # noqa: E402
-
-
-@pytest.fixture
-def tiny():
-    s = build_tiny_store()
-    yield s
-    s.close()
 
 
 def test_counting_events_and_spatial_raise_no_warning(tiny):
