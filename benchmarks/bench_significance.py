@@ -13,7 +13,6 @@ of 7) with and without the tests, as a ratio within one run.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import statistics
 import sys
 import time
@@ -33,12 +32,11 @@ def main(argv=None) -> None:
     import pandas as pd
 
     sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-    from test_false_alarms import _cells  # the test's placebo, one definition
+    from test_false_alarms import _cells, year_to_june  # the test's placebo, one definition
 
     from crimescope.categories import load_taxonomy
     from crimescope.stats import compstat, significance as sg
     from crimescope.stats.periods import DEFAULT_COMPSTAT_CATEGORIES
-    from crimescope.stats.query import daily_expr, incidents_table, same_day_year_ago
     from crimescope.store import Store
 
     print("command:", command())
@@ -49,13 +47,7 @@ def main(argv=None) -> None:
     with Store(args.store, read_only=True) as store:
         rows = []
         for year in range(2013, 2018):
-            a = dt.date(year, 6, 30)
-            t = incidents_table(store.ibis(), source="chicago")
-            ranges = [(dt.date(year, 1, 1), a), (dt.date(year - 1, 1, 1), same_day_year_ago(a))]
-            daily = daily_expr(t, cats, ranges, ["district"]).to_pandas()
-            daily["date"] = pd.to_datetime(daily["date"]).dt.date
-            days = [dt.date(year, 1, 1) + dt.timedelta(days=k) for k in range((a - dt.date(year, 1, 1)).days + 1)]
-            days = [x for x in days if not (x.month == 2 and x.day == 29)]
+            a, daily, days = year_to_june(store, cats, year)
             real = sg.compstat_tests(_cells(daily, cats, a, []), range(2000, 2018))[1]
             for _ in range(args.shuffles):
                 swap = [x for x in days if rng.random() < 0.5]

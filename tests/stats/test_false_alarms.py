@@ -51,19 +51,24 @@ def _cells(daily, cats, as_of, swap_days):
     return pd.DataFrame(rows)
 
 
+def year_to_june(store, cats, year):
+    """(as_of, daily counts of this YTD span and last year's, the days that may be swapped)."""
+    a = dt.date(year, 6, 30)
+    t = incidents_table(store.ibis(), source="chicago")
+    ranges = [(dt.date(year, 1, 1), a), (dt.date(year - 1, 1, 1), same_day_year_ago(a))]
+    daily = daily_expr(t, cats, ranges, ["district"]).to_pandas()
+    daily["date"] = pd.to_datetime(daily["date"]).dt.date
+    days = [dt.date(year, 1, 1) + dt.timedelta(days=k) for k in range((a - dt.date(year, 1, 1)).days + 1)]
+    return a, daily, [x for x in days if not (x.month == 2 and x.day == 29)]
+
+
 def test_shuffled_years_flag_at_most_the_stated_share(chicago_store):
     tax = load_taxonomy()
     cats = [tax[c] for c in DEFAULT_COMPSTAT_CATEGORIES]
     rng = np.random.default_rng(20120101)
     shares, any_flag, tables = [], 0, 0
     for year in range(2013, 2018):
-        a = dt.date(year, 6, 30)
-        t = incidents_table(chicago_store.ibis(), source="chicago")
-        ranges = [(dt.date(year, 1, 1), a), (dt.date(year - 1, 1, 1), same_day_year_ago(a))]
-        daily = daily_expr(t, cats, ranges, ["district"]).to_pandas()
-        daily["date"] = pd.to_datetime(daily["date"]).dt.date
-        days = [dt.date(year, 1, 1) + dt.timedelta(days=k) for k in range((a - dt.date(year, 1, 1)).days + 1)]
-        days = [x for x in days if not (x.month == 2 and x.day == 29)]
+        a, daily, days = year_to_june(chicago_store, cats, year)
         unshuffled = sg.compstat_tests(_cells(daily, cats, a, []), range(2012, 2018))[1]
         for _ in range(4):
             swap = [x for x in days if rng.random() < 0.5]
