@@ -16,7 +16,7 @@ import pytest
 import scipy.sparse as sp
 import shapely
 
-from crimescope.errors import ParameterError
+from crimescope.errors import CoverageError, ParameterError
 from crimescope.plan.core import make_plan, parse_budget, parse_quotas, plan_places, victim_shares
 from crimescope.plan.harm import DEFAULT_WEIGHTS, common_coverage, event_weights, observed_harm, parse_weights
 from crimescope.plan.places import Places, parse_place_kind
@@ -143,7 +143,7 @@ def test_common_coverage_cuts_to_the_latest_first_record():
     # shooting's first month is 2011-12: the mix starts there; homicides of 2001 are cut
     assert out["occurred_local"].min() == pd.Timestamp("2011-12-31") and len(out) == 3
     assert "2011-12-01" in out.attrs["coverage"] and "2001-05-01" in out.attrs["coverage"]
-    with pytest.raises(ParameterError, match="no records of armed_robbery"):
+    with pytest.raises(CoverageError, match="no records of armed_robbery"):
         common_coverage(ev, ["homicide", "armed_robbery"])
 
 

@@ -151,8 +151,10 @@ def test_last_complete_day(tiny_store):
 
     with pytest.raises(CoverageError, match="no data for homicide from 2020-01-01 to 2020-05-02"):
         ytd(s, "homicide", years=0)
-    with pytest.raises(ParameterError):
+    # an empty store covers nothing: refused as not in the store (404), not as a bad parameter
+    with pytest.raises(CoverageError, match="the store has no chicago records") as err:
         last_complete_day(Store(":memory:"))
+    assert err.value.http_status == 404 and err.value.exit_code == 2
 
 
 def test_arrests_share(tiny_store):

@@ -27,7 +27,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import ParameterError
+from ..errors import CoverageError, ParameterError
 
 __all__ = ["HarmWeights", "DEFAULT_WEIGHTS", "parse_weights", "load_harm_events", "harm_forecast",
            "observed_harm", "event_weights", "common_coverage"]
@@ -160,8 +160,8 @@ def common_coverage(events, categories):
     known = {c: t for c, t in firsts.items() if pd.notna(t)}
     missing = [c for c in categories if c not in known]
     if missing:
-        raise ParameterError(f"no records of {', '.join(missing)} in the store before the requested date: "
-                             "a plan of that mix cannot be made")
+        raise CoverageError(f"no records of {', '.join(missing)} in the store before the requested date: "
+                            "a plan of that mix cannot be made")
     start = max(known.values())
     first_all = min(known.values())
     out = events[events["occurred_local"] >= start].reset_index(drop=True)

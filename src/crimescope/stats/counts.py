@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..categories import Category, Taxonomy, get_category
-from ..errors import ParameterError
+from ..errors import CoverageError, ParameterError
 from ..datasets import as_dataset
 from ._coverage import attach, covered, mark_partial, restrict
 from .provenance import StatResult
@@ -65,7 +65,7 @@ def last_complete_day(store, source: str | None = None) -> dt.date:
         "SELECT max(occurred_local), max(updated_at) FROM incidents WHERE source = ?", [source]
     ).fetchone()
     if row is None or row[0] is None:
-        raise ParameterError(f"the store has no {source} records: give --as-of or ingest data first")
+        raise CoverageError(f"the store has no {source} records: give --as-of or ingest data first")
     last_occ = row[0].date()
     if row[1] is None:
         return last_occ
