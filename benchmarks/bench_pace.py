@@ -8,7 +8,7 @@ end January-November of every year with at least three prior covered years (Dece
 is the year end itself). Each uses only the prior years (:func:`crimescope.stats.pace.seasonal_pace`,
 the function behind ``crimescope pace``, with the dispersion computed from the prior
 years' case numbers as ``pace`` does; ``--method pooled``, the default, pools the seasonal
-variance across the series paced at the same month end, :mod:`crimescope.stats.pace_pool`,
+variance across the series paced at the same month end, ``benchmarks/_pace_pool.py``, not shipped,
 and also prints the coverage of each series' own variance for comparison). Reports, per group: the share of 80% and 95%
 intervals containing the actual year-end count, and the mean absolute error of the pace
 estimate and of the straight-line (365/day) extrapolation. Accuracy, not speed: the
@@ -81,7 +81,7 @@ def ingredients(store, cat, years, max_years: int):
 def score(rows, method: str = "pooled", refused: list | None = None):
     """The paces of ``rows`` (:func:`ingredients`) scored against the year end.
 
-    ``method="pooled"``: the seasonal variance pooled (:mod:`crimescope.stats.pace_pool`) across
+    ``method="pooled"``: the seasonal variance pooled (``benchmarks/_pace_pool.py``, not shipped) across
     the series paced at the same month end of the same year (citywide: homicide alone before
     2015, homicide and the categories covered 2012-2017 from 2015), as ``pace`` pools them;
     ``"shipped"``: each series' own (the method before the pooling).
@@ -89,8 +89,7 @@ def score(rows, method: str = "pooled", refused: list | None = None):
     from collections import defaultdict
 
     from crimescope.errors import ParameterError
-    from crimescope.stats.pace import seasonal_pace
-    from crimescope.stats.pace_pool import pool_seasonal, series_shares
+    from _pace_pool import pool_seasonal, pooled_pace, series_shares
 
     pooled = [None] * len(rows)
     if method == "pooled":
@@ -103,8 +102,8 @@ def score(rows, method: str = "pooled", refused: list | None = None):
     out = []
     for r, pl in zip(rows, pooled):
         try:
-            p = seasonal_pace(r["ytd"], r["py"], r["pt"], r["phi"], days_elapsed=r["elapsed"],
-                              days_in_year=r["diy"], pooled=pl)
+            p = pooled_pace(r["ytd"], r["py"], r["pt"], r["phi"], pl, days_elapsed=r["elapsed"],
+                            days_in_year=r["diy"])
         except ParameterError as exc:  # refused (e.g. no prior record by this date): counted, not scored
             if refused is not None:
                 refused.append((r["category"], r["year"], r["month"], str(exc)))

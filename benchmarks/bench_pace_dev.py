@@ -3,7 +3,7 @@
     python benchmarks/bench_pace_dev.py --store crimescope.duckdb [--data ../shared/data]
 
 The pace revision of issue 13 (pooling the seasonal share's year-to-year variance across the
-series of a store, :mod:`crimescope.stats.pace_pool`) was chosen on these series only
+series of a store, ``benchmarks/_pace_pool.py``, not shipped) was chosen on these series only
 (docs/benchmarks/significance.md, "Pooling the seasonal variance"):
 
 * NYC shootings 2006-2022 (``nyc/NYPD_Shooting_Incident_Data__Historic__12col_subset.csv``,
@@ -117,8 +117,7 @@ def evaluate(rows, last=0):
     import pandas as pd
 
     from crimescope.errors import ParameterError
-    from crimescope.stats.pace import seasonal_pace
-    from crimescope.stats.pace_pool import pool_seasonal, series_shares
+    from _pace_pool import pool_seasonal, pooled_pace, series_shares
 
     use = []
     for r in rows:
@@ -135,8 +134,8 @@ def evaluate(rows, last=0):
         res = dict(series=r["series"], group=r["group"], Y=r["Y"], m=r["m"], size=None)
         for name, pooled in (("shipped", None), ("pooled", r["pooled"])):
             try:
-                p = seasonal_pace(r["ytd"], r["py"], r["pt"], r["phi"], pooled=pooled,
-                                  days_elapsed=r["elapsed"], days_in_year=r["diy"])
+                p = pooled_pace(r["ytd"], r["py"], r["pt"], r["phi"], pooled,
+                                days_elapsed=r["elapsed"], days_in_year=r["diy"])
             except ParameterError:
                 break
             T = r["actual"]

@@ -77,11 +77,6 @@ class Pace:
         ``{level: (low, high)}``.
     n_years : int
         Prior years used.
-    df : float or None
-        Degrees of freedom of the Student t quantile (None: normal quantile).
-    pooled : PooledSeason or None
-        The pooled seasonal variance used (:mod:`crimescope.stats.pace_pool`), None for the
-        series' own.
     """
 
     ytd: int
@@ -95,8 +90,6 @@ class Pace:
     dispersion: float
     intervals: dict
     n_years: int
-    df: float | None = None
-    pooled: object | None = None
 
 
 def _z(level: float, df=None) -> float:
@@ -106,16 +99,8 @@ def _z(level: float, df=None) -> float:
 
 
 def seasonal_pace(ytd: int, prior_ytd, prior_totals, dispersion: float = 1.0, levels=LEVELS,
-                  days_elapsed: int | None = None, days_in_year: int | None = None, *,
-                  pooled=None) -> Pace:
-    """The seasonal pace (module docstring) from plain counts; no store needed.
-
-    ``pooled`` (a :class:`~crimescope.stats.pace_pool.PooledSeason` of this series) replaces
-    the series' own extra-binomial variance of the share by the pooled one,
-    ``tau^2 = kappa s^2``, and the t quantile's degrees of freedom by Welch-Satterthwaite's
-    ``(V_count + V_season)^2 / (V_tau^2 / df_kappa)`` (the counting noise is known; only the
-    ``tau^2`` part is estimated), normal above 10,000 and never below 1.
-    """
+                  days_elapsed: int | None = None, days_in_year: int | None = None) -> Pace:
+    """The seasonal pace (module docstring) from plain counts; no store needed."""
     prior_ytd, prior_totals = [int(v) for v in prior_ytd], [int(v) for v in prior_totals]
     if len(prior_ytd) != len(prior_totals):
         raise ParameterError("pace: one year-to-date and one total per prior year")
@@ -141,31 +126,25 @@ def seasonal_pace(ytd: int, prior_ytd, prior_totals, dispersion: float = 1.0, le
     mean_s = sum(shares) / n
     var_s = sum((v - mean_s) ** 2 for v in shares) / (n - 1)
     binom = sum(v * (1 - v) / t for v, (_, t) in zip(shares, pairs)) / n
-    tau2 = max(0.0, var_s - binom) if pooled is None else pooled.kappa * s * s
+    tau2 = max(0.0, var_s - binom)
     est = y / s
     if s >= 1.0:  # as of Dec 31: the year is complete
         ivs = {lv: (float(y), float(y)) for lv in levels}
-        return Pace(y, 1.0, float(y), straight, 0.0, 0.0, 0.0, tau2, float(dispersion), ivs, n, None, pooled)
+        return Pace(y, 1.0, float(y), straight, 0.0, 0.0, 0.0, tau2, float(dispersion), ivs, n)
     var_count = dispersion * est * (1 - s) / s
     var_share = tau2 * (1 + 1 / n) + s * (1 - s) / sum_t
     var_season = (y / s ** 2) ** 2 * var_share
     sd = math.sqrt(var_count + var_season)
-    df: float | None = n - 1
-    if pooled is not None:
-        var_tau = (y / s ** 2) ** 2 * tau2 * (1 + 1 / n)
-        df = (var_count + var_season) ** 2 / (var_tau ** 2 / pooled.df) \
-            if var_tau > 0 and not math.isinf(pooled.df) else math.inf
-        df = None if df > 1e4 else max(1.0, df)
     ivs = {}
     for lv in levels:
-        z = _z(lv, df)
+        z = _z(lv, n - 1)
         if est > 0:
             lo, hi = est * math.exp(-z * sd / est), est * math.exp(z * sd / est)
         else:  # nothing yet: only the counting noise of a zero-rate guess is left; say 0 to 0
             lo, hi = 0.0, 0.0
         ivs[lv] = (max(float(y), lo), max(float(y), hi))
     return Pace(y, s, est, straight, sd, math.sqrt(var_count), math.sqrt(var_season), tau2,
-                float(dispersion), ivs, n, df, pooled)
+                float(dispersion), ivs, n)
 
 
 def pace_sentence(p: Pace, noun: str, level: float = 0.80) -> str:

@@ -1,4 +1,14 @@
-"""The seasonal share's year-to-year variance pooled across the series of one store (empirical Bayes).
+"""NOT SHIPPED: the seasonal share's year-to-year variance pooled across the series of a store.
+
+A revision of the pace intervals (issue 13) developed on NYC shootings and Chicago homicide
+before 2012 (``benchmarks/bench_pace_dev.py``) and scored once on the bars' data
+(``benchmarks/bench_pace.py``, the default ``--method pooled``): the categories' 80% coverage
+went from 86.0% to 87.3%, so it was not shipped and ``crimescope.stats.pace`` keeps each
+series' own variance (docs/benchmarks/significance.md, "Pooling the seasonal variance"). It is
+kept here, outside the package, so that those figures can be reproduced. It was scored as
+``src/crimescope/stats/pace_pool.py`` with a ``pooled=`` option of ``seasonal_pace`` (commit
+"Pace: protocol for pooling..."); :func:`pooled_pace` is that option written out, and gives the
+same numbers (checked on the development rows and 3,000 random inputs).
 
 With 3-5 prior years a series' own estimate of how much its seasonal share varies from year to
 year beyond binomial noise (``tau^2`` of :mod:`crimescope.stats.pace`) has 2-4 degrees of freedom,
@@ -27,7 +37,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-__all__ = ["PooledSeason", "SeriesShares", "series_shares", "pool_seasonal", "MIN_POOL"]
+__all__ = ["PooledSeason", "SeriesShares", "series_shares", "pool_seasonal", "pooled_pace", "MIN_POOL"]
 
 #: fewest series (each with >= 3 prior years) a pool is fitted from
 MIN_POOL = 5
@@ -114,3 +124,48 @@ def pool_seasonal(series: list, max_iter: int = 100) -> list:
         df = 2 * kappa ** 2 / post if kappa > 0 and post > 0 else math.inf
         out[i] = PooledSeason(kappa, df, ks[j], K, A, len(idx))
     return out
+
+
+def pooled_pace(ytd, prior_ytd, prior_totals, dispersion=1.0, pooled=None, levels=(0.80, 0.95),
+                days_elapsed=None, days_in_year=None):
+    """The pace of :func:`crimescope.stats.pace.seasonal_pace` with the series' own extra-binomial
+    variance of the share replaced by the pooled one, ``tau^2 = kappa s^2``, and the t quantile's
+    degrees of freedom by Welch-Satterthwaite's ``(V_count + V_season)^2 / (V_tau^2 / df_kappa)``
+    (the counting noise is known; only the ``tau^2`` part is estimated), normal above 10,000 and
+    never below 1. ``pooled=None``: exactly ``seasonal_pace``."""
+    import dataclasses
+
+    from crimescope.stats.pace import _z, seasonal_pace
+
+    own = seasonal_pace(ytd, prior_ytd, prior_totals, dispersion, levels, days_elapsed, days_in_year)
+    y, n, s = own.ytd, own.n_years, own.share
+    if s >= 1.0:  # the year is complete
+        return _Paced(own, None)
+    if pooled is None:
+        return _Paced(own, n - 1)
+    sum_t = sum(int(t) for t in prior_totals if int(t) > 0)
+    tau2 = pooled.kappa * s * s
+    est = own.estimate
+    var_count = own.sd_counting ** 2
+    var_season = (y / s ** 2) ** 2 * (tau2 * (1 + 1 / n) + s * (1 - s) / sum_t)
+    sd = math.sqrt(var_count + var_season)
+    var_tau = (y / s ** 2) ** 2 * tau2 * (1 + 1 / n)
+    df = (var_count + var_season) ** 2 / (var_tau ** 2 / pooled.df) \
+        if var_tau > 0 and not math.isinf(pooled.df) else math.inf
+    df = None if df > 1e4 else max(1.0, df)
+    ivs = {}
+    for lv in levels:
+        z = _z(lv, df)
+        lo, hi = (est * math.exp(-z * sd / est), est * math.exp(z * sd / est)) if est > 0 else (0.0, 0.0)
+        ivs[lv] = (max(float(y), lo), max(float(y), hi))
+    return _Paced(dataclasses.replace(own, sd=sd, sd_seasonal=math.sqrt(var_season), tau2=tau2, intervals=ivs), df)
+
+
+class _Paced:
+    """A :class:`~crimescope.stats.pace.Pace` with the degrees of freedom of its quantile."""
+
+    def __init__(self, pace, df):
+        self._pace, self.df = pace, df
+
+    def __getattr__(self, name):
+        return getattr(self._pace, name)
