@@ -2,10 +2,10 @@
 
 A revision of the pace intervals (issue 13) developed on NYC shootings and Chicago homicide
 before 2012 (``benchmarks/bench_pace_dev.py``) and scored once on the bars' data
-(``benchmarks/bench_pace.py``, the default ``--method pooled``): the categories' 80% coverage
-went from 86.0% to 87.3%, so it was not shipped and ``crimescope.stats.pace`` keeps each
-series' own variance (docs/benchmarks/significance.md, "Pooling the seasonal variance"). It is
-kept here, outside the package, so that those figures can be reproduced. It was scored as
+(``benchmarks/bench_pace.py --method pooled``): the categories' 80% coverage went from 86.0%
+to 87.3%, so it was not shipped and ``crimescope.stats.pace`` keeps each series' own variance
+(docs/benchmarks/significance.md, "A second revision tried and not shipped"). It is kept here,
+outside the package, so that those figures can be reproduced. It was scored as
 ``src/crimescope/stats/pace_pool.py`` with a ``pooled=`` option of ``seasonal_pace`` (commit
 "Pace: protocol for pooling..."); :func:`pooled_pace` is that option written out, and gives the
 same numbers (checked on the development rows and 3,000 random inputs).
@@ -30,6 +30,10 @@ other categories, or areas) say how large that variance usually is. This module 
 Relative (divided by ``s_c^2``) so that series of different sizes and shares are comparable:
 the pace's relative error is the share's relative error. Needs at least :data:`MIN_POOL` series;
 with fewer, nothing is pooled and the pace is the series' own (``pooled=None``).
+
+References: DerSimonian R., Laird N. (1986) Meta-analysis in clinical trials, Controlled
+Clinical Trials 7:177-188; Morris C. N. (1983) Parametric empirical Bayes inference, JASA
+78:47-55; Satterthwaite F. E. (1946) Biometrics Bulletin 2:110-114.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
     python benchmarks/bench_pace_dev.py --store crimescope.duckdb [--data ../shared/data]
 
-The pace revision of issue 13 (pooling the seasonal share's year-to-year variance across the
-series of a store, ``benchmarks/_pace_pool.py``, not shipped) was chosen on these series only
-(docs/benchmarks/significance.md, "Pooling the seasonal variance"):
+A revision of the pace of issue 13 (pooling the seasonal share's year-to-year variance across
+the series of a store, ``benchmarks/_pace_pool.py``; scored once and not shipped) was chosen on
+these series only (docs/benchmarks/significance.md, "A second revision tried and not shipped"):
 
 * NYC shootings 2006-2022 (``nyc/NYPD_Shooting_Incident_Data__Historic__12col_subset.csv``,
   victims, read directly: the subset lacks the INCIDENT_KEY and coordinates that
