@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from crimescope.errors import ParameterError
+from crimescope.errors import CoverageError, ParameterError
 from crimescope.evaluate.panel import build_panel, covered_span, period_end, period_starts
 
 
@@ -49,9 +49,9 @@ def test_span_outside_the_store_is_refused(chicago_store):
     assert cov["spans"] == [[dt.date(2012, 1, 1), dt.date(2017, 12, 31)]]
     assert (cov["first"], cov["last"]) == (dt.date(2012, 1, 1), dt.date(2017, 12, 31)) and cov["grace_days"] == 0
     assert build_panel(chicago_store, "gun_violence", "district", "2012-01-01", "2012-12-31", "month").n_periods == 12
-    with pytest.raises(ParameterError, match="not covered.*2012-01-01"):
+    with pytest.raises(CoverageError, match="not covered.*2012-01-01"):
         build_panel(chicago_store, "shooting", "district", "2011-01-01", "2016-12-31", "month")
-    with pytest.raises(ParameterError, match="not covered"):
+    with pytest.raises(CoverageError, match="not covered"):
         build_panel(chicago_store, "homicide", "district", "2012-01-01", "2018-03-31", "month")
     with pytest.raises(ParameterError, match="unit_kind"):
         build_panel(chicago_store, "shooting", "precinct", "2012-01-01", "2016-12-31", "month")

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from _shared import requires_shared
-from crimescope.errors import ParameterError
+from crimescope.errors import CoverageError, ParameterError
 from crimescope.stats import significance as sg
 from crimescope.stats.change_claims import ChangeClaim, check_change_claims, parse_change_claim
 from crimescope.stats.claims import check_claims, parse_claim
@@ -65,7 +65,7 @@ def test_uncovered_year_is_refused(store_file, tmp_path):
     shutil.copyfile(store_file, p)
     with Store(p) as s:
         coverage.declare(s, "chicago", {"*": [(dt.date(2016, 1, 1), dt.date(2017, 3, 8))]})
-    with Store(p, read_only=True) as s, pytest.raises(ParameterError, match="does not cover homicide in 2014"):
+    with Store(p, read_only=True) as s, pytest.raises(CoverageError, match="does not cover homicide in 2014"):
         check_change_claims(s, [ChangeClaim("homicide", 10, "2015-01-01", "2015-12-31")])
 
 

@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 from typer.testing import CliRunner
 
-from crimescope.errors import ParameterError
+from crimescope.errors import CoverageError, ParameterError
 from crimescope.stats.pace import pace, seasonal_pace
 from crimescope.store import Store
 from stats_fixtures import add_batch, insert, row
@@ -143,11 +143,12 @@ def test_pace_from_store_and_cli(tmp_path):
     assert list(doc["rows"][0]) == PACE_COLUMNS and doc["meta"]["method"]
     res = runner.invoke(app, ["--store", str(path), "pace", "-c", "homicide", "--as-of", "2017-03-01"])
     assert res.exit_code == 0 and "low_80" in res.output and "on pace for" in res.output
-    # district 2 has records in 2015 only: refused, not answered from zeros
+    # district 2 has records in 2015 only: refused, not answered from zeros (the years are covered,
+    # so it is the method's limit, a ParameterError, not a coverage refusal)
     with Store(path, read_only=True) as s, pytest.raises(ParameterError, match="at least 3"):
         pace(s, "homicide", "2017-03-01", district=2)
     # no 2012 data: as of 2015 only 2013-2014 are covered before it
-    with Store(path, read_only=True) as s, pytest.raises(ParameterError, match="2013, 2014"):
+    with Store(path, read_only=True) as s, pytest.raises(CoverageError, match="2013, 2014"):
         pace(s, "homicide", "2015-03-01")
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CategoryError, CrimescopeError, ParameterError
+from ..errors import CategoryError, CoverageError, CrimescopeError, ParameterError
 
 __all__ = ["Panel", "build_panel", "covered_span", "STEPS", "UNIT_KINDS", "period_starts"]
 
@@ -282,14 +282,14 @@ def build_panel(store, category, unit_kind: str = "district", start=None, end=No
     cat = get_category(category)
     cov = covered_span(store, cat, source=source, vintage=vintage)
     if cov["first"] is None:
-        raise ParameterError(f"the store holds no {cat.name} records of source {source!r}: nothing to evaluate")
+        raise CoverageError(f"the store holds no {cat.name} records of source {source!r}: nothing to evaluate")
     s = _as_date(start, "start") if start is not None else cov["first"]
     e = _as_date(end, "end") if end is not None else cov["last"]
     if e < s:
         raise ParameterError(f"end {e} is before start {s}")
     grace = dt.timedelta(days=cov["grace_days"])
     if s < cov["first"] - grace or e > cov["last"] + grace:
-        raise ParameterError(
+        raise CoverageError(
             f"{s} to {e} is not covered: the store holds {cat.name} records from {cov['first']} to "
             f"{cov['last']} (source {source}); a span outside would count missing data as zeros")
     periods = period_starts(s, e, step)

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import ParameterError
+from ..errors import CoverageError, ParameterError
 from .provenance import StatResult, jsonable
 
 __all__ = ["ChangeClaim", "parse_change_claim", "check_change_claims", "ChangeReport"]
@@ -192,8 +192,8 @@ def check_change_claims(store, claims: list[ChangeClaim], *, source: str = "chic
         years = sorted({s.year, e.year, ps.year, pe.year})
         missing = sorted(set(years) - set(_covered_years(store, source, cat, years)))
         if missing:
-            raise ParameterError(f"claim {c.describe()!r}: the store does not cover {cat.name} in "
-                                 f"{', '.join(map(str, missing))}; the change cannot be checked")
+            raise CoverageError(f"claim {c.describe()!r}: the store does not cover {cat.name} in "
+                                f"{', '.join(map(str, missing))}; the change cannot be checked")
         by = ["district"] if c.district is not None else []
 
         def n(a, b):

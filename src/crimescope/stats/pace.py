@@ -36,7 +36,7 @@ import math
 from dataclasses import dataclass
 
 from ..categories import Taxonomy, get_category
-from ..errors import ParameterError
+from ..errors import CoverageError, ParameterError
 from .counts import base_meta, last_complete_day
 from .provenance import StatResult
 from .query import as_date, same_day_year_ago, to_pandas
@@ -250,11 +250,11 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
     candidates = list(range(a.year - int(max_years), a.year))
     covered = _covered_years(store, source, cat, candidates + [a.year])
     if a.year not in covered:
-        raise ParameterError(f"pace: the store does not cover {cat.name} in {a.year}")
+        raise CoverageError(f"pace: the store does not cover {cat.name} in {a.year}")
     prior = [y for y in candidates if y in covered]
     if len(prior) < MIN_PRIOR_YEARS:
-        raise ParameterError(f"pace needs at least {MIN_PRIOR_YEARS} prior covered years of {cat.name}; "
-                             f"the store covers {', '.join(map(str, prior)) or 'none'} before {a.year}")
+        raise CoverageError(f"pace needs at least {MIN_PRIOR_YEARS} prior covered years of {cat.name}; "
+                            f"the store covers {', '.join(map(str, prior)) or 'none'} before {a.year}")
     from ._aggregate import span_counter
 
     counter = span_counter(store, source, cat, district)  # the per-snapshot cumulative daily counts
@@ -330,7 +330,7 @@ def pace_columns(store, category, as_of, *, source: str | None = None, taxonomy=
     """
     try:
         r = pace(store, category, as_of, source=source, taxonomy=taxonomy)
-    except ParameterError as exc:
+    except (ParameterError, CoverageError) as exc:
         name = category if isinstance(category, str) else category.name
         return {c: None for c in PACE_COLUMNS}, f"{name}: no pace ({exc})"
     t = r.table.iloc[0]
