@@ -268,10 +268,13 @@ def _memo(store, key, fn):
         per = _CACHE.setdefault(store, {})
     except TypeError:
         return fn()
-    state = _state(store.con)
-    if per.get("_state") != state:
-        per.clear()
-        per["_state"] = state
+    # A store opened read-only holds DuckDB's shared lock, so no process can write to it while it
+    # is open: its batches cannot change and one look at their state serves for its lifetime.
+    if not (getattr(store, "read_only", False) and "_state" in per):
+        state = _state(store.con)
+        if per.get("_state") != state:
+            per.clear()
+            per["_state"] = state
     if key not in per:
         per[key] = fn()
     return per[key]
