@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import itertools
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from crimescope.errors import ParameterError
@@ -139,12 +140,25 @@ def problems(draw):
         bounds.append(GroupBound("district" if k % 2 == 0 else "equity", str(k), members, lo, hi))
     pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=4))
     excluded = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n))) & draw(st.booleans())
-    return PlanProblem(v, cost, budget, bounds, np.array(pairs, dtype=np.int64).reshape(-1, 2), excluded)
+    return dict(value=v, cost=cost, budget=budget, bounds=bounds,
+                conflicts=np.array(pairs, dtype=np.int64).reshape(-1, 2), excluded=excluded)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
-def test_every_plan_keeps_every_constraint(p):
+@example(dict(value=np.zeros(2), cost=np.array([2.0, 2.0]), budget=0.0,  # found by hypothesis: at least
+              bounds=[GroupBound("district", "0", np.array([0]), 1.0, 1.0)],   # area 1, at most 1, places of 2
+              conflicts=np.empty((0, 2), np.int64), excluded=np.zeros(2, bool)))
+def test_every_plan_keeps_every_constraint(args):
+    try:
+        p = PlanProblem(**args)
+    except ParameterError as exc:
+        # refused when it is made (bounds that no whole number of places meets): only if the
+        # request as given has no feasible plan either
+        assert "infeasible" in str(exc)
+        raw = SimpleNamespace(**args, n=len(args["value"]))
+        assert brute_force(raw) == (None, None), f"a feasible request was refused: {exc}"
+        return
     best, _ = brute_force(p)
     for name in PLANNERS:
         try:
