@@ -146,7 +146,7 @@ def problems(draw):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(problems())
-@example(dict(value=np.zeros(2), cost=np.array([2.0, 2.0]), budget=0.0,  # found by hypothesis: at least
+@example(dict(value=np.zeros(2), cost=np.array([2.0, 2.0]), budget=1.0,  # found by hypothesis: at least
               bounds=[GroupBound("district", "0", np.array([0]), 1.0, 1.0)],   # area 1, at most 1, places of 2
               conflicts=np.empty((0, 2), np.int64), excluded=np.zeros(2, bool)))
 def test_every_plan_keeps_every_constraint(args):
