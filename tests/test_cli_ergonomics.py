@@ -94,3 +94,96 @@ def test_records_render_by_hand():
         "a  A", "  n     3", "  text  one two three four five six", "",
         "b  B", f"  n     {MISSING}", "  text  x"]
     assert render_records(df, 24, title=("label",)).splitlines()[2:4] == ["  text  one two three", "        four five six"]
+
+
+# -- concentration ------------------------------------------------------------------------------
+
+def test_concentration_tables_by_hand():
+    import numpy as np
+
+    from crimescope.cli.spatial import _concentration_tables
+    from crimescope.spatial.concentration import concentration
+
+    # 4 cells with 5, 3, 2, 0 events: the top 25% is 1 cell (5/10), the top 50% 2 cells (8/10), the
+    # top 10% 0.4 of a cell (0.4 * 5 / 10 = 0.2, the Lorenz curve read inside the busiest cell)
+    res = concentration([5, 3, 2, 0], [0.25, 0.5, 0.1])
+    top, measures, notes = _concentration_tables(res, "cells")
+    assert list(top.columns) == ["top", "cells", "share of events"]
+    assert top["cells"].tolist() == [1, 2, 1] and top["cells"].dtype.kind == "i"
+    assert np.allclose(top["share of events"], [0.5, 0.8, 0.2])
+    assert top["top"].tolist() == ["25%", "50%", "10%"]
+    assert measures["measure"].tolist()[:2] == ["cells with at least one event (share)",
+                                                "share of cells holding 50% of events"]
+    assert measures["value"].iloc[0] == 0.75
+    assert any("the top 10% of 4 cells are 0.4 cells" in n for n in notes)
+    assert any("less than one of the 4 cells" in n for n in notes)
+    whole = _concentration_tables(concentration([5, 3, 2, 0], [0.25, 0.5]), "beats")[2]
+    assert whole == []  # whole numbers of units: nothing to explain
+
+
+def test_concentration_without_events_says_why_nothing_is_defined():
+    from crimescope.cli.spatial import _concentration_tables
+    from crimescope.spatial.concentration import concentration
+    from crimescope.textable import render
+
+    top, measures, notes = _concentration_tables(concentration([0, 0, 0], [0.5]), "beats")
+    text = render(top)[0] + render(measures)[0]
+    assert "nan" not in text.lower() and "\u2014" in text
+    assert any(n.startswith("\u2014 : no events in the period") for n in notes)
+
+
+def test_stability_names_its_columns_and_why_a_figure_is_missing():
+    import pandas as pd
+
+    from crimescope.cli.spatial import _stability_table
+    from crimescope.spatial.concentration import top_stability
+
+    # 2016: no events at all; 2017: cells 0 and 1 busiest
+    st = top_stability(pd.DataFrame({2016: [0, 0, 0, 0], 2017: [4, 2, 0, 0]}), top=0.5)
+    t, notes = _stability_table(st)
+    assert list(t.columns) == ["from", "to", "top n", "overlap", "jaccard", "next in top", "spearman"]
+    assert t["top n"].tolist() == [2]
+    assert any("no unit had an event in 2016" in n for n in notes)
+    assert any(n.startswith("\u2014 spearman 2016-2017") for n in notes)
+    ok = _stability_table(top_stability(pd.DataFrame({1: [4, 2, 1, 0], 2: [3, 2, 0, 1]}), top=0.5))[1]
+    assert len(ok) == 1  # the column legend only
+
+
+@pytest.fixture(scope="module")
+def shootings_store(tmp_path_factory):
+    """A store file of hand-written shooting rows: 2016 in districts 1 (x3) and 2 (x1), 2017 in 1 (x2)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "stats"))
+    from stats_fixtures import add_batch, insert, row
+
+    from crimescope.store import Store
+
+    path = tmp_path_factory.mktemp("ux") / "shootings.duckdb"
+    with Store(path) as s:
+        add_batch(s, 1, "hand.csv", "2018-01-10 12:00:00")
+        insert(s, [row(1, "2016-03-01 10:00", "041A", district=1), row(2, "2016-04-01 10:00", "041A", district=1),
+                   row(3, "2016-05-01 10:00", "0450", district=1), row(4, "2016-06-01 10:00", "041A", district=2),
+                   row(5, "2017-03-01 10:00", "041A", district=1), row(6, "2017-04-01 10:00", "041B", district=1)])
+    return path
+
+
+def test_concentration_cli_at_60_columns(shootings_store, tmp_path):
+    out = _run(["--store", str(shootings_store), "concentration", "shooting", "--from", "2016-01-01",
+                "--to", "2017-12-31", "--units", "district", "--top", "0.1,0.5", "--out", str(tmp_path / "c.json")],
+               "60")
+    lines = out.splitlines()
+    assert max(len(ln) for ln in lines if not ln.startswith("written ")) <= 60, out
+    assert "NaN" not in out and "nan" not in out
+    # 23 districts in the boundary file (22 stations and 31); 6 events: 5 in district 1, 1 in district 2
+    i = lines.index(next(ln for ln in lines if ln.startswith("top ")))
+    assert lines[i].split() == ["top", "districts", "share", "of", "events"]
+    assert lines[i + 2].split() == ["10%", "3", "1"]  # 2.3 districts: (5 + 1 + 0.3 * 0) of 6 events
+    assert lines[i + 3].split() == ["50%", "12", "1"]
+    assert "2.3, 11.5 districts, not whole numbers" in " ".join(out.split())
+    assert "units. 6 records: 6 placed by area code" in " ".join(out.split())
+    # the file keeps the exact figures and the provenance
+    js = json.loads((tmp_path / "c.json").read_text())
+    assert [r["units"] for r in js["rows"][:2]] == [2.3, 11.5]
+    assert js["meta"]["rule"].startswith("shooting: iucr in (") and js["meta"]["vintage"]

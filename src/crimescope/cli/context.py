@@ -112,11 +112,19 @@ def say_provenance(store, category, start=None, end=None, *, period: str | None 
 
 
 def say_meta(meta: dict) -> None:
-    """A provenance dict as the `# ` lines every command prints before its figures."""
+    """A provenance dict as the `# ` lines every command prints before its figures (wrapped to
+    :func:`table_width` on a terminal, each continuation line a `#   ` line)."""
+    import textwrap
+
     from ..result import Result
 
+    width = table_width()
     for line in Result(None, meta).caption_lines():
-        typer.echo(f"# {line}")
+        if width and width > 20:
+            for w in textwrap.wrap(line, width - 2, subsequent_indent="  ", break_on_hyphens=False) or [""]:
+                typer.echo(f"# {w}")
+        else:
+            typer.echo(f"# {line}")
 
 
 def table_width() -> int | None:
