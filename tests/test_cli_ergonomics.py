@@ -187,3 +187,16 @@ def test_concentration_cli_at_60_columns(shootings_store, tmp_path):
     js = json.loads((tmp_path / "c.json").read_text())
     assert [r["units"] for r in js["rows"][:2]] == [2.3, 11.5]
     assert js["meta"]["rule"].startswith("shooting: iucr in (") and js["meta"]["vintage"]
+
+
+def test_thousands_separators_only_where_asked():
+    import pandas as pd
+
+    from crimescope.textable import format_column, render
+
+    assert format_column([1234567, 12], "i", True) == (["1,234,567", "12"], True)
+    assert format_column([7055.25, 0.5], "f", True) == (["7,055.25", "0.5"], True)
+    assert format_column([55628.0], "f", True) == (["55,628"], True)
+    assert format_column([1234567], "i") == (["1234567"], True)  # by default: as before
+    df = pd.DataFrame({"place": [36988], "expected_harm": [12345.678]})
+    assert render(df, thousands=("expected_harm",))[0].splitlines()[2].split() == ["36988", "12,345.678"]

@@ -45,26 +45,32 @@ def _missing(v: Any) -> bool:
         return False
 
 
-def _float_text(v: float) -> str:
+def _float_text(v: float, sep: str = "") -> str:
     if math.isinf(v):
         return "inf" if v > 0 else "-inf"
-    s = f"{v:.3f}".rstrip("0").rstrip(".")
+    s = (f"{v:,.3f}" if sep else f"{v:.3f}").rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
 
 
-def format_column(values, kind: str) -> tuple[list[str], bool]:
+def _int_text(v, sep: str = "") -> str:
+    return f"{int(v):,}" if sep else str(int(v))
+
+
+def format_column(values, kind: str, thousands: bool = False) -> tuple[list[str], bool]:
     """``values`` as strings by their column's dtype ``kind`` (numpy kind letter); returns
-    (texts, numeric) - numeric columns are right-aligned and never shortened."""
+    (texts, numeric) - numeric columns are right-aligned and never shortened. ``thousands``:
+    numbers with thousands separators (``7,055``; for quantities, never for codes or years)."""
     vals = list(values)
+    sep = "," if thousands else ""
     present = [v for v in vals if not _missing(v)]
     if kind in "iu":
-        return [MISSING if _missing(v) else str(int(v)) for v in vals], True
+        return [MISSING if _missing(v) else _int_text(v, sep) for v in vals], True
     if kind == "f" or (present and all(isinstance(v, float) for v in present)):
         whole = all(float(v).is_integer() for v in present if not math.isinf(float(v)))
         if whole:
-            return [MISSING if _missing(v) else (str(int(v)) if not math.isinf(v) else _float_text(v))
+            return [MISSING if _missing(v) else (_int_text(v, sep) if not math.isinf(v) else _float_text(v))
                     for v in vals], True
-        return [MISSING if _missing(v) else _float_text(float(v)) for v in vals], True
+        return [MISSING if _missing(v) else _float_text(float(v), sep) for v in vals], True
     if kind == "b":
         return [MISSING if _missing(v) else ("yes" if v else "no") for v in vals], False
     out = []
@@ -93,8 +99,9 @@ def _block(headers, columns, numeric, widths) -> list[str]:
     return out
 
 
-def render(df, width: int | None = None) -> tuple[str, bool]:
-    """``df`` as a text table (no index) at most ``width`` characters wide (None: no limit).
+def render(df, width: int | None = None, thousands=()) -> tuple[str, bool]:
+    """``df`` as a text table (no index) at most ``width`` characters wide (None: no limit);
+    the columns named in ``thousands`` (quantities) print with thousands separators.
 
     Returns (text, any_missing)."""
     headers = [str(c) for c in df.columns]
@@ -102,7 +109,7 @@ def render(df, width: int | None = None) -> tuple[str, bool]:
         return "(no columns)", False
     columns, numeric = [], []
     for c in df.columns:
-        texts, num = format_column(df[c].tolist(), df[c].dtype.kind)
+        texts, num = format_column(df[c].tolist(), df[c].dtype.kind, str(c) in thousands)
         columns.append(texts)
         numeric.append(num)
     missing = any(MISSING in col for col in columns)
