@@ -200,3 +200,34 @@ def test_thousands_separators_only_where_asked():
     assert format_column([1234567], "i") == (["1234567"], True)  # by default: as before
     df = pd.DataFrame({"place": [36988], "expected_harm": [12345.678]})
     assert render(df, thousands=("expected_harm",))[0].splitlines()[2].split() == ["36988", "12,345.678"]
+
+
+# -- every command's default output on a 60-column terminal ---------------------------------------
+
+@pytest.mark.parametrize("args", [
+    ["models"], ["evaluate-methods"], ["reference"], ["categories"], ["categories", "--all"],
+    ["info"], ["rejected"],
+    ["claim", "--category", "shooting", "--value", "9", "--from", "2016-01-01", "--to", "2016-12-31"],
+    ["count", "-c", "shooting", "--from", "2016-01-01", "--to", "2017-12-31", "--by", "district"],
+    ["ytd", "-c", "shooting", "--as-of", "2017-06-30"],
+    ["compstat", "--as-of", "2017-06-30"],
+    ["near-repeat", "shooting", "--from", "2016-01-01", "--to", "2017-12-31", "--permutations", "9"],
+], ids=lambda a: " ".join(a[:2]))
+def test_default_outputs_fit_60_columns(shootings_store, args):
+    r = CliRunner().invoke(app, ["--store", str(shootings_store), *args], env={"COLUMNS": "60"})
+    assert r.exit_code in (0, 3), r.output  # reference: 3 when a file is missing
+    lines = r.stdout.splitlines()
+    assert lines
+    long = [ln for ln in lines if len(ln) > 60 and not ln.startswith("reference data under ")]
+    assert not long, long
+    assert "NaN" not in r.stdout and "55628.0" not in r.stdout
+    assert not r.stderr.strip(), r.stderr  # nothing but the figures: no library noise
+
+
+def test_models_list_wraps_under_its_name_column():
+    out = _run(["models"], "60")
+    lines = out.splitlines()
+    assert lines[0].startswith("naive_52w ") and lines[1].startswith(" " * 21 + "NaiveCounts(")
+    assert all(len(ln) <= 60 for ln in lines)
+    wide = _run(["models"])  # a pipe: one line per field, as before
+    assert any(len(ln) > 100 for ln in wide.splitlines())

@@ -137,6 +137,8 @@ def register(app: typer.Typer) -> None:
         with state(ctx).open_dataset() as store:
             result = check_claims(store, claims, taxonomy=tax)
         if fmt == "table":
-            typer.echo(result.to_text())
+            from .context import wrap_lines
+
+            typer.echo(wrap_lines(result.to_text()))
         else:
             emit(result, fmt)

@@ -54,10 +54,12 @@ def register(app: typer.Typer) -> None:
         """List the forecasting models with their settings."""
         from ..forecast.base import make_model, summaries
 
+        from .context import echo_item
+
         for name, text in summaries().items():
             m = make_model(name)
-            typer.echo(f"{name:20s} {text}")
-            typer.echo(f"{'':20s} {type(m).__name__}(" + ", ".join(f"{k}={v!r}" for k, v in m.get_params().items()) + ")")
+            echo_item(name, [text, f"{type(m).__name__}(" + ", ".join(f"{k}={v!r}" for k, v in m.get_params().items())
+                             + ")"], 20)
 
     @app.command("forecast")
     def forecast_cmd(

@@ -332,8 +332,9 @@ def register(app: typer.Typer) -> None:
         from .context import table_width
 
         typer.echo(res.to_text(width=table_width()))
-        typer.echo(f"{res.n_events:,} events ({res.n_no_location:,} without coordinates, {res.n_no_time:,} without "
-                   f"time); distance bands [lo, hi) ft, time bands [lo, hi) whole days between local dates.")
+        typer.echo(_wrap(f"{res.n_events:,} events ({res.n_no_location:,} without coordinates, {res.n_no_time:,} "
+                         f"without time); distance bands [lo, hi) ft, time bands [lo, hi) whole days between local "
+                         "dates.", table_width()))
         if out:
             res.write(out)
             typer.echo(f"written {out}")
