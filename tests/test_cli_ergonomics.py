@@ -231,3 +231,15 @@ def test_models_list_wraps_under_its_name_column():
     assert all(len(ln) <= 60 for ln in lines)
     wide = _run(["models"])  # a pipe: one line per field, as before
     assert any(len(ln) > 100 for ln in wide.splitlines())
+
+
+def test_wrap_lines_keeps_indents_and_provenance_marks():
+    from crimescope.cli.context import wrap_lines
+
+    text = "claim: x\n     [as computed] one two three four five six seven\n# total: alpha beta gamma delta epsilon"
+    assert wrap_lines(text, 24).splitlines() == [
+        "claim: x", "     [as computed] one", "       two three four", "       five six seven",
+        "# total: alpha beta", "#   gamma delta epsilon"]
+    assert wrap_lines(text, 0) == text  # no width (a pipe): as it is
+    assert wrap_lines("see /a/very/long/path/that/is/one/word", 12).splitlines()[-1] == \
+        "  /a/very/long/path/that/is/one/word"  # a path is never broken

@@ -163,6 +163,8 @@ def wrap_lines(text: str, width: Optional[int] = None) -> str:
     out = []
     for line in text.splitlines():
         lead = line[: len(line) - len(line.lstrip(" "))]
+        if line.startswith("# "):  # a provenance line continues as one
+            lead = "# "
         if len(line) <= width or len(lead) + 12 > width:
             out.append(line)
             continue
