@@ -93,7 +93,8 @@ def test_records_render_by_hand():
     assert render_records(df, None, title=("label",)).splitlines() == [
         "a  A", "  n     3", "  text  one two three four five six", "",
         "b  B", f"  n     {MISSING}", "  text  x"]
-    assert render_records(df, 24, title=("label",)).splitlines()[2:4] == ["  text  one two three", "        four five six"]
+    assert render_records(df, 24, title=("label",)).splitlines()[2:4] == ["  text  one two three",
+                                                                          "        four five six"]
 
 
 # -- concentration ------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ Used by :meth:`crimescope.result.Result.to_text` and the CLI's table output:
 - a missing value (NaN, None, NaT) prints as an em dash, and the table is followed by a note
   saying so, never ``NaN``;
 - with a ``width``, the text columns (labels, rules) are shortened with an ellipsis until
-  the table fits, the widest first and evenly, the first (key) column only beyond half the width; numbers and columns of at most ten
-  characters (dates, codes, units) are never cut; a table still too wide is split into blocks
+  the table fits, the widest first and evenly, the first (key) column only beyond half the
+  width; numbers and columns of at most ten characters (dates, codes, units) are never cut; a table still too wide is split into blocks
   of columns, each repeating the first (key) column. Without one, nothing is shortened
   (files, pipes).
 

@@ -13,7 +13,8 @@ from crimescope.errors import SetupError
 
 MINIMAL = {"key": "namesville", "name": "Namesville", "publisher": "Namesville Police",
            "citation": "Namesville open data", "timezone": "America/Chicago", "crs": "EPSG:3435",
-           "code_columns": ["fbi_code"], "taxonomy": "tax.yaml", "importer": "crimescope.sources.canonical:ingest_files",
+           "code_columns": ["fbi_code"], "taxonomy": "tax.yaml",
+           "importer": "crimescope.sources.canonical:ingest_files",
            "extent": [0, 0, 1000, 1000]}
 
 
@@ -37,7 +38,8 @@ def test_geometry_names_come_from_the_profile():
     assert unit_names("district")["7"] == "Englewood"
     feats = {f["properties"]["unit"]: f["properties"] for f in json.loads(geojson_bytes("district"))["features"]}
     assert feats["11"]["name"] == "Harrison" and "name" not in feats["31"]
-    assert "district names as the Chicago Police Department gives them" in json.loads(geojson_bytes("district"))["source"]
+    source = json.loads(geojson_bytes("district"))["source"]
+    assert "district names as the Chicago Police Department gives them" in source
 
 
 def test_another_city_names_its_units_in_its_own_profile():

@@ -157,8 +157,8 @@ def _stability_table(st):
     import math
 
     t = st.table.rename(columns={"k": "top n", "share_next_in_prev_top": "next in top"})
-    notes = ["top n: the number of top units each year; overlap: share of the first year's top units still top the next year; jaccard: shared top units "
-             "over all top units of the two years; next in top: share of the next year's events in the first "
+    notes = ["top n: the number of top units each year; overlap: share of the first year's top units still top "
+             "the next year; jaccard: shared top units over all top units of the two years; next in top: share of the next year's events in the first "
              "year's top units; spearman: rank correlation of every unit's counts"]
     for r in st.table.itertuples(index=False):
         gone = [c for c in ("overlap", "jaccard", "share_next_in_prev_top") if math.isnan(getattr(r, c))]
