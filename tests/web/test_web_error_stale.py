@@ -2,7 +2,7 @@
 
 A writer killed between its commit and its publish, then another holding the store: the running
 server is behind and cannot publish. Its pages say "data as of ..., newer data is being
-published"; so do its error pages (404, a bare 400) and a page shown with a wrong URL parameter
+published"; so do its error pages (404, a bare 400, a 500) and a page shown with a wrong URL parameter
 explained. Once the store is current again, none of them says it.
 """
 
@@ -29,9 +29,15 @@ def test_error_pages_say_the_data_is_behind(tmp_path, published_store):
 
     db, n0 = published_store
     app = create_app(db, snapshot_check_seconds=0)
+
+    @app.get("/_boom", include_in_schema=False)
+    def boom():  # an unexpected failure: the 500 page (answered outside the data middleware)
+        raise RuntimeError("boom")
+
     with TestClient(app, raise_server_exceptions=False) as client:
         def pages():
             return {
+                "500": client.get("/_boom", headers=HTML),
                 "404": client.get("/no-such-page", headers=HTML),
                 "400": client.get("/map?source=no_such_city", headers=HTML),  # no page to fall back on
                 "problem": client.get("/map?kind=district&layer=rate&units=beat&start=2017-02-30", headers=HTML),
@@ -55,6 +61,7 @@ def test_error_pages_say_the_data_is_behind(tmp_path, published_store):
                 assert got[name].status_code == code and "could not be shown as asked" in got[name].text
             assert got["400"].status_code == 400 and "<h1>Error 400</h1>" in got["400"].text
             assert "<h1>Error 404</h1>" in got["404"].text
+            assert got["500"].status_code == 500 and "boom" not in got["500"].text
             for name, r in got.items():
                 assert r.headers["content-type"].startswith("text/html"), name
                 assert BANNER.search(r.text), (name, r.status_code, r.text[:600])
