@@ -82,14 +82,14 @@ def _label(category: str, start: Optional[str], end: Optional[str]) -> str:
     return f"{category}, {start or 'start'} to {end or 'end'}"
 
 
-def _print_df(df, caption: str = "", notes: Optional[List[str]] = None) -> None:
+def _print_df(df, caption: str = "", notes: Optional[List[str]] = None, thousands=()) -> None:
     """A table fitted to the terminal, numbers by column type, a missing value as an em dash;
     ``notes`` (saying why a value is missing, what a column means) replace the generic note."""
     from ..textable import MISSING_NOTE, render
     from .context import table_width
 
     width = table_width()
-    text, missing = render(df, width)
+    text, missing = render(df, width, thousands)
     typer.echo(text)
     lines = [f"note: {n}" for n in notes or []]
     if missing and not any(n.startswith("\u2014") for n in notes or []):
@@ -251,14 +251,14 @@ def register(app: typer.Typer) -> None:
                                records_in_no_unit=int(placed.n_unassigned), placement=placed.summary())
         noun = _unit_noun(units)
         top_t, measures, notes = _concentration_tables(res, noun)
-        _print_df(top_t)
+        _print_df(top_t, thousands=(noun,))
         typer.echo("")
         _print_df(measures, f"{res.n_units:,} {units} units. {placed.summary()}.", notes)
         st = yearly_stability(ev, placed, stability_top)
         if st is not None:
             typer.echo(f"\nStability of the top {100 * stability_top:g}% of {noun} from year to year:")
             st_t, st_notes = _stability_table(st)
-            _print_df(st_t, notes=st_notes)
+            _print_df(st_t, notes=st_notes, thousands=("top n",))
         if out:
             res.write(out)
             typer.echo(f"written {out}")
