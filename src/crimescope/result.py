@@ -294,13 +294,13 @@ class Result:
         pq.write_table(table.replace_schema_metadata(md), p)
         return p
 
-    def to_text(self, width: int | None = None) -> str:
+    def to_text(self, width: int | None = None, thousands=()) -> str:
         """A plain-text table with its caption, numbers formatted by column type, a missing value as
-        an em dash (with a note); at most ``width`` characters a line when given
-        (:mod:`crimescope.textable`)."""
+        an em dash (with a note); at most ``width`` characters a line when given; the columns named
+        in ``thousands`` with thousands separators (:mod:`crimescope.textable`)."""
         from .textable import MISSING_NOTE, render
 
-        text, missing = render(self.frame(), width)
+        text, missing = render(self.frame(), width, thousands)
         lines = self.caption_lines() + ([f"note: {MISSING_NOTE}"] if missing else [])
         if width is not None:
             import textwrap

@@ -8,10 +8,13 @@ Used by :meth:`crimescope.result.Result.to_text` and the CLI's table output:
 - a missing value (NaN, None, NaT) prints as an em dash, and the table is followed by a note
   saying so, never ``NaN``;
 - with a ``width``, the text columns (labels, rules) are shortened with an ellipsis until
-  the table fits, the first (key) column only beyond half the width; numbers and columns of at most ten
-  characters (dates, codes, units) are never cut; a table still too wide is split into blocks
+  the table fits, the widest first and evenly, the first (key) column only beyond half the
+  width; numbers and columns of at most ten characters (dates, codes, units) are never cut; a table still too wide is split into blocks
   of columns, each repeating the first (key) column. Without one, nothing is shortened
   (files, pipes).
+
+:func:`render_records` is the long form of a table whose cells are sentences (a definition,
+a source): one block per row, each field on its own lines, wrapped to the width.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["render", "format_column", "MISSING", "MISSING_NOTE"]
+__all__ = ["render", "render_records", "format_column", "MISSING", "MISSING_NOTE"]
 
 MISSING = "\u2014"
 MISSING_NOTE = f"{MISSING} : no value (not available or not defined for that row)"
@@ -42,26 +45,32 @@ def _missing(v: Any) -> bool:
         return False
 
 
-def _float_text(v: float) -> str:
+def _float_text(v: float, sep: str = "") -> str:
     if math.isinf(v):
         return "inf" if v > 0 else "-inf"
-    s = f"{v:.3f}".rstrip("0").rstrip(".")
+    s = (f"{v:,.3f}" if sep else f"{v:.3f}").rstrip("0").rstrip(".")
     return "0" if s in ("-0", "") else s
 
 
-def format_column(values, kind: str) -> tuple[list[str], bool]:
+def _int_text(v, sep: str = "") -> str:
+    return f"{int(v):,}" if sep else str(int(v))
+
+
+def format_column(values, kind: str, thousands: bool = False) -> tuple[list[str], bool]:
     """``values`` as strings by their column's dtype ``kind`` (numpy kind letter); returns
-    (texts, numeric) - numeric columns are right-aligned and never shortened."""
+    (texts, numeric) - numeric columns are right-aligned and never shortened. ``thousands``:
+    numbers with thousands separators (``7,055``; for quantities, never for codes or years)."""
     vals = list(values)
+    sep = "," if thousands else ""
     present = [v for v in vals if not _missing(v)]
     if kind in "iu":
-        return [MISSING if _missing(v) else str(int(v)) for v in vals], True
+        return [MISSING if _missing(v) else _int_text(v, sep) for v in vals], True
     if kind == "f" or (present and all(isinstance(v, float) for v in present)):
         whole = all(float(v).is_integer() for v in present if not math.isinf(float(v)))
         if whole:
-            return [MISSING if _missing(v) else (str(int(v)) if not math.isinf(v) else _float_text(v))
+            return [MISSING if _missing(v) else (_int_text(v, sep) if not math.isinf(v) else _float_text(v))
                     for v in vals], True
-        return [MISSING if _missing(v) else _float_text(float(v)) for v in vals], True
+        return [MISSING if _missing(v) else _float_text(float(v), sep) for v in vals], True
     if kind == "b":
         return [MISSING if _missing(v) else ("yes" if v else "no") for v in vals], False
     out = []
@@ -90,8 +99,9 @@ def _block(headers, columns, numeric, widths) -> list[str]:
     return out
 
 
-def render(df, width: int | None = None) -> tuple[str, bool]:
-    """``df`` as a text table (no index) at most ``width`` characters wide (None: no limit).
+def render(df, width: int | None = None, thousands=()) -> tuple[str, bool]:
+    """``df`` as a text table (no index) at most ``width`` characters wide (None: no limit);
+    the columns named in ``thousands`` (quantities) print with thousands separators.
 
     Returns (text, any_missing)."""
     headers = [str(c) for c in df.columns]
@@ -99,7 +109,7 @@ def render(df, width: int | None = None) -> tuple[str, bool]:
         return "(no columns)", False
     columns, numeric = [], []
     for c in df.columns:
-        texts, num = format_column(df[c].tolist(), df[c].dtype.kind)
+        texts, num = format_column(df[c].tolist(), df[c].dtype.kind, str(c) in thousands)
         columns.append(texts)
         numeric.append(num)
     missing = any(MISSING in col for col in columns)
@@ -120,8 +130,8 @@ def render(df, width: int | None = None) -> tuple[str, bool]:
             if not text_cols:
                 break
             i = max(text_cols, key=lambda k: widths[k] if k else -1)
-            floor = floor(i)
-            widths[i] = max(floor, widths[i] - (total() - width))
+            # one character at a time off the widest: the cut is shared between the text columns
+            widths[i] -= 1
     if width is None or sum(widths) + len(GAP) * (len(widths) - 1) <= width:
         return "\n".join(_block(headers, columns, numeric, widths)), missing
     # still too wide: blocks of columns, each led by the first column
@@ -146,3 +156,34 @@ def render(df, width: int | None = None) -> tuple[str, bool]:
                                       [numeric[k] for k in idx], w)))
     text = "\n\n".join(parts)
     return "\n".join(ln[:width] for ln in text.splitlines()), missing
+
+
+def render_records(df, width: int | None = None, *, title: tuple[str, ...] = ()) -> str:
+    """``df`` one row after another: a heading line (the first column, then the ``title``
+    columns), then every other column as ``field  value``, values wrapped to ``width``
+    (None: one line each) and indented under their field name; a blank line between rows.
+    A missing value prints as an em dash, numbers by their column's type."""
+    import textwrap
+
+    headers = [str(c) for c in df.columns]
+    if not headers:
+        return "(no columns)"
+    cols = {h: format_column(df[c].tolist(), df[c].dtype.kind)[0] for h, c in zip(headers, df.columns)}
+    head = [headers[0], *[t for t in title if t in cols and t != headers[0]]]
+    fields = [h for h in headers if h not in head]
+    pad = max((len(f) for f in fields), default=0) + len(GAP) + 2
+    blocks = []
+    for r in range(len(df)):
+        first = GAP.join(cols[h][r] for h in head)
+        lines = textwrap.wrap(first, width, subsequent_indent="  ", break_on_hyphens=False) if width else [first]
+        for f in fields:
+            lead = "  " + f.ljust(pad - 2)
+            value = cols[f][r]
+            if width and width > pad + MIN_TEXT:
+                wrapped = textwrap.wrap(value, width - pad, break_on_hyphens=False) or [""]
+            else:
+                wrapped = [value]
+            lines.append((lead + wrapped[0]).rstrip())
+            lines += [" " * pad + w for w in wrapped[1:]]
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

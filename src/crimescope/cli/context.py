@@ -112,11 +112,19 @@ def say_provenance(store, category, start=None, end=None, *, period: str | None 
 
 
 def say_meta(meta: dict) -> None:
-    """A provenance dict as the `# ` lines every command prints before its figures."""
+    """A provenance dict as the `# ` lines every command prints before its figures (wrapped to
+    :func:`table_width` on a terminal, each continuation line a `#   ` line)."""
+    import textwrap
+
     from ..result import Result
 
+    width = table_width()
     for line in Result(None, meta).caption_lines():
-        typer.echo(f"# {line}")
+        if width and width > 20:
+            for w in textwrap.wrap(line, width - 2, subsequent_indent="  ", break_on_hyphens=False) or [""]:
+                typer.echo(f"# {w}")
+        else:
+            typer.echo(f"# {line}")
 
 
 def table_width() -> int | None:
@@ -142,6 +150,45 @@ def table_width() -> int | None:
     if sys.stdout.isatty():
         return shutil.get_terminal_size().columns
     return None
+
+
+def wrap_lines(text: str, width: Optional[int] = None) -> str:
+    """``text`` with each line wrapped to ``width`` (default :func:`table_width`; None: as it is),
+    a continuation indented two more than its line; words are never broken (a path stays whole)."""
+    import textwrap
+
+    width = table_width() if width is None else width
+    if not width:
+        return text
+    out = []
+    for line in text.splitlines():
+        lead = line[: len(line) - len(line.lstrip(" "))]
+        if line.startswith("# "):  # a provenance line continues as one
+            lead = "# "
+        if len(line) <= width or len(lead) + 12 > width:
+            out.append(line)
+            continue
+        out += textwrap.wrap(line, width, initial_indent="", subsequent_indent=lead + "  ",
+                             break_on_hyphens=False, break_long_words=False) or [""]
+    return "\n".join(out)
+
+
+def echo_item(name: str, lines: List[str], name_width: int) -> None:
+    """One entry of a list (``models``, ``evaluate-methods``): ``name`` in a column of
+    ``name_width``, then each of ``lines`` beside it, wrapped to :func:`table_width`."""
+    import textwrap
+
+    width = table_width()
+    pad = " " * (name_width + 1)
+    first = True
+    for text in lines:
+        if width and width > name_width + 20:
+            wrapped = textwrap.wrap(text, width - name_width - 1, break_on_hyphens=False) or [""]
+        else:
+            wrapped = [text]
+        for w in wrapped:
+            typer.echo((f"{name:{name_width}s} " if first else pad) + w)
+            first = False
 
 
 def emit(result, fmt: str, output: Optional[Path] = None, *, wide: bool = False) -> None:

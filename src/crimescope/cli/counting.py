@@ -29,6 +29,15 @@ def _by(values: Optional[List[str]]) -> list[str]:
     return out
 
 
+def _wrap(line: str, width: Optional[int]) -> str:
+    """A caption line wrapped to ``width`` (None: as it is), continued with an indent."""
+    if not width:
+        return line
+    import textwrap
+
+    return "\n".join(textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False) or [""])
+
+
 def _check_format(fmt: str) -> str:
     if fmt not in ("table", "csv", "json"):
         raise ParameterError(f"--format {fmt!r} is not one of table, csv, json")
@@ -51,17 +60,43 @@ def register(app: typer.Typer) -> None:
             None, "--categories-file", "--file",
             help="Add the categories of this YAML file (repeatable; `--file` is the older name)."),
         fmt: FormatOpt = "table",
+        all_: bool = typer.Option(False, "--all", help="The long form: every category with its unit, full rule, "
+                                  "definition and source, wrapped to the terminal."),
     ) -> None:
-        """List the offense categories with their codes, unit, definition and source.
+        """List the offense categories: name, label, how many codes, what they match.
 
-        The table shows name, unit and rule; --format csv or json adds the definition and source.
+        --all gives each category's unit, full rule, definition and source; --format csv or
+        json always gives every field.
         """
         from ..stats.categories_table import categories_result
 
+        _check_format(fmt)
+        if fmt != "table":
+            emit(categories_result(file or [], state(ctx).source), fmt)
+            return
+        if not all_:
+            from .context import table_width
+
+            res = categories_result(file or [], state(ctx).source, concise=True)
+            width = table_width()
+            t = res.table
+            # a terminal too narrow for a readable label and match: the label first (--all has the rule)
+            if width is not None and len(t) and (t["name"].str.len().max() + 16 + 5 + 16 + 6) > width:
+                res.table = t.drop(columns=["matches"])
+                res.meta["notes"] = [n.replace("; --all", "; matches: what the codes are, shown on a "
+                                               "terminal of 80 columns or more; --all") for n in res.meta["notes"]]
+            emit(res, fmt)
+            return
+        from ..result import Result
+        from ..textable import render_records
+        from .context import table_width
+
         res = categories_result(file or [], state(ctx).source)
-        if fmt == "table":
-            res.table = res.table[["name", "unit", "rule", "label"]]
-        emit(res, fmt)
+        width = table_width()
+        typer.echo(render_records(res.table, width, title=("label",)))
+        typer.echo("")
+        for line in Result(None, res.meta).caption_lines():
+            typer.echo(_wrap(line, width))
 
     # declared once in crimescope.app.declared; their commands are generated from the declarations
     from ..app.cli import add_commands
@@ -102,6 +137,8 @@ def register(app: typer.Typer) -> None:
         with state(ctx).open_dataset() as store:
             result = check_claims(store, claims, taxonomy=tax)
         if fmt == "table":
-            typer.echo(result.to_text())
+            from .context import wrap_lines
+
+            typer.echo(wrap_lines(result.to_text()))
         else:
             emit(result, fmt)

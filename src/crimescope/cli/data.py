@@ -200,14 +200,16 @@ def info(
         if note:
             typer.echo(f"crimescope: {note}", err=True)
         return
+    from .context import wrap_lines
+
     if note:
-        typer.echo(note)
+        typer.echo(wrap_lines(note))
     con = Console(highlight=False, soft_wrap=True)
     for source, s in data["sources"].items():
-        con.print(f"{source}: {s['incidents']:,} records, {s['rejected']:,} rejected, "
-                  f"{s.get('history_versions', 0):,} earlier versions; {vintage_text(s)}", markup=False)
+        con.print(wrap_lines(f"{source}: {s['incidents']:,} records, {s['rejected']:,} rejected, "
+                             f"{s.get('history_versions', 0):,} earlier versions; {vintage_text(s)}"), markup=False)
         if s.get("coverage"):
-            con.print(f"  holds: {s['coverage']}", markup=False)
+            con.print(wrap_lines(f"  holds: {s['coverage']}"), markup=False)
         t = Table()
         t.add_column("year", justify="right")
         t.add_column("records", justify="right")
@@ -254,9 +256,11 @@ def rejected(
     if fmt in ("csv", "json"):
         typer.echo(res.render(fmt), nl=fmt == "json")
     else:
-        Console(highlight=False).print(df.to_string(index=False) if len(df) else "no rejected rows", markup=False)
-        for line in res.caption_lines():
-            typer.echo(f"# {line}")
+        from ..textable import render
+        from .context import say_meta, table_width
+
+        typer.echo(render(df, table_width())[0] if len(df) else "no rejected rows")
+        say_meta(meta)
 
 
 def snapshot_cmd(ctx: typer.Context) -> None:
@@ -280,8 +284,9 @@ def reference_cmd(
         typer.echo(json.dumps({"root": str(root), "files": rows}, indent=2))
     else:
         typer.echo(f"reference data under {root}")
+        w = max([len(r["city"]) for r in rows] + [4])
         for r in rows:
-            typer.echo(f"{r['city']:16s} {'ok     ' if r['found'] else 'MISSING'} {r['file']}")
+            typer.echo(f"{r['city']:{w}s}  {'ok     ' if r['found'] else 'MISSING'} {r['file']}")
     if any(r["found"] is None for r in rows):
         raise typer.Exit(3)
 

@@ -60,10 +60,10 @@ def register(app: typer.Typer) -> None:
         """List the evaluation methods with their settings."""
         from ..evaluate.base import make_method, summaries
 
+        from .context import echo_item
+
         for name, text in summaries().items():
-            m = make_method(name)
-            typer.echo(f"{name:8s} {text}")
-            typer.echo(f"{'':8s} {m!r}")
+            echo_item(name, [text, repr(make_method(name))], 8)
 
     @app.command("evaluate")
     def evaluate_cmd(

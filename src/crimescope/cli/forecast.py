@@ -54,10 +54,12 @@ def register(app: typer.Typer) -> None:
         """List the forecasting models with their settings."""
         from ..forecast.base import make_model, summaries
 
+        from .context import echo_item
+
         for name, text in summaries().items():
             m = make_model(name)
-            typer.echo(f"{name:20s} {text}")
-            typer.echo(f"{'':20s} {type(m).__name__}(" + ", ".join(f"{k}={v!r}" for k, v in m.get_params().items()) + ")")
+            echo_item(name, [text, f"{type(m).__name__}(" + ", ".join(f"{k}={v!r}" for k, v in m.get_params().items())
+                             + ")"], 20)
 
     @app.command("forecast")
     def forecast_cmd(
@@ -114,13 +116,15 @@ def register(app: typer.Typer) -> None:
             from ..forecast.output import plot_map
 
             plot_map(fc, map_png)
-        typer.echo(f"{name}: {fc.expected.sum():.1f} expected {category} events in {fc.horizon_days:g} days "
-                   f"over {grid.n_cells} cells -> {out}")
+        from .context import wrap_lines
+
+        typer.echo(wrap_lines(f"{name}: {fc.expected.sum():,.1f} expected {category} events in "
+                              f"{fc.horizon_days:g} days over {grid.n_cells:,} cells -> {out}"))
         if choice is not None:
-            typer.echo(f"model choice: {choice['reason']}")
+            typer.echo(wrap_lines(f"model choice: {choice['reason']}"))
         if m.rescale_to_level:
-            typer.echo("# total: the seasonal citywide level (last 8 weeks' rate x the season's ratio in up to 5 "
-                       "earlier years); the model sets where, not how many (docs/forecasting.md)")
+            typer.echo(wrap_lines("# total: the seasonal citywide level (last 8 weeks' rate x the season's ratio in "
+                                  "up to 5 earlier years); the model sets where, not how many (docs/forecasting.md)"))
 
     @app.command("backtest")
     def backtest_cmd(

@@ -82,17 +82,92 @@ def _label(category: str, start: Optional[str], end: Optional[str]) -> str:
     return f"{category}, {start or 'start'} to {end or 'end'}"
 
 
-def _print_df(df, caption: str = "") -> None:
-    """A table fitted to the terminal, numbers by column type, a missing value as an em dash."""
+def _print_df(df, caption: str = "", notes: Optional[List[str]] = None, thousands=()) -> None:
+    """A table fitted to the terminal, numbers by column type, a missing value as an em dash;
+    ``notes`` (saying why a value is missing, what a column means) replace the generic note."""
     from ..textable import MISSING_NOTE, render
     from .context import table_width
 
-    text, missing = render(df, table_width())
+    width = table_width()
+    text, missing = render(df, width, thousands)
     typer.echo(text)
-    if missing:
-        typer.echo(f"note: {MISSING_NOTE}")
+    lines = [f"note: {n}" for n in notes or []]
+    if missing and not any(n.startswith("\u2014") for n in notes or []):
+        lines.append(f"note: {MISSING_NOTE}")
     if caption:
-        typer.echo(caption)
+        lines.append(caption)
+    for line in lines:
+        typer.echo(_wrap(line, width))
+
+
+def _wrap(line: str, width: Optional[int]) -> str:
+    if not width:
+        return line
+    import textwrap
+
+    return "\n".join(textwrap.wrap(line, width, subsequent_indent="  ", break_on_hyphens=False) or [""])
+
+
+def _unit_noun(units: str) -> str:
+    """The units of ``--units`` as a reader names them, plural: grid -> cells, h3:8 -> hexagons."""
+    if units == "grid":
+        return "cells"
+    if units.startswith("h3"):
+        return "hexagons"
+    return units.replace("_", " ") + "s"
+
+
+def _concentration_tables(res, noun: str):
+    """What ``concentration`` prints: (top table, measures table, notes).
+
+    The top table gives each top fraction's number of units as a whole number and its share of
+    events; the share is the Lorenz curve read at the exact (fractional) number of units, which a
+    note states when it is not whole (the JSON/CSV of ``--out`` keep it in ``units``). A figure
+    that is not defined is an em dash and a note says why."""
+    import numpy as np
+    import pandas as pd
+
+    top = pd.DataFrame({"top": [f"{100 * p:g}%" for p in res.top],
+                        noun: [int(np.ceil(k - 1e-9)) for k in res.top_units],
+                        "share of events": [float(v) for v in res.top_share]})
+    measures = pd.DataFrame({"measure": [f"{noun} with at least one event (share)",
+                                         f"share of {noun} holding 50% of events", "Gini",
+                                         "generalized Gini (Bernasco & Steenbeek 2017)"],
+                             "value": [res.share_units_with_events, res.units_for_half, res.gini,
+                                       res.gini_generalized]})
+    notes = []
+    frac = [(p, k) for p, k in zip(res.top, res.top_units) if abs(k - round(k)) > 1e-9]
+    if frac:
+        exact = ", ".join(f"{k:,.1f}" for _, k in frac)
+        pct = ", ".join(f"{100 * p:g}%" for p, _ in frac)
+        notes.append(f"the top {pct} of {res.n_units:,} {noun} are {exact} {noun}, not whole numbers: each share "
+                     f"is read on the Lorenz curve at that exact number (the busiest whole {noun} and that "
+                     f"fraction of the next); the {noun} column counts the {noun} it reaches")
+    small = [f"{100 * p:g}%" for p, k in zip(res.top, res.top_units) if k < 1]
+    if small:
+        notes.append(f"the top {', '.join(small)} is less than one of the {res.n_units:,} {noun}: its share is that "
+                     f"fraction of the busiest one's; ask --top for a larger fraction")
+    if res.n_events == 0:
+        notes.append("\u2014 : no events in the period, so no share of events and no Gini is defined")
+    return top, measures, notes
+
+
+def _stability_table(st):
+    """The year-to-year stability table with reader's column names, and why a figure is missing."""
+    import math
+
+    t = st.table.rename(columns={"k": "top n", "share_next_in_prev_top": "next in top"})
+    notes = ["top n: the number of top units each year; overlap: share of the first year's top units still top "
+             "the next year; jaccard: shared top units over all top units of the two years; next in top: share of the next year's events in the first "
+             "year's top units; spearman: rank correlation of every unit's counts"]
+    for r in st.table.itertuples(index=False):
+        gone = [c for c in ("overlap", "jaccard", "share_next_in_prev_top") if math.isnan(getattr(r, c))]
+        if gone:
+            notes.append(f"\u2014 {r[0]}-{r[1]}: no unit had an event in {r[0]}, so there are no top units to follow")
+        if math.isnan(r.spearman):
+            notes.append(f"\u2014 spearman {r[0]}-{r[1]}: every unit had the same count in one of the years, "
+                         "so there is no ranking to correlate")
+    return t, notes
 
 
 def _draw(res, path: Optional[Path]) -> None:
@@ -174,11 +249,16 @@ def register(app: typer.Typer) -> None:
         res = concentration(placed.counts, fractions, label=_label(category, start, end))
         res.meta = events_meta(ev, u, method="share of events in the busiest units; Gini, generalized Gini",
                                records_in_no_unit=int(placed.n_unassigned), placement=placed.summary())
-        _print_df(res.table(), f"{res.n_units:,} {units} units. {placed.summary()}.")
+        noun = _unit_noun(units)
+        top_t, measures, notes = _concentration_tables(res, noun)
+        _print_df(top_t, thousands=(noun,))
+        typer.echo("")
+        _print_df(measures, f"{res.n_units:,} {units} units. {placed.summary()}.", notes)
         st = yearly_stability(ev, placed, stability_top)
         if st is not None:
-            typer.echo(f"\nStability of the top {100 * stability_top:g}% of units from year to year:")
-            _print_df(st.table)
+            typer.echo(f"\nStability of the top {100 * stability_top:g}% of {noun} from year to year:")
+            st_t, st_notes = _stability_table(st)
+            _print_df(st_t, notes=st_notes, thousands=("top n",))
         if out:
             res.write(out)
             typer.echo(f"written {out}")
@@ -252,8 +332,9 @@ def register(app: typer.Typer) -> None:
         from .context import table_width
 
         typer.echo(res.to_text(width=table_width()))
-        typer.echo(f"{res.n_events:,} events ({res.n_no_location:,} without coordinates, {res.n_no_time:,} without "
-                   f"time); distance bands [lo, hi) ft, time bands [lo, hi) whole days between local dates.")
+        typer.echo(_wrap(f"{res.n_events:,} events ({res.n_no_location:,} without coordinates, {res.n_no_time:,} "
+                         f"without time); distance bands [lo, hi) ft, time bands [lo, hi) whole days between local "
+                         "dates.", table_width()))
         if out:
             res.write(out)
             typer.echo(f"written {out}")

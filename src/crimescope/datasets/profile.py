@@ -20,10 +20,13 @@ module, or any file given to :func:`load_profile`) with these keys:
 ``importer``
     ``module:function`` called as ``function(store, paths)``.
 ``area_kinds``
-    ``{kind: {label, column, boundary, code_property, population}}``: the store column
-    holding the unit code, the reference GeoJSON (a path under the reference root, see
-    :mod:`crimescope.reference`; absent = units counted by code only, no map), the
-    feature property holding the code, and where its population comes from.
+    ``{kind: {label, column, boundary, code_property, population, names, name_property,
+    names_source}}``: the store column holding the unit code, the reference GeoJSON (a path
+    under the reference root, see :mod:`crimescope.reference`; absent = units counted by
+    code only, no map), the feature property holding the code, and where its population
+    comes from; the units' names, if they have any: a table ``names: {code: name}`` (Chicago's
+    police districts: ``11: Harrison``), or ``name_property``, the boundary file's property
+    holding them (community areas), and ``names_source``, where the table comes from.
 ``outline``
     The area kind whose union is the city outline (grids and hexagons cover it), or
     ``extent: [x0, y0, x1, y1]`` (in ``crs`` units) when no boundary is shipped.
@@ -61,7 +64,8 @@ BUILTIN_PROFILES = ("chicago.yaml", "nyc_shootings.yaml", "gva.yaml")
 _KEYS = {"key", "name", "publisher", "citation", "timezone", "crs", "code_columns", "taxonomy", "importer",
          "area_kinds", "outline", "extent", "first_date", "reference", "default_categories",
          "default_category"}
-_KIND_KEYS = {"label", "column", "boundary", "code_property", "population"}
+_KIND_KEYS = {"label", "column", "boundary", "code_property", "population", "names", "name_property",
+              "names_source"}
 #: store columns a category may match on
 CODE_COLUMNS = ("iucr", "fbi_code")
 #: store columns that may hold an area code
@@ -78,6 +82,12 @@ class AreaKindSpec:
     boundary: str | None = None
     code_property: str | None = None
     population: str | None = None
+    #: the units' names by code, as the profile declares them (empty: none declared)
+    names: Mapping[str, str] = field(default_factory=dict)
+    #: the boundary file's property holding each unit's name (None: no names there)
+    name_property: str | None = None
+    #: where the names come from, for the provenance of what shows them
+    names_source: str | None = None
 
     @property
     def has_boundary(self) -> bool:
@@ -132,6 +142,12 @@ class CityProfile:
         except KeyError:
             raise ParameterError(f"{self.name} ({self.key}) has no area kind {kind!r}; its kinds: "
                                  f"{', '.join(self.area_kinds) or 'none'}") from None
+
+    def area_names(self, kind: str) -> dict[str, str]:
+        """The names the profile declares for the units of ``kind`` (``{"11": "Harrison"}``), by code
+        without leading zeros; empty when it declares none (names read from a boundary file's
+        ``name_property`` come with the map geometry, :mod:`crimescope.web.geometry`)."""
+        return dict(self.area_kind(kind).names) if kind in self.area_kinds else {}
 
     def mapped_kinds(self) -> list[str]:
         """Area kinds with a boundary (they can be drawn and joined spatially)."""
@@ -211,6 +227,12 @@ def _unit_of(crs: str) -> tuple[str, str, float]:
     return name, abbrev, float(ax.unit_conversion_factor)
 
 
+def _code_text(code) -> str:
+    """A unit code as the names table keys it: ``11`` and ``"11"`` are the same district, ``"011"`` too."""
+    text = str(code).strip()
+    return str(int(text)) if text.isdigit() else text
+
+
 def _fail(origin: str, msg: str):
     raise SetupError(f"city profile {origin}: {msg}")
 
@@ -261,8 +283,16 @@ def profile_from_dict(doc: Mapping[str, Any], origin: str = "<dict>") -> CityPro
             _fail(origin, f"area kind {name!r}: column must be one of {', '.join(AREA_COLUMNS)}")
         if spec.get("boundary") and not spec.get("code_property"):
             _fail(origin, f"area kind {name!r}: a boundary needs its code_property")
+        if spec.get("name_property") and not spec.get("boundary"):
+            _fail(origin, f"area kind {name!r}: a name_property needs a boundary file to read it from")
+        names = spec.get("names") or {}
+        if not isinstance(names, dict) or not all(isinstance(v, str) and v.strip() for v in names.values()):
+            _fail(origin, f"area kind {name!r}: names must be a mapping of unit code to a non-empty name")
         kinds[str(name)] = AreaKindSpec(str(name), str(spec.get("label", name)), col, spec.get("boundary"),
-                                        spec.get("code_property"), spec.get("population"))
+                                        spec.get("code_property"), spec.get("population"),
+                                        names={_code_text(k): str(v).strip() for k, v in names.items()},
+                                        name_property=spec.get("name_property"),
+                                        names_source=spec.get("names_source"))
     outline = doc.get("outline")
     if outline is not None and (outline not in kinds or not kinds[outline].has_boundary):
         _fail(origin, f"outline {outline!r} is not an area kind with a boundary")

@@ -32,13 +32,20 @@ def plan_geojson(plan: Any) -> dict:
     return {"type": "FeatureCollection", "meta": jsonable(plan.meta), "features": feats}
 
 
+#: the plan table's columns that are quantities (thousands separators in the text table; the others
+#: are ranks, ids, codes and coordinates)
+TABLE_QUANTITIES = ("expected_harm", "cost")
+
+
 def write_plan(plan: Any, fmt: str, path: Any = None) -> str:
     """The plan rendered as ``table``, ``csv``, ``json`` or ``geojson`` text (written to ``path`` if given)."""
     from ..errors import ParameterError
 
     if fmt == "geojson":
         text = json.dumps(plan_geojson(plan), default=str)
-    elif fmt in ("table", "csv", "json"):
+    elif fmt == "table":  # for people: quantities with thousands separators (CSV and JSON: plain numbers)
+        text = plan.result().to_text(thousands=TABLE_QUANTITIES)
+    elif fmt in ("csv", "json"):
         text = plan.result().render(fmt)
     else:
         raise ParameterError(f"invalid format={fmt!r}: expected one of {', '.join(PLAN_FORMATS)}")

@@ -59,6 +59,7 @@ def sheet_html(plan: Any, district: str) -> str:
     import jinja2
 
     from ..stats.provenance import jsonable
+    from .brief import fmt_num
 
     rows = plan.district_sheet(district)
     if rows.empty:
@@ -68,14 +69,16 @@ def sheet_html(plan: Any, district: str) -> str:
     m = plan.meta
     tot = float(plan.table["expected_harm"].sum()) or 1.0
     dh = float(rows["expected_harm"].sum())
-    costs = ", ".join(f"{k} {v:.4g}" for k, v in (m.get("constraint_costs") or {}).items() if k != "unconstrained")
+    costs = ", ".join(f"{k} {fmt_num(v, 1)}" for k, v in (m.get("constraint_costs") or {}).items()
+                      if k != "unconstrained")
     cons = m.get("constraints", {})
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
                              autoescape=jinja2.select_autoescape(["html"]))
+    env.filters["num"] = fmt_num  # thousands separators, integers as integers (as in the brief)
     return env.get_template("plan_sheet.html").render(
-        district=district, period=m.get("period"), n=len(rows), total_places=len(plan.table),
+        district=district, period=m.get("period"), n=fmt_num(len(rows)), total_places=fmt_num(len(plan.table)),
         budget=m["budget"]["text"], planner=m.get("planner"), status=m.get("status"), gap=f"{m.get('gap', 0):.2%}",
-        map=_map_png(plan, district), district_harm=f"{dh:.4g}", district_share=f"{dh / tot:.0%}",
+        map=_map_png(plan, district), district_harm=fmt_num(dh, 1), district_share=f"{dh / tot:.0%}",
         unit=m.get("unit"), visit_rule=(f"{m['budget']['hours_per_place']:g} h a week per place as visits of "
                                         f"{m.get('visit_minutes', 15):g} minutes spread over its high-harm hours "
                                         "(Koper curve); vary the order, keep the hours"),

@@ -306,8 +306,8 @@ class UnitCounts:
     notes: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.n_input} records: {self.n_from_code} placed by area code, {self.n_from_join} by "
-                f"spatial join, {self.n_no_location} without coordinates, {self.n_unassigned} in no unit")
+        return (f"{self.n_input:,} records: {self.n_from_code:,} placed by area code, {self.n_from_join:,} by "
+                f"spatial join, {self.n_no_location:,} without coordinates, {self.n_unassigned:,} in no unit")
 
 
 def assign_units(events: Any, units: Any, *, use_codes: bool = True) -> UnitCounts:

@@ -57,9 +57,18 @@ def _respond(request, status: int, type_: str, message: str, headers: dict | Non
 
     body = error_body(status, type_, message)
     if _wants_html(request):
+        from ._context import request_data_status
+
         templates = request.app.state.templates
+        # the banner of every page ("data as of ..., newer data is being published") on error pages too;
+        # a 500 is answered outside the middleware that notes it, so it asks the server itself
+        status_line = request_data_status()
+        ctx = getattr(request.app.state, "ctx", None)
+        if status_line is None and status >= 500 and ctx is not None:
+            status_line = ctx.data_status()
         html = templates.get_template("error.html").render(request=request, error=body["error"], page="error",
-                                                           city=None, city_qs="", source=None)
+                                                           city=None, city_qs="", source=None,
+                                                           data_status=status_line)
         return HTMLResponse(html, status_code=status, headers=headers)
     return JSONResponse(body, status_code=status, headers=headers)
 

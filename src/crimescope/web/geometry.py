@@ -3,7 +3,9 @@
 Units come from :class:`crimescope.spatial.units.AreaUnits` (EPSG:3435, US feet);
 each is simplified with shapely (``tolerance`` in feet, topology preserved per
 polygon), converted back to WGS84 (EPSG:4326) with pyproj, and written as an RFC 7946
-FeatureCollection with properties ``unit`` (the code) and ``name`` (community areas).
+FeatureCollection with properties ``unit`` (the code) and ``name``: the names the city
+profile gives the units (:attr:`crimescope.datasets.profile.AreaKindSpec.names`, Chicago's
+police districts) or that its boundary file holds (``name_property``, community areas).
 The encoded bytes are cached per process.
 """
 
@@ -13,20 +15,44 @@ import functools
 import json
 from pathlib import Path
 
-__all__ = ["geojson_bytes", "area_choices", "SIMPLIFY_FT", "CHICAGO_DISTRICT_NAMES"]
+__all__ = ["geojson_bytes", "area_choices", "unit_names", "SIMPLIFY_FT"]
 
 #: simplification tolerance per unit kind, in feet (EPSG:3435)
 SIMPLIFY_FT = {"community_area": 60.0, "district": 60.0, "ward": 40.0, "beat": 30.0}
 
 
-#: the Chicago Police Department's names of its districts (the station's neighbourhood), by number;
-#: district 31 is the airport and lake area the boundary file carries without a station
-CHICAGO_DISTRICT_NAMES = {
-    "1": "Central", "2": "Wentworth", "3": "Grand Crossing", "4": "South Chicago", "5": "Calumet", "6": "Gresham",
-    "7": "Englewood", "8": "Chicago Lawn", "9": "Deering", "10": "Ogden", "11": "Harrison", "12": "Near West",
-    "14": "Shakespeare", "15": "Austin", "16": "Jefferson Park", "17": "Albany Park", "18": "Near North",
-    "19": "Town Hall", "20": "Lincoln", "22": "Morgan Park", "24": "Rogers Park", "25": "Grand Central",
-}
+def unit_names(kind: str, data_dir: str | Path | None = None, source=None) -> dict[str, str]:
+    """The names of the units of ``kind`` of a city (default Chicago), by code: read from the
+    boundary file's ``name_property`` when the profile names one (upper-case names title-cased),
+    then the profile's own ``names`` table over them. Empty when the city names none."""
+    from ..datasets import get_profile
+
+    prof = get_profile(source)
+    if kind not in prof.area_kinds:
+        return {}
+    spec = prof.area_kind(kind)
+    names: dict[str, str] = {}
+    if spec.name_property and spec.boundary:
+        from ..reference import data_root
+        from ..spatial.grid import boundaries_dir, read_geojson
+        from ..spatial.units import normalise_code
+
+        # where AreaUnits.load reads the same file (Chicago's folder may be given itself)
+        path = (Path(boundaries_dir(data_dir)) / Path(spec.boundary).name if prof.key == "chicago"
+                else Path(data_root(data_dir)) / spec.boundary)
+        props, _g = read_geojson(path)
+        for p in props:
+            code, name = normalise_code(p.get(spec.code_property)), p.get(spec.name_property)
+            if code and name:
+                name = str(name).strip()
+                names[code] = name.title() if name.isupper() else name
+    names.update(spec.names)
+    return names
+
+
+def _names_source(prof, kind: str) -> str:
+    spec = prof.area_kinds.get(kind)
+    return f"; {spec.names_source}" if spec is not None and spec.names_source else ""
 
 
 def _label_point(g):
@@ -65,21 +91,13 @@ def _build(kind: str, data_dir: str | None, source: str = "chicago") -> bytes:
     if source != "chicago":
         return _build_other(kind, data_dir, source)
 
-    from ..spatial.grid import CHICAGO_CRS, LONLAT_CRS, boundaries_dir, project_geometry, read_geojson
-    from ..spatial.units import UNIT_KINDS, AreaUnits, normalise_code
+    from ..datasets import get_profile
+    from ..spatial.grid import CHICAGO_CRS, LONLAT_CRS, project_geometry
+    from ..spatial.units import UNIT_KINDS, AreaUnits
 
     units = AreaUnits.load(kind, data_dir)
-    names: dict[str, str] = {}
-    if kind == "community_area":
-        fname, prop, _ = UNIT_KINDS[kind]
-        props, _g = read_geojson(Path(boundaries_dir(data_dir)) / fname)
-        for p in props:
-            code = normalise_code(p.get(prop))
-            if code and p.get("community"):
-                names[code] = str(p["community"]).title()
+    names = unit_names(kind, data_dir, source)
     simple = shapely.simplify(units.geometries, SIMPLIFY_FT[kind], preserve_topology=True)
-    if kind == "district":
-        names.update(CHICAGO_DISTRICT_NAMES)
     lonlat = project_geometry(simple, CHICAGO_CRS, LONLAT_CRS)
     labels = _labels_lonlat(units.geometries, CHICAGO_CRS)
     feats = []
@@ -94,8 +112,7 @@ def _build(kind: str, data_dir: str | None, source: str = "chicago") -> bytes:
            "crs_note": "RFC 7946 (WGS84 lon/lat)",
            "source": f"City of Chicago boundaries ({UNIT_KINDS[kind][0]}), simplified "
                      f"{SIMPLIFY_FT[kind]:g} ft with shapely; label_at: a point inside each unit for its label "
-                     "(pole of inaccessibility of its largest part)"
-                     + ("; district names as the Chicago Police Department gives them" if kind == "district" else "")}
+                     "(pole of inaccessibility of its largest part)" + _names_source(get_profile(source), kind)}
     return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
 
@@ -113,14 +130,18 @@ def _build_other(kind: str, data_dir: str | None, source: str) -> bytes:
     tol = SIMPLIFY_FT.get(kind, 30.0) * 0.3048006096012192 / prof.metres_per_unit
     lonlat = project_geometry(shapely.simplify(units.geometries, tol, preserve_topology=True), units.crs, LONLAT_CRS)
     labels = _labels_lonlat(units.geometries, units.crs)
+    names = unit_names(kind, data_dir, prof)
     feats = []
     for code, g, at in zip(units.unit_ids, lonlat, labels):
         geom = json.loads(shapely.to_geojson(g))
         geom["coordinates"] = _round(geom["coordinates"])
-        feats.append({"type": "Feature", "properties": {"unit": str(code), "label_at": at}, "geometry": geom})
+        props = {"unit": str(code), "label_at": at}
+        if str(code) in names:
+            props["name"] = names[str(code)]
+        feats.append({"type": "Feature", "properties": props, "geometry": geom})
     doc = {"type": "FeatureCollection", "features": feats, "crs_note": "RFC 7946 (WGS84 lon/lat)",
            "source": f"{prof.publisher} boundaries ({Path(spec.boundary).name}), simplified "
-                     f"{tol:g} {prof.unit_abbrev} with shapely"}
+                     f"{tol:g} {prof.unit_abbrev} with shapely" + _names_source(prof, kind)}
     return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
 

@@ -35,12 +35,10 @@ def page_overview(request: Request, as_of: Optional[dt.date] = AS_OF, categories
     if chosen not in cs.meta["categories"]:
         views.compstat(ctx, as_of, cats, chosen)  # raises the ParameterError
     a = ov.meta["as_of"]
-    from ..geometry import CHICAGO_DISTRICT_NAMES
-
     all_categories = category_choices(ctx)
     return render(request, "overview.html", page="overview", ov=ov, ov_rows=jsonable(ov.to_dict()["rows"]),
                   cs=cs, cs_rows=views.compstat_wide(cs, chosen), category=chosen, as_of=a,
                   categories=categories or "", sort=sort or "", chosen=cats, all_categories=all_categories,
                   labels={c["name"]: c["label"] for c in all_categories},
-                  district_names=CHICAGO_DISTRICT_NAMES if ctx.profile.key == "chicago" else {},
+                  district_names=ctx.profile.area_names("district"),
                   params={"as_of": as_of, "categories": categories, "category": category})
