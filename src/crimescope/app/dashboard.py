@@ -116,6 +116,13 @@ def first_day(ds) -> dt.date | None:
     return v.date() if v is not None else None
 
 
+
+def _held_total(counts) -> int | None:
+    """The sum of the periods the store holds; None (no data, not 0) when it holds none of them.
+    Periods without a count are named in the result's notes."""
+    held = [int(n) for n in counts if n is not None]
+    return sum(held) if held else None
+
 def trends(ds, *, taxonomy=None, category: str | None = None, area_kind: str = "citywide",
            area: int | None = None, start: dt.date | None = None, end: dt.date | None = None,
            interval: str = "week", daily=None, first: dt.date | None = None, shared_dir=None, ids=None):
@@ -176,9 +183,9 @@ def trends(ds, *, taxonomy=None, category: str | None = None, area_kind: str = "
     where = "citywide" if area_kind == "citywide" else f"{area_kind.replace('_', ' ')} {area}"
     meta.update(title=f"{cat.label} per {interval}, {where}, {s} to {e}, with the year before",
                 period=f"{s} to {e} (inclusive); prior: {ps} to {pe}", start=s, end=e,
-                by=by, total=sum(r["count"] or 0 for r in rows),
+                by=by, total=_held_total(r["count"] for r in rows),
                 prior_start=ps, prior_end=pe, interval=interval, area_kind=area_kind, area=area,
-                prior_total=sum(r["prior_count"] or 0 for r in rows))
+                prior_total=_held_total(r["prior_count"] for r in rows))
     coverage = []
     if first is None or ps < first:
         coverage.append(f"the store has no records before {first}: periods before that date have no "
