@@ -34,7 +34,7 @@ def _analyses():
 
 def test_the_shipped_analyses_are_declared():
     assert {"count", "ytd", "compstat", "rates", "arrests", "cities", "pace", "overview", "trends", "map", "hotspots",
-            "forecast", "claim"} <= set(_analyses())
+            "forecast", "claim", "plan"} <= set(_analyses())
 
 
 @pytest.mark.parametrize("name", sorted(_analyses()))
@@ -49,10 +49,16 @@ def test_every_analysis_has_a_cli_command(name):
     opts = {o for p in commands[name].params for o in getattr(p, "opts", [])}
     dests = {p.name for p in commands[name].params}
     for p in a.params:
-        assert (p.name in dests) == p.cli, f"{name}: {p.name} {'missing' if p.cli else 'offered'}"
-        if p.cli:
-            assert p.option in opts and (p.short is None or p.short in opts), (name, p.option)
-    assert {"--format", "--output"} <= opts
+        offered = p.offered("cli")
+        assert (p.name in dests) == offered, f"{name}: {p.name} {'missing' if offered else 'offered'}"
+        if offered:
+            q = p.on("cli")
+            assert q.option in opts and (q.short is None or q.short in opts), (name, q.option)
+            opt = next(o for o in commands[name].params if o.name == p.name)
+            assert opt.required == q.required, (name, p.name)
+    assert {"--format", *a.output_flags} <= opts
+    for o in a.writes:  # the files it also writes, each behind its own option, with that output's options
+        assert o.flag in opts and {q.on("cli").option for q in o.options} <= opts, (name, o.flag)
     assert ("--categories-file" in opts) == (a.taxonomy and a.store)
     assert ("--engine" in opts) == a.engines
     help_text = commands[name].help or ""
@@ -66,7 +72,13 @@ def test_every_analysis_has_json_and_csv_routes(name, openapi):
     assert a.api and path in openapi["paths"], f"no {path} route"
     op = openapi["paths"][path]["get"]
     query = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
-    assert query == {p.name for p in a.params if p.api} | {"source"}, name
+    assert query == {p.name for p in a.params if p.offered("api")} | {"source"}, name
+    required = {p["name"] for p in op.get("parameters", []) if p["in"] == "query" and p.get("required")}
+    assert required == {p.name for p in a.params if p.offered("api") and p.on("api").required}, name
+    for fmt_, summary in a.api_files.items():  # one-format routes beside the twins, same parameters
+        other = openapi["paths"][f"/api/{a.route_name}.{fmt_}"]["get"]
+        assert {p["name"] for p in other.get("parameters", []) if p["in"] == "query"} == query, (name, fmt_)
+        assert other["summary"] == summary
     fmt = next(p for p in op["parameters"] if p["name"] == "fmt")
     schema = fmt["schema"]
     if "$ref" in schema:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import counting as _c
 from . import dashboard as _d
-from .registry import Analysis, Param, register
+from .registry import Analysis, Output, Param, register
 
 CATEGORY = Param("category", "category", "Category name (see `crimescope categories`).", required=True,
                  flag="--category", short="-c")
@@ -195,4 +195,77 @@ CLAIM = register(Analysis(
             Param("tolerance", "float", "Absolute difference still counted as a match", default=0.0, ge=0, le=1e6)),
     run=_d.claim, web="crimescope.web.views:claim", tags=("claim",),
     cli=False,  # `crimescope claim` (cli/counting.py) also reads a sentence argument and a YAML file of claims
+))
+
+
+# -- planning and evaluation: what the command line and the dashboard offer differs (the web's
+# fast models and bounds), so each parameter states its command-line form and, in ``api={...}``,
+# how the /api/ twins and the pages take it
+_PLACES_HELP = "Place unit: grid (cells of --cell), block (block faces from the records' blocks), beat, h3:RES."
+_QUOTAS_HELP = ("Per-district quotas: none, proportional (share of expected harm), 'LO-HI' for every district, "
+                "or 'DISTRICT:LO-HI,...' (budget units; sq mi for area budgets).")
+_WEIGHTS_HELP = ("Harm weights: 'default' (crimescope's documented mix, see docs/planning.md), a category name "
+                 "(weight 1), or 'category=weight,...'.")
+#: fast models only on the web (each plan refits the model per category of the mix)
+PLAN_MODELS = ("smooth_counts", "naive_52w", "naive_all", "retro_hotspot", "prospective_hotspot")
+
+
+def _plan(ds, *, taxonomy, **params):
+    from .plan import plan
+
+    return plan(ds, taxonomy=taxonomy, **params)
+
+
+PLAN = register(Analysis(
+    name="plan",
+    summary="A week's deployment plan: places, expected harm covered, the rule and its limits",
+    description="Which places, how much per district, and when: a deployment plan from a forecast of harm "
+                "(places, expected harm, high-harm hours, visits, with the solver's gap and the cost of each "
+                "constraint in `meta`).",
+    params=(
+        Param("as_of", "text", "Plan start (local date/time); only earlier records are used.", required=True,
+              flag="--as-of",
+              api={"kind": "date", "required": False,
+                   "help": "First day of the plan's week (default: the day after the last complete day)"}),
+        Param("budget", "text", "Places ('40'), area ('0.5sqmi', '1%' of the city) or patrol hours a week ('120h').",
+              required=True,
+              api={"required": False, "default": "40",
+                   "pattern": r"^\s*\d{1,6}(\.\d{1,4})?\s*(places?|sqmi|%|h|hours?)?\s*$",
+                   "help": "Places ('40'), area ('0.5sqmi', '1%') or patrol hours a week ('60h')"}),
+        Param("weights", "text", _WEIGHTS_HELP, default="default",
+              api={"max_length": 300, "pattern": r"^[A-Za-z0-9_=:.,\s]+$",
+                   "help": "Harm weights: 'default', a category, or 'category=weight,...'"}),
+        Param("model", "text", "Forecasting model (see `crimescope models`); naive_all or retro_hotspot for a "
+              "hot-spot surface.", default="smooth_counts",
+              api={"help": f"Forecast model: one of {', '.join(PLAN_MODELS)}"}),
+        Param("horizon", "text", "Plan window: '7d', '1d', '2w'.", default="7d", api=False),
+        Param("places", "text", _PLACES_HELP, default="grid",
+              api={"pattern": r"^(grid|block|beat|h3:[789])$", "help": "grid, block, beat or h3:7-9"}),
+        Param("cell", "text", "Grid cell size in feet (the forecast's grid).", default="500ft",
+              api={"kind": "int", "default": 500, "help": "Forecast grid cell size, feet: 500, 1000 or 2000"}),
+        Param("quotas", "text", _QUOTAS_HELP, default="none",
+              api={"max_length": 300, "pattern": r"^[A-Za-z0-9:.,\-\s]+$",
+                   "help": "none, proportional, 'LO-HI' or 'DISTRICT:LO-HI,...'"}),
+        Param("equity_cap", "float", "No community area gets more than this multiple of its share of "
+              "victimisation (e.g. 2).",
+              api={"gt": 0, "le": 100, "help": "No community area above this multiple of its victim share"}),
+        Param("spacing", "float", "Minimum distance between chosen places, feet.", default=0.0,
+              api={"ge": 0, "le": 1500, "help": "Minimum distance between places, feet (at most 1,500 here)"}),
+        Param("exclude", "list", "Leave out a place id, district:N or community_area:N (repeatable).", api=False),
+        Param("planner", "text", "ip (exact integer program, HiGHS) or greedy.", default="ip",
+              api={"pattern": r"^(ip|greedy)$", "help": "ip (exact integer program) or greedy"}),
+        Param("hours_per_place", "float", "Weekly presence per place, hours (hour budgets and the visit schedule).",
+              default=1.0, api=False),
+        Param("visit_minutes", "float", "Koper visit length, 10-16 minutes.", default=15.0, api=False),
+        Param("time_limit", "float", "Integer program time limit, seconds.", default=60.0, api=False),
+    ),
+    run=_plan, web="crimescope.web.routes.plan:plan_view", tags=("plan",),
+    formats=("table", "csv", "json", "geojson"), format_from_output=True,
+    format_help="table, csv, json or geojson (default: from the --out file's suffix, else table).",
+    output_flags=("--out",), output_help="Write the plan here instead of stdout.",
+    emit="crimescope.cli.plan:emit_plan",
+    writes=(Output("map_png", "--map", "Also draw a PNG map of the plan here.", write="crimescope.cli.plan:write_map"),
+            Output("sheets", "--sheets", "Also write one PDF deployment sheet per district into this folder.",
+                   write="crimescope.cli.plan:write_sheets")),
+    api_files={"geojson": "A week's deployment plan as GeoJSON: the places and their expected harm"},
 ))
