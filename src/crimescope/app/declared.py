@@ -269,3 +269,66 @@ PLAN = register(Analysis(
                    write="crimescope.cli.plan:write_sheets")),
     api_files={"geojson": "A week's deployment plan as GeoJSON: the places and their expected harm"},
 ))
+
+
+def _evaluate(ds, *, taxonomy, **params):
+    from .evaluate import evaluate
+
+    return evaluate(ds, taxonomy=taxonomy, **params)
+
+
+EVALUATE = register(Analysis(
+    name="evaluate",
+    summary="Effect of the Strategic Decision Support Centers by several methods, with their agreement",
+    description="Did it work? The effect on the treated areas, by several methods side by side: estimate, "
+                "interval, p-value, relative change, assumptions and warnings per method.\n\n"
+                "Treated areas are administrative areas (--areas/--cohorts/--sdsc with --units) or one drawn "
+                "area (--cells or --polygon with --start): its records against the control areas away from it. "
+                "The /api/ twins answer the Strategic Decision Support Centers case study, or, with `polygon` "
+                "and `area_start`, one drawn area's (JSON: `meta`, `rows`, `evaluations`, `sensitivity`).",
+    params=(
+        Param("category", "category", "Category name (see `crimescope categories`).", default="shooting",
+              flag="--category", short="-c", api={"help": "Offense category"}),
+        Param("units", "text", "Area kind: district, beat, ward, community_area.", default="district", api=False),
+        Param("step", "text", "Time step of the panel: week or month.", default="month",
+              api={"kind": "choice", "choices": ("month", "week"), "help": "Time step of the panel: month or week"}),
+        Param("start", "text", "First local date of the panel (default: the first covered).", flag="--from",
+              api={"kind": "date", "help": "First date of the panel (default: the first covered)"}),
+        Param("end", "text", "Last local date of the panel (default: the last covered).", flag="--to",
+              api={"kind": "date", "help": "Last date of the panel (default: the last covered)"}),
+        Param("areas", "text", "Treated area codes, comma-separated (with --start).", api=False),
+        Param("area_start", "text", "Start date of the intervention for --areas.", flag="--start",
+              api={"kind": "date", "help": "Start date of the strategy in the drawn area (with polygon)"}),
+        Param("cohorts", "path", "Cohorts CSV (area,start[,note]) for a staggered rollout.", api=False),
+        Param("sdsc", "bool", "The Strategic Decision Support Center districts and dates shipped with crimescope.",
+              default=False, api=False),
+        Param("methods", "text", "Comma-separated methods (see `crimescope evaluate-methods`) or 'all'.",
+              default="all", api={"pattern": r"^(all|[a-z]+(,[a-z]+){0,9})$",
+                                  "help": "Comma-separated methods or 'all'"}),
+        Param("control_group", "text", "cs: nevertreated or notyettreated.", default="nevertreated", api=False),
+        Param("shift", "int", "Also move every start by -N and +N months.", default=0, ge=0, flag="--shift-months",
+              api={"le": 3, "help": "Also move every start by -N and +N months (sensitivity)"}),
+        Param("cells", "text", "Treated area: grid cell ids (lattice ids, comma-separated), with --start.",
+              api=False),
+        Param("cell", "float", "Cell size of --cells in CRS units (default: the cell_size_ft setting, 500 ft).",
+              api=False),
+        Param("polygon", "text", "Treated area: a polygon, as a .geojson/.wkt file or GeoJSON/WKT text, with --start.",
+              api={"max_length": 20000, "help": "A drawn treated area instead of the SDSC districts: GeoJSON "
+                                                "(lon/lat) or a 'lon lat, lon lat, ...' list"}),
+        Param("crs", "text", "CRS of --polygon: EPSG:4326 (lon/lat, the GeoJSON default) or the city's (EPSG:3435); "
+              "WKT needs it.", api=False),
+        Param("controls", "text", "With --cells/--polygon: the control areas (district, beat, ward, community_area) "
+              "away from the treated area.", default="beat",
+              api={"kind": "choice", "choices": ("district", "beat", "ward", "community_area"),
+                   "help": "Control areas away from the drawn area"}),
+        Param("ring", "float", "With --cells/--polygon: width of the ring around the area in CRS units (default "
+              "1320 ft, a quarter mile).", api=False),
+    ),
+    run=_evaluate, web="crimescope.web.routes.evaluate:case_view", tags=("evaluate",),
+    emit="crimescope.cli.evaluate:emit_evaluation",
+    writes=(Output("figures", "--figures", "Write the figures into this folder.",
+                   write="crimescope.cli.evaluate:write_figures", err=True,
+                   options=(Param("figure_format", "choice", "png or svg.", default="png", choices=("png", "svg"),
+                                  flag="--figure-format", api=False),)),),
+))
+
