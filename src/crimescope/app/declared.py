@@ -332,3 +332,34 @@ EVALUATE = register(Analysis(
                                   flag="--figure-format", api=False),)),),
 ))
 
+
+# -- what the store holds
+def _rejected(ds, *, taxonomy, limit, offset):
+    from .rejected import rejected
+
+    return rejected(ds, limit=limit, offset=offset)
+
+
+def _rejected_table(res, params):
+    from .rejected import rejected_table
+
+    return rejected_table(res, params)
+
+
+def _web_limit(name: str) -> int:
+    from ..web.params import LIMITS  # the request bounds of every route (no web framework imported)
+
+    return LIMITS[name]
+
+
+REJECTED = register(Analysis(
+    name="rejected",
+    summary="Rows the importer refused, with the reason (paged)",
+    description="Rows refused by the importers, with file, line and reason: nothing offered is lost, and "
+                "`crimescope info` counts them per source.",
+    params=(Param("limit", "int", "Rows to show (0 = all).", default=20, ge=0,
+                  api={"default": 100, "ge": 1, "le": _web_limit("page_rows"), "help": "Rows per page"}),
+            Param("offset", "int", "Rows to skip", default=0, ge=0, le=_web_limit("max_offset"), cli=False)),
+    run=_rejected, web="crimescope.web.routes.data:rejected_view", table=_rejected_table, tags=("data",),
+    taxonomy=False,
+))
