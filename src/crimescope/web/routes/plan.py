@@ -32,10 +32,6 @@ def plan_view(ctx, *, as_of, budget, weights, model, places, cell, quotas, equit
     """The plan of the week from ``as_of`` (default: the day after the last complete day) with the
     web's bounds; the command-line-only settings (horizon, exclusions, hours, time limit) are not
     offered here and keep the web's values (a week, none, one hour per place, 10 s)."""
-    return _plan(ctx, as_of, budget, weights, model, places, cell, quotas, equity_cap, spacing, planner)
-
-
-def _plan(ctx, as_of, budget, weights, model, places, cell, quotas, equity_cap, spacing, planner):
     from ...plan.core import make_plan, parse_budget, parse_quotas
     from ...plan.harm import harm_forecast, load_harm_events, parse_weights
     from ...plan.places import build_places, parse_place_kind
