@@ -72,7 +72,8 @@ def command_for(analysis):
     outputs = {o.name: o for o in analysis.writes}
 
     def command(ctx: typer.Context, **values):
-        from ..cli.context import emit, load_user_taxonomy, state
+        from ..cli.context import load_user_taxonomy, state
+        from ..cli.counting import emit
 
         fmt = values.pop("fmt")
         output = values.pop("output")
