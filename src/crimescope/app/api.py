@@ -86,7 +86,7 @@ def _signature(endpoint, analysis, head):
             ann, default = _query(p)
             params.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, annotation=ann, default=default))
     endpoint.__signature__ = inspect.Signature(params)
-    endpoint.__doc__ = analysis.summary + ("\n\n" + analysis.description if analysis.description else "")
+    endpoint.__doc__ = analysis.doc("api")
 
 
 def endpoint_for(analysis):
@@ -160,7 +160,7 @@ def build_router():
                                 **ERROR_RESPONSES})
         if a.api:
             r.add_api_route(f"/api/{a.route_name}.{{fmt}}", endpoint_for(a), methods=["GET"], tags=list(a.tags),
-                            responses=TABLE_RESPONSES, summary=a.summary)
+                            responses=TABLE_RESPONSES, summary=a.route_summary)
     return r
 
 

@@ -140,7 +140,7 @@ def command_for(analysis):
     command.__signature__ = inspect.Signature(params)
     command.__annotations__ = {q.name: q.annotation for q in params}
     command.__name__ = f"{analysis.name}_cmd"
-    command.__doc__ = analysis.summary + ("\n\n" + analysis.description if analysis.description else "")
+    command.__doc__ = analysis.doc("cli")
     command.__analysis__ = analysis
     return command
 

@@ -218,10 +218,10 @@ def _plan(ds, *, taxonomy, **params):
 
 PLAN = register(Analysis(
     name="plan",
-    summary="A week's deployment plan: places, expected harm covered, the rule and its limits",
-    description="Which places, how much per district, and when: a deployment plan from a forecast of harm "
-                "(places, expected harm, high-harm hours, visits, with the solver's gap and the cost of each "
-                "constraint in `meta`).",
+    summary="Which places, how much per district, and when: a deployment plan from a forecast of harm.",
+    api_summary="A week's deployment plan: places, expected harm covered, the rule and its limits",
+    api_description="A deployment plan for the week from ``as_of``: places, expected harm, high-harm hours, "
+                    "visits, with the solver's gap and the cost of each constraint in ``meta``.",
     params=(
         Param("as_of", "text", "Plan start (local date/time); only earlier records are used.", required=True,
               flag="--as-of",
@@ -279,13 +279,13 @@ def _evaluate(ds, *, taxonomy, **params):
 
 EVALUATE = register(Analysis(
     name="evaluate",
-    summary="Effect of the Strategic Decision Support Centers by several methods, with their agreement",
-    description="Did it work? The effect on the treated areas, by several methods side by side: estimate, "
-                "interval, p-value, relative change, assumptions and warnings per method.\n\n"
-                "Treated areas are administrative areas (--areas/--cohorts/--sdsc with --units) or one drawn "
-                "area (--cells or --polygon with --start): its records against the control areas away from it. "
-                "The /api/ twins answer the Strategic Decision Support Centers case study, or, with `polygon` "
-                "and `area_start`, one drawn area's (JSON: `meta`, `rows`, `evaluations`, `sensitivity`).",
+    summary="Did it work? The effect on the treated areas, by several methods side by side.",
+    description="Treated areas are administrative areas (--areas/--cohorts/--sdsc with --units) or one drawn "
+                "area (--cells or --polygon with --start): its records against the control areas away from it.",
+    api_summary="Effect of the Strategic Decision Support Centers by several methods, with their agreement",
+    api_description="Effect of the Strategic Decision Support Centers (or, with `polygon` and `area_start`, of a "
+                    "strategy in one drawn area) by several methods: estimate, interval, p-value, relative change, "
+                    "assumptions and warnings per method (JSON: `meta`, `rows`, `evaluations`, `sensitivity`).",
     params=(
         Param("category", "category", "Category name (see `crimescope categories`).", default="shooting",
               flag="--category", short="-c", api={"help": "Offense category"}),
@@ -354,9 +354,8 @@ def _web_limit(name: str) -> int:
 
 REJECTED = register(Analysis(
     name="rejected",
-    summary="Rows the importer refused, with the reason (paged)",
-    description="Rows refused by the importers, with file, line and reason: nothing offered is lost, and "
-                "`crimescope info` counts them per source.",
+    summary="Rows refused by the importers, with file, line and reason.",
+    api_summary="Rows the importer refused, with the reason (paged)",
     params=(Param("limit", "int", "Rows to show (0 = all).", default=20, ge=0,
                   api={"default": 100, "ge": 1, "le": _web_limit("page_rows"), "help": "Rows per page"}),
             Param("offset", "int", "Rows to skip", default=0, ge=0, le=_web_limit("max_offset"), cli=False)),

@@ -179,7 +179,9 @@ class Analysis:
     files it also writes, each behind its own option). ``api_files``: ``{fmt: summary}`` of
     one-format routes ``/api/ROUTE.FMT`` beside the JSON/CSV twins (``geojson``: the result's
     ``to_geojson()``). ``emit``, ``web`` and ``Output.write`` may be ``"module:function"``, so
-    the application layer does not import the interfaces.
+    the application layer does not import the interfaces. ``api_summary``/``api_description``:
+    the twins' documentation when the web answers differently (evaluate's twins answer the SDSC
+    case study; the command evaluates any treated areas).
     """
 
     name: str
@@ -204,11 +206,26 @@ class Analysis:
     emit: Callable[..., Any] | str | None = None
     writes: tuple[Output, ...] = ()
     api_files: dict = field(default_factory=dict)
+    api_summary: str | None = None
+    api_description: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property
     def route_name(self) -> str:
         return self.route or self.name
+
+    @property
+    def route_summary(self) -> str:
+        """The summary of its ``/api/`` twins (``api_summary``, else ``summary``)."""
+        return self.api_summary or self.summary
+
+    def doc(self, interface: str) -> str:
+        """The help (``cli``) or the API description (``api``): summary, blank line, description."""
+        if interface == "api":
+            summary, description = self.route_summary, self.api_description or self.description
+        else:
+            summary, description = self.summary, self.description
+        return summary + ("\n\n" + description if description else "")
 
     def parse(self, values: dict, on: str | None = None) -> dict:
         """Every parameter parsed and checked (unknown names refused), as interface ``on`` offers
