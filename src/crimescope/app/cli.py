@@ -8,7 +8,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-__all__ = ["register", "command_for", "add_commands", "open_dataset"]
+__all__ = ["register", "command_for", "add_commands", "open_dataset", "check_format"]
 
 ENGINE_HELP = "duckdb (the store, default) or spark (the Parquet export given by --data; see docs/scale.md)."
 DATA_HELP = "Parquet export folder (`crimescope export-parquet`), for --engine spark."
@@ -16,10 +16,11 @@ MASTER_HELP = "Spark master URL (default local[*])."
 
 
 def _option(p):
-    """(annotation, default) of the Typer parameter for a declared Param."""
+    """(annotation, default) of the Typer parameter for a declared Param (as the CLI offers it)."""
+    p = p.on("cli")
     names = [p.option] + ([p.short] if p.short else [])
     default = ... if p.required else p.default
-    if p.kind in ("by", "categories"):
+    if p.kind in ("by", "categories", "list"):
         return Annotated[Optional[List[str]], typer.Option(*names, help=p.help)], (list(p.default or ()) or None)
     if p.kind == "bool":
         return Annotated[bool, typer.Option(*names, help=p.help)], bool(p.default)
@@ -27,7 +28,22 @@ def _option(p):
         t = int if p.kind == "int" else float
         return Annotated[t if p.required or p.default is not None else Optional[t],
                          typer.Option(*names, help=p.help)], default
+    if p.kind == "path":
+        return Annotated[Optional[Path] if not p.required else Path, typer.Option(*names, help=p.help)], default
     return Annotated[Optional[str] if not p.required else str, typer.Option(*names, help=p.help)], default
+
+
+def _keyword(name, annotation, default):
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default)
+
+
+def check_format(fmt: str, formats=("table", "csv", "json")) -> str:
+    """``fmt`` if it is one of ``formats`` (the one message of every generated command)."""
+    from ..errors import ParameterError
+
+    if fmt not in formats:
+        raise ParameterError(f"--format {fmt!r} is not one of {', '.join(formats)}")
+    return fmt
 
 
 def open_dataset(ctx: typer.Context, engine: str = "duckdb", data=None, master=None):
@@ -46,62 +62,88 @@ def open_dataset(ctx: typer.Context, engine: str = "duckdb", data=None, master=N
 
 
 def command_for(analysis):
-    """A Typer command function for ``analysis``: its params, then --format, --output, --categories-file
-    (and --engine/--data/--spark-master when it declares ``engines``)."""
+    """A Typer command function for ``analysis``: its params, then --format, the output file
+    (--output, or the declared ``output_flags``), --categories-file (and --engine/--data/--spark-master
+    when it declares ``engines``), and one option per declared :class:`~crimescope.app.registry.Output`
+    with that output's own options."""
     from ..cli.context import CATEGORIES_FILE_HELP
+    from .registry import resolve
+
+    outputs = {o.name: o for o in analysis.writes}
 
     def command(ctx: typer.Context, **values):
         from ..cli.context import load_user_taxonomy, state
-        from ..cli.counting import _check_format, emit
+        from ..cli.counting import emit
 
         fmt = values.pop("fmt")
         output = values.pop("output")
         files = values.pop("categories_file", None)
         engine = values.pop("engine", "duckdb"), values.pop("data", None), values.pop("spark_master", None)
-        _check_format(fmt)
+        wanted = {name: values.pop(name) for name in outputs}
+        extra = {q.name: q.on("cli").parse(values.pop(q.name)) for o in analysis.writes for q in o.options}
+        if fmt is None:  # format_from_output: the output file's suffix, else table
+            suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+            fmt = suffix if suffix in analysis.formats and suffix != "table" else "table"
+        check_format(fmt, analysis.formats)
         st = state(ctx)
-        parsed = analysis.parse(values)  # every value checked before a file or the store is read
+        parsed = analysis.parse(values, on="cli")  # every value checked before a file or the store is read
         if not analysis.store:
             res = analysis.run(None, taxonomy=None, **parsed)
         else:
-            tax = load_user_taxonomy(files, *analysis.category_names(values), source=st.source)
+            tax = load_user_taxonomy(files, *analysis.category_names(values, on="cli"), source=st.source)
             with open_dataset(ctx, *engine) as ds:
                 res = analysis.run(ds, taxonomy=tax, **parsed)
-        if fmt == "table" and output is None and analysis.table is not None:
-            res = analysis.table(res, parsed)
-            if isinstance(res, str):
-                typer.echo(res)
-                return
-        emit(res, fmt, output)
+        if analysis.emit is not None:
+            resolve(analysis.emit)(res, fmt, output, parsed)
+        elif fmt == "table" and output is None and analysis.table is not None:
+            shown = analysis.table(res, parsed)
+            if isinstance(shown, str):  # a table hook's own text: wrapped to the terminal like every line
+                from ..cli.context import wrap_lines
+
+                typer.echo(wrap_lines(shown))
+            else:
+                emit(shown, fmt, output)
+        else:
+            emit(res, fmt, output)
+        for name, path in wanted.items():
+            if path is not None:
+                line = resolve(outputs[name].write)(res, path, {**parsed, **extra})
+                if line:
+                    typer.echo(line, err=outputs[name].err)
 
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
     for p in analysis.params:
-        if not p.cli:
-            continue
-        ann, default = _option(p)
-        params.append(inspect.Parameter(p.name, inspect.Parameter.KEYWORD_ONLY, annotation=ann, default=default))
-    params.append(inspect.Parameter("fmt", inspect.Parameter.KEYWORD_ONLY, default="table",
-                                    annotation=Annotated[str, typer.Option("--format", help="Output format: table, csv or json.")]))
+        if p.offered("cli"):
+            ann, default = _option(p)
+            params.append(_keyword(p.name, ann, default))
+    params.append(_keyword("fmt", Annotated[Optional[str] if analysis.format_from_output else str,
+                                            typer.Option("--format", help=analysis.format_help)],
+                           None if analysis.format_from_output else "table"))
     if analysis.taxonomy and analysis.store:
-        params.append(inspect.Parameter("categories_file", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                        annotation=Annotated[Optional[List[Path]],
-                                                             typer.Option("--categories-file", help=CATEGORIES_FILE_HELP)]))
-    params.append(inspect.Parameter("output", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                    annotation=Annotated[Optional[Path],
-                                                         typer.Option("--output", "-o", help="Write to this file instead of stdout.")]))
+        params.append(_keyword("categories_file", Annotated[Optional[List[Path]],
+                                                             typer.Option("--categories-file", help=CATEGORIES_FILE_HELP)],
+                               None))
+    params.append(_keyword("output", Annotated[Optional[Path], typer.Option(*analysis.output_flags,
+                                                                             help=analysis.output_help)], None))
+    for o in analysis.writes:
+        params.append(_keyword(o.name, Annotated[Optional[Path], typer.Option(o.flag, help=o.help)], None))
+        for q in o.options:
+            ann, default = _option(q)
+            params.append(_keyword(q.name, ann, default))
     if analysis.engines:
         params += [
-            inspect.Parameter("engine", inspect.Parameter.KEYWORD_ONLY, default="duckdb",
-                              annotation=Annotated[str, typer.Option("--engine", help=ENGINE_HELP)]),
-            inspect.Parameter("data", inspect.Parameter.KEYWORD_ONLY, default=None,
-                              annotation=Annotated[Optional[str], typer.Option("--data", help=DATA_HELP)]),
-            inspect.Parameter("spark_master", inspect.Parameter.KEYWORD_ONLY, default=None,
-                              annotation=Annotated[Optional[str], typer.Option("--spark-master", help=MASTER_HELP)]),
+            _keyword("engine", Annotated[str, typer.Option("--engine", help=ENGINE_HELP)], "duckdb"),
+            _keyword("data", Annotated[Optional[str], typer.Option("--data", help=DATA_HELP)], None),
+            _keyword("spark_master", Annotated[Optional[str], typer.Option("--spark-master", help=MASTER_HELP)], None),
         ]
+    names = [q.name for q in params]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{analysis.name}: a parameter name is used twice in {names}")
     command.__signature__ = inspect.Signature(params)
     command.__annotations__ = {q.name: q.annotation for q in params}
     command.__name__ = f"{analysis.name}_cmd"
-    command.__doc__ = analysis.summary + ("\n\n" + analysis.description if analysis.description else "")
+    command.__doc__ = analysis.doc("cli")
+    command.__analysis__ = analysis
     return command
 
 
@@ -111,6 +153,9 @@ def add_commands(app: typer.Typer, *names: str) -> None:
     from .registry import get
 
     for name in names:
+        # placed here: a command generated earlier for the same analysis (by :func:`register`) is replaced
+        app.registered_commands[:] = [c for c in app.registered_commands
+                                      if not (c.name == name and hasattr(c.callback, "__analysis__"))]
         app.command(name)(command_for(get(name)))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from . import counting as _c
 from . import dashboard as _d
-from .registry import Analysis, Param, register
+from .registry import Analysis, Output, Param, register
 
 CATEGORY = Param("category", "category", "Category name (see `crimescope categories`).", required=True,
                  flag="--category", short="-c")
@@ -195,4 +195,170 @@ CLAIM = register(Analysis(
             Param("tolerance", "float", "Absolute difference still counted as a match", default=0.0, ge=0, le=1e6)),
     run=_d.claim, web="crimescope.web.views:claim", tags=("claim",),
     cli=False,  # `crimescope claim` (cli/counting.py) also reads a sentence argument and a YAML file of claims
+))
+
+
+# -- planning and evaluation: what the command line and the dashboard offer differs (the web's
+# fast models and bounds), so each parameter states its command-line form and, in ``api={...}``,
+# how the /api/ twins and the pages take it
+_PLACES_HELP = "Place unit: grid (cells of --cell), block (block faces from the records' blocks), beat, h3:RES."
+_QUOTAS_HELP = ("Per-district quotas: none, proportional (share of expected harm), 'LO-HI' for every district, "
+                "or 'DISTRICT:LO-HI,...' (budget units; sq mi for area budgets).")
+_WEIGHTS_HELP = ("Harm weights: 'default' (crimescope's documented mix, see docs/planning.md), a category name "
+                 "(weight 1), or 'category=weight,...'.")
+#: fast models only on the web (each plan refits the model per category of the mix)
+PLAN_MODELS = ("smooth_counts", "naive_52w", "naive_all", "retro_hotspot", "prospective_hotspot")
+
+
+def _plan(ds, *, taxonomy, **params):
+    from .plan import plan
+
+    return plan(ds, taxonomy=taxonomy, **params)
+
+
+PLAN = register(Analysis(
+    name="plan",
+    summary="Which places, how much per district, and when: a deployment plan from a forecast of harm.",
+    api_summary="A week's deployment plan: places, expected harm covered, the rule and its limits",
+    api_description="A deployment plan for the week from ``as_of``: places, expected harm, high-harm hours, "
+                    "visits, with the solver's gap and the cost of each constraint in ``meta``.",
+    params=(
+        Param("as_of", "text", "Plan start (local date/time); only earlier records are used.", required=True,
+              flag="--as-of",
+              api={"kind": "date", "required": False,
+                   "help": "First day of the plan's week (default: the day after the last complete day)"}),
+        Param("budget", "text", "Places ('40'), area ('0.5sqmi', '1%' of the city) or patrol hours a week ('120h').",
+              required=True,
+              api={"required": False, "default": "40",
+                   "pattern": r"^\s*\d{1,6}(\.\d{1,4})?\s*(places?|sqmi|%|h|hours?)?\s*$",
+                   "help": "Places ('40'), area ('0.5sqmi', '1%') or patrol hours a week ('60h')"}),
+        Param("weights", "text", _WEIGHTS_HELP, default="default",
+              api={"max_length": 300, "pattern": r"^[A-Za-z0-9_=:.,\s]+$",
+                   "help": "Harm weights: 'default', a category, or 'category=weight,...'"}),
+        Param("model", "text", "Forecasting model (see `crimescope models`); naive_all or retro_hotspot for a "
+              "hot-spot surface.", default="smooth_counts",
+              api={"help": f"Forecast model: one of {', '.join(PLAN_MODELS)}"}),
+        Param("horizon", "text", "Plan window: '7d', '1d', '2w'.", default="7d", api=False),
+        Param("places", "text", _PLACES_HELP, default="grid",
+              api={"pattern": r"^(grid|block|beat|h3:[789])$", "help": "grid, block, beat or h3:7-9"}),
+        Param("cell", "text", "Grid cell size in feet (the forecast's grid).", default="500ft",
+              api={"kind": "int", "default": 500, "help": "Forecast grid cell size, feet: 500, 1000 or 2000"}),
+        Param("quotas", "text", _QUOTAS_HELP, default="none",
+              api={"max_length": 300, "pattern": r"^[A-Za-z0-9:.,\-\s]+$",
+                   "help": "none, proportional, 'LO-HI' or 'DISTRICT:LO-HI,...'"}),
+        Param("equity_cap", "float", "No community area gets more than this multiple of its share of "
+              "victimisation (e.g. 2).",
+              api={"gt": 0, "le": 100, "help": "No community area above this multiple of its victim share"}),
+        Param("spacing", "float", "Minimum distance between chosen places, feet.", default=0.0,
+              api={"ge": 0, "le": 1500, "help": "Minimum distance between places, feet (at most 1,500 here)"}),
+        Param("exclude", "list", "Leave out a place id, district:N or community_area:N (repeatable).", api=False),
+        Param("planner", "text", "ip (exact integer program, HiGHS) or greedy.", default="ip",
+              api={"pattern": r"^(ip|greedy)$", "help": "ip (exact integer program) or greedy"}),
+        Param("hours_per_place", "float", "Weekly presence per place, hours (hour budgets and the visit schedule).",
+              default=1.0, api=False),
+        Param("visit_minutes", "float", "Koper visit length, 10-16 minutes.", default=15.0, api=False),
+        Param("time_limit", "float", "Integer program time limit, seconds.", default=60.0, api=False),
+    ),
+    run=_plan, web="crimescope.web.routes.plan:plan_view", tags=("plan",),
+    formats=("table", "csv", "json", "geojson"), format_from_output=True,
+    format_help="table, csv, json or geojson (default: from the --out file's suffix, else table).",
+    output_flags=("--out",), output_help="Write the plan here instead of stdout.",
+    emit="crimescope.cli.plan:emit_plan",
+    writes=(Output("map_png", "--map", "Also draw a PNG map of the plan here.", write="crimescope.cli.plan:write_map"),
+            Output("sheets", "--sheets", "Also write one PDF deployment sheet per district into this folder.",
+                   write="crimescope.cli.plan:write_sheets")),
+    api_files={"geojson": "A week's deployment plan as GeoJSON: the places and their expected harm"},
+))
+
+
+def _evaluate(ds, *, taxonomy, **params):
+    from .evaluate import evaluate
+
+    return evaluate(ds, taxonomy=taxonomy, **params)
+
+
+EVALUATE = register(Analysis(
+    name="evaluate",
+    summary="Did it work? The effect on the treated areas, by several methods side by side.",
+    description="Treated areas are administrative areas (--areas/--cohorts/--sdsc with --units) or one drawn "
+                "area (--cells or --polygon with --start): its records against the control areas away from it.",
+    api_summary="Effect of the Strategic Decision Support Centers by several methods, with their agreement",
+    api_description="Effect of the Strategic Decision Support Centers (or, with `polygon` and `area_start`, of a "
+                    "strategy in one drawn area) by several methods: estimate, interval, p-value, relative change, "
+                    "assumptions and warnings per method (JSON: `meta`, `rows`, `evaluations`, `sensitivity`).",
+    params=(
+        Param("category", "category", "Category name (see `crimescope categories`).", default="shooting",
+              flag="--category", short="-c", api={"help": "Offense category"}),
+        Param("units", "text", "Area kind: district, beat, ward, community_area.", default="district", api=False),
+        Param("step", "text", "Time step of the panel: week or month.", default="month",
+              api={"kind": "choice", "choices": ("month", "week"), "help": "Time step of the panel: month or week"}),
+        Param("start", "text", "First local date of the panel (default: the first covered).", flag="--from",
+              api={"kind": "date", "help": "First date of the panel (default: the first covered)"}),
+        Param("end", "text", "Last local date of the panel (default: the last covered).", flag="--to",
+              api={"kind": "date", "help": "Last date of the panel (default: the last covered)"}),
+        Param("areas", "text", "Treated area codes, comma-separated (with --start).", api=False),
+        Param("area_start", "text", "Start date of the intervention for --areas.", flag="--start",
+              api={"kind": "date", "help": "Start date of the strategy in the drawn area (with polygon)"}),
+        Param("cohorts", "path", "Cohorts CSV (area,start[,note]) for a staggered rollout.", api=False),
+        Param("sdsc", "bool", "The Strategic Decision Support Center districts and dates shipped with crimescope.",
+              default=False, api=False),
+        Param("methods", "text", "Comma-separated methods (see `crimescope evaluate-methods`) or 'all'.",
+              default="all", api={"pattern": r"^(all|[a-z]+(,[a-z]+){0,9})$",
+                                  "help": "Comma-separated methods or 'all'"}),
+        Param("control_group", "text", "cs: nevertreated or notyettreated.", default="nevertreated", api=False),
+        Param("shift", "int", "Also move every start by -N and +N months.", default=0, ge=0, flag="--shift-months",
+              api={"le": 3, "help": "Also move every start by -N and +N months (sensitivity)"}),
+        Param("cells", "text", "Treated area: grid cell ids (lattice ids, comma-separated), with --start.",
+              api=False),
+        Param("cell", "float", "Cell size of --cells in CRS units (default: the cell_size_ft setting, 500 ft).",
+              api=False),
+        Param("polygon", "text", "Treated area: a polygon, as a .geojson/.wkt file or GeoJSON/WKT text, with --start.",
+              api={"max_length": 20000, "help": "A drawn treated area instead of the SDSC districts: GeoJSON "
+                                                "(lon/lat) or a 'lon lat, lon lat, ...' list"}),
+        Param("crs", "text", "CRS of --polygon: EPSG:4326 (lon/lat, the GeoJSON default) or the city's (EPSG:3435); "
+              "WKT needs it.", api=False),
+        Param("controls", "text", "With --cells/--polygon: the control areas (district, beat, ward, community_area) "
+              "away from the treated area.", default="beat",
+              api={"kind": "choice", "choices": ("district", "beat", "ward", "community_area"),
+                   "help": "Control areas away from the drawn area"}),
+        Param("ring", "float", "With --cells/--polygon: width of the ring around the area in CRS units (default "
+              "1320 ft, a quarter mile).", api=False),
+    ),
+    run=_evaluate, web="crimescope.web.routes.evaluate:case_view", tags=("evaluate",),
+    emit="crimescope.cli.evaluate:emit_evaluation",
+    writes=(Output("figures", "--figures", "Write the figures into this folder.",
+                   write="crimescope.cli.evaluate:write_figures", err=True,
+                   options=(Param("figure_format", "choice", "png or svg.", default="png", choices=("png", "svg"),
+                                  flag="--figure-format", api=False),)),),
+))
+
+
+# -- what the store holds
+def _rejected(ds, *, taxonomy, limit, offset):
+    from .rejected import rejected
+
+    return rejected(ds, limit=limit, offset=offset)
+
+
+def _rejected_table(res, params):
+    from .rejected import rejected_table
+
+    return rejected_table(res, params)
+
+
+def _web_limit(name: str) -> int:
+    from ..web.params import LIMITS  # the request bounds of every route (no web framework imported)
+
+    return LIMITS[name]
+
+
+REJECTED = register(Analysis(
+    name="rejected",
+    summary="Rows refused by the importers, with file, line and reason.",
+    api_summary="Rows the importer refused, with the reason (paged)",
+    params=(Param("limit", "int", "Rows to show (0 = all).", default=20, ge=0,
+                  api={"default": 100, "ge": 1, "le": _web_limit("page_rows"), "help": "Rows per page"}),
+            Param("offset", "int", "Rows to skip", default=0, ge=0, le=_web_limit("max_offset"), cli=False)),
+    run=_rejected, web="crimescope.web.routes.data:rejected_view", table=_rejected_table, tags=("data",),
+    taxonomy=False,
 ))

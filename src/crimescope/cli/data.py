@@ -233,36 +233,6 @@ def vintage_text(s: dict) -> str:
     return text
 
 
-def rejected(
-    ctx: typer.Context,
-    limit: int = typer.Option(20, help="Rows to show (0 = all)."),
-    fmt: str = typer.Option("table", "--format", help="table, csv or json"),
-) -> None:
-    """Rows refused by the importers, with file, line and reason."""
-    from ..result import Result, provenance
-
-    if fmt not in ("table", "csv", "json"):
-        raise typer.BadParameter("--format must be table, csv or json")
-    store = state(ctx).open_store(read_only=True)
-    try:
-        sql = "SELECT source, origin, line, reason, raw FROM rejected ORDER BY rejected_at, origin, line"
-        df = store.con.execute(sql + (f" LIMIT {int(limit)}" if limit else "")).df()
-        meta = provenance(store, title="Rows refused by the importers", unit="input rows refused by the importer",
-                          rule="every refused row is kept with its file, line and reason")
-        meta["source"] = f"the store's rejected table (rows refused while importing: {meta['source']})"
-    finally:
-        store.close()
-    res = Result(df, meta)
-    if fmt in ("csv", "json"):
-        typer.echo(res.render(fmt), nl=fmt == "json")
-    else:
-        from ..textable import render
-        from .context import say_meta, table_width
-
-        typer.echo(render(df, table_width())[0] if len(df) else "no rejected rows")
-        say_meta(meta)
-
-
 def snapshot_cmd(ctx: typer.Context) -> None:
     """Publish the store's read snapshot for `serve` now (ingest and sync do it after each write)."""
     typer.echo(publish_after_write(ctx))
@@ -295,5 +265,8 @@ def register(app: typer.Typer) -> None:
     app.add_typer(ingest_app, name="ingest")
     app.command("reference")(reference_cmd)
     app.command("info")(info)
-    app.command("rejected")(rejected)
+    # `rejected` is declared once (crimescope.app.declared); its command is generated from the declaration
+    from ..app.cli import add_commands
+
+    add_commands(app, "rejected")
     app.command("snapshot")(snapshot_cmd)

@@ -1,4 +1,7 @@
-"""Data: sources, vintages, freshness, definitions, categories, rejected rows."""
+"""Data: sources, vintages, freshness, definitions, categories, rejected rows.
+
+``/api/rejected.{json,csv}`` is generated from the ``rejected`` declaration
+(:mod:`crimescope.app.declared`) and answers through :func:`rejected_view`."""
 
 from __future__ import annotations
 
@@ -33,11 +36,10 @@ def api_data(request: Request, fmt: Fmt):
     return respond(table, fmt, "data")
 
 
-@router.get("/api/rejected.{fmt}", tags=["data"], responses=TABLE_RESPONSES,
-            summary="Rows the importer refused, with the reason (paged)")
-def api_rejected(request: Request, fmt: Fmt, limit: int = LIMIT, offset: int = OFFSET):
-    """Rows the importer refused, with the reason (paged)."""
-    return respond(views.rejected(ctx_of(request), limit, offset), fmt, "rejected")
+def rejected_view(ctx, *, limit: int, offset: int):
+    """A page of the rejected rows with the web's bounds (the ``rejected`` analysis declared in
+    :mod:`crimescope.app.declared` answers ``/api/rejected.{json,csv}`` through it)."""
+    return views.rejected(ctx, limit, offset)
 
 
 @router.get("/api/categories.{fmt}", tags=["data"], responses=TABLE_RESPONSES,
@@ -51,7 +53,7 @@ def api_categories(fmt: Fmt):
 def page_data(request: Request, limit: int = LIMIT, offset: int = OFFSET):
     ctx = ctx_of(request)
     summary = jsonable(views.data_summary(ctx))
-    rej = views.rejected(ctx, limit, offset)
+    rej = rejected_view(ctx, limit=limit, offset=offset)
     return render(request, "data.html", page="data", summary=summary, rejected=rej,
                   rejected_rows=jsonable(rej.to_dict()["rows"]),
                   categories=views.categories().table.to_dict(orient="records"),

@@ -1,0 +1,157 @@
+"""What a declaration can say beyond its parameters, on the generated command and routes: a
+parameter offered differently per interface, the output option and the format taken from its
+suffix, a file also written (with its own option), a one-format route beside the twins.
+
+A hand-made store of 10 homicide rows in March 2016, districts 7 (6 rows) and 11 (4 rows)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
+from chicago_rows import HEADER20, row  # noqa: E402
+
+DISTRICTS = [7, 7, 7, 7, 7, 7, 11, 11, 11, 11]
+
+
+@pytest.fixture(scope="module")
+def store_path(tmp_path_factory):
+    from crimescope.sources.chicago import ingest_files
+    from crimescope.store import Store
+
+    d = tmp_path_factory.mktemp("gen")
+    lines = [HEADER20] + [row(id_=str(200 + i), case=f"HG{i}", date=f"03/{i + 1:02d}/2016 10:00:00 PM", iucr="0110",
+                              ptype="HOMICIDE", desc="FIRST DEGREE MURDER", fbi="01A", district=f"{dist:03d}")
+                          for i, dist in enumerate(DISTRICTS)]
+    (d / "h.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path = d / "s.duckdb"
+    with Store(path) as s:
+        assert [b.inserted for b in ingest_files(s, [d / "h.csv"])] == [10]
+    return path
+
+
+def _run(ds, *, taxonomy, category, year, top):
+    """Records per district of one year, the largest first, at most ``top`` rows."""
+    from crimescope.stats import count
+
+    res = count(ds, category, f"{year}-01-01", f"{year}-12-31", by=["district"], taxonomy=taxonomy)
+    t = res.table.sort_values(["count", "district"], ascending=[False, True]).reset_index(drop=True)
+    return _Demo(t if top is None else t.head(top), res.meta)
+
+
+class _Demo:
+    """A result with a GeoJSON rendering (no geometry: the districts as null-geometry features)."""
+
+    def __init__(self, table, meta):
+        from crimescope.stats.provenance import StatResult
+
+        self._r = StatResult(table, meta)
+        self.table, self.meta = table, meta
+
+    def __getattr__(self, name):
+        return getattr(self._r, name)
+
+    def to_geojson(self):
+        return {"type": "FeatureCollection", "meta": self.meta,
+                "features": [{"type": "Feature", "geometry": None, "properties": r}
+                             for r in self.table.to_dict(orient="records")]}
+
+
+def _write_totals(res, path, params):
+    total = int(res.table["count"].sum())
+    Path(path).write_text(f"{params['label']}={total}\n", encoding="utf-8")
+    return f"totals -> {path}"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    from crimescope.app import Analysis, Param, register, registry
+    from crimescope.app.registry import Output
+
+    a = register(Analysis(
+        name="district_demo", summary="Records per district of one year, the largest first.",
+        params=(Param("category", "category", "Category.", required=True, short="-c"),
+                Param("year", "int", "Calendar year.", required=True, api={"required": False, "default": 2016}),
+                Param("top", "int", "At most this many rows.", ge=1, api={"le": 1})),
+        run=_run, format_from_output=True, output_flags=("--save",), output_help="Write the rows here.",
+        writes=(Output("totals", "--totals", "Also write the total here.", write=_write_totals,
+                       options=(Param("label", "text", "Label of the total.", default="total", flag="--label"),)),),
+        api_files={"geojson": "Records per district of one year, as GeoJSON."}))
+    yield a
+    registry._REGISTRY.pop("district_demo", None)
+
+
+def _app():
+    from crimescope.app import cli as app_cli
+    from crimescope.cli.context import State
+
+    app = typer.Typer()
+
+    @app.callback()
+    def _root(ctx: typer.Context, store: Path = typer.Option(...), source: str = typer.Option(None)) -> None:
+        ctx.obj = State(store_path=store, source=source)
+
+    app_cli.register(app)
+    return app
+
+
+def test_the_format_comes_from_the_output_file_and_a_file_is_also_written(demo, store_path, tmp_path):
+    out, totals = tmp_path / "rows.json", tmp_path / "totals.txt"
+    r = CliRunner().invoke(_app(), ["--store", str(store_path), "district_demo", "-c", "homicide", "--year", "2016",
+                                    "--save", str(out), "--totals", str(totals), "--label", "homicides"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(out.read_text(encoding="utf-8"))  # JSON because of the suffix: no --format given
+    assert [(row["district"], row["count"]) for row in doc["rows"]] == [(7, 6), (11, 4)]
+    assert doc["meta"]["rule"].startswith("homicide: iucr in") and doc["meta"]["vintage"]["max_updated_at"]
+    assert totals.read_text(encoding="utf-8") == "homicides=10\n"
+    assert f"totals -> {totals}" in r.stdout
+    csv_out = tmp_path / "rows.csv"
+    r = CliRunner().invoke(_app(), ["--store", str(store_path), "district_demo", "-c", "homicide", "--year", "2016",
+                                    "--top", "5", "--save", str(csv_out)])
+    assert r.exit_code == 0, r.output
+    text = csv_out.read_text(encoding="utf-8")
+    assert "# rule: homicide: iucr in" in text and text.rstrip().endswith("11,4")
+    assert "totals ->" not in r.stdout  # no --totals: nothing else written
+
+
+def test_a_parameter_offered_differently_on_each_interface(demo, store_path):
+    from fastapi.testclient import TestClient
+
+    from crimescope.web.app import create_app
+
+    r = CliRunner().invoke(_app(), ["--store", str(store_path), "district_demo", "-c", "homicide"])
+    assert r.exit_code != 0 and "--year" in r.output  # required on the command line
+    r = CliRunner().invoke(_app(), ["--store", str(store_path), "district_demo", "-c", "homicide", "--year", "2016",
+                                    "--top", "2", "--format", "csv"])
+    assert r.exit_code == 0 and r.stdout.rstrip().endswith("7,6\n11,4")  # no upper bound on the command line
+    with TestClient(create_app(store_path, response_cache_mb=0)) as c:
+        doc = c.get("/api/district_demo.json", params={"category": "homicide"}).json()  # year: 2016 by default
+        assert [row["count"] for row in doc["rows"]] == [6, 4]
+        bad = c.get("/api/district_demo.json", params={"category": "homicide", "top": 2})
+        assert bad.status_code == 400 and "less than or equal to 1" in bad.json()["error"]["message"]
+        assert c.get("/api/district_demo.csv", params={"category": "homicide", "top": 1}).text.rstrip().endswith("7,6")
+        schema = c.get("/api/openapi.json").json()["paths"]
+    year = next(p for p in schema["/api/district_demo.{fmt}"]["get"]["parameters"] if p["name"] == "year")
+    assert not year.get("required") and year["schema"]["default"] == 2016
+
+
+def test_a_one_format_route_beside_the_twins(demo, store_path):
+    from fastapi.testclient import TestClient
+
+    from crimescope.web.app import create_app
+
+    with TestClient(create_app(store_path, response_cache_mb=0)) as c:
+        r = c.get("/api/district_demo.geojson", params={"category": "homicide", "year": 2016})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+        doc = r.json()
+        assert [f["properties"]["count"] for f in doc["features"]] == [6, 4]
+        assert doc["meta"]["unit"] and doc["meta"]["source"].startswith("City of Chicago Data Portal")
+        op = c.get("/api/openapi.json").json()["paths"]["/api/district_demo.geojson"]["get"]
+        assert op["summary"] == "Records per district of one year, as GeoJSON."
+        assert c.get("/api/district_demo.json", params={"category": "homicide"}).status_code == 200
