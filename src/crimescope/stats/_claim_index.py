@@ -165,14 +165,19 @@ def _view(store):
 
 def revisions(agg, store, source: str) -> Revisions:
     """The source's :class:`Revisions` of the snapshot (built once, single-flight)."""
-    def build():
-        from .query import versions_table
+    def build():  # the versions of ``versions_table`` whose id has a superseded version
+        import ibis
+
+        from .query import _table
 
         view = _view(store)
         try:
-            vt = versions_table(view.ibis(), source=source)
-            revised = vt.filter(vt._cur == 0).select("id").distinct()
-            tbl = vt.join(revised, "id", how="semi").select(*_COLUMNS, "_cur").to_pyarrow()
+            cur, hist = (_table(view.ibis(), name) for name in ("incidents", "incident_history"))
+            cur, hist = cur.filter(cur.source == source), hist.filter(hist.source == source)
+            revised = hist.select("id").distinct()
+            cur = cur.join(revised, "id", how="semi")
+            tbl = ibis.union(*(t.select(*_COLUMNS, _cur=ibis.literal(k)).cast({"id": "string"})
+                               for t, k in ((cur, 1), (hist, 0)))).to_pyarrow()
         finally:
             view.close()
         return Revisions(tbl.combine_chunks())
@@ -342,15 +347,15 @@ def claim_facts(store, source: str, cat, hcat, claim, s: dt.date, e: dt.date, ho
     # their month (late deaths, reclassification into the category)
     cover_m = np.concatenate([Sm, Mm[Min]])
     cover_b = np.concatenate([Sb, Mb[Min]])
-    first_cover: dict[int, int] = {}
+    um, ub = np.zeros(0, np.int64), np.zeros(0, np.int64)  # each month's first batch, months ascending
     if len(cover_m):
         order = np.lexsort((cover_b, cover_m))
         um, at = np.unique(cover_m[order], return_index=True)
-        first_cover = dict(zip(um.tolist(), cover_b[order][at].tolist()))
+        ub = cover_b[order][at]
+    first_cover = dict(zip(um.tolist(), ub.tolist()))
     added = []  # (batch, cur, id, occurred)
     if len(S):
-        fc = np.array([first_cover[m] for m in Sm.tolist()], np.int64)
-        sk = S[Sb > fc]
+        sk = S[Sb > ub[np.searchsorted(um, Sm)]]
         if len(sk):
             added += [(int(c.batch[k]), 1, i, c.occ[k]) for k, i in zip(sk.tolist(), c.ids.take(sk).to_pylist())]
     if len(M):

@@ -342,8 +342,12 @@ def _aggregate_total(store, source: str, cat, s, e, claim: Claim) -> int | None:
     when the store has none."""
     import pandas as pd
 
-    from ._aggregate import count_frame
+    from ._aggregate import count_frame, span_counter
 
+    if claim.community_area is None:  # citywide or a district: two look-ups in cumulative daily counts
+        counter = span_counter(_plain(store), source, cat, claim.district)
+        if counter is not None:
+            return counter.count(s, e)
     by = [k for k in ("district", "community_area") if getattr(claim, k) is not None]
     df = count_frame(_plain(store), source, cat, s, e, by)
     if df is None:
