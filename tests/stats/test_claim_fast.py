@@ -52,6 +52,9 @@ def _both(pair, claims):
     pd.testing.assert_frame_equal(got.table, want.table)
     assert got.meta == want.meta
     assert got.to_dict() == want.to_dict()
+    from crimescope.datasets import as_dataset
+
+    assert check_claims(as_dataset(fast), claims).to_dict() == want.to_dict()  # as the web asks (a Dataset)
     return got
 
 

@@ -655,7 +655,8 @@ def check_claims(store, claims: list[Claim], *, source: str = "chicago",
     from .comparison import CityComparison, check_comparison
 
     if claims and all(isinstance(c, ChangeClaim) for c in claims):
-        return check_change_claims(store, claims, source=source, taxonomy=taxonomy)
+        # the plain store under a Dataset: its coverage and counts are memoised with the snapshot
+        return check_change_claims(_plain(store), claims, source=source, taxonomy=taxonomy)
     tax = taxonomy if taxonomy is not None else load_taxonomy()
     checks = [check_comparison(store, c, source=source, taxonomy=tax) if isinstance(c, CityComparison)
               else check_claim(store, c, source=source, taxonomy=tax) for c in claims]
