@@ -290,3 +290,15 @@ def test_an_older_version_delivered_later_is_not_absent():
         assert got.changes[["id", "change"]].values.tolist() == [["a2", "added by a later batch"]]
     finally:
         s.close()
+
+
+def test_the_snapshot_path_raises_no_warning(three_pair):
+    """As tests/test_warnings.py for the store path: no deprecation (pandas, Arrow, NumPy) of ours."""
+    import warnings
+
+    _, fast = three_pair
+    fast.ibis()  # the Ibis table lookup (its schema read warns upstream, filtered in pyproject)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_claims(fast, [Claim("murder", 5, start="2017-01-01", end="2017-03-31", district=1),
+                            Claim("homicide", 6, start="2017-01-01", end="2017-03-31")])
