@@ -21,6 +21,11 @@ same stated tolerance; the reading is named in ``explained_by``), ``contradicts`
 category (coverage), or the claim counts a unit (victims, people shot, arrests) that no
 category of the store counts - the nearest comparable figure is then shown with its unit,
 never a contradiction.
+
+What the check reads of the records (the rows it counts, every version of every id that is, or
+ever was, in the claim) comes from the store, or, on a read-only snapshot that carries an
+aggregate (the web server's), from the snapshot's structures (``stats._claim_index``): the same
+figures, readings, listed changes and verdicts (``tests/stats/test_claim_fast.py``).
 """
 
 from __future__ import annotations
