@@ -4,6 +4,7 @@
     python benchmarks/bench_web.py load --store PATH [--clients 200] [--per-client 3] [--seed 16]
            [--compare]
     python benchmarks/bench_web.py cpu --store PATH [--per-route 6]
+    python benchmarks/bench_web.py claims --store PATH [--per-kind 5]
 
 ``load`` (issue 16): ``--clients`` concurrent httpx clients, each asking ``--per-client``
 distinct views that nobody asked before (random dates, areas and categories from a seeded
@@ -419,11 +420,94 @@ def cpu_main(argv: list[str]) -> int:
     return 0
 
 
+def claims_main(argv: list[str]) -> int:
+    """CPU per claim check in process (``dashboard.claim``, as the claim page calls it): the store
+    path (a plain read-only store: one query of every version of every id in the claim, then
+    pandas) and the snapshot path (the same file with a per-snapshot aggregate, as ``serve``
+    reads it: ``stats._claim_index``), the same claims alternately; and what the snapshot's claim
+    structures cost to build, once per snapshot (CPU, memory)."""
+    import datetime as dt
+    import random
+
+    ap = argparse.ArgumentParser(prog="bench_web.py claims", description="CPU per claim check, store vs snapshot path")
+    ap.add_argument("--store", required=True, type=Path)
+    ap.add_argument("--per-kind", type=int, default=5, help="claims timed per kind (after one warm-up)")
+    ap.add_argument("--seed", type=int, default=16)
+    args = ap.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)
+    from crimescope.app import dashboard
+    from crimescope.categories import get_category
+    from crimescope.datasets import as_dataset
+    from crimescope.stats import _claim_index
+    from crimescope.stats._aggregate import Aggregates
+    from crimescope.stats.change_claims import ChangeClaim
+    from crimescope.stats.claims import Claim, parse_claim
+    from crimescope.store import Store
+
+    print(f"command: {command()}")
+    print(f"machine: {describe()}")
+    print(f"load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    plain, fast = Store(args.store, read_only=True), Store(args.store, read_only=True)
+    agg = fast.aggregates = Aggregates(fast)
+    cats = ["murder", "homicide", "shooting", "robbery"]
+    for name in cats:  # what `serve` builds at start: the count tables
+        agg.table("chicago", get_category(name))
+    print("\nclaim structures of the snapshot, built once (on the first claim that needs them):")
+    c0 = time.process_time()
+    rev = _claim_index.revisions(agg, fast, "chicago")
+    print(f"  {'revised ids: versions':24s} {1000 * (time.process_time() - c0):6.0f} ms CPU "
+          f"{rev.nbytes / 2**20:6.1f} MiB  ({rev.c.n:,} versions)")
+    for name in cats:
+        c0 = time.process_time()
+        rows = _claim_index.category_rows(agg, fast, "chicago", get_category(name))
+        print(f"  {name + ': current rows':24s} {1000 * (time.process_time() - c0):6.0f} ms CPU "
+              f"{rows.nbytes / 2**20:6.1f} MiB  ({rows.c.n:,} rows)")
+    rng = random.Random(args.seed)
+    nouns = [("murders", 300, 800), ("homicides", 300, 800), ("shootings", 1500, 4500), ("robberies", 7000, 12000)]
+
+    def sentence():
+        noun, lo, hi = rng.choice(nouns)
+        return parse_claim(f"{rng.randint(lo, hi)} {noun} in {rng.randint(2012, 2017)}")
+
+    def year(first: int = 2012, last: int = 2017) -> dict:  # a whole calendar year
+        y = rng.randint(first, last)
+        return {"start": dt.date(y, 1, 1), "end": dt.date(y, 12, 31)}
+
+    kinds = {
+        "load mix (a year, citywide)": sentence,
+        "by district": lambda: Claim(rng.choice(cats), rng.randint(0, 900), **year(), district=rng.randint(1, 25)),
+        "by community area": lambda: Claim(rng.choice(cats), rng.randint(0, 300), **year(),
+                                           community_area=rng.randint(1, 77)),
+        "homicides 2001-2011": lambda: Claim("homicide", rng.randint(300, 800), **year(2001, 2011)),
+        "refused (coverage)": lambda: Claim("robbery", rng.randint(7000, 12000), **year(2001, 2011)),
+        "about change": lambda: ChangeClaim("shooting", float(rng.randint(-50, 50)), start=dt.date(2017, 1, 1),
+                                            end=dt.date(2017, 1, 1) + dt.timedelta(days=rng.randint(30, 360))),
+    }
+    print(f"\n{'claim kind':28s} {'store path: CPU ms median':>26s} {'snapshot path':>14s} {'ratio':>6s}")
+    for kind, make in kinds.items():
+        cpu: dict[str, list[float]] = {"store": [], "snapshot": []}
+        for i in range(args.per_kind + 1):
+            c = make()
+            for label, store in (("store", plain), ("snapshot", fast)):
+                t0 = time.process_time()
+                dashboard.claim(as_dataset(store), claims=[c])
+                if i:
+                    cpu[label].append(1000 * (time.process_time() - t0))
+        a, b = statistics.median(cpu["store"]), statistics.median(cpu["snapshot"])
+        print(f"{kind:28s} {a:26.0f} {b:14.1f} {a / b:6.0f}")
+    print(f"load average at end (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    plain.close()
+    fast.close()
+    return 0
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "load":
         return load_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "cpu":
         return cpu_main(sys.argv[2:])
+    if len(sys.argv) > 1 and sys.argv[1] == "claims":
+        return claims_main(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--store", required=True, type=Path)
     ap.add_argument("--clients", type=int, default=50)

@@ -21,6 +21,11 @@ same stated tolerance; the reading is named in ``explained_by``), ``contradicts`
 category (coverage), or the claim counts a unit (victims, people shot, arrests) that no
 category of the store counts - the nearest comparable figure is then shown with its unit,
 never a contradiction.
+
+What the check reads of the records (the rows it counts, every version of every id that is, or
+ever was, in the claim) comes from the store, or, on a read-only snapshot that carries an
+aggregate (the web server's), from the snapshot's structures (``stats._claim_index``): the same
+figures, readings, listed changes and verdicts (``tests/stats/test_claim_fast.py``).
 """
 
 from __future__ import annotations
@@ -330,15 +335,26 @@ def check_claim(store, claim: Claim, *, source: str = "chicago",
     return chk
 
 
+def _plain(store):
+    """The store under a Dataset (the per-snapshot structures hang on the store, not on a Dataset)."""
+    from ..datasets import Dataset
+
+    return store.store if isinstance(store, Dataset) else store
+
+
 def _aggregate_total(store, source: str, cat, s, e, claim: Claim) -> int | None:
     """The claim's computed count from the per-snapshot count table (``stats._aggregate``), or None
     when the store has none."""
     import pandas as pd
 
-    from ._aggregate import count_frame
+    from ._aggregate import count_frame, span_counter
 
+    if claim.community_area is None:  # citywide or a district: two look-ups in cumulative daily counts
+        counter = span_counter(_plain(store), source, cat, claim.district)
+        if counter is not None:
+            return counter.count(s, e)
     by = [k for k in ("district", "community_area") if getattr(claim, k) is not None]
-    df = count_frame(store, source, cat, s, e, by)
+    df = count_frame(_plain(store), source, cat, s, e, by)
     if df is None:
         return None
     for k in by:
@@ -346,20 +362,49 @@ def _aggregate_total(store, source: str, cat, s, e, claim: Claim) -> int | None:
     return int(df["count"].sum())
 
 
-def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> ClaimCheck:
-    import pandas as pd
+def _total(store, source: str, cat, s, e, claim: Claim) -> int:
+    """The current rows of ``cat`` in the claim's period and area: from the count table, else a store query."""
+    n = _aggregate_total(store, source, cat, s, e, claim)
+    if n is None:
+        t = _area_filter(incidents_table(store.ibis(), source=source), claim)
+        n = int(to_pandas(count_expr(t, cat, s, e))["count"].iloc[0])
+    return n
 
+
+@dataclass
+class _Facts:
+    """What a claim check reads of the records besides totals: from the store (:func:`_store_facts`)
+    or from the snapshot's structures (``stats._claim_index``), the same values either way.
+
+    ``by_iucr``: the current rows counted, by IUCR; ``n_cases``: distinct case numbers among those
+    with one of the category's HOMICIDE codes; ``homicide_iucr``: current rows of the homicide
+    category in the period and area, by IUCR; ``n_expressway``: the counted murder rows (0110,
+    0130) at an EXPRESSWAY location; ``vintages``, ``changes``: as :class:`ClaimCheck` has them.
+    The homicide figures are 0 / empty when the category counts no HOMICIDE code.
+    """
+
+    by_iucr: dict
+    n_cases: int
+    homicide_iucr: dict
+    n_expressway: int
+    vintages: Any
+    changes: Any
+
+
+def _hom_codes(cat) -> set[str]:
+    """The HOMICIDE codes a category counts (by IUCR, or by FBI 01A / 01B)."""
+    return (set(cat.iucr) & HOMICIDE_CODES) | ({"0110", "0130"} if "01A" in cat.fbi else set()) \
+        | ({"0141", "0142"} if "01B" in cat.fbi else set())
+
+
+def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> ClaimCheck:
     tax = taxonomy if taxonomy is not None else load_taxonomy()
     cat = get_category(claim.category, tax)
     s, e = claim.period()
-    backend = store.ibis()
-    t = _area_filter(incidents_table(backend, source=source), claim)
-    cov = _coverage.check(store, source, cat, s, e)
+    cov = _coverage.check(_plain(store), source, cat, s, e)
     computed = None
     if cov.status != "none":
-        computed = _aggregate_total(store, source, cat, s, e, claim)  # the per-snapshot count table, if any
-        if computed is None:
-            computed = int(to_pandas(count_expr(t, cat, s, e))["count"].iloc[0])
+        computed = _total(store, source, cat, s, e, claim)  # the per-snapshot count table, if any
     if not cov.full:  # a total over days the store does not hold cannot be checked
         why = ("the store does not hold the whole period: " if cov.status == "partial" else "") + cov.text()
         reasons = [] if computed is None else [_reason(
@@ -376,6 +421,81 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
         reasons.append({"reason": reason, "reading": reading, "value": value, "detail": detail,
                         "matches_claim": value is not None and abs(float(value) - claimed) <= tol})
 
+    hom_codes = _hom_codes(cat)
+    hcat = tax["homicide"] if hom_codes else None
+    from ._claim_index import claim_facts
+
+    facts = claim_facts(_plain(store), source, cat, hcat, claim, s, e, hom_codes)  # None without a snapshot
+    if facts is None:
+        facts = _store_facts(store, source, cat, hcat, claim, s, e, hom_codes)
+    by_iucr = facts.by_iucr
+    add("as computed", rule_text(cat), computed, unit_text(cat))
+
+    if hom_codes:
+        # victims vs incidents
+        n_cases = facts.n_cases
+        n_hom = sum(v for k, v in by_iucr.items() if k in hom_codes)
+        add("victims vs incidents", "homicide incidents (distinct case numbers) instead of victims",
+            computed - n_hom + n_cases,
+            f"{n_hom} homicide victim rows belong to {n_cases} case numbers")
+        # murder vs all homicides (for the two homicide categories)
+        hb = facts.homicide_iucr
+        breakdown = ("all HOMICIDE rows in the period: " + ", ".join(f"{k}: {hb.get(k, 0)}" for k in sorted(HOMICIDE_CODES))
+                     + " (0141 involuntary manslaughter and 0142 reckless homicide are excluded by the police)")
+        if set(cat.iucr) <= HOMICIDE_CODES and not cat.fbi:
+            other = "murder" if set(cat.iucr) != {"0110", "0130"} else "homicide"
+            t_other = _total(store, source, tax[other], s, e, claim)
+            add("murder vs all homicides", f"{other} ({tax[other].rule})", t_other,
+                "the police count murders (0110, 0130) only; " + breakdown)
+        # categories the police exclude: 0141/0142, expressway killings (State Police)
+        excl = sum(by_iucr.get(k, 0) for k in POLICE_EXCLUDED)
+        n_expr = facts.n_expressway
+        add("police-excluded categories",
+            "without 0141/0142 and murders at EXPRESSWAY locations (State Police jurisdiction)",
+            computed - excl - n_expr,
+            f"{excl} rows are 0141/0142; {n_expr} murder rows have an expressway location; justifiable "
+            "homicides are not identifiable in the portal data (not coded as murder); " + breakdown)
+
+    vintages, changes = facts.vintages, facts.changes
+
+    n_redated = int(((changes["change"] == "revised") & changes["detail"].str.contains("date ")).sum()) \
+        if len(changes) else 0
+    n_added = int((changes["change"] == "added by a later batch").sum()) if len(changes) else 0
+    add("date of injury vs date of death",
+        f"{n_redated} record(s) re-dated and {n_added} added by later batches (listed below)", None,
+        "the portal dates a homicide by the incident (injury) date; a later death is added or "
+        "re-dated to it, while press tallies may use the date of death"
+        if hom_codes else "records re-dated by revisions are listed below")
+    # earlier vintages: only batches that delivered rows of the claim, once the store
+    # covered every month of it (otherwise a partial count, e.g. one year of two)
+    for row in vintages[(vintages["delivered"] > 0) & vintages["covers_period"]].itertuples(index=False):
+        add("revised records", f"as the store stood after batch {row.batch_id} ({_short(row.origin)})",
+            row.as_of_batch)
+        if row.complete_extract and row.delivered != row.as_of_batch:
+            add("revised records", f"counting only the rows delivered by batch {row.batch_id} "
+                f"({_short(row.origin)}) on its own", row.delivered,
+                "what that extract alone says for this category and period")
+
+    diff = _intish(claimed - computed)
+    if abs(diff) <= tol:
+        verdict = VERDICTS[0]
+    elif any(r["matches_claim"] for r in reasons):  # a named reading within the tolerance
+        verdict = VERDICTS[1]
+    else:  # lying between two readings explains nothing
+        verdict = VERDICTS[2]
+    return ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
+                      changes=changes, vintages=vintages, unit=unit_text(cat), rule=cat.rule,
+                      vintage=data_vintage(store, source), category_file=cat.origin, coverage=cov.as_dict())
+
+
+def _store_facts(store, source: str, cat, hcat, claim: Claim, s, e, hom_codes: set[str]) -> _Facts:
+    """:class:`_Facts` from the store: one query of every version of every id that is, or ever was,
+    in the category, period and area, then pandas (the path without a snapshot's structures, and
+    the reference ``stats._claim_index`` is compared with)."""
+    import pandas as pd
+
+    backend = store.ibis()
+    t = _area_filter(incidents_table(backend, source=source), claim)
     # revisions: versions of every id that is, or ever was, in the category and period
     vt = _area_filter(versions_table(backend, source=source), claim)
     ever = vt.filter(category_predicate(vt, cat), date_predicate(vt, s, e)).select("id").distinct()
@@ -383,6 +503,8 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
     vers = to_pandas(all_v.join(ever, "id", how="semi").select(
         "id", "case_number", "occurred_local", "iucr", "fbi_code", "primary_type", "district",
         "community_area", "updated_at", "batch_id", "_cur"))
+    # a stable order whatever order the query returns its rows in: each id's versions in (batch, current) order
+    vers = vers.sort_values(["id", "batch_id", "_cur"], kind="stable").reset_index(drop=True)
     batches = _batches(store, source)
     origin = dict(zip(batches["batch_id"], batches["origin"]))
     codes, fbis = set(cat.iucr), set(cat.fbi)
@@ -401,40 +523,15 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
     sel = t.filter(category_predicate(t, cat), date_predicate(t, s, e))
     # the current rows counted (``sel``) are the current versions inside the claim: count them by IUCR
     by_iucr = {k: int(v) for k, v in cur.groupby("iucr").size().items()}
-    # the HOMICIDE codes this category counts (by IUCR, or by FBI 01A / 01B)
-    hom_codes = (set(cat.iucr) & HOMICIDE_CODES) | ({"0110", "0130"} if "01A" in cat.fbi else set()) \
-        | ({"0141", "0142"} if "01B" in cat.fbi else set())
-    add("as computed", rule_text(cat), computed, unit_text(cat))
-
+    n_cases, hb, n_expr = 0, {}, 0
     if hom_codes:
-        # victims vs incidents
         hom = sel.filter(sel.iucr.isin(sorted(hom_codes)))
         n_cases = int(cur.loc[cur["iucr"].isin(hom_codes), "case_number"].nunique())  # SQL count(DISTINCT)
-        n_hom = sum(v for k, v in by_iucr.items() if k in hom_codes)
-        add("victims vs incidents", "homicide incidents (distinct case numbers) instead of victims",
-            computed - n_hom + n_cases,
-            f"{n_hom} homicide victim rows belong to {n_cases} case numbers")
-        # murder vs all homicides (for the two homicide categories)
-        hs = t.filter(category_predicate(t, tax["homicide"]), date_predicate(t, s, e))
+        hs = t.filter(category_predicate(t, hcat), date_predicate(t, s, e))
         hb = to_pandas(hs.group_by("iucr").aggregate(n=hs.count()))
         hb = dict(zip(hb["iucr"], hb["n"].astype(int)))
-        breakdown = ("all HOMICIDE rows in the period: " + ", ".join(f"{k}: {hb.get(k, 0)}" for k in sorted(HOMICIDE_CODES))
-                     + " (0141 involuntary manslaughter and 0142 reckless homicide are excluded by the police)")
-        if set(cat.iucr) <= HOMICIDE_CODES and not cat.fbi:
-            other = "murder" if set(cat.iucr) != {"0110", "0130"} else "homicide"
-            t_other = int(to_pandas(count_expr(t, tax[other], s, e))["count"].iloc[0])
-            add("murder vs all homicides", f"{other} ({tax[other].rule})", t_other,
-                "the police count murders (0110, 0130) only; " + breakdown)
-        # categories the police exclude: 0141/0142, expressway killings (State Police)
-        excl = sum(by_iucr.get(k, 0) for k in POLICE_EXCLUDED)
         murders = hom.filter(hom.iucr.isin(["0110", "0130"]))
         n_expr = int(to_pandas(murders.filter(murders.location_description.upper().contains("EXPRESSWAY")).count()))
-        add("police-excluded categories",
-            "without 0141/0142 and murders at EXPRESSWAY locations (State Police jurisdiction)",
-            computed - excl - n_expr,
-            f"{excl} rows are 0141/0142; {n_expr} murder rows have an expressway location; justifiable "
-            "homicides are not identifiable in the portal data (not coded as murder); " + breakdown)
-
     need_months, need_types = set(cur["month"]), set(cur["primary_type"])
     # Per batch: the count with the store as it stood after it ("as_of_batch"), the count
     # among the rows it delivered ("delivered"), whether the store then covered every
@@ -503,35 +600,7 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
                                       "(late death, late report or reclassification into the category)"})
     vintages = vintages.drop(columns=["dlv_months", "dlv_types"])
     changes = pd.DataFrame(changes, columns=["id", "batch_id", "origin", "change", "detail"])
-
-    n_redated = int(((changes["change"] == "revised") & changes["detail"].str.contains("date ")).sum()) \
-        if len(changes) else 0
-    n_added = int((changes["change"] == "added by a later batch").sum()) if len(changes) else 0
-    add("date of injury vs date of death",
-        f"{n_redated} record(s) re-dated and {n_added} added by later batches (listed below)", None,
-        "the portal dates a homicide by the incident (injury) date; a later death is added or "
-        "re-dated to it, while press tallies may use the date of death"
-        if hom_codes else "records re-dated by revisions are listed below")
-    # earlier vintages: only batches that delivered rows of the claim, once the store
-    # covered every month of it (otherwise a partial count, e.g. one year of two)
-    for row in vintages[(vintages["delivered"] > 0) & vintages["covers_period"]].itertuples(index=False):
-        add("revised records", f"as the store stood after batch {row.batch_id} ({_short(row.origin)})",
-            row.as_of_batch)
-        if row.complete_extract and row.delivered != row.as_of_batch:
-            add("revised records", f"counting only the rows delivered by batch {row.batch_id} "
-                f"({_short(row.origin)}) on its own", row.delivered,
-                "what that extract alone says for this category and period")
-
-    diff = _intish(claimed - computed)
-    if abs(diff) <= tol:
-        verdict = VERDICTS[0]
-    elif any(r["matches_claim"] for r in reasons):  # a named reading within the tolerance
-        verdict = VERDICTS[1]
-    else:  # lying between two readings explains nothing
-        verdict = VERDICTS[2]
-    return ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
-                      changes=changes, vintages=vintages, unit=unit_text(cat), rule=cat.rule,
-                      vintage=data_vintage(store, source), category_file=cat.origin, coverage=cov.as_dict())
+    return _Facts(by_iucr, n_cases, hb, n_expr, vintages, changes)
 
 
 def _reason(reason, reading, value, claim: Claim, detail="", *, comparable: bool = False) -> dict:
@@ -591,7 +660,8 @@ def check_claims(store, claims: list[Claim], *, source: str = "chicago",
     from .comparison import CityComparison, check_comparison
 
     if claims and all(isinstance(c, ChangeClaim) for c in claims):
-        return check_change_claims(store, claims, source=source, taxonomy=taxonomy)
+        # the plain store under a Dataset: its coverage and counts are memoised with the snapshot
+        return check_change_claims(_plain(store), claims, source=source, taxonomy=taxonomy)
     tax = taxonomy if taxonomy is not None else load_taxonomy()
     checks = [check_comparison(store, c, source=source, taxonomy=tax) if isinstance(c, CityComparison)
               else check_claim(store, c, source=source, taxonomy=tax) for c in claims]
