@@ -173,14 +173,20 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str | Non
     meta["coverage_by_year"] = {str(y): c.status for y, c in year_cov.items()}
     lacking = [y for y in all_years[:-1] if not year_cov[y].full]
     if lacking:
-        held = year_cov[a.year].spans_text(year_cov[a.year].holds)
         meta.setdefault("notes", []).append(
-            f"years not (fully) in the store for {cat.name}: {_years_text(lacking)} (it holds {held}); "
-            f"their counts are empty or partial and they are left out of the comparisons; "
-            + (f"the average is over the {len(full_prev)} covered year(s) "
-               f"{_years_text([all_years[i] for i in full_prev])}, not {years}" if full_prev and years
-               else "no previous year is covered, so there is no average"))
+            _lacking_note(cat, year_cov[a.year], lacking, [all_years[i] for i in full_prev], years))
     return StatResult(df, meta)
+
+
+def _lacking_note(cat, cov, lacking, full_prev_years, years: int) -> str:
+    """The note on the earlier years of a ytd the store does not (fully) hold (``cov``: the as-of
+    year's coverage; ``full_prev_years``: the covered previous years the average is over)."""
+    held = cov.spans_text(cov.holds)
+    return (f"years not (fully) in the store for {cat.name}: {_years_text(lacking)} (it holds {held}); "
+            f"their counts are empty or partial and they are left out of the comparisons; "
+            + (f"the average is over the {len(full_prev_years)} covered year(s) "
+               f"{_years_text(full_prev_years)}, not {years}" if full_prev_years and years
+               else "no previous year is covered, so there is no average"))
 
 
 def _years_text(ys) -> str:
