@@ -87,6 +87,32 @@ class Aggregates:
         with self._lock:
             return int(sum(v.nbytes for v in self._values.values() if isinstance(v, _Indexed)))
 
+    def held_bytes(self) -> dict[str, int]:
+        """Bytes of array data held, per kind of kept value (``counts``: the count tables,
+        ``cell_days``, ``events``, ``cases``, ``span_counter``...; small values count 0)."""
+        with self._lock:
+            items = list(self._values.items())
+        out: dict[str, int] = {}
+        for key, v in items:
+            kind = key[0] if isinstance(key, tuple) and key else str(key)
+            out[kind] = out.get(kind, 0) + _array_bytes(v)
+        return out
+
+
+def _array_bytes(v, depth: int = 0) -> int:
+    """The bytes of the NumPy / Arrow data in ``v`` (an array, a table, a tuple of them, or an
+    object whose attributes are), 0 for anything else."""
+    nb = getattr(v, "nbytes", None)
+    if isinstance(nb, int) and not isinstance(v, (int, float)):
+        return nb
+    if depth > 1:
+        return 0
+    if isinstance(v, (tuple, list)):
+        return sum(_array_bytes(x, depth + 1) for x in v)
+    if hasattr(v, "__dict__") and not isinstance(v, type):
+        return sum(_array_bytes(x, depth + 1) for x in vars(v).values())
+    return 0
+
 
 class _CursorStore:
     """A store-like object on a fresh cursor (a build may run on any thread)."""
