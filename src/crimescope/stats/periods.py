@@ -263,20 +263,23 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
         flat[f"{period}:prev"] = prev
     # two date ranges: this year's spans and last year's (28 days can reach into December)
     ranges = [(min(wins[p][k][0] for p in wins), max(wins[p][k][1] for p in wins)) for k in (0, 1)]
-    from ._aggregate import daily_frame
+    from ._aggregate import district_window_sums
 
-    daily = daily_frame(store, source, cats, ranges, ["district"], vintage=vintage, batch=batch)
-    if daily is None:  # no per-snapshot aggregate, or a vintage/batch
+    # a category counts only the days the store wholly holds it
+    partly = {i: wcov[c.name, "ytd", "cur"].holds for i, c in enumerate(cats)
+              if not all(wcov[c.name, p, w].full for p in wins for w in ("cur", "prev"))}
+    wide = district_window_sums(store, source, cats, flat, ranges, partly, vintage=vintage, batch=batch)
+    if wide is None:  # no per-snapshot aggregate, or a vintage/batch
         t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
         daily = to_pandas(daily_expr(t, cats, ranges, ["district"]))
-    for i, c in enumerate(cats):  # a category counts only the days the store wholly holds it
-        if len(daily) and not all(wcov[c.name, p, w].full for p in wins for w in ("cur", "prev")):
-            days = pd.to_datetime(daily["date"]).dt.date
-            held = pd.Series(False, index=daily.index)
-            for lo, hi in wcov[c.name, "ytd", "cur"].holds:
-                held |= (days >= lo) & (days <= hi)
-            daily.loc[~held, "mask"] = daily.loc[~held, "mask"] & ~(1 << i)
-    wide = window_sums(daily, cats, flat, ["district"])
+        for i, spans in partly.items():
+            if len(daily):
+                days = pd.to_datetime(daily["date"]).dt.date
+                held = pd.Series(False, index=daily.index)
+                for lo, hi in spans:
+                    held |= (days >= lo) & (days <= hi)
+                daily.loc[~held, "mask"] = daily.loc[~held, "mask"] & ~(1 << i)
+        wide = window_sums(daily, cats, flat, ["district"])
     value_cols = [c for c in wide.columns if "|" in c]
 
     rows = []
@@ -296,11 +299,11 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
                                  pct_change=pct_change(cur, prev) if ok else None,
                                  coverage="full" if ok else f"current {cc.status}, previous {pc.status}"))
 
-    emit("citywide", None, citywide)
+    emit("citywide", None, citywide.to_dict())
     if by_district:
         wide["district"] = pd.to_numeric(wide["district"]).astype("Int64")
         wide = wide.sort_values("district", na_position="last")
-        for _, r in wide.iterrows():
+        for r in wide.to_dict(orient="records"):  # plain dicts: a Series lookup per cell costs more
             d = r["district"]
             emit("district", None if pd.isna(d) else int(d), r)
     df = pd.DataFrame(rows)
