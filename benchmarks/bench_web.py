@@ -388,7 +388,7 @@ def cpu_main(argv: list[str]) -> int:
     print(f"machine: {describe()}")
     print(f"load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     urls = load_urls(args.seed, 4000)
-    ctxs = {}
+    ctxs, gens = {}, {}
     for label, agg in (("store queries", False), ("aggregate", True)):
         ctx = WebContext(args.store, aggregates=agg)
         gen = ctx.acquire()
@@ -404,6 +404,7 @@ def cpu_main(argv: list[str]) -> int:
               + (f"; count tables of {len(list(taxonomy_for(ctx.profile).values()))} categories "
                  f"{gen.aggregates.nbytes / 2**20:.0f} MiB" if gen.aggregates is not None else ""))
         ctxs[label] = ctx
+        gens[label] = gen  # pinned around each call below: the pin is one context variable for all contexts
     # one warm-up per route and path (first grid, boundaries, model set-up), not counted
     routes = list(dict.fromkeys(r for r, _ in urls))
     print(f"\n{'route':16s} {'store queries: CPU ms median':>29s} {'aggregate: CPU ms median':>25s} {'ratio':>6s}")
@@ -412,12 +413,15 @@ def cpu_main(argv: list[str]) -> int:
         cpu = {k: [] for k in ctxs}
         for i, url in enumerate(sel):
             for label, ctx in ctxs.items():
+                token = ctx.pin(gens[label])
                 c0 = time.process_time()
                 try:
                     _view_call(ctx, route, url)
                 except Exception as exc:  # noqa: BLE001 - a refused view (e.g. no coverage) still costs
                     if i == 0:
                         print(f"  ({route}: {type(exc).__name__}: {str(exc)[:80]})")
+                finally:
+                    ctx.unpin(token)
                 if i >= 2:
                     cpu[label].append(1000 * (time.process_time() - c0))
         a, b = statistics.median(cpu["store queries"]), statistics.median(cpu["aggregate"])
