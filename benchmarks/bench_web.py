@@ -323,7 +323,9 @@ def load_main(argv: list[str]) -> int:
             rng = random.Random(args.seed + 1)
             answered = [(r, u) for r, u, _, st in res if st == 200] or urls  # in the response cache now
             cached = [rng.choice(answered) for _ in range(args.clients * args.cached_per_client)]
+            c2, k2 = _cpu(proc.pid), time.process_time()
             cres, cwall = asyncio.run(_load_httpx(base, cached, args.clients, args.timeout))
+            c3, k3 = _cpu(proc.pid), time.process_time()
         finally:
             _stop(proc)
         print(f"{'route':22s} {'n':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'req/s':>8s}  non-200")
@@ -337,6 +339,8 @@ def load_main(argv: list[str]) -> int:
         claims = [x[2] for x in res if x[0] == "claim page"]
         print(f"requests over 5 s: {over5}; claims over 1 s: {sum(1 for c in claims if c > 1)} of {len(claims)}; "
               f"server CPU {c1 - c0:.1f} s for the distinct views ({1000 * (c1 - c0) / len(res):.0f} ms/request)")
+        print(f"cached answers: server CPU {1000 * (c3 - c2) / len(cres):.2f} ms/request, the httpx clients "
+              f"{1000 * (k3 - k2) / len(cres):.2f} ms/request (same machine)")
         print(f"load average at end (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
