@@ -168,7 +168,7 @@ def _warm_snapshot_structures(ctx, gen) -> None:
         if ctx.closing:  # the server is stopping: the rest is built on first use, if ever
             return
         views.daily_counts(ctx, cat.name)
-        if grids:
+        if grids and not ctx.closing:
             warm_cell_days(ctx.view(), ctx.source, cat, grids)  # the view carries the aggregate
     ds = ctx.dataset()
     for name in dict.fromkeys([*views._default_categories(ctx), ctx.profile.default_category]):
