@@ -152,7 +152,7 @@ def _warm_snapshot_structures(ctx, gen) -> None:
     :data:`WARM_CELLS` (hot spots; one read of its records for the three grids), and, for the
     Overview's categories and the city's default one, the event history the forecast layer cuts
     its spans from and the records per case a pace's dispersion needs. On the 1.7M-row store
-    about 200 MiB for 44 categories besides the count tables (docs/benchmarks/web.md)."""
+    about 150 MiB for 44 categories besides the 65 MiB of count tables (docs/benchmarks/web.md)."""
     import datetime as dt
 
     from . import views
