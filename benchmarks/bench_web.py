@@ -5,6 +5,11 @@
            [--compare]
     python benchmarks/bench_web.py cpu --store PATH [--per-route 6]
     python benchmarks/bench_web.py claims --store PATH [--per-kind 5]
+    python benchmarks/bench_web.py routes --store PATH [--per-route 8]
+
+``routes``: CPU per distinct request through the whole application in this process (the app
+as ``serve`` builds it, warmed, without its response cache; middleware, handler, rendering and
+encoding, no sockets), the load mix's URLs, per route and weighted over the mix.
 
 ``load`` (issue 16): ``--clients`` concurrent httpx clients, each asking ``--per-client``
 distinct views that nobody asked before (random dates, areas and categories from a seeded
@@ -157,6 +162,9 @@ async def _load(host: str, port: int, paths, clients: int, total: int, seconds: 
 LOAD_CATEGORIES = ("shooting", "homicide", "robbery", "battery", "assault", "burglary", "motor_vehicle_theft",
                    "theft", "criminal_damage")
 LOAD_KINDS = {"district": 25, "community_area": 77, "ward": 50}
+#: how often each route is drawn in the load mix
+LOAD_WEIGHTS = {"overview page": 1, "API overview": 1, "API compstat": 1, "API trends": 3, "API map": 2,
+                "API hotspots": 1, "map page": 1, "claim page": 1}
 CLAIM_NOUNS = (("murders", 300, 800), ("homicides", 300, 800), ("shootings", 1500, 4500), ("robberies", 7000, 12000))
 
 
@@ -197,8 +205,7 @@ def load_urls(seed: int, n: int, first_day: str = "2013-01-01", last_day: str = 
         "claim page": lambda: (lambda noun, lo, hi: f"/claim?text={rng.randint(lo, hi)}+{noun}+in+"
                                                     f"{rng.randint(2012, 2017)}")(*rng.choice(CLAIM_NOUNS)),
     }
-    weights = {"overview page": 1, "API overview": 1, "API compstat": 1, "API trends": 3, "API map": 2,
-               "API hotspots": 1, "map page": 1, "claim page": 1}
+    weights = LOAD_WEIGHTS
     names = [k for k in makers for _ in range(weights[k])]
     seen, out = set(), []
     while len(out) < n:
@@ -317,7 +324,9 @@ def load_main(argv: list[str]) -> int:
             rng = random.Random(args.seed + 1)
             answered = [(r, u) for r, u, _, st in res if st == 200] or urls  # in the response cache now
             cached = [rng.choice(answered) for _ in range(args.clients * args.cached_per_client)]
+            c2, k2 = _cpu(proc.pid), time.process_time()
             cres, cwall = asyncio.run(_load_httpx(base, cached, args.clients, args.timeout))
+            c3, k3 = _cpu(proc.pid), time.process_time()
         finally:
             _stop(proc)
         print(f"{'route':22s} {'n':>6s} {'p50 ms':>8s} {'p95 ms':>8s} {'max ms':>8s} {'req/s':>8s}  non-200")
@@ -331,6 +340,8 @@ def load_main(argv: list[str]) -> int:
         claims = [x[2] for x in res if x[0] == "claim page"]
         print(f"requests over 5 s: {over5}; claims over 1 s: {sum(1 for c in claims if c > 1)} of {len(claims)}; "
               f"server CPU {c1 - c0:.1f} s for the distinct views ({1000 * (c1 - c0) / len(res):.0f} ms/request)")
+        print(f"cached answers: server CPU {1000 * (c3 - c2) / len(cres):.2f} ms/request, the httpx clients "
+              f"{1000 * (k3 - k2) / len(cres):.2f} ms/request (same machine)")
         print(f"load average at end (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
@@ -382,7 +393,7 @@ def cpu_main(argv: list[str]) -> int:
     print(f"machine: {describe()}")
     print(f"load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     urls = load_urls(args.seed, 4000)
-    ctxs = {}
+    ctxs, gens = {}, {}
     for label, agg in (("store queries", False), ("aggregate", True)):
         ctx = WebContext(args.store, aggregates=agg)
         gen = ctx.acquire()
@@ -398,6 +409,7 @@ def cpu_main(argv: list[str]) -> int:
               + (f"; count tables of {len(list(taxonomy_for(ctx.profile).values()))} categories "
                  f"{gen.aggregates.nbytes / 2**20:.0f} MiB" if gen.aggregates is not None else ""))
         ctxs[label] = ctx
+        gens[label] = gen  # pinned around each call below: the pin is one context variable for all contexts
     # one warm-up per route and path (first grid, boundaries, model set-up), not counted
     routes = list(dict.fromkeys(r for r, _ in urls))
     print(f"\n{'route':16s} {'store queries: CPU ms median':>29s} {'aggregate: CPU ms median':>25s} {'ratio':>6s}")
@@ -406,12 +418,15 @@ def cpu_main(argv: list[str]) -> int:
         cpu = {k: [] for k in ctxs}
         for i, url in enumerate(sel):
             for label, ctx in ctxs.items():
+                token = ctx.pin(gens[label])
                 c0 = time.process_time()
                 try:
                     _view_call(ctx, route, url)
                 except Exception as exc:  # noqa: BLE001 - a refused view (e.g. no coverage) still costs
                     if i == 0:
                         print(f"  ({route}: {type(exc).__name__}: {str(exc)[:80]})")
+                finally:
+                    ctx.unpin(token)
                 if i >= 2:
                     cpu[label].append(1000 * (time.process_time() - c0))
         a, b = statistics.median(cpu["store queries"]), statistics.median(cpu["aggregate"])
@@ -501,7 +516,88 @@ def claims_main(argv: list[str]) -> int:
     return 0
 
 
+async def _asgi_get(app, url: str) -> tuple[int, int]:
+    """One GET through the whole ASGI application in this process (middleware, routing, the
+    handler on its worker thread, rendering, encoding): (status, body bytes)."""
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+             "scheme": "http", "path": u.path, "raw_path": u.path.encode(), "root_path": "",
+             "query_string": u.query.encode("latin-1"), "server": ("127.0.0.1", 80), "client": ("127.0.0.1", 1),
+             "headers": [(b"host", b"127.0.0.1"), (b"accept", b"text/html,application/json")]}
+    out = {"status": 0, "bytes": 0}
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            out["status"] = message["status"]
+        elif message["type"] == "http.response.body":
+            out["bytes"] += len(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return out["status"], out["bytes"]
+
+
+def routes_main(argv: list[str]) -> int:
+    """CPU per distinct request through the whole application, in process and one at a time (no
+    sockets): the app as ``serve`` builds it (warmed, the response cache off so every URL is
+    computed), the load mix's URLs (seed 16), medians per route after two warm-ups."""
+    ap = argparse.ArgumentParser(prog="bench_web.py routes", description="CPU per distinct request, whole app")
+    ap.add_argument("--store", required=True, type=Path)
+    ap.add_argument("--per-route", type=int, default=8)
+    ap.add_argument("--seed", type=int, default=16)
+    args = ap.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)
+    from crimescope.web import create_app
+
+    print(f"command: {command()}")
+    print(f"machine: {describe()}")
+    print(f"load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    urls = load_urls(args.seed, 4000)
+    app = create_app(args.store, warm=True, response_cache_mb=0)
+
+    async def run():
+        import contextlib
+
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            t0, c0 = time.perf_counter(), time.process_time()
+            while app.state.ctx.warming:
+                await asyncio.sleep(0.2)
+            print(f"start-up warming: {time.perf_counter() - t0:.1f} s wall, {time.process_time() - c0:.1f} s CPU")
+            agg = app.state.ctx.generation.aggregates
+            if agg is not None and hasattr(agg, "held_bytes"):
+                held = agg.held_bytes()
+                print("held per snapshot (MiB): " + ", ".join(f"{k} {v / 2**20:.1f}" for k, v in held.items() if v))
+            print(f"\n{'route':16s} {'n':>3s} {'CPU ms median':>14s} {'CPU ms mean':>12s} {'KiB':>6s}  statuses")
+            total, n_all = 0.0, 0
+            for route in dict.fromkeys(r for r, _ in urls):
+                sel = [u for r, u in urls if r == route][: args.per_route + 2]
+                cpu, sizes, statuses = [], [], []
+                for i, url in enumerate(sel):
+                    c0 = time.process_time()
+                    status, size = await _asgi_get(app, url)
+                    if i >= 2:
+                        cpu.append(1000 * (time.process_time() - c0))
+                        sizes.append(size)
+                        statuses.append(status)
+                total += statistics.mean(cpu) * LOAD_WEIGHTS[route]
+                n_all += LOAD_WEIGHTS[route]
+                print(f"{route:16s} {len(cpu):3d} {statistics.median(cpu):14.1f} {statistics.mean(cpu):12.1f} "
+                      f"{statistics.median(sizes) / 1024:6.0f}  {dict((s, statuses.count(s)) for s in set(statuses))}")
+            print(f"mean CPU per distinct view over the load mix (weights {LOAD_WEIGHTS}): {total / n_all:.1f} ms")
+
+    asyncio.run(run())
+    print(f"load average at end (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "routes":
+        return routes_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "load":
         return load_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "cpu":

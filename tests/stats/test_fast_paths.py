@@ -187,3 +187,91 @@ def test_dispersion_from_case_counts_equals_the_store(pair, cat, last, n, distri
     years = list(range(max(2001, last - n), last))
     c = get_category(cat)
     assert _dispersion(pair[1], c, "chicago", years, district) == _dispersion(pair[0], c, "chicago", years, district)
+
+
+OVERVIEW_CATS = ["murder", "homicide", "shooting", "gun_violence", "robbery", "armed_robbery", "violent_index",
+                 "battery", "theft", "assault"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=st.one_of(st.dates(dt.date(2000, 6, 1), dt.date(2018, 3, 31)),
+                   st.sampled_from([dt.date(2012, 1, 1), dt.date(2012, 2, 29), dt.date(2013, 2, 28),
+                                    dt.date(2016, 2, 29), dt.date(2017, 2, 28), dt.date(2017, 12, 31)])),
+       cats=st.one_of(st.just([]), st.lists(st.sampled_from(OVERVIEW_CATS), min_size=1, max_size=5, unique=True)))
+def test_overview_from_the_snapshot_equals_the_store(pair, a, cats):
+    """The Overview's boxes from the cumulative daily counts (``stats.ytd_summary``) equal those read
+    from ``stats.ytd`` on the store: counts, spans, the tests, coverage notes, provenance, refusals.
+    The dates include years the store holds for homicides only (2001-2011, so gun violence's
+    last year is partly held) and the leap-day spans."""
+    from crimescope.app import dashboard
+    from crimescope.datasets import as_dataset
+
+    plain, fast = (as_dataset(s, None) for s in pair)
+    _same(lambda ds: dashboard.overview(ds, as_of=a, categories=cats), plain, fast)
+
+
+def test_overview_summary_hand_checked(pair):
+    """One box checked against a store query written here: robberies, year to date as of
+    2016-02-29 vs Jan 1-Feb 28, 2015, and the exact test of the two counts."""
+    from crimescope.datasets import as_dataset
+    from crimescope.stats.significance import rate_test
+    from crimescope.stats.ytd_summary import ytd_vs_last_year
+
+    from crimescope.categories import get_category
+
+    plain, fast = pair
+    (got,) = ytd_vs_last_year(as_dataset(fast, None), ["robbery"], dt.date(2016, 2, 29))
+    codes = sorted(get_category("robbery").iucr)
+
+    def n(lo, hi):
+        (k,) = plain.con.execute(
+            f"SELECT count(*) FROM incidents WHERE source = 'chicago' AND iucr IN ({', '.join('?' * len(codes))}) "
+            "AND occurred_local >= ? AND occurred_local < ?", [*codes, lo, hi]).fetchone()
+        return k
+
+    cur, last = n(dt.date(2016, 1, 1), dt.date(2016, 3, 1)), n(dt.date(2015, 1, 1), dt.date(2015, 3, 1))
+    assert cur > 1000 and last > 1000
+    assert (got["count"], got["last_year"], got["change"]) == (cur, last, cur - last)
+    assert (got["start"], got["end"], got["prev_end"]) == (dt.date(2016, 1, 1), dt.date(2016, 2, 29),
+                                                            dt.date(2015, 2, 28))
+    t = rate_test(cur, 60, last, 59)
+    assert got["test"]["label"] == t.label and got["test"]["p_value"] == float(f"{t.p_value:.4g}")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=st.dates(dt.date(2001, 2, 1), dt.date(2018, 3, 31)),
+       cats=st.lists(st.sampled_from(OVERVIEW_CATS), min_size=1, max_size=4, unique=True),
+       restrict=st.booleans())
+def test_compstat_window_sums_equal_the_daily_rows(pair, a, cats, restrict):
+    """CompStat's per-district window sums with NumPy (``district_window_sums``) equal
+    ``window_sums`` over the per-day rows (``daily_frame``, masked the way compstat masks a
+    category on the days the store does not wholly hold it), row for row once sorted."""
+    import pandas as pd
+
+    from crimescope.categories import get_category
+    from crimescope.stats._aggregate import daily_frame, district_window_sums
+    from crimescope.stats.periods import compstat_windows
+    from crimescope.stats.query import window_sums
+
+    fast = pair[1]
+    cs = [get_category(c) for c in cats]
+    wins = compstat_windows(a)
+    flat = {f"{p}:{k}": w[j] for p, w in wins.items() for j, k in enumerate(("cur", "prev"))}
+    ranges = [(min(w[k][0] for w in wins.values()), max(w[k][1] for w in wins.values())) for k in (0, 1)]
+    held = {0: [(dt.date(2012, 1, 1), dt.date(2017, 12, 31))]} if restrict else {}
+    daily = daily_frame(fast, "chicago", cs, ranges, ["district"])
+    for i, spans in held.items():
+        days = pd.to_datetime(daily["date"]).dt.date
+        keep = pd.Series(False, index=daily.index)
+        for lo, hi in spans:
+            keep |= (days >= lo) & (days <= hi)
+        daily.loc[~keep, "mask"] = daily.loc[~keep, "mask"] & ~(1 << i)
+    want = window_sums(daily, cs, flat, ["district"])
+    got = district_window_sums(fast, "chicago", cs, flat, ranges, held)
+
+    def norm(df):
+        df = df.copy()
+        df["district"] = pd.to_numeric(df["district"]).astype("Int64")
+        return df.sort_values("district", na_position="last").reset_index(drop=True)
+
+    pd.testing.assert_frame_equal(norm(got), norm(want), check_dtype=len(want) > 0)

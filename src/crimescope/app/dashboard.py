@@ -47,12 +47,15 @@ def _year_before(d: dt.date) -> dt.date:
 
 # -------------------------------------------------------------------- overview
 def overview(ds, *, taxonomy=None, as_of: dt.date | None = None, categories=()):
-    """Year to date per category vs the same span last year (``stats.ytd`` with ``years=1``), with pace."""
+    """Year to date per category vs the same span last year (``stats.ytd`` with ``years=1``), with pace.
+
+    The figures are ``stats.ytd``'s, read through :func:`crimescope.stats.ytd_summary.ytd_vs_last_year`
+    (from the per-snapshot count tables in one pass when the store carries them)."""
     import pandas as pd
 
-    from ..stats import ytd
     from ..stats.pace import METHOD as PACE_METHOD, pace_columns
     from ..stats.significance import ALPHA, TWO_COUNT_METHOD
+    from ..stats.ytd_summary import ytd_vs_last_year
     from .counting import default_categories
 
     a = as_of or as_of_default(ds)
@@ -60,37 +63,32 @@ def overview(ds, *, taxonomy=None, as_of: dt.date | None = None, categories=()):
     for c in cats:
         ds.category(c, taxonomy)
     rows, units, rules, vintage, source, no_pace, lacking = [], [], [], None, None, [], []
-    for c in cats:
-        try:
-            r = ytd(ds, c, a, years=1, taxonomy=taxonomy)
-        except CoverageError as exc:  # "no data for ...", never a row of zeros
-            lacking.append(str(exc))
+    for c, r in zip(cats, ytd_vs_last_year(ds, cats, a, taxonomy=taxonomy)):
+        if isinstance(r, CoverageError):  # "no data for ...", never a row of zeros
+            lacking.append(str(r))
             cat = ds.category(c, taxonomy)
             prev_end = _year_before(a)
             rows.append({"category": c, "label": cat.label, "unit": cat.unit, "start": dt.date(a.year, 1, 1),
                          "end": a, "count": None, "prev_start": dt.date(prev_end.year, 1, 1),
                          "prev_end": prev_end, "prev_count": None,
-                         "change": None, "pct_change": None, "coverage": str(exc)})
+                         "change": None, "pct_change": None, "coverage": str(r)})
             continue
         pace_cols, why = pace_columns(ds, c, a, taxonomy=taxonomy)
         no_pace += [why] if why else []
-        comp = r.meta["comparison"][0]
-        cur = r.table[r.table["year"] == a.year].iloc[0]
-        prev = r.table[r.table["year"] == a.year - 1].iloc[0]
         rows.append({
-            "category": c, "label": r.meta["label"], "unit": r.meta["unit"],
-            "start": cur["start"], "end": cur["end"], "count": comp["count"],
-            "prev_start": prev["start"], "prev_end": prev["end"], "prev_count": comp["last_year"],
-            "change": comp["change_vs_last_year"], "pct_change": comp["pct_vs_last_year"],
+            "category": c, "label": r["label"], "unit": r["unit"],
+            "start": r["start"], "end": r["end"], "count": r["count"],
+            "prev_start": r["prev_start"], "prev_end": r["prev_end"], "prev_count": r["last_year"],
+            "change": r["change"], "pct_change": r["pct_change"],
             # rate_ratio, ci_low, ci_high, p_value, test_label ("label" is the category's here)
-            **{("test_label" if k == "label" else k): v for k, v in comp["test_vs_last_year"].items()},
+            **{("test_label" if k == "label" else k): v for k, v in r["test"].items()},
             **pace_cols,  # pace, pace_low_80 ... pace_high_95, pace_sentence (stats.pace)
-            "coverage": "; ".join(n for n in r.meta.get("notes", []) if "not (fully) in the store" in n
+            "coverage": "; ".join(n for n in r["notes"] if "not (fully) in the store" in n
                                   or "coverage" in n) or "full",
         })
-        units.append(f"{c}: {r.meta['unit']}")
-        rules.append(r.meta["rule"])
-        vintage, source = r.meta["vintage"], r.meta["source"]
+        units.append(f"{c}: {r['unit']}")
+        rules.append(r["rule"])
+        vintage, source = r["vintage"], r["source"]
     test_note = (f"rate_ratio, ci_low, ci_high, p_value, test_label: this year vs last year, {TWO_COUNT_METHOD}; "
                  f"each category tested on its own at {ALPHA:.0%}")
     meta = {"title": f"Year to date as of {a} vs the same span of {a.year - 1}", "as_of": a,

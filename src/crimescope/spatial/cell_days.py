@@ -20,7 +20,7 @@ import datetime as dt
 
 import numpy as np
 
-__all__ = ["CellDays", "cell_days"]
+__all__ = ["CellDays", "cell_days", "warm_cell_days"]
 
 _EPOCH = dt.date(1970, 1, 1)
 NO_LOCATION = -2
@@ -59,7 +59,8 @@ def _grid_key(grid) -> tuple:
             int(grid.n_units))
 
 
-def _build(store, source: str, cat, grid) -> CellDays:
+def _read(store, source: str, cat):
+    """``(days, x, y, located)`` of every record of the category (one store query)."""
     import pandas as pd
 
     from ..stats._aggregate import _CursorStore
@@ -77,9 +78,22 @@ def _build(store, source: str, cat, grid) -> CellDays:
     xs = pd.to_numeric(df["x"], errors="coerce").to_numpy(float)
     ys = pd.to_numeric(df["y"], errors="coerce").to_numpy(float)
     ok = np.isfinite(xs) & np.isfinite(ys) & df["has_location"].fillna(False).to_numpy(bool)
-    cells = np.full(len(df), NO_LOCATION, dtype=np.int64)
+    return days, xs, ys, ok
+
+
+def _locate(records, grid) -> CellDays:
+    days, xs, ys, ok = records
+    cells = np.full(len(days), NO_LOCATION, dtype=np.int64)
     cells[ok] = grid.locate(xs[ok], ys[ok])
     return CellDays(days, cells, grid.n_units)
+
+
+def _build(store, source: str, cat, grid) -> CellDays:
+    return _locate(_read(store, source, cat), grid)
+
+
+def _key(source: str, cat, grid) -> tuple:
+    return ("cell_days", source, cat.name, cat.rule, _grid_key(grid))
 
 
 def cell_days(store, source: str, cat, grid) -> CellDays | None:
@@ -90,5 +104,22 @@ def cell_days(store, source: str, cat, grid) -> CellDays | None:
     agg = aggregates_of(store)
     if agg is None:
         return None
-    return agg.memo(("cell_days", source, cat.name, cat.rule, _grid_key(grid)),
-                    lambda: _build(store, source, cat, grid))
+    return agg.memo(_key(source, cat, grid), lambda: _build(store, source, cat, grid))
+
+
+def warm_cell_days(store, source: str, cat, grids) -> int:
+    """Build the category's :class:`CellDays` on each of ``grids`` not built yet, reading its
+    records once for all of them (what ``serve`` warms at start); returns the bytes they hold."""
+    from ..stats._aggregate import aggregates_of
+
+    agg = aggregates_of(store)
+    if agg is None:
+        return 0
+    records = []
+
+    def build(grid):
+        if not records:
+            records.append(_read(store, source, cat))
+        return _locate(records[0], grid)
+
+    return sum(agg.memo(_key(source, cat, g), lambda g=g: build(g)).nbytes for g in grids)

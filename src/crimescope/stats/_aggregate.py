@@ -27,7 +27,8 @@ import datetime as dt
 import threading
 from typing import Any, Callable, Hashable, Sequence
 
-__all__ = ["Aggregates", "aggregates_of", "count_frame", "ytd_frame", "daily_frame", "span_counter",
+__all__ = ["Aggregates", "aggregates_of", "count_frame", "ytd_frame", "daily_frame", "district_window_sums",
+           "span_counter",
            "AREA_KINDS", "TIME_GROUPS"]
 
 #: the area columns kept in the aggregate (every grouping of them is answered)
@@ -87,6 +88,32 @@ class Aggregates:
         with self._lock:
             return int(sum(v.nbytes for v in self._values.values() if isinstance(v, _Indexed)))
 
+    def held_bytes(self) -> dict[str, int]:
+        """Bytes of array data held, per kind of kept value (``counts``: the count tables,
+        ``cell_days``, ``events``, ``cases``, ``span_counter``...; small values count 0)."""
+        with self._lock:
+            items = list(self._values.items())
+        out: dict[str, int] = {}
+        for key, v in items:
+            kind = key[0] if isinstance(key, tuple) and key else str(key)
+            out[kind] = out.get(kind, 0) + _array_bytes(v)
+        return out
+
+
+def _array_bytes(v, depth: int = 0) -> int:
+    """The bytes of the NumPy / Arrow data in ``v`` (an array, a table, a tuple of them, or an
+    object whose attributes are), 0 for anything else."""
+    nb = getattr(v, "nbytes", None)
+    if isinstance(nb, int) and not isinstance(v, (int, float)):
+        return nb
+    if depth > 1:
+        return 0
+    if isinstance(v, (tuple, list)):
+        return sum(_array_bytes(x, depth + 1) for x in v)
+    if hasattr(v, "__dict__") and not isinstance(v, type):
+        return sum(_array_bytes(x, depth + 1) for x in vars(v).values())
+    return 0
+
 
 class _CursorStore:
     """A store-like object on a fresh cursor (a build may run on any thread)."""
@@ -119,6 +146,15 @@ class _Indexed:
         self.tbl = tbl.take(pa.array(order))
         self.days = self.tbl["date"].cast(pa.int32()).to_numpy()
         self.nbytes = int(self.tbl.nbytes + self.days.nbytes)
+
+    def column(self, name: str):
+        """Column ``name`` as a float64 NumPy array (NaN for nulls), kept once built."""
+        cols = self.__dict__.setdefault("_columns", {})
+        if name not in cols:
+            import pyarrow as pa
+
+            cols[name] = self.tbl[name].cast(pa.float64()).to_numpy(zero_copy_only=False)
+        return cols[name]
 
     def cut(self, start: dt.date | None, end: dt.date | None, spans=None, md_max: int | None = None):
         """Rows of days ``start..end`` (inclusive), within ``spans`` when given, and with month*100+day
@@ -255,6 +291,55 @@ def ytd_frame(store, source: str, cat, as_of: dt.date, years: int, by: Sequence[
     t = agg.table(source, cat).cut(dt.date(as_of.year - years, 1, 1), as_of, spans,
                                    md_max=as_of.month * 100 + as_of.day)
     return _group(_with_groups(t, ["year", *by]), ["year", *by])
+
+
+def district_window_sums(store, source: str, cats, windows, ranges, held=None, *, vintage=None, batch=None):
+    """``window_sums(daily, cats, windows, ["district"])`` of CompStat's daily rows (``daily_frame`` over
+    ``ranges``, category ``i`` restricted to the days of ``held[i]`` when given) from the count
+    tables with NumPy, or None without an aggregate (or with a vintage or batch). The same frame
+    up to its row order: a district (or the empty district) is a row when any category has a
+    record in ``ranges``; the sums per category and window are the same integers."""
+    import numpy as np
+    import pandas as pd
+
+    from .query import as_date
+
+    agg = _usable(store, ["district"], vintage, batch)
+    if agg is None:
+        return None
+    names = [f"{c.name}|{w}" for c in cats for w in windows]
+    rng = [((as_date(s) - _EPOCH).days, (as_date(e) - _EPOCH).days) for s, e in ranges]
+    wins = [((as_date(s) - _EPOCH).days, (as_date(e) - _EPOCH).days) for s, e in windows.values()]
+    lo_day, hi_day = min(a for a, _ in rng), max(b for _, b in rng)
+    none = -1.0e18  # the empty district, as a number that sorts first (NaN does not compare)
+    parts = []
+    for c in cats:
+        ix = agg.table(source, c)
+        lo = int(np.searchsorted(ix.days, lo_day, side="left"))
+        hi = int(np.searchsorted(ix.days, hi_day, side="right"))
+        d = ix.days[lo:hi]
+        keep = np.zeros(len(d), bool)
+        for a, b in rng:
+            keep |= (d >= a) & (d <= b)
+        dist = ix.column("district")[lo:hi][keep]
+        parts.append((d[keep], np.where(np.isnan(dist), none, dist),
+                      np.nan_to_num(ix.column("count")[lo:hi][keep]).astype("int64")))
+    if not any(len(p[0]) for p in parts):
+        return pd.DataFrame(columns=["district", *names])
+    uniq = np.unique(np.concatenate([p[1] for p in parts]))
+    cols = {}
+    for i, (c, (d, dist, n)) in enumerate(zip(cats, parts)):
+        idx = np.searchsorted(uniq, dist)
+        if held is not None and held.get(i) is not None:
+            ok = np.zeros(len(d), bool)
+            for a, b in held[i]:
+                ok |= (d >= (a - _EPOCH).days) & (d <= (b - _EPOCH).days)
+            n = n * ok
+        for w, (a, b) in zip(windows, wins):
+            cols[f"{c.name}|{w}"] = np.bincount(idx, weights=n * ((d >= a) & (d <= b)),
+                                                minlength=len(uniq)).astype("int64")
+    out = pd.DataFrame({"district": np.where(uniq == none, np.nan, uniq)})
+    return pd.concat([out, pd.DataFrame(cols)], axis=1)
 
 
 def daily_frame(store, source: str, cats, ranges, by: Sequence[str], *, vintage=None, batch=None):

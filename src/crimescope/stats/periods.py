@@ -173,14 +173,20 @@ def ytd(store, category, as_of=None, years: int = 5, by=(), *, source: str | Non
     meta["coverage_by_year"] = {str(y): c.status for y, c in year_cov.items()}
     lacking = [y for y in all_years[:-1] if not year_cov[y].full]
     if lacking:
-        held = year_cov[a.year].spans_text(year_cov[a.year].holds)
         meta.setdefault("notes", []).append(
-            f"years not (fully) in the store for {cat.name}: {_years_text(lacking)} (it holds {held}); "
-            f"their counts are empty or partial and they are left out of the comparisons; "
-            + (f"the average is over the {len(full_prev)} covered year(s) "
-               f"{_years_text([all_years[i] for i in full_prev])}, not {years}" if full_prev and years
-               else "no previous year is covered, so there is no average"))
+            _lacking_note(cat, year_cov[a.year], lacking, [all_years[i] for i in full_prev], years))
     return StatResult(df, meta)
+
+
+def _lacking_note(cat, cov, lacking, full_prev_years, years: int) -> str:
+    """The note on the earlier years of a ytd the store does not (fully) hold (``cov``: the as-of
+    year's coverage; ``full_prev_years``: the covered previous years the average is over)."""
+    held = cov.spans_text(cov.holds)
+    return (f"years not (fully) in the store for {cat.name}: {_years_text(lacking)} (it holds {held}); "
+            f"their counts are empty or partial and they are left out of the comparisons; "
+            + (f"the average is over the {len(full_prev_years)} covered year(s) "
+               f"{_years_text(full_prev_years)}, not {years}" if full_prev_years and years
+               else "no previous year is covered, so there is no average"))
 
 
 def _years_text(ys) -> str:
@@ -257,20 +263,23 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
         flat[f"{period}:prev"] = prev
     # two date ranges: this year's spans and last year's (28 days can reach into December)
     ranges = [(min(wins[p][k][0] for p in wins), max(wins[p][k][1] for p in wins)) for k in (0, 1)]
-    from ._aggregate import daily_frame
+    from ._aggregate import district_window_sums
 
-    daily = daily_frame(store, source, cats, ranges, ["district"], vintage=vintage, batch=batch)
-    if daily is None:  # no per-snapshot aggregate, or a vintage/batch
+    # a category counts only the days the store wholly holds it
+    partly = {i: wcov[c.name, "ytd", "cur"].holds for i, c in enumerate(cats)
+              if not all(wcov[c.name, p, w].full for p in wins for w in ("cur", "prev"))}
+    wide = district_window_sums(store, source, cats, flat, ranges, partly, vintage=vintage, batch=batch)
+    if wide is None:  # no per-snapshot aggregate, or a vintage/batch
         t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
         daily = to_pandas(daily_expr(t, cats, ranges, ["district"]))
-    for i, c in enumerate(cats):  # a category counts only the days the store wholly holds it
-        if len(daily) and not all(wcov[c.name, p, w].full for p in wins for w in ("cur", "prev")):
-            days = pd.to_datetime(daily["date"]).dt.date
-            held = pd.Series(False, index=daily.index)
-            for lo, hi in wcov[c.name, "ytd", "cur"].holds:
-                held |= (days >= lo) & (days <= hi)
-            daily.loc[~held, "mask"] = daily.loc[~held, "mask"] & ~(1 << i)
-    wide = window_sums(daily, cats, flat, ["district"])
+        for i, spans in partly.items():
+            if len(daily):
+                days = pd.to_datetime(daily["date"]).dt.date
+                held = pd.Series(False, index=daily.index)
+                for lo, hi in spans:
+                    held |= (days >= lo) & (days <= hi)
+                daily.loc[~held, "mask"] = daily.loc[~held, "mask"] & ~(1 << i)
+        wide = window_sums(daily, cats, flat, ["district"])
     value_cols = [c for c in wide.columns if "|" in c]
 
     rows = []
@@ -290,11 +299,11 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
                                  pct_change=pct_change(cur, prev) if ok else None,
                                  coverage="full" if ok else f"current {cc.status}, previous {pc.status}"))
 
-    emit("citywide", None, citywide)
+    emit("citywide", None, citywide.to_dict())
     if by_district:
         wide["district"] = pd.to_numeric(wide["district"]).astype("Int64")
         wide = wide.sort_values("district", na_position="last")
-        for _, r in wide.iterrows():
+        for r in wide.to_dict(orient="records"):  # plain dicts: a Series lookup per cell costs more
             d = r["district"]
             emit("district", None if pd.isna(d) else int(d), r)
     df = pd.DataFrame(rows)

@@ -109,6 +109,10 @@ def _warm(ctx) -> None:
             _warm_aggregates(ctx, gen)
         except Exception:  # noqa: BLE001 - as above: a request builds a table it needs on first use
             log.warning("building the count tables failed", exc_info=True)
+        try:
+            _warm_snapshot_structures(ctx, gen)
+        except Exception:  # noqa: BLE001 - as above: a request builds what it needs on first use
+            log.warning("building the per-snapshot structures failed", exc_info=True)
     finally:
         ctx.unpin(token)
         ctx.release(gen)
@@ -128,6 +132,51 @@ def _warm_aggregates(ctx, gen) -> None:
         if getattr(cat, "sources", ()) and ctx.source not in cat.sources:
             continue
         gen.aggregates.table(ctx.source, cat)
+
+
+#: the grid cells (feet) whose per-cell records by day are built at start (the hot spot layer's sizes)
+WARM_CELLS = (500, 1000, 2000)
+
+
+def _warm_categories(ctx) -> list:
+    """The city's categories (those of its own records), in the taxonomy's order."""
+    from ..categories.taxonomy import taxonomy_for
+
+    return [cat for cat in taxonomy_for(ctx.profile).values()
+            if not (getattr(cat, "sources", ()) and ctx.source not in cat.sources)]
+
+
+def _warm_snapshot_structures(ctx, gen) -> None:
+    """After the count tables, what the first distinct views of a category would build inside a
+    burst: its daily counts per area (trends), its records' grid cells by day on each of
+    :data:`WARM_CELLS` (hot spots; one read of its records for the three grids), and, for the
+    Overview's categories and the city's default one, the event history the forecast layer cuts
+    its spans from and the records per case a pace's dispersion needs. On the 1.7M-row store
+    about 150 MiB for 44 categories besides the 65 MiB of count tables (docs/benchmarks/web.md)."""
+    import datetime as dt
+
+    from . import views
+    from ..spatial.cell_days import warm_cell_days
+    from ..stats.events import _from_snapshot
+    from ..stats.pace import _dispersion
+
+    if gen.aggregates is None:
+        return
+    cats = _warm_categories(ctx)
+    grids = [views._grid(ctx, c) for c in WARM_CELLS] if ctx.profile.mapped_kinds() else []
+    for cat in cats:
+        if ctx.closing:  # the server is stopping: the rest is built on first use, if ever
+            return
+        views.daily_counts(ctx, cat.name)
+        if grids and not ctx.closing:
+            warm_cell_days(ctx.view(), ctx.source, cat, grids)  # the view carries the aggregate
+    ds = ctx.dataset()
+    for name in dict.fromkeys([*views._default_categories(ctx), ctx.profile.default_category]):
+        if ctx.closing or name is None:
+            continue
+        cat = ds.category(name)
+        _from_snapshot(ds, cat, dt.date(2000, 1, 1), dt.date(2000, 1, 1))  # builds the whole history once
+        _dispersion(ds.store, cat, ds.key, [], None)  # builds the per-case counts once
 
 
 class PinGeneration:
@@ -334,6 +383,7 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
                "behind_store": ctx.behind, "data_status": ctx.data_status(),
                "warming": ctx.warming,
                "count_tables_bytes": gen.aggregates.nbytes if gen.aggregates is not None else None,
+               "snapshot_structures_bytes": gen.aggregates.held_bytes() if gen.aggregates is not None else None,
                "vintage": ctx.cached(("snapshot_vintage",), lambda: data_vintage(ctx.dataset())),
                "check_interval_seconds": ctx.check_interval}
         return respond_dict(doc)

@@ -101,20 +101,29 @@ def compstat(ctx, as_of: dt.date | None, cats: list[str], category: str | None =
 
 
 def compstat_wide(res, category: str):
-    """Rows per area (citywide first, then districts), one column group per period (for the page)."""
+    """Rows per area (citywide first, then districts), one column group per period (for the page).
+
+    Read from plain column lists (the table's Arrow-backed columns cost a lookup per cell in
+    ``itertuples``); areas in the order they first appear, periods in the table's order."""
     t = res.table[res.table["category"] == category]
-    out = []
-    for (area, district), g in t.groupby(["area", "district"], dropna=False, sort=False):
-        row = {"area": "citywide" if area == "citywide" else
-               ("no district" if district is None or str(district) == "<NA>" else f"district {int(district)}"),
-               "district": None if area == "citywide" or str(district) == "<NA>" else int(district)}
-        for r in g.itertuples(index=False):
-            row[f"{r.period}_count"] = int(r.count)
-            row[f"{r.period}_prev"] = None if r.prev_count is None or str(r.prev_count) == "<NA>" else int(r.prev_count)
-            row[f"{r.period}_pct"] = None if r.pct_change is None or r.pct_change != r.pct_change else float(r.pct_change)
-            row[f"{r.period}_flagged"] = bool(r.flagged)  # Benjamini-Hochberg across the table
-            row[f"{r.period}_label"] = r.label
-        out.append(row)
+    cols = {c: t[c].tolist() for c in ("area", "district", "period", "count", "prev_count", "pct_change",
+                                       "flagged", "label")}
+    out, rows = [], {}
+    for i, (area, district) in enumerate(zip(cols["area"], cols["district"])):
+        d = None if district is None or str(district) == "<NA>" else district
+        key = (area, d)
+        row = rows.get(key)
+        if row is None:
+            row = rows[key] = {"area": "citywide" if area == "citywide" else
+                               ("no district" if d is None else f"district {int(d)}"),
+                               "district": None if area == "citywide" or d is None else int(d)}
+            out.append(row)
+        period, prev, pct = cols["period"][i], cols["prev_count"][i], cols["pct_change"][i]
+        row[f"{period}_count"] = int(cols["count"][i])
+        row[f"{period}_prev"] = None if prev is None or str(prev) == "<NA>" else int(prev)
+        row[f"{period}_pct"] = None if pct is None or pct != pct else float(pct)
+        row[f"{period}_flagged"] = bool(cols["flagged"][i])  # Benjamini-Hochberg across the table
+        row[f"{period}_label"] = cols["label"][i]
     return out
 
 

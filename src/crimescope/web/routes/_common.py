@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import json
+import math
 import re
 from typing import Any
 from urllib.parse import urlencode
@@ -17,7 +18,7 @@ from fastapi.routing import APIRoute
 from ...stats.provenance import jsonable
 from ..params import Fmt, check_date
 
-__all__ = ["ctx_of", "respond", "respond_dict", "render", "dates", "CATEGORY_PATTERN", "ERROR_RESPONSES",
+__all__ = ["ctx_of", "respond", "respond_dict", "result_doc", "render", "dates", "CATEGORY_PATTERN", "ERROR_RESPONSES",
            "PageRoute", "Problem", "page_router"]
 
 CATEGORY_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
@@ -42,12 +43,34 @@ def ctx_of(request: Request):
     return request.app.state.ctx
 
 
+def _cell(v):
+    """``jsonable(v)`` with the common cases first (a str, int, bool or finite float is itself)."""
+    t = type(v)
+    if v is None or t is str or t is int or t is bool:
+        return v
+    if t is float:
+        return v if math.isfinite(v) else None
+    return jsonable(v)
+
+
+def result_doc(result) -> dict:
+    """``result.to_dict()`` (``{meta, rows}``, JSON-safe), built with :func:`_cell` per table cell:
+    the same document, at a third of the cost on tables of thousands of cells (hot spots, CompStat).
+    A result class with its own ``to_dict`` is asked for it."""
+    from ...result import Result
+
+    if type(result).to_dict is not Result.to_dict:
+        return result.to_dict()
+    rows = [{k: _cell(v) for k, v in r.items()} for r in result.frame().to_dict(orient="records")]
+    return {"meta": jsonable(result.meta), "rows": rows}
+
+
 def respond(result, fmt: Fmt, filename: str) -> Response:
     """A ``StatResult`` as JSON (``{meta, rows}``) or CSV (caption lines then the table)."""
     if fmt == Fmt.csv:
         return Response(result.to_csv(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'inline; filename="{filename}.csv"'})
-    doc = result.to_dict()
+    doc = result_doc(result)
     _add_data_status(doc.get("meta"))
     return Response(json.dumps(doc, default=str, allow_nan=False), media_type="application/json")
 

@@ -13,7 +13,7 @@ from ...stats.provenance import jsonable
 from .. import views
 from ..geometry import geojson_bytes
 from ..params import AreaKind, Measure
-from ._common import CATEGORY_PATTERN, ERROR_RESPONSES, ctx_of, dates, page_router, render
+from ._common import CATEGORY_PATTERN, ERROR_RESPONSES, ctx_of, dates, page_router, render, result_doc
 
 router = page_router()
 
@@ -56,7 +56,7 @@ SPOT_RULES = {
 def _spot_layer(r, rule: str) -> dict:
     """The hot spot layer as the page draws it: the rows the rule keeps and the rule in words."""
     label, level, share = SPOT_RULES[rule]
-    rows = jsonable(r.to_dict()["rows"])
+    rows = result_doc(r)["rows"]
     by_bin = {b: sum(1 for x in rows if x["gi_bin"] == b) for b in (3, 2, 1, -1, -2, -3)}
     keep = [x for x in rows if abs(x["gi_bin"]) >= level]
     if share is not None:
@@ -79,7 +79,7 @@ def _forecast_layer(r, category_label: str, category: str) -> dict:
         meta["pai_text"] = f"{caption}: {how}"  # the page's copy; the /api/forecast twin keeps its own wording
     else:
         caption, how = meta["pai_text"], ""
-    return {"meta": meta, "rows": jsonable(r.to_dict()["rows"]), "caption": caption, "how": how}
+    return {"meta": meta, "rows": result_doc(r)["rows"], "caption": caption, "how": how}
 
 
 @router.get("/map", include_in_schema=False)
@@ -116,7 +116,7 @@ def page_map(request: Request, category: Optional[str] = CATEGORY, kind: AreaKin
             layers[name] = fn()
         except CrimescopeError as exc:
             layers[name] = {"not_available": f"not available: {exc}"}
-    return render(request, "map.html", page="map", res=res, rows=jsonable(res.to_dict()["rows"]), layers=layers,
+    return render(request, "map.html", page="map", res=res, rows=result_doc(res)["rows"], layers=layers,
                   categories=category_choices(ctx), kinds=kinds, problem=problem, spot_rules=SPOT_RULES,
                   f={"category": category, "kind": kind.value, "start": start, "end": end,
                      "measure": measure.value, "cell": cell, "hot": hot, "fc": fc, "model": model, "spots": spots,

@@ -7,10 +7,9 @@ from typing import Optional
 
 from fastapi import Query, Request
 
-from ...stats.provenance import jsonable
 from .. import views
 from ..params import LIMITS, split_list
-from ._common import CATEGORY_PATTERN, category_choices, ctx_of, dates, page_router, render
+from ._common import CATEGORY_PATTERN, category_choices, ctx_of, dates, page_router, render, result_doc
 
 router = page_router()
 
@@ -36,7 +35,7 @@ def page_overview(request: Request, as_of: Optional[dt.date] = AS_OF, categories
         views.compstat(ctx, as_of, cats, chosen)  # raises the ParameterError
     a = ov.meta["as_of"]
     all_categories = category_choices(ctx)
-    return render(request, "overview.html", page="overview", ov=ov, ov_rows=jsonable(ov.to_dict()["rows"]),
+    return render(request, "overview.html", page="overview", ov=ov, ov_rows=result_doc(ov)["rows"],
                   cs=cs, cs_rows=views.compstat_wide(cs, chosen), category=chosen, as_of=a,
                   categories=categories or "", sort=sort or "", chosen=cats, all_categories=all_categories,
                   labels={c["name"]: c["label"] for c in all_categories},

@@ -7,10 +7,10 @@ from typing import Optional
 
 from fastapi import Query, Request
 
-from ...stats.provenance import jsonable
 from .. import views
 from ..params import Interval, TrendArea
-from ._common import CATEGORY_PATTERN, Problem, area_options, category_choices, ctx_of, dates, page_router, render
+from ._common import (CATEGORY_PATTERN, Problem, area_options, category_choices, ctx_of, dates, page_router, render,
+                      result_doc)
 
 router = page_router()
 
@@ -53,7 +53,7 @@ def page_trends(request: Request, category: Optional[str] = Q["category"], area_
                           instead=f"Shown citywide instead: choose a {word} from the list below.")
     shown_kind, shown_area = ("citywide", None) if problem is not None else (kind, area)
     res = views.trends(ctx, category, shown_kind, shown_area, start, end, interval.value)
-    return render(request, "trends.html", page="trends", res=res, rows=jsonable(res.to_dict()["rows"]),
+    return render(request, "trends.html", page="trends", res=res, rows=result_doc(res)["rows"],
                   categories=category_choices(ctx), kinds=kinds, problem=problem,
                   f={"category": category, "area_kind": kind, "area": area, "start": start,
                      "end": end, "interval": interval.value},

@@ -1,0 +1,70 @@
+"""``routes._common.result_doc`` (the JSON answers' and pages' ``{meta, rows}``) equals ``to_dict()``.
+
+It converts each table cell with the common cases first; the document must be the same as
+``Result.to_dict`` gives, for the dashboard's results on the test store and for a table of
+every awkward value (NaN, infinities, NA, NaT, dates, timestamps, NumPy scalars in an object
+column, booleans, None).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from _shared import requires_shared
+
+
+def _same(result):
+    from crimescope.web.routes._common import result_doc
+
+    got, want = result_doc(result), result.to_dict()
+    assert got == want
+    # and the same JSON text (types included: 1 and 1.0 and True compare equal in Python)
+    assert json.dumps(got, default=str, allow_nan=False) == json.dumps(want, default=str, allow_nan=False)
+    return got
+
+
+def test_awkward_values():
+    from crimescope.result import Result
+
+    t = pd.DataFrame({
+        "f": [1.5, float("nan"), float("inf"), -float("inf"), 0.0],
+        "i": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+        "n": np.arange(5, dtype="int64"),
+        "b": [True, False, True, False, True],
+        "o": [np.int64(7), np.float64(2.5), None, "x", np.bool_(True)],
+        "d": [dt.date(2017, 1, 1), None, dt.date(2016, 2, 29), pd.NaT, dt.date(2015, 3, 1)],
+        "ts": pd.to_datetime(["2017-01-01 10:00", None, "2016-02-29 00:00", "2015-01-01 23:59", "2014-12-31 00:00"]),
+        "s": pd.array(["a", None, "c", "d", "e"], dtype="string"),
+    })
+    doc = _same(Result(t, {"title": "x", "value": float("nan"), "when": dt.date(2017, 1, 1), "n": np.int64(3)}))
+    assert doc["rows"][1]["f"] is None and doc["rows"][2]["f"] is None and doc["rows"][0]["o"] == 7
+
+
+@requires_shared
+@pytest.mark.parametrize("what", ["overview", "compstat", "hotspots", "map", "rate", "trends", "forecast"])
+def test_dashboard_results(web_store, what):
+    from crimescope.app import dashboard
+    from crimescope.datasets import as_dataset
+    from crimescope.stats import compstat
+
+    ds = as_dataset(web_store, None)
+    a = dt.date(2017, 6, 30)
+    r = {"overview": lambda: dashboard.overview(ds, as_of=a),
+         "compstat": lambda: compstat(ds, a),
+         "hotspots": lambda: dashboard.hotspots(ds, category="battery", start=dt.date(2017, 1, 1), end=a, cell=1000),
+         "map": lambda: dashboard.map_counts(ds, category="theft", kind="beat", start=dt.date(2017, 1, 1), end=a),
+         "rate": lambda: dashboard.map_counts(ds, category="robbery", kind="community_area",
+                                              start=dt.date(2017, 1, 1), end=a, measure="rate"),
+         "trends": lambda: dashboard.trends(ds, category="assault", area_kind="district", area=7,
+                                            start=dt.date(2016, 1, 1), end=a, interval="week"),
+         "forecast": lambda: dashboard.forecast(ds, category="shooting", as_of=a, model="naive_52w"),
+         }[what]()
+    doc = _same(r)
+    assert len(doc["rows"]) > 0
+    assert not any(isinstance(v, float) and not math.isfinite(v) for row in doc["rows"] for v in row.values())
