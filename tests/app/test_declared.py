@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 from chicago_rows import HEADER20, row  # noqa: E402
+from _generated_app import generated_app  # noqa: E402
 
 # 10 hand-made homicide rows in 2016: districts 7 (6 rows, 2 with an arrest) and 11 (4 rows, 3 arrests)
 ROWS = [(7, "true"), (7, "false"), (7, "false"), (7, "true"), (7, "false"), (7, "false"),
@@ -36,17 +36,7 @@ def store_path(tmp_path_factory):
 
 
 def _app():
-    from crimescope.app import cli as app_cli
-    from crimescope.cli.context import State
-
-    app = typer.Typer()
-
-    @app.callback()
-    def _root(ctx: typer.Context, store: Path = typer.Option(...), source: str = typer.Option(None)) -> None:
-        ctx.obj = State(store_path=store, source=source)
-
-    app_cli.register(app)
-    return app
+    return generated_app()
 
 
 def test_arrests_cli_api_and_library_agree(store_path):

@@ -11,11 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "store"))
 from chicago_rows import HEADER20, row  # noqa: E402
+from _generated_app import generated_app  # noqa: E402
 
 DISTRICTS = [7, 7, 7, 7, 7, 7, 11, 11, 11, 11]
 
@@ -88,17 +88,7 @@ def demo():
 
 
 def _app():
-    from crimescope.app import cli as app_cli
-    from crimescope.cli.context import State
-
-    app = typer.Typer()
-
-    @app.callback()
-    def _root(ctx: typer.Context, store: Path = typer.Option(...), source: str = typer.Option(None)) -> None:
-        ctx.obj = State(store_path=store, source=source)
-
-    app_cli.register(app)
-    return app
+    return generated_app()
 
 
 def test_the_format_comes_from_the_output_file_and_a_file_is_also_written(demo, store_path, tmp_path):

@@ -56,10 +56,10 @@ def _cell(v):
 def result_doc(result) -> dict:
     """``result.to_dict()`` (``{meta, rows}``, JSON-safe), built with :func:`_cell` per table cell:
     the same document, at a third of the cost on tables of thousands of cells (hot spots, CompStat).
-    A result class with its own ``to_dict`` is asked for it."""
+    A result of another class, or with its own ``to_dict``, is asked for it."""
     from ...result import Result
 
-    if type(result).to_dict is not Result.to_dict:
+    if not isinstance(result, Result) or type(result).to_dict is not Result.to_dict:
         return result.to_dict()
     rows = [{k: _cell(v) for k, v in r.items()} for r in result.frame().to_dict(orient="records")]
     return {"meta": jsonable(result.meta), "rows": rows}
