@@ -3,7 +3,7 @@
 * On a phone the CompStat table shows one period at a time, year to date first, inside the screen;
   the other periods are one tap away. On a desktop all three periods show and the switch does not.
 * A week cut by the span (fewer days counted) is not drawn as a drop: it is left out of the trend
-  line, drawn apart as an open circle, and marked in the table.
+  line, drawn apart as an open diamond, and marked in the table.
 * Counts carry thousands separators and the Data page speaks words, not column names.
 * The hot spot rule picker's choices fit its box (nothing clipped).
 * p-values below 0.001 read "p < 0.001", not "4.37e-20".
@@ -95,12 +95,14 @@ def test_partial_weeks_are_drawn_apart_not_as_a_drop(browser, server, width):  #
         pg.goto(f"{server}/trends?{q}")
         pg.wait_for_selector("#trend-chart .main-svg")
         traces = pg.evaluate("() => document.getElementById('trend-chart').data.map("
-                             "t => ({name: t.name, x: t.x, y: t.y}))")
+                             "t => ({name: t.name, x: t.x, y: t.y, marker: t.marker || {}}))")
         line, apart = traces[0], traces[1]
         assert len(line["x"]) == len(doc["rows"])
         for x, y, r in zip(line["x"], line["y"], doc["rows"]):
             assert y == (None if r["partial"] else r["count"]), (x, y, r)
         assert apart["name"].startswith("partial week")
+        # visible: an open symbol takes the marker colour for its outline, so it must not be the background's
+        assert apart["marker"]["symbol"].endswith("-open") and apart["marker"]["color"] not in ("#fff", "#ffffff", "white")
         assert apart["x"] == cut and apart["y"] == [r["count"] for r in doc["rows"] if r["partial"]]
         # the table marks them, and a sentence above the chart says why they are apart
         assert pg.locator("#trend-table tr[data-partial]").count() == len(cut)

@@ -65,7 +65,7 @@ var crimescope = (function () {
        line: {color: "#b2182b"}},
       {x: cut.map(function (r) { return r.period; }), y: cut.map(function (r) { return r.count; }),
        name: "partial " + word + " (fewer days counted)", type: "scatter", mode: "markers",
-       marker: {color: "#fff", size: 9, symbol: "circle-open", line: {color: "#b2182b", width: 2}},
+       marker: {color: "#b2182b", size: 11, symbol: "diamond-open", line: {width: 2}},
        text: cut.map(function (r) { return "partial " + word + ": only the days inside the span are counted"; }),
        hoverinfo: "x+y+text", showlegend: cut.length > 0},
       {x: x, y: d.rows.map(function (r) { return r.prior_count; }), name: "year before", type: "scatter",
