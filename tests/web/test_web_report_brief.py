@@ -219,3 +219,30 @@ def test_every_page_as_png(city, one_district):
             assert head[:8] == b"\x89PNG\r\n\x1a\n" and 350 < width < height  # A4 portrait
             assert png.stat().st_size > 8_000  # not blank
             shutil.copyfile(png, ARTIFACTS / f"brief-{png.name}")
+
+
+def _ink_bottom(png) -> float:
+    """How far down the page (0-1) its content reaches, leaving out the footer band (the last 6%)."""
+    from PIL import Image
+
+    im = Image.open(png).convert("L")
+    w, h = im.size
+    body = im.crop((0, 0, w, int(h * 0.94))).point(lambda v: 255 if v < 235 else 0)
+    box = body.getbbox()
+    return 0.0 if box is None else box[3] / h
+
+
+def test_no_half_empty_pages(city, one_district, tmp_path):
+    """Every page but the last is filled past 60% of its height; a district's next-week places follow
+    its hot spot map on the same page (the district maps are half a page each)."""
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) not installed; scripts/ci-system-deps.sh installs it")
+    for name, (_b, pdf, pages) in (("city", city), ("district", one_district)):
+        subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / name)], check=True, timeout=120)
+        pngs = sorted(tmp_path.glob(f"{name}-*.png"))
+        assert len(pngs) == len(pages)
+        fill = [round(_ink_bottom(p), 2) for p in pngs]
+        assert all(f >= 0.6 for f in fill[:-1]), (name, fill)
+    _b, _pdf, pages = one_district
+    (hot_page,) = [i for i, t in enumerate(pages) if "Hot spots: where shootings concentrated" in t]
+    assert "Next week's places" in pages[hot_page]

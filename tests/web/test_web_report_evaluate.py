@@ -24,5 +24,8 @@ def test_brief_has_the_evaluation_section(web_store_path):
 
         from crimescope.report.brief import METHOD_NAMES
 
-        for name, r in b.evaluation.results.items():  # each method by its plain name
-            assert f"<td>{escape(METHOD_NAMES[name])}</td><td>{100 * r.relative:+.1f}%</td>" in html
+        for name, r in b.evaluation.results.items():  # each method by its plain name, signs as in the tables
+            rel = f"{100 * r.relative:+.1f}%".replace("-", "\u2212")
+            assert f"<td>{escape(METHOD_NAMES[name])}</td><td>{rel}</td>" in html
+            lo, hi = (f"{100 * v:+.1f}%".replace("-", "\u2212") for v in (r.relative_low, r.relative_high))
+            assert f"{lo} to {hi}</td>" in html and "-" not in lo + hi

@@ -77,8 +77,25 @@ def _templates():
             return "n/a"
         return f"{v:+.1f}%"
 
+    def when(v):
+        """A timestamp to the minute, in UTC when it carries a zone ("2026-12-01 22:40 UTC")."""
+        import datetime as _dt
+
+        if v is None or v == "":
+            return ""
+        t = v
+        if not isinstance(t, _dt.datetime):
+            try:
+                t = _dt.datetime.fromisoformat(str(v).replace(" UTC", "+00:00"))
+            except ValueError:
+                return str(v)
+        if t.tzinfo is None:
+            return t.strftime("%Y-%m-%d %H:%M")
+        return t.astimezone(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
     env.filters["num"] = num
     env.filters["pct"] = pct
+    env.filters["when"] = when
     from .routes._common import qs
 
     env.globals["qs"] = qs

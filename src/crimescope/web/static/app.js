@@ -56,9 +56,18 @@ var crimescope = (function () {
       return;
     }
     var x = d.rows.map(function (r) { return r.period; });
+    var word = d.interval === "month" ? "month" : "week";
+    // a period cut by the span (fewer days counted) is not a drop: it is left out of the line and drawn apart
+    var full = d.rows.map(function (r) { return r.partial ? null : r.count; });
+    var cut = d.rows.filter(function (r) { return r.partial && r.count !== null && r.count !== undefined; });
     var traces = [
-      {x: x, y: d.rows.map(function (r) { return r.count; }), name: d.label, type: "scatter", mode: "lines+markers",
+      {x: x, y: full, name: d.label, type: "scatter", mode: "lines+markers", connectgaps: false,
        line: {color: "#b2182b"}},
+      {x: cut.map(function (r) { return r.period; }), y: cut.map(function (r) { return r.count; }),
+       name: "partial " + word + " (fewer days counted)", type: "scatter", mode: "markers",
+       marker: {color: "#b2182b", size: 11, symbol: "diamond-open", line: {width: 2}},
+       text: cut.map(function (r) { return "partial " + word + ": only the days inside the span are counted"; }),
+       hoverinfo: "x+y+text", showlegend: cut.length > 0},
       {x: x, y: d.rows.map(function (r) { return r.prior_count; }), name: "year before", type: "scatter",
        mode: "lines", line: {color: "#777", dash: "dot"},
        text: d.rows.map(function (r) { return "year before: " + r.prior_period; }), hoverinfo: "y+text"}];
@@ -329,6 +338,19 @@ var crimescope = (function () {
       div.textContent = "not available: map geometry could not be loaded (" + e + ")";
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { initSortable(); initForms(); });
+  // CompStat on a phone: one period at a time (the buttons show only below 700 px; all columns above)
+  function initPeriodSwitch() {
+    document.querySelectorAll(".period-switch[data-for]").forEach(function (box) {
+      var table = document.getElementById(box.getAttribute("data-for"));
+      if (!table) return;
+      box.querySelectorAll("button[data-show]").forEach(function (b) {
+        b.addEventListener("click", function () {
+          table.setAttribute("data-show", b.getAttribute("data-show"));
+          box.querySelectorAll("button[data-show]").forEach(function (o) { o.setAttribute("aria-pressed", o === b ? "true" : "false"); });
+        });
+      });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { initSortable(); initForms(); initPeriodSwitch(); });
   return {trendChart: trendChart, drawMap: drawMap, sortTable: sortTable, bins: bins, binOf: binOf};
 })();
