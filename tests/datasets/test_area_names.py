@@ -24,7 +24,9 @@ def test_chicago_names_its_districts_and_reads_community_names_from_the_boundari
     # the CPD's 22 station districts; 31 (airport and lake) has no station and no name
     assert len(d) == 22 and d["11"] == "Harrison" and d["1"] == "Central" and d["25"] == "Grand Central"
     assert "31" not in d and "13" not in d
-    assert chi.area_kind("community_area").name_property == "community" and chi.area_names("community_area") == {}
+    assert chi.area_kind("community_area").name_property == "community"
+    # the file's names are title-cased; the two that come out wrong are named in the profile
+    assert chi.area_names("community_area") == {"59": "McKinley Park", "76": "O'Hare"}
     assert chi.area_names("beat") == {} and chi.area_names("no_such_kind") == {}
     assert "Police Department" in chi.area_kind("district").names_source
     assert get_profile("nyc_shootings").area_names("precinct") == {}  # NYC's precincts: numbers only
@@ -35,6 +37,7 @@ def test_geometry_names_come_from_the_profile():
 
     names = unit_names("community_area")
     assert names["25"] == "Austin" and names["8"] == "Near North Side" and len(names) == 77
+    assert names["76"] == "O'Hare" and names["59"] == "McKinley Park" and names["60"] == "Bridgeport"
     assert unit_names("district")["7"] == "Englewood"
     feats = {f["properties"]["unit"]: f["properties"] for f in json.loads(geojson_bytes("district"))["features"]}
     assert feats["11"]["name"] == "Harrison" and "name" not in feats["31"]

@@ -65,7 +65,7 @@ def last_complete_day(store, source: str | None = None) -> dt.date:
         "SELECT max(occurred_local), max(updated_at) FROM incidents WHERE source = ?", [source]
     ).fetchone()
     if row is None or row[0] is None:
-        raise CoverageError(f"the store has no {source} records: give --as-of or ingest data first")
+        raise CoverageError(f"the store has no {source} records: ingest its data first (or give the as-of date)")
     last_occ = row[0].date()
     if row[1] is None:
         return last_occ
