@@ -13,6 +13,11 @@ The staged table has the canonical incident columns plus ``_line``, ``_raw`` and
 * rows with a ``_reason`` go to ``rejected`` with their line and raw text.
 
 Every staged row is counted exactly once: rows = inserted + updated + unchanged + rejected.
+
+When every good staged row is known to be a new record (:func:`all_new`: no (source, id)
+repeats among them and none is stored), :func:`insert_new` applies the same rules with
+one plain ``INSERT ... SELECT``: no join against the stored rows, no duplicate check.
+The result is the same store, row for row (tests/store/test_insert_new.py).
 """
 
 from __future__ import annotations
@@ -37,12 +42,7 @@ def upsert_staged(store: Store, staged: str, batch: Batch, origin: str) -> Batch
     con = store.con
     bid = batch.batch_id
     (n_rows,) = con.execute(f"SELECT count(*) FROM {staged}").fetchone()
-    con.execute(bind(
-        f"INSERT INTO rejected SELECT source, ?, ?, _line, _reason, _raw, now() "
-        f"FROM {staged} WHERE _reason IS NOT NULL",
-        [int(bid), origin],
-    ))
-    (n_rej,) = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NOT NULL").fetchone()
+    n_rej = _reject(con, staged, bid, origin)
 
     (n_dup,) = con.execute(
         f"SELECT count(*) FROM (SELECT id FROM {staged} WHERE _reason IS NULL GROUP BY source, id HAVING count(*) > 1)"
@@ -51,18 +51,70 @@ def upsert_staged(store: Store, staged: str, batch: Batch, origin: str) -> Batch
         n_new, n_repl, n_interm = _upsert_with_duplicates(store, staged, bid)
     else:
         n_new, n_repl, n_interm = _upsert_unique(store, staged, bid)
+    return _finish(store, staged, batch, n_rows, n_rej, n_new, n_repl + n_interm)
+
+
+def all_new(store: Store, staged: str) -> bool:
+    """True when every good row of ``staged`` is a new record: no (source, id) occurs twice among
+    them and none is in ``incidents``. :func:`insert_new` may then replace :func:`upsert_staged`
+    for any subset of these rows, as long as nothing else writes the store in between."""
+    con = store.con
+    (stored,) = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {staged} s JOIN incidents i ON i.source = s.source AND i.id = s.id "
+        f"WHERE s._reason IS NULL LIMIT 1)").fetchone()
+    if stored:
+        return False
+    (dup,) = con.execute(
+        f"SELECT count(*) FROM (SELECT 1 FROM {staged} WHERE _reason IS NULL "
+        f"GROUP BY source, id HAVING count(*) > 1 LIMIT 1)").fetchone()
+    return not dup
+
+
+def insert_new(store: Store, staged: str, batch: Batch, origin: str, *,
+               n_rows: int | None = None, n_rejected: int | None = None) -> Batch:
+    """:func:`upsert_staged` for staged rows that :func:`all_new` found all new: the rejected rows
+    go to ``rejected``, the good ones are inserted, the coverage recorded; returns the batch with
+    counts. ``n_rows`` and ``n_rejected`` (the staged rows and those with a ``_reason``) save two
+    scans when the caller has counted them. Must run inside ``store.transaction()``."""
+    con = store.con
+    if n_rows is None:
+        (n_rows,) = con.execute(f"SELECT count(*) FROM {staged}").fetchone()
+    if n_rejected is None or n_rejected:
+        n_rej = _reject(con, staged, batch.batch_id, origin)
+    else:
+        n_rej = 0
+    con.execute(f"INSERT INTO incidents SELECT {_select_new(batch.batch_id)} FROM {staged} WHERE _reason IS NULL")
+    return _finish(store, staged, batch, n_rows, n_rej, n_rows - n_rej, 0)
+
+
+def _reject(con, staged: str, bid: int, origin: str) -> int:
+    """Move the rows with a ``_reason`` to ``rejected``; returns how many there were."""
+    con.execute(bind(
+        f"INSERT INTO rejected SELECT source, ?, ?, _line, _reason, _raw, now() "
+        f"FROM {staged} WHERE _reason IS NOT NULL",
+        [int(bid), origin],
+    ))
+    (n_rej,) = con.execute(f"SELECT count(*) FROM {staged} WHERE _reason IS NOT NULL").fetchone()
+    return n_rej
+
+
+def _finish(store: Store, staged: str, batch: Batch, n_rows: int, n_rej: int, n_new: int, n_upd: int) -> Batch:
     from .coverage import record_batch
 
     record_batch(store, staged, batch)  # what this batch covers, from the rows it delivered
     batch.rows_read += n_rows
     batch.rejected += n_rej
     batch.inserted += n_new
-    batch.updated += n_repl + n_interm
-    batch.unchanged += n_rows - n_rej - n_new - n_repl - n_interm
+    batch.updated += n_upd
+    batch.unchanged += n_rows - n_rej - n_new - n_upd
     return batch
 
 
 _SELECT_NEW = _COLS.replace("batch_id", "?").replace("loaded_at", "now()")
+
+
+def _select_new(bid: int) -> str:
+    return _SELECT_NEW.replace("?", str(int(bid)))
 
 
 def _archive_and_delete(con, keys: str, bid: int) -> None:
