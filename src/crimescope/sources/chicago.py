@@ -390,7 +390,7 @@ def ingest_files(
                 try:
                     counts = _fix_reject_lines(con, tag, [paths[i] for i in chunk])
                     # no id repeats in the chunk and none is stored: each file's rows are all new
-                    new = all_new(store, "_staged_all")
+                    new = all_new(store, "_staged_all", int_key="CAST(id AS BIGINT)")  # good ids are whole numbers
                     for k, i in enumerate(chunk):
                         problem = checks[i].result() if i in checks else None
                         if problem:

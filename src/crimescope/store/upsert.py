@@ -54,16 +54,37 @@ def upsert_staged(store: Store, staged: str, batch: Batch, origin: str) -> Batch
     return _finish(store, staged, batch, n_rows, n_rej, n_new, n_repl + n_interm)
 
 
-def all_new(store: Store, staged: str) -> bool:
+#: widest range of integer ids checked for repeats with a bit string (16 MiB); wider: hashed
+_MAX_BITS = 2**27
+
+
+def all_new(store: Store, staged: str, *, int_key: str | None = None) -> bool:
     """True when every good row of ``staged`` is a new record: no (source, id) occurs twice among
     them and none is in ``incidents``. :func:`insert_new` may then replace :func:`upsert_staged`
-    for any subset of these rows, as long as nothing else writes the store in between."""
+    for any subset of these rows, as long as nothing else writes the store in between.
+
+    ``int_key`` is SQL for a BIGINT that equal ids share (e.g. ``CAST(id AS BIGINT)`` when
+    every good row's id is a whole number) and one source's rows only: repeats are then
+    counted in a bit string over its range (about 5x cheaper than hashing the text ids). Ids
+    that differ as text but share the number (``012``, ``12``) count as a repeat, so the
+    answer can only err towards the general upsert, never away from it.
+    """
     con = store.con
     (stored,) = con.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM {staged} s JOIN incidents i ON i.source = s.source AND i.id = s.id "
         f"WHERE s._reason IS NULL LIMIT 1)").fetchone()
     if stored:
         return False
+    if int_key is not None:
+        n, lo, hi = con.execute(
+            f"SELECT count(*), min({int_key}), max({int_key}) FROM {staged} WHERE _reason IS NULL").fetchone()
+        if not n:
+            return True
+        if hi - lo < _MAX_BITS:
+            (distinct,) = con.execute(
+                f"SELECT bit_count(bitstring_agg({int_key}, {int(lo)}, {int(hi)})) FROM {staged} "
+                f"WHERE _reason IS NULL").fetchone()
+            return distinct == n
     (dup,) = con.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM {staged} WHERE _reason IS NULL "
         f"GROUP BY source, id HAVING count(*) > 1 LIMIT 1)").fetchone()
