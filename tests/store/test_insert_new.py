@@ -157,6 +157,9 @@ def test_all_new_answers(store, int_key):
     # an id already stored
     store.con.execute("INSERT INTO incidents (source, id) VALUES ('chicago', '2')")
     assert not all_new(store, staged(store, [("1", None), ("2", None)]), int_key=int_key)
+    # ... found also when it is not among the first ids looked up
+    many = [(str(k), None) for k in range(100, 140)] + [("2", None)]
+    assert not all_new(store, staged(store, many), int_key=int_key)
     # ... of another source is no match
     assert all_new(store, staged(store, [("1", None)]), int_key=int_key)
     store.con.execute("DELETE FROM incidents")

@@ -23,7 +23,7 @@ The result is the same store, row for row (tests/store/test_insert_new.py).
 from __future__ import annotations
 
 from .schema import INCIDENT_COLUMN_NAMES
-from .sqltext import bind
+from .sqltext import bind, values_rows
 from .store import Batch, Store
 
 _COLS = ", ".join(INCIDENT_COLUMN_NAMES)
@@ -56,6 +56,8 @@ def upsert_staged(store: Store, staged: str, batch: Batch, origin: str) -> Batch
 
 #: widest range of integer ids checked for repeats with a bit string (16 MiB); wider: hashed
 _MAX_BITS = 2**27
+#: staged ids looked up first, so that a re-ingest is told without joining every id
+_PROBE = 16
 
 
 def all_new(store: Store, staged: str, *, int_key: str | None = None) -> bool:
@@ -70,6 +72,15 @@ def all_new(store: Store, staged: str, *, int_key: str | None = None) -> bool:
     answer can only err towards the general upsert, never away from it.
     """
     con = store.con
+    # a re-ingest is told by a few of its ids at once (one scan of the stored ids), without the join
+    probe = con.execute(f"SELECT DISTINCT source, id FROM (SELECT source, id FROM {staged} "
+                        f"WHERE _reason IS NULL LIMIT {_PROBE})").fetchall()
+    if probe:
+        (stored,) = con.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM incidents WHERE (source, id) IN ({values_rows(probe)}) LIMIT 1)"
+        ).fetchone()
+        if stored:
+            return False
     (stored,) = con.execute(
         f"SELECT count(*) FROM (SELECT 1 FROM {staged} s JOIN incidents i ON i.source = s.source AND i.id = s.id "
         f"WHERE s._reason IS NULL LIMIT 1)").fetchone()
