@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover - only a type: pyarrow (0.5 s to import) i
 from ..errors import IngestError
 from ..store import Batch, Store
 from ..store.sqltext import bind
-from ..store.upsert import upsert_staged
+from ..store.upsert import all_new, insert_new, upsert_staged
 from ._files import gzip_problem, is_gzip, read_header
 
 SOURCE = "chicago"
@@ -220,70 +220,85 @@ def _read_csv_sql(paths: list[Path], header: list[str], tag: str) -> str:
 def _stage(store: Store, paths: list[Path], header: list[str], tag: str) -> None:
     """Read, type and check the rows of files sharing one header, in one parallel pass.
 
-    Creates ``_staged_all`` (rows in file order, with ``_file`` and ``_fidx``, the file's
-    position in ``paths``) and the DuckDB rejects tables ``_rej_err_<tag>`` /
-    ``_rej_scan_<tag>``. Raises duckdb.Error.
+    Creates ``_staged_all`` (rows in file order, with ``_fidx``, the file's position in
+    ``paths``) and the DuckDB rejects tables ``_rej_err_<tag>`` / ``_rej_scan_<tag>``.
+    Raises duckdb.Error.
 
     Each file's commit reads its rows by ``_fidx``, an integer: the row groups of the other
     files are skipped by their min/max statistics (DuckDB keeps only an 8-byte prefix of a
-    text column's, which the paths share, so a filter on ``_file`` would scan every row).
+    text column's, which the paths share, so a filter on the path would scan every row).
+    The path itself is not staged (1.7 million copies of it cost more than the lookup).
     """
     fields = [_CSV_NAMES[h] for h in header]
     raw_text = "to_json(struct_pack(" + ", ".join(f"{c} := {c}" for c in fields) + "))::VARCHAR"
     sql = _parse_sql(_read_csv_sql(paths, header, tag), raw_text=raw_text, line="NULL::BIGINT")
-    fidx = "CASE _file " + " ".join(f"WHEN {_quote(str(p))} THEN {k}" for k, p in enumerate(paths)) + " END"
     sql = sql.replace("        _reason\n    FROM (",
-                      f"        _reason,\n        _file,\n        ({fidx})::INTEGER AS _fidx\n    FROM (", 1)
+                      f"        _reason,\n        {_fidx_sql('_file', paths)} AS _fidx\n    FROM (", 1)
     store.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged_all AS {sql}")
 
 
-def _fix_reject_lines(con: duckdb.DuckDBPyConnection, tag: str) -> None:
+def _fidx_sql(col: str, paths: list[Path]) -> str:
+    """SQL: the position in ``paths`` of the file named by text column ``col``."""
+    return ("(CASE " + col + " " + " ".join(f"WHEN {_quote(str(p))} THEN {k}" for k, p in enumerate(paths))
+            + " END)::INTEGER")
+
+
+def _fix_reject_lines(con: duckdb.DuckDBPyConnection, tag: str, paths: list[Path]) -> dict[int, tuple[int, int]]:
     """Give each rejected staged row its line and gather the structural rejects.
 
     A record's line is its record number in its file + 1 (the header) + the
     number of structural rejects (rows DuckDB could not split) before it.
+    Returns ``{fidx: (staged rows, rows with a _reason)}`` per file.
     """
     # DuckDB logs one error per missing column of a short row: keep the first per line
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE _rej_all AS
-            SELECT _file, line, error_type, error_message, csv_line,
+            SELECT _file, {_fidx_sql('_file', paths)} AS _fidx, line, error_type, error_message, csv_line,
                    line - row_number() OVER (PARTITION BY _file ORDER BY line) AS adj
             FROM (SELECT s.file_path AS _file, e.line, arg_min(e.error_type, e.column_idx) AS error_type,
                          arg_min(e.error_message, e.column_idx) AS error_message, any_value(e.csv_line) AS csv_line
                   FROM _rej_err_{tag} e JOIN _rej_scan_{tag} s ON s.scan_id = e.scan_id AND s.file_id = e.file_id
                   GROUP BY ALL)"""
     )
-    (n_bad,) = con.execute("SELECT count(*) FROM _staged_all WHERE _reason IS NOT NULL").fetchone()
-    if not n_bad:
-        return
+    counts = {int(k): (int(n), int(b)) for k, n, b in con.execute(
+        "SELECT _fidx, count(*), count(*) FILTER (WHERE _reason IS NOT NULL) FROM _staged_all GROUP BY _fidx"
+    ).fetchall()}
+    if not any(b for _, b in counts.values()):
+        return counts
     con.execute(
         """CREATE OR REPLACE TEMP TABLE _file_start AS
-           SELECT _file, min(rowid) AS first FROM _staged_all GROUP BY _file"""
+           SELECT _fidx, min(rowid) AS first FROM _staged_all GROUP BY _fidx"""
     )
     con.execute(
         """UPDATE _staged_all SET _line = rowid + 2 - (
-               SELECT f.first FROM _file_start f WHERE f._file = _staged_all._file)
+               SELECT f.first FROM _file_start f WHERE f._fidx = _staged_all._fidx)
            WHERE _reason IS NOT NULL"""
     )
     con.execute(
         """UPDATE _staged_all SET _line = _line + (
-               SELECT count(*) FROM _rej_all r WHERE r._file = _staged_all._file AND r.adj <= _staged_all._line - 1)
+               SELECT count(*) FROM _rej_all r WHERE r._fidx = _staged_all._fidx AND r.adj <= _staged_all._line - 1)
            WHERE _reason IS NOT NULL"""
     )
+    return counts
 
 
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _commit_file(store: Store, path: Path, fidx: int) -> Batch:
-    """Upsert one staged file's rows (``_fidx = fidx`` in ``_staged_all``) in its own transaction."""
+def _commit_file(store: Store, path: Path, fidx: int, counts: tuple[int, int] | None = None) -> Batch:
+    """Upsert one staged file's rows (``_fidx = fidx`` in ``_staged_all``) in its own transaction.
+
+    With ``counts`` (its staged rows and rejected rows), the rows are known to be all new
+    records (:func:`~crimescope.store.upsert.all_new`) and are inserted without the upsert's
+    join and duplicate check.
+    """
     con = store.con
     origin = str(path.resolve())
     with store.transaction():
         batch = store.new_batch(SOURCE, "file", origin)
         con.execute(
-            f"CREATE OR REPLACE TEMP VIEW _staged AS SELECT * EXCLUDE (_file, _fidx) FROM _staged_all "
+            f"CREATE OR REPLACE TEMP VIEW _staged AS SELECT * EXCLUDE (_fidx) FROM _staged_all "
             f"WHERE _fidx = {int(fidx)}"
         )
         try:
@@ -295,7 +310,10 @@ def _commit_file(store: Store, path: Path, fidx: int) -> Batch:
                 [SOURCE, int(batch.batch_id), origin, str(path)],
             ))
             (n_struct,) = con.execute(bind("SELECT count(*) FROM _rej_all WHERE _file = ?", [str(path)])).fetchone()
-            upsert_staged(store, "_staged", batch, origin)
+            if counts is None:
+                upsert_staged(store, "_staged", batch, origin)
+            else:
+                insert_new(store, "_staged", batch, origin, n_rows=counts[0], n_rejected=counts[1])
             batch.rows_read += n_struct
             batch.rejected += n_struct
             store.finish_batch(batch)
@@ -370,13 +388,15 @@ def ingest_files(
                     _refuse(results, on_file, chunk[0], paths[chunk[0]], _describe_read_error(exc))
                     continue
                 try:
-                    _fix_reject_lines(con, tag)
+                    counts = _fix_reject_lines(con, tag, [paths[i] for i in chunk])
+                    # no id repeats in the chunk and none is stored: each file's rows are all new
+                    new = all_new(store, "_staged_all", int_key="CAST(id AS BIGINT)")  # good ids are whole numbers
                     for k, i in enumerate(chunk):
                         problem = checks[i].result() if i in checks else None
                         if problem:
                             _refuse(results, on_file, i, paths[i], problem)
                             continue
-                        results[i] = _commit_file(store, paths[i], k)
+                        results[i] = _commit_file(store, paths[i], k, counts.get(k, (0, 0)) if new else None)
                         if on_file:
                             on_file(paths[i], results[i])
                 finally:
