@@ -36,6 +36,25 @@ def test_shipped_profiles():
     assert "NYPD" in nyc.citation and "Chicago" in chi.citation
 
 
+def test_shipped_profiles_pass_the_crs_check_they_skip_at_load():
+    """The shipped profiles are read without pyproj (a command that measures no length does not
+    import it); their CRSs pass the check every other profile gets when it is read."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from crimescope.datasets import profile as profile_mod
+
+    for name in profile_mod.BUILTIN_PROFILES:
+        doc = yaml.safe_load((Path(profile_mod.__file__).parent / name).read_text("utf-8"))
+        assert profile_from_dict(doc, name).crs == profiles()[doc["key"]].crs
+    code = "import sys, crimescope.cli.main; from crimescope.datasets import profiles; profiles(); " \
+           "print('pyproj' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_metre_crs_unit_and_default_cell():
     from crimescope.spatial.grid import default_cell_size
 
