@@ -211,7 +211,11 @@ def cmd_backtest(args) -> None:
     res = backtest(data, grid, models, origins, horizons=[1, 7, 28], coverages=covs,
                    settings={"category": "gun_violence", "cell": "500ft", "year": args.year,
                              "command": " ".join(sys.argv)},
-                   progress=(lambda s: print(s, flush=True)) if args.verbose else None,
+                   # each fit's wall time, then this process's CPU and wall so far (a run stopped early still
+                   # tells its pace)
+                   progress=(lambda s: print(f"{s}  [process CPU {time.process_time() - c0:.0f} s, wall "
+                                             f"{time.perf_counter() - t0:.0f} s]", flush=True))
+                   if args.verbose else None,
                    target_category="gun_violence",
                    keep_forecasts=args.keep_forecasts.split(",") if args.keep_forecasts else False)
     secs = time.perf_counter() - t0
