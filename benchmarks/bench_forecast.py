@@ -139,10 +139,9 @@ def cmd_leading(args) -> None:
     """leading_indicators on all gun violence before an origin plus its six related categories."""
     import tracemalloc
 
-    from crimescope.forecast.base import make_model
     from crimescope.spatial.grid import Grid
 
-    model = make_model(args.model).for_target("gun_violence")
+    model = _make(args.model).for_target("gun_violence")  # a registry model or a written-down candidate
     data = load_categories(["gun_violence", *model.related_categories()])
     grid = Grid.chicago(500.0)
     as_of = pd.Timestamp(args.as_of)
