@@ -139,10 +139,9 @@ def cmd_leading(args) -> None:
     """leading_indicators on all gun violence before an origin plus its six related categories."""
     import tracemalloc
 
-    from crimescope.forecast.base import make_model
     from crimescope.spatial.grid import Grid
 
-    model = make_model(args.model).for_target("gun_violence")
+    model = _make(args.model).for_target("gun_violence")  # a registry model or a written-down candidate
     data = load_categories(["gun_violence", *model.related_categories()])
     grid = Grid.chicago(500.0)
     as_of = pd.Timestamp(args.as_of)
@@ -173,7 +172,9 @@ def _candidates() -> dict:
     from crimescope.forecast.base import make_model
     from crimescope.forecast.leading import HIT
 
-    return {"leading_hit": lambda: make_model("leading_bagged", **{k: v for k, v in HIT.items()})}
+    return {"leading_hit": lambda: make_model("leading_bagged", **{k: v for k, v in HIT.items()}),
+            # round six's speed candidate (docs/forecasting.md, "A faster candidate")
+            "leading_fast": lambda: make_model("leading_bagged", max_iter=50, learning_rate=0.2)}
 
 
 def _make(name: str):
@@ -209,7 +210,11 @@ def cmd_backtest(args) -> None:
     res = backtest(data, grid, models, origins, horizons=[1, 7, 28], coverages=covs,
                    settings={"category": "gun_violence", "cell": "500ft", "year": args.year,
                              "command": " ".join(sys.argv)},
-                   progress=(lambda s: print(s, flush=True)) if args.verbose else None,
+                   # each fit's wall time, then this process's CPU and wall so far (a run stopped early still
+                   # tells its pace)
+                   progress=(lambda s: print(f"{s}  [process CPU {time.process_time() - c0:.0f} s, wall "
+                                             f"{time.perf_counter() - t0:.0f} s]", flush=True))
+                   if args.verbose else None,
                    target_category="gun_violence",
                    keep_forecasts=args.keep_forecasts.split(",") if args.keep_forecasts else False)
     secs = time.perf_counter() - t0

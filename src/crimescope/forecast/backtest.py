@@ -21,8 +21,9 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..result import Result
-from .base import Forecaster, invalid, make_model, parse_horizon, parse_time, prepare_events, to_days
-from .metrics import parse_coverage, poisson_loglik, score_coverage
+from .base import (Forecaster, invalid, make_model, parse_horizon, parse_time, prepare_events, shared_fit_work,
+                   to_days)
+from .metrics import parse_coverage, poisson_loglik, score_coverage, score_coverages  # noqa: F401
 
 __all__ = ["backtest", "BacktestResult", "weekly_origins", "offset_sensitivity", "split_target", "DEFAULT_COVERAGES",
            "reliability_bins", "RELIABILITY_BINS"]
@@ -361,7 +362,25 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
     orig = [parse_time(o, "origin") for o in origins]
     if not orig:
         raise invalid("origins", origins, "at least one origin")
-    allev = prepare_events(target_events, np.datetime64("2262-01-01"), grid)
+    with shared_fit_work():  # each frame validated, located and sorted once; per-origin model work shared
+        allev = prepare_events(target_events, np.datetime64("2262-01-01"), grid)
+        rows, rel_rows, kept, kept_obs, totals = _run_origins(
+            events, target_events, grid, mods, orig, hs, covs, eq, allev, keep_forecasts, target_category, progress)
+    return BacktestResult(records=pd.DataFrame(rows), models=list(mods), horizons=hs,
+                          coverages=[c.label for c in covs], cell_totals=totals,
+                          equity_coverage=eq.label, grid=grid, settings=dict(settings or {}),
+                          forecasts={k: np.vstack(v) for k, v in kept.items()},
+                          observed={h: np.vstack(v) for h, v in kept_obs.items()},
+                          reliability=pd.DataFrame(rel_rows))
+
+
+def _run_origins(events, target_events, grid, mods, orig, hs, covs, eq, allev, keep_forecasts, target_category,
+                 progress):
+    """The backtest's loop over origins and models (see :func:`backtest`)."""
+    import pandas as pd
+
+    from .metrics import FlagOrder
+
     located = allev.subset(allev.cell >= 0)
     area = grid.area
     total = float(area.sum())
@@ -374,10 +393,12 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
     rows = []
     for o in orig:
         od = float(to_days(o))
-        observed = {}
+        observed, best_order = {}, {}
         for h in hs:
             i0, i1 = np.searchsorted(located.t, [od, od + h], side="left")
             observed[h] = np.bincount(located.cell[i0:i1], minlength=grid.n_cells).astype(float)
+            # the best selection of each coverage (PEI*'s hits*) is the same for every model: sorted once
+            best_order[h] = FlagOrder(observed[h] / area, area)
             if keep:
                 kept_obs[h].append(observed[h].astype(np.float32))
         for name, proto in mods.items():
@@ -400,29 +421,24 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
                 for b in range(bc.size):
                     rel_rows.append({"model": name, "origin": pd.Timestamp(o), "horizon_days": h, "bin": b + 1,
                                      "cells": bc[b], "expected": be[b], "observed": bo[b]})
-                for cov in covs:
-                    s = score_coverage(exp, obs, area, cov)
+                # one sort of the forecast serves every coverage and the equity view
+                # (score_coverage and flag_fraction at each, bit for bit)
+                order = FlagOrder(exp / area, area)
+                for cov, s in zip(covs, score_coverages(exp, obs, area, covs, best_order[h], order)):
                     rows.append({"model": name, "origin": pd.Timestamp(o), "horizon_days": h,
                                  "coverage": cov.label, "n_events": s.n_events, "hits": s.hits,
                                  "best_hits": s.best_hits, "flagged_area": s.flagged_area,
                                  "hit_rate": s.hit_rate, "pai": s.pai, "pei_star": s.pei_star,
                                  "loglik": ll, "expected": etot, "fit_seconds": secs,
                                  "fit_cpu_seconds": cpu})
-                from .metrics import flag_fraction
-
-                f = flag_fraction(exp / area, area, eq.area_of(total))
+                f = order.fraction(eq.area_of(total))
                 tot = totals[(name, h)]
                 tot["flagged_area"] += f * area
                 tot["hits"] += f * obs
                 tot["events"] += obs
             if progress:
                 progress(f"{pd.Timestamp(o).date()} {name} {secs:.2f}s")
-    return BacktestResult(records=pd.DataFrame(rows), models=list(mods), horizons=hs,
-                          coverages=[c.label for c in covs], cell_totals=totals,
-                          equity_coverage=eq.label, grid=grid, settings=dict(settings or {}),
-                          forecasts={k: np.vstack(v) for k, v in kept.items()},
-                          observed={h: np.vstack(v) for h, v in kept_obs.items()},
-                          reliability=pd.DataFrame(rel_rows))
+    return rows, rel_rows, kept, kept_obs, totals
 
 
 def offset_sensitivity(events: Any, grid_for_offset: Callable[[tuple[float, float]], Any], models: Any,

@@ -19,6 +19,8 @@ local wall time (Chicago), coordinates in the grid's CRS units (EPSG:3435 feet).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import inspect
 import math
 import re
@@ -44,6 +46,7 @@ __all__ = [
     "citywide_level",
     "LEVEL_DAYS",
     "LEVEL_YEARS",
+    "shared_fit_work",
 ]
 
 _EPOCH = np.datetime64("1970-01-01T00:00:00", "ns")
@@ -174,11 +177,44 @@ def prepare_events(events: Any, as_of: Any, grid: Any) -> EventArrays:
     (datetime64, wall time), ``x`` and ``y`` in the grid's CRS; rows with a
     missing coordinate (or ``has_location`` false) are dropped. An optional
     ``category`` column is kept for models using related categories.
-    """
-    import pandas as pd
 
+    Inside :func:`shared_fit_work` each (frame, grid) is prepared once, all rows, and cut at
+    each ``as_of`` (read-only arrays; the same values and order as preparing it afresh).
+    """
     if grid is None or not hasattr(grid, "locate") or not hasattr(grid, "n_cells"):
         raise invalid("grid", grid, "a crimescope.spatial.Grid")
+    shared = _SHARED.get()
+    if shared is None:
+        return _prepare(events, as_of, grid)[0]
+    key = ("events", id(events), id(grid))
+    hit = shared.get(key)
+    if hit is None or hit[0] is not events or hit[1] is not grid:
+        full, when = _prepare(events, None, grid)
+        for a in (full.t, full.x, full.y, full.cell, full.category, when):
+            if a is not None:
+                a.flags.writeable = False
+        hit = shared[key] = (events, grid, full, when)
+    full, when = hit[2], hit[3]
+    cut = parse_time(as_of)
+    tc = to_days(cut)
+    # t is when in float days (monotone in when): rows with t < tc are before the cut, t > tc after;
+    # a row with t == tc (within a fraction of a microsecond of the cut) is decided on its nanoseconds
+    lo, hi = int(np.searchsorted(full.t, tc, side="left")), int(np.searchsorted(full.t, tc, side="right"))
+    band = when[lo:hi] < cut
+    if band.all():
+        k = hi
+    elif not band.any():
+        k = lo
+    else:  # pragma: no cover - rows within the same float day value on both sides of the cut
+        return _prepare(events, cut, grid)[0]
+    cat = None if full.category is None else full.category[:k]
+    return EventArrays(t=full.t[:k], x=full.x[:k], y=full.y[:k], cell=full.cell[:k], as_of=tc, category=cat)
+
+
+def _prepare(events: Any, as_of: Any, grid: Any) -> tuple[EventArrays, np.ndarray]:
+    """:func:`prepare_events` before ``as_of`` (None: every row), and the kept rows' times in ns."""
+    import pandas as pd
+
     if not isinstance(events, pd.DataFrame):
         try:
             events = pd.DataFrame(events)
@@ -188,14 +224,16 @@ def prepare_events(events: Any, as_of: Any, grid: Any) -> EventArrays:
     if missing:
         raise invalid("events", f"<columns {list(events.columns)}>",
                       f"a DataFrame with columns occurred_local, x, y (missing {missing})")
-    cut = parse_time(as_of)
+    cut = None if as_of is None else parse_time(as_of)
     try:
         when = pd.to_datetime(events["occurred_local"]).to_numpy("datetime64[ns]")
     except (TypeError, ValueError) as exc:
         raise invalid("events.occurred_local", "<column>", "datetime values") from exc
     x = pd.to_numeric(events["x"], errors="coerce").to_numpy(np.float64)
     y = pd.to_numeric(events["y"], errors="coerce").to_numpy(np.float64)
-    keep = (~np.isnat(when)) & (when < cut) & np.isfinite(x) & np.isfinite(y)
+    keep = (~np.isnat(when)) & np.isfinite(x) & np.isfinite(y)
+    if cut is not None:
+        keep &= when < cut
     if "has_location" in events.columns:
         keep &= events["has_location"].fillna(False).to_numpy(bool)
     t = to_days(when[keep])
@@ -206,7 +244,38 @@ def prepare_events(events: Any, as_of: Any, grid: Any) -> EventArrays:
     if "category" in events.columns:
         cat = events["category"].to_numpy(object)[keep][order]
     cell = grid.locate(x, y) if t.size else np.empty(0, np.int64)
-    return EventArrays(t=t, x=x, y=y, cell=np.asarray(cell, np.int64), as_of=to_days(cut), category=cat)
+    as_of = np.inf if cut is None else to_days(cut)
+    return (EventArrays(t=t, x=x, y=y, cell=np.asarray(cell, np.int64), as_of=as_of, category=cat),
+            when[keep][order])
+
+
+#: the work shared by fits inside :func:`shared_fit_work` (None outside)
+_SHARED: "contextvars.ContextVar[dict | None]" = contextvars.ContextVar("crimescope_shared_fit_work", default=None)
+
+
+@contextlib.contextmanager
+def shared_fit_work():
+    """A block in which fits on the same unchanged event frames share their repeated work.
+
+    The backtest fits every model at every origin on the same two frames (the target's rows and,
+    for the models that read related categories, all rows): inside this block
+    :func:`prepare_events` validates, locates and sorts each (frame, grid) once and cuts it at each
+    origin, and models may keep per-origin intermediate results here (the leading-indicator
+    surfaces). Every result is the same, bit for bit, as without the block; the frames must not
+    be changed while it is open. Yields the store (a dict); it is dropped when the block ends.
+    """
+    store: dict = {}
+    token = _SHARED.set(store)
+    try:
+        yield store
+    finally:
+        _SHARED.reset(token)
+        store.clear()
+
+
+def shared_store() -> dict | None:
+    """The store of the enclosing :func:`shared_fit_work` block, or None."""
+    return _SHARED.get()
 
 
 def grid_key(grid: Any) -> tuple:

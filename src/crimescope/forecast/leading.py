@@ -35,7 +35,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .base import EventArrays, Forecaster, check_number, grid_key, invalid
+from .base import EventArrays, Forecaster, check_number, grid_key, invalid, shared_store
 
 __all__ = ["LeadingIndicators", "OBJECTIVES", "decayed_cell_counts", "cell_kernel", "INDICATORS", "REPORTED_INDICATORS"]
 
@@ -61,6 +61,9 @@ HIT = dict(BAGGED, objective="binary")
 
 _KERNELS: "OrderedDict[tuple, object]" = OrderedDict()
 _KERNEL_CACHE_SIZE = 8
+#: bytes of surfaces kept for other leading-indicator models at the same origin inside
+#: ``forecast.base.shared_fit_work`` (a backtest); ``leading_bagged``'s 23 surfaces are ~0.5 GB
+_SHARED_SURFACE_BYTES = 1 << 30
 
 # fixed booster settings (row and column subsampling, L2), as validated
 _SUBSAMPLE = 0.8
@@ -122,6 +125,33 @@ def cell_kernel(grid, bandwidth: float):
     while len(_KERNELS) > _KERNEL_CACHE_SIZE:
         _KERNELS.popitem(last=False)
     return m
+
+
+def _shared_surfaces(origins: np.ndarray) -> dict | None:
+    """The surfaces kept for this origin inside a ``shared_fit_work`` block (None outside one).
+
+    The backtest fits ``leading_bagged``, ``leading_indicators`` and ``leading_reported`` at each
+    origin on the same events and training origins; most of their surfaces are the same arrays.
+    Only the current origin's are kept.
+    """
+    store = shared_store()
+    if store is None:
+        return None
+    now = float(origins[-1])
+    kept = store.get("leading_surfaces")
+    if kept is None or kept["as_of"] != now:
+        kept = store["leading_surfaces"] = {"as_of": now, "items": {}, "bytes": 0}
+    return kept
+
+
+def _fingerprint(arr: EventArrays, origins: np.ndarray, grid) -> tuple:
+    """What a surface depends on: the category's events (times, cells), the origins and the grid."""
+    import hashlib
+
+    h = hashlib.sha1()
+    for a in (arr.t, arr.cell, origins):
+        h.update(memoryview(np.ascontiguousarray(a)).cast("B"))
+    return (arr.n, h.hexdigest()) + grid_key(grid)
 
 
 def _check_features(name: str, value) -> None:
@@ -301,6 +331,7 @@ class LeadingIndicators(Forecaster):
         """
         n = self.grid_.n_cells
         raw: dict = {}  # decayed counts per half-life, shared by its bandwidths
+        shared, fp = _shared_surfaces(origins), None
         for hl, bw in specs:
             if done is not None and (hl, bw) in done:
                 yield done[(hl, bw)]
@@ -309,11 +340,22 @@ class LeadingIndicators(Forecaster):
                 yield np.zeros((n, origins.size)), None
                 continue
             key = None if hl is None else float(hl)
+            if shared is not None:  # another leading model at this origin may have computed it
+                fp = fp or _fingerprint(arr, origins, self.grid_)
+                hit = shared["items"].get((fp, key, float(bw)))
+                if hit is not None:
+                    yield hit
+                    continue
             if key not in raw:
                 raw[key] = decayed_cell_counts(arr.t, arr.cell, origins, n, key)
             v = raw[key] if bw == 0 else cell_kernel(self.grid_, float(bw)) @ raw[key]
             tot = v.sum(axis=0)
-            yield v, 1e4 / np.where(tot > 0, tot, 1.0)
+            out = (v, 1e4 / np.where(tot > 0, tot, 1.0))
+            if shared is not None and shared["bytes"] + v.nbytes <= _SHARED_SURFACE_BYTES:
+                v.flags.writeable = False
+                shared["items"][(fp, key, float(bw))] = out
+                shared["bytes"] += v.nbytes
+            yield out
 
     def _feature_parts(self, target: EventArrays, related: dict, origins: np.ndarray, done: dict | None = None):
         """Every feature in ``feature_names_`` order as ``(kind, values, scale)``: kind ``"surface"``, a
@@ -434,8 +476,11 @@ class LeadingIndicators(Forecaster):
             return self._fallback * scale
         out = np.full(self.grid_.n_cells, self.inactive_rate_)
         if self._active_now.any():
-            x = self._x_now[self._active_now]
-            out[self._active_now] = np.mean([m.predict(x) for m in self.models_], axis=0)
+            # the boosters' mean at the current features does not depend on the horizon: once per fit
+            if getattr(self, "_mean_now", None) is None or self._mean_now[0] is not self.models_:
+                x = self._x_now[self._active_now]
+                self._mean_now = (self.models_, np.mean([m.predict(x) for m in self.models_], axis=0))
+            out[self._active_now] = self._mean_now[1]
         if self.objective == "binary":  # probability of any event -> the Poisson mean with that probability
             out = -np.log1p(-np.clip(out, 0.0, 1.0 - 1e-12))
         return np.maximum(out, 0.0) * scale

@@ -154,14 +154,20 @@ class LearnedPoisson(Forecaster):
         self._area_frac = self.grid_.area / (self.grid_.cell_size ** 2)
         H = float(self.target_days)
         tt, tc = self._target
-        X, y = [], []
+        self.feature_names_ = self._names()
+        # each origin's active rows (and the inactive rows' targets) kept as they are built: the same
+        # rows in the same order as stacking every row and selecting the active ones afterwards
+        X, y, y_inactive = [], [], []
         for k in range(int(self.n_origins)):
             o = ev.as_of - H - k * float(self.origin_step_days)
             if o <= self._t0:
                 break
-            X.append(self._features(o))
-            y.append(self._counts(tt, tc, o, o + H))
-        self.feature_names_ = self._names()
+            f = self._features(o)
+            yk = self._counts(tt, tc, o, o + H)
+            act = self._active(f)
+            X.append(f[act])
+            y.append(yk[act])
+            y_inactive.append(yk[~act])
         if not X:
             self.model_ = None
             self._fallback = self._counts(tt, tc, -np.inf, ev.as_of) / max(ev.as_of - self._t0, 1.0) * H
@@ -169,17 +175,17 @@ class LearnedPoisson(Forecaster):
             self.inactive_rate_ = 0.0
             self._x_now = None
             return
-        X = np.vstack(X)
+        X = np.concatenate(X)
         y = np.concatenate(y)
-        active = self._active(X)
-        self.n_train_rows_ = int(active.sum())
+        y_inactive = np.concatenate(y_inactive)
+        self.n_train_rows_ = int(y.size)
         # cells with no event ever within two rings: one pooled rate (no trees needed)
-        self.inactive_rate_ = float(y[~active].mean()) if (~active).any() else 0.0
-        if y[active].sum() <= 0:
+        self.inactive_rate_ = float(y_inactive.mean()) if y_inactive.size else 0.0
+        if y.sum() <= 0:
             self.model_ = None
             self._fallback = np.full(self.grid_.n_cells, self.inactive_rate_)
         else:
-            self.model_ = self._booster().fit(X[active], y[active])
+            self.model_ = self._booster().fit(X, y)
         self._x_now = self._features(ev.as_of)
 
     def _active(self, X: np.ndarray) -> np.ndarray:
@@ -207,5 +213,8 @@ class LearnedPoisson(Forecaster):
         active = self._active(self._x_now)
         out = np.full(self.grid_.n_cells, self.inactive_rate_)
         if active.any():
-            out[active] = self.model_.predict(self._x_now[active])
+            # the booster's output at the current features does not depend on the horizon: once per fit
+            if getattr(self, "_pred_now", None) is None or self._pred_now[0] is not self.model_:
+                self._pred_now = (self.model_, self.model_.predict(self._x_now[active]))
+            out[active] = self._pred_now[1]
         return np.maximum(out, 0.0) * scale

@@ -35,8 +35,8 @@ import numpy as np
 
 from .base import invalid
 
-__all__ = ["Coverage", "parse_coverage", "flag_fraction", "score_coverage", "poisson_loglik",
-           "CoverageScore", "SQFT_PER_SQMI"]
+__all__ = ["Coverage", "parse_coverage", "flag_fraction", "FlagOrder", "score_coverage", "score_coverages",
+           "poisson_loglik", "CoverageScore", "SQFT_PER_SQMI"]
 
 #: square US survey feet in a square US survey mile (5280^2)
 SQFT_PER_SQMI = 5280.0 ** 2
@@ -92,28 +92,43 @@ def flag_fraction(score: np.ndarray, area: np.ndarray, limit: float) -> np.ndarr
     Whole tie groups are taken while they fit; the group straddling ``limit`` is
     taken fractionally (same fraction for every member).
     """
-    score = np.asarray(score, dtype=float)
-    area = np.asarray(area, dtype=float)
-    out = np.zeros(score.size)
-    if limit <= 0 or score.size == 0:
+    return FlagOrder(score, area).fraction(limit)
+
+
+class FlagOrder:
+    """The order and tie groups of :func:`flag_fraction` for one ``score``, computed once.
+
+    ``fraction(limit)`` equals ``flag_fraction(score, area, limit)`` bit for bit, for any
+    number of limits (coverages) at the cost of one sort.
+    """
+
+    def __init__(self, score: np.ndarray, area: np.ndarray):
+        score = np.asarray(score, dtype=float)
+        area = np.asarray(area, dtype=float)
+        self.size = score.size
+        if score.size == 0:
+            return
+        self.order = np.argsort(-score, kind="stable")
+        s = score[self.order]
+        a = area[self.order]
+        self.starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+        self.lengths = np.r_[self.starts[1:], s.size] - self.starts
+        self.garea = np.add.reduceat(a, self.starts)
+        self.cum = np.cumsum(self.garea)
+
+    def fraction(self, limit: float) -> np.ndarray:
+        out = np.zeros(self.size)
+        if limit <= 0 or self.size == 0:
+            return out
+        full = self.cum <= limit * (1 + 1e-12)
+        n_full = int(full.sum())
+        frac_g = np.zeros(self.starts.size)
+        frac_g[:n_full] = 1.0
+        if n_full < self.starts.size:
+            before = self.cum[n_full - 1] if n_full else 0.0
+            frac_g[n_full] = max(0.0, (limit - before) / self.garea[n_full])
+        out[self.order] = np.repeat(frac_g, self.lengths)
         return out
-    order = np.argsort(-score, kind="stable")
-    s = score[order]
-    a = area[order]
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    ends = np.r_[starts[1:], s.size]
-    garea = np.add.reduceat(a, starts)
-    cum = np.cumsum(garea)
-    full = cum <= limit * (1 + 1e-12)
-    n_full = int(full.sum())
-    frac_g = np.zeros(starts.size)
-    frac_g[:n_full] = 1.0
-    if n_full < starts.size:
-        before = cum[n_full - 1] if n_full else 0.0
-        frac_g[n_full] = max(0.0, (limit - before) / garea[n_full])
-    per = np.repeat(frac_g, ends - starts)
-    out[order] = per
-    return out
 
 
 @dataclass
@@ -150,18 +165,37 @@ class CoverageScore:
 def score_coverage(expected: np.ndarray, observed: np.ndarray, area: np.ndarray,
                    coverage: Any) -> CoverageScore:
     """Hit rate, PAI and PEI* of ``expected`` (per cell) against ``observed`` counts."""
-    cov = parse_coverage(coverage)
+    return score_coverages(expected, observed, area, [coverage])[0]
+
+
+def score_coverages(expected: np.ndarray, observed: np.ndarray, area: np.ndarray, coverages,
+                    best_order: "FlagOrder | None" = None, order: "FlagOrder | None" = None) -> list[CoverageScore]:
+    """:func:`score_coverage` at each of ``coverages``, sorting the forecast once.
+
+    ``order`` is ``FlagOrder(expected / area, area)`` and ``best_order``
+    ``FlagOrder(observed / area, area)`` when the caller has them already (``best_order`` is
+    the same for every model scored on one window).
+    """
     expected = np.asarray(expected, dtype=float)
     observed = np.asarray(observed, dtype=float)
     area = np.asarray(area, dtype=float)
     total = float(area.sum())
-    limit = cov.area_of(total)
-    f = flag_fraction(expected / area, area, limit)
-    hits = float((f * observed).sum())
-    fb = flag_fraction(observed / area, area, limit)
-    best = float((fb * observed).sum())
-    return CoverageScore(coverage=cov.label, flagged_area=float((f * area).sum()), total_area=total,
-                         n_events=float(observed.sum()), hits=hits, best_hits=best)
+    if order is None:
+        order = FlagOrder(expected / area, area)
+    if best_order is None:
+        best_order = FlagOrder(observed / area, area)
+    n_events = float(observed.sum())
+    out = []
+    for coverage in coverages:
+        cov = parse_coverage(coverage)
+        limit = cov.area_of(total)
+        f = order.fraction(limit)
+        hits = float((f * observed).sum())
+        fb = best_order.fraction(limit)
+        best = float((fb * observed).sum())
+        out.append(CoverageScore(coverage=cov.label, flagged_area=float((f * area).sum()), total_area=total,
+                                 n_events=n_events, hits=hits, best_hits=best))
+    return out
 
 
 def poisson_loglik(expected: np.ndarray, observed: np.ndarray, floor: float = 1e-6) -> float:
