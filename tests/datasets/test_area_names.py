@@ -45,13 +45,30 @@ def test_geometry_names_come_from_the_profile():
     assert "district names as the Chicago Police Department gives them" in source
 
 
-def test_another_city_names_its_units_in_its_own_profile():
+@pytest.fixture
+def registered():
+    """Register profiles for one test only: a profile left registered (with a taxonomy file that
+    exists only here) would be listed by every later test's app, schema and commands."""
+    from crimescope.datasets import profile as profile_mod
+
+    keys = []
+
+    def reg(prof):
+        keys.append(prof.key)
+        return register_profile(prof, replace=True)
+
+    yield reg
+    for k in keys:
+        profile_mod._REGISTRY.pop(k, None)
+
+
+def test_another_city_names_its_units_in_its_own_profile(registered):
     from crimescope.web.geometry import area_choices, geojson_bytes
 
     doc = {**MINIMAL, "area_kinds": {"district": {
         "label": "district", "column": "district", "boundary": "chicago/boundaries/police_districts.geojson",
         "code_property": "dist_num", "names": {11: "Eleven", "012": "Twelve"}, "names_source": "made up for a test"}}}
-    prof = register_profile(profile_from_dict(doc), replace=True)
+    prof = registered(profile_from_dict(doc))
     assert prof.area_names("district") == {"11": "Eleven", "12": "Twelve"}  # codes as the store's: no zeros
     feats = {f["properties"]["unit"]: f["properties"] for f in
              json.loads(geojson_bytes("district", None, "namesville"))["features"]}
