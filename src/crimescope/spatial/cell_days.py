@@ -10,7 +10,7 @@ any span is then a binary search and a ``bincount``. Built lazily on first use a
 even when many threads ask together (``Aggregates.memo``: single-flight).
 
 The counts, the records, the records without a location and those outside the grid equal what
-``load_events`` + ``gistar.hotspots`` compute from the store (tests/spatial/test_cell_days.py
+``load_events`` + ``gistar.hotspots`` compute from the store (tests/stats/test_fast_paths.py
 compares them on the real store).
 """
 
