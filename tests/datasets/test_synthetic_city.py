@@ -108,6 +108,10 @@ area_kinds:
     ev["occurred_local"] = pd.to_datetime(ev["occurred_local"])
     yield prof, Dataset(store, prof), ev, d
     store.close()
+    # registered for this module only: left registered, every later app and command would list it
+    from crimescope.datasets import profile as profile_mod
+
+    profile_mod._REGISTRY.pop(prof.key, None)
 
 
 def test_profile_from_files(testville):
