@@ -48,6 +48,11 @@ class Dataset:
     def path(self) -> str:
         return getattr(self.store, "path", ":memory:")
 
+    @property
+    def aggregates(self):
+        """The store's per-snapshot aggregate (a snapshot served by the web), or None."""
+        return getattr(self.store, "aggregates", None)
+
     def ibis(self):
         return self.store.ibis()
 

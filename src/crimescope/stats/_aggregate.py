@@ -219,10 +219,8 @@ def span_counter(store, source: str, cat, district: int | None = None) -> _SpanC
 
 
 def aggregates_of(store) -> Aggregates | None:
-    """The aggregate a store carries (``store.aggregates``; a Dataset's is its store's), or None."""
+    """The aggregate a store (or a Dataset, through its store) carries, or None."""
     agg = getattr(store, "aggregates", None)
-    if agg is None and hasattr(store, "profile"):  # a Dataset: the store under it
-        agg = getattr(getattr(store, "store", None), "aggregates", None)
     return agg if isinstance(agg, Aggregates) else None
 
 

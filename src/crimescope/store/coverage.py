@@ -259,9 +259,10 @@ def _state(con):
 
 
 def _memo(store, key, fn):
+    from ..datasets import Dataset
     from ..stats._aggregate import aggregates_of
 
-    if hasattr(store, "profile") and hasattr(store, "store"):  # a Dataset: cached with the store under it
+    if isinstance(store, Dataset):  # a Dataset per request: cached with the store under it
         store = store.store
     agg = aggregates_of(store)
     if agg is not None:  # a read-only snapshot: its batches never change, so no state to check
