@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from ..categories import Category, Taxonomy, get_category
-from ..errors import CoverageError, ParameterError
+from ..errors import CoverageError
 from ..datasets import as_dataset
 from ._coverage import attach, covered, mark_partial, restrict
 from .provenance import StatResult
