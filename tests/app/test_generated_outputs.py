@@ -145,3 +145,66 @@ def test_a_one_format_route_beside_the_twins(demo, store_path):
         op = c.get("/api/openapi.json").json()["paths"]["/api/district_demo.geojson"]["get"]
         assert op["summary"] == "Records per district of one year, as GeoJSON."
         assert c.get("/api/district_demo.json", params={"category": "homicide"}).status_code == 200
+
+
+# -- claim: a generated command with a positional argument (the sentence) and a CLI-only file of claims
+SENTENCE = "10 homicides from 2016-03-01 to 2016-03-31"
+
+
+def _claim(store_path, *args):
+    return CliRunner().invoke(_app(), ["--store", str(store_path), "claim", *args])
+
+
+def test_claim_takes_its_sentence_as_an_argument_and_answers_as_its_api_twin(store_path):
+    from fastapi.testclient import TestClient
+
+    from crimescope.web.app import create_app
+
+    r = _claim(store_path, SENTENCE, "--format", "json")
+    assert r.exit_code == 0, r.output
+    cli_doc = json.loads(r.stdout)
+    assert [(row["computed"], row["verdict"]) for row in cli_doc["rows"]] == [(10, "matches")]
+    r = _claim(store_path, SENTENCE, "--district", "7", "--format", "json")  # 6 of the 10 rows are district 7
+    assert r.exit_code == 0, r.output
+    d7 = json.loads(r.stdout)
+    assert [(row["computed"], row["claimed"]) for row in d7["rows"]] == [(6, 10)]
+    with TestClient(create_app(store_path, response_cache_mb=0)) as c:
+        api = c.get("/api/claim.json", params={"text": SENTENCE}).json()
+        api7 = c.get("/api/claim.json", params={"text": SENTENCE, "district": 7}).json()
+    assert api["rows"] == cli_doc["rows"] and api7["rows"] == d7["rows"]
+    assert api["meta"]["rule"] == cli_doc["meta"]["rule"] and api["meta"]["rule"].startswith("homicide: iucr in")
+    r = _claim(store_path, SENTENCE)  # the table: each claim's check, then the caption
+    assert r.exit_code == 0 and "verdict: MATCHES" in r.stdout and "\nrule: homicide: iucr in" in r.stdout
+
+
+def test_claim_reads_a_yaml_file_of_claims_on_the_command_line_only(store_path, tmp_path):
+    from crimescope.app import get
+
+    f = tmp_path / "claims.yaml"
+    f.write_text("claims:\n"
+                 "  - {category: homicide, value: 4, from: 2016-03-01, to: 2016-03-31, district: 11}\n"
+                 f"  - {{text: '{SENTENCE}'}}\n"
+                 "  - {category: homicide, value: 3, from: 2016-03-01, to: 2016-03-05}\n", encoding="utf-8")
+    r = _claim(store_path, "--file", str(f), "--format", "csv")
+    assert r.exit_code == 0, r.output
+    import io
+
+    import pandas as pd
+
+    rows = pd.read_csv(io.StringIO(r.stdout), comment="#")
+    # district 11 holds rows 7-10 (4); the month all 10; March 1-5 the first 5 (district 7)
+    assert rows["computed"].tolist() == [4, 10, 5]
+    assert rows["verdict"].tolist()[:2] == ["matches", "matches"]
+    assert not get("claim").parse({}, on="api")["file"] and "file" not in {
+        p.name for p in get("claim").params if p.offered("api")}
+
+
+def test_claim_refuses_what_is_not_a_claim(store_path):
+    from crimescope.errors import ParameterError
+
+    r = _claim(store_path, "--category", "homicide", "--from", "2016-03-01", "--to", "2016-03-31")  # no value
+    assert isinstance(r.exception, ParameterError) and "give the claim as text" in str(r.exception)
+    r = _claim(store_path, "-c", "homicide", "--value", "-1", "--from", "2016-03-01", "--to", "2016-03-31")
+    assert isinstance(r.exception, ParameterError) and str(r.exception).startswith("--value: -1.0 is outside 0")
+    r = _claim(store_path, SENTENCE, "--format", "xml")
+    assert isinstance(r.exception, ParameterError) and "--format 'xml'" in str(r.exception)

@@ -40,7 +40,8 @@ def test_the_shipped_analyses_are_declared():
 @pytest.mark.parametrize("name", sorted(_analyses()))
 def test_every_analysis_has_a_cli_command(name):
     """A generated command takes exactly the declared CLI parameters; a hand-written one
-    (``cli=False``: it writes files or reads a YAML of claims) has the analysis's name."""
+    (``cli=False``: it draws images, or takes any units or models and writes files) has the
+    analysis's name."""
     a = _analyses()[name]
     commands = _cli_commands()
     assert name in commands, f"no `crimescope {name}` command"
@@ -53,8 +54,11 @@ def test_every_analysis_has_a_cli_command(name):
         assert (p.name in dests) == offered, f"{name}: {p.name} {'missing' if offered else 'offered'}"
         if offered:
             q = p.on("cli")
-            assert q.option in opts and (q.short is None or q.short in opts), (name, q.option)
             opt = next(o for o in commands[name].params if o.name == p.name)
+            if q.positional:  # an argument (claim's sentence), not an option
+                assert opt.param_type_name == "argument", (name, p.name)
+            else:
+                assert q.option in opts and (q.short is None or q.short in opts), (name, q.option)
             assert opt.required == q.required, (name, p.name)
     assert {"--format", *a.output_flags} <= opts
     for o in a.writes:  # the files it also writes, each behind its own option, with that output's options

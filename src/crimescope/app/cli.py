@@ -20,6 +20,10 @@ def _option(p):
     p = p.on("cli")
     names = [p.option] + ([p.short] if p.short else [])
     default = ... if p.required else p.default
+    if p.positional:  # an argument (claim's sentence)
+        if p.kind != "text":
+            raise ValueError(f"param {p.name}: only a text is taken as a positional argument")
+        return Annotated[str if p.required else Optional[str], typer.Argument(help=p.help)], default
     if p.kind in ("by", "categories", "list"):
         return Annotated[Optional[List[str]], typer.Option(*names, help=p.help)], (list(p.default or ()) or None)
     if p.kind == "bool":

@@ -517,14 +517,14 @@ def forecast(ds, *, taxonomy=None, category: str | None = None, as_of: dt.date |
 
 # ----------------------------------------------------------------------- claim
 def build_claim(ds, *, text: str | None = None, as_of=None, category=None, value=None, start=None, end=None,
-                district=None, community_area=None, tolerance=None):
-    """The :class:`~crimescope.stats.claims.Claim` of a sentence, or of category and value."""
+                district=None, community_area=None, tolerance=None, taxonomy=None):
+    """The :class:`~crimescope.stats.claims.Claim` of a sentence, or of category and value (a
+    category, or the noun of a sentence, is looked up in ``taxonomy``, default the city's)."""
     from ..stats.claims import Claim, parse_claim
 
-    if ds.key != "chicago":
-        raise ParameterError(f"source: claim checks read Chicago's published figures only, not {ds.profile.name}'s")
+    _chicago_only(ds)
     if text:
-        c = parse_claim(text, as_of=as_of)
+        c = parse_claim(text, as_of=as_of, taxonomy=taxonomy)
         if district is not None:
             c.district = district
         if community_area is not None:
@@ -534,15 +534,24 @@ def build_claim(ds, *, text: str | None = None, as_of=None, category=None, value
         return c
     if category is None or value is None:
         raise ParameterError("give the claim as text, or category and value (with start/end or as_of)")
-    ds.category(category)
+    ds.category(category, taxonomy)
     return Claim(category=category, value=float(value), start=start, end=end, as_of=as_of,
                  district=district, community_area=community_area, tolerance=float(tolerance or 0))
 
 
-def claim(ds, *, taxonomy=None, claims=None, **values):
-    """Check published figures (``stats.claims.check_claims``): verdict and explanation per claim.
-    ``claims``: Claim objects; else one claim built from ``values`` (:func:`build_claim`)."""
-    from ..stats.claims import check_claims
+def _chicago_only(ds) -> None:
+    if ds.key != "chicago":
+        raise ParameterError(f"source: claim checks read Chicago's published figures only, not {ds.profile.name}'s")
 
-    claims = claims if claims is not None else [build_claim(ds, **values)]
+
+def claim(ds, *, taxonomy=None, claims=None, file=None, **values):
+    """Check published figures (``stats.claims.check_claims``): verdict and explanation per claim.
+    ``claims``: Claim objects; else those of the YAML ``file`` (``stats.claims.claims_from_yaml``);
+    else one claim built from ``values`` (:func:`build_claim`)."""
+    from ..stats.claims import check_claims, claims_from_yaml
+
+    if claims is None and file is not None:
+        _chicago_only(ds)
+        claims = claims_from_yaml(file, taxonomy=taxonomy)
+    claims = claims if claims is not None else [build_claim(ds, taxonomy=taxonomy, **values)]
     return check_claims(ds, claims, taxonomy=taxonomy)

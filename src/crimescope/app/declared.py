@@ -180,21 +180,35 @@ FORECAST = register(Analysis(
     cli=False,  # `crimescope forecast` (cli/forecast.py) fits any model and writes files
 ))
 
+def _claim_web(ctx, *, file, **values):
+    from ..web import views
+
+    return views.claim(ctx, **values)  # ``file`` is the command line's (a YAML of claims): None here
+
+
+def _claim_table(res, params):
+    return res.to_text()  # each claim's check, then the caption
+
+
 CLAIM = register(Analysis(
     name="claim",
     summary="Recompute a published figure and explain any gap (verdict, known reasons, vintages).",
     params=(Param("text", "text", "The claim as a sentence, e.g. '762 murders in 2016' or '110 homicides so far "
-                  "this year' (with as_of)", max_length=300),
+                  "this year' (with as_of)", positional=True,
+                  cli={"help": "The claim as a sentence, e.g. '762 murders in 2016' or '110 homicides so far this "
+                               "year' (with --as-of)."},
+                  api={"max_length": 300}),
             Param("as_of", "date", "Date of the claim (needed for 'so far this year')", flag="--as-of"),
-            Param("category", "category", "Category (instead of text)"),
+            Param("category", "category", "Category (instead of text)", short="-c"),
             Param("value", "float", "Claimed number (instead of text)", ge=0, le=1e9),
             Param("start", "date", "Period start (instead of text)", flag="--from"),
             Param("end", "date", "Period end (instead of text)", flag="--to"),
             Param("district", "int", "Police district (default citywide)", ge=0, le=1000),
             Param("community_area", "int", "Community area (default citywide)", ge=0, le=1000),
-            Param("tolerance", "float", "Absolute difference still counted as a match", default=0.0, ge=0, le=1e6)),
-    run=_d.claim, web="crimescope.web.views:claim", tags=("claim",),
-    cli=False,  # `crimescope claim` (cli/counting.py) also reads a sentence argument and a YAML file of claims
+            Param("tolerance", "float", "Absolute difference still counted as a match", default=0.0, ge=0, le=1e6),
+            Param("file", "path", "YAML file with a list of claims (instead of text or category and value).",
+                  api=False)),
+    run=_d.claim, web=_claim_web, table=_claim_table, tags=("claim",),
 ))
 
 

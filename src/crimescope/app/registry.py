@@ -30,6 +30,7 @@ class Param:
     values are kept as given, not split at commas) or ``path`` (a file or folder). ``flag`` is
     the CLI option (default ``--name``); ``required`` params have no default. ``ge``/``gt``/``le``
     bound a number, ``pattern``/``max_length`` a text on the API (its schema states them).
+    ``positional``: the CLI takes it as an argument, not an option (claim's sentence).
     ``cli=False`` / ``api=False``: a parameter one interface does not offer (it takes its
     default there), e.g. CompStat's ``--all`` (how the terminal table is cut) or its API
     ``category`` filter (one category's rows for the dashboard). ``cli={...}`` / ``api={...}``:
@@ -54,6 +55,7 @@ class Param:
     gt: float | None = None
     cli: bool | dict = True
     api: bool | dict = True
+    positional: bool = False
 
     def __post_init__(self):
         if self.kind not in KINDS:

@@ -1,6 +1,6 @@
-"""Counting commands written by hand: categories, claim; and the renderer every command uses.
+"""Counting commands written by hand: categories; and the renderer every command uses.
 
-The other counting commands (count, ytd, compstat, rates, arrests, cities, pace) are
+The other counting commands (count, ytd, compstat, rates, arrests, cities, claim, pace) are
 generated from their declarations in :mod:`crimescope.app.declared`. Every output states
 the counting unit, the rule, the source and the data vintage (CSV: leading ``#`` lines;
 JSON: a ``meta`` object; table: a caption).
@@ -14,7 +14,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from ..errors import ParameterError
-from .context import CategoriesFileOpt, load_user_taxonomy, state
+from .context import state
 
 FORMAT_HELP = "Output format: table, csv or json."
 # options shared by the hand-written counting commands, declared once
@@ -101,44 +101,4 @@ def register(app: typer.Typer) -> None:
     # declared once in crimescope.app.declared; their commands are generated from the declarations
     from ..app.cli import add_commands
 
-    add_commands(app, "count", "ytd", "compstat", "rates", "arrests", "cities")
-
-    @app.command("claim")
-    def claim_cmd(
-        ctx: typer.Context,
-        text: Optional[str] = typer.Argument(None, help="A sentence such as '110 homicides so far this year' (needs --as-of)."),
-        category: Optional[str] = typer.Option(None, "--category", "-c", help="Category claimed about."),
-        value: Optional[float] = typer.Option(None, "--value", help="The claimed value."),
-        start: Optional[str] = typer.Option(None, "--from", help="First local date of the claim, inclusive."),
-        end: Optional[str] = typer.Option(None, "--to", help="Last local date of the claim, inclusive."),
-        as_of: Optional[str] = typer.Option(None, "--as-of", help="For 'so far this year' claims: the date the claim was made."),
-        district: Optional[int] = typer.Option(None, "--district", help="Claim about one police district."),
-        community_area: Optional[int] = typer.Option(None, "--community-area", help="Claim about one community area."),
-        tolerance: float = typer.Option(0.0, "--tolerance", help="Absolute difference still counted as a match."),
-        file: Optional[Path] = typer.Option(None, "--file", help="YAML file with a list of claims."),
-        fmt: FormatOpt = "table",
-        categories_file: CategoriesFileOpt = None,
-    ) -> None:
-        """Check a published figure: computed value, difference, known reasons, verdict."""
-        from ..stats.claims import Claim, check_claims, claims_from_yaml, parse_claim
-
-        _check_format(fmt)
-        tax = load_user_taxonomy(categories_file, source=state(ctx).source)
-        if file is not None:
-            claims = claims_from_yaml(file, taxonomy=tax)
-        elif text is not None:
-            claims = [parse_claim(text, as_of=as_of, taxonomy=tax)]
-        else:
-            if category is None or value is None:
-                raise ParameterError("give a sentence, --file, or --category and --value with --from/--to or --as-of")
-            claims = [Claim(category=category, value=value, start=start, end=end, as_of=as_of,
-                            district=district, community_area=community_area, tolerance=tolerance)]
-        load_user_taxonomy(categories_file, *(c.category for c in claims), source=state(ctx).source)
-        with state(ctx).open_dataset() as store:
-            result = check_claims(store, claims, taxonomy=tax)
-        if fmt == "table":
-            from .context import wrap_lines
-
-            typer.echo(wrap_lines(result.to_text()))
-        else:
-            emit(result, fmt)
+    add_commands(app, "count", "ytd", "compstat", "rates", "arrests", "cities", "claim")
