@@ -208,3 +208,74 @@ def test_claim_refuses_what_is_not_a_claim(store_path):
     assert isinstance(r.exception, ParameterError) and str(r.exception).startswith("--value: -1.0 is outside 0")
     r = _claim(store_path, SENTENCE, "--format", "xml")
     assert isinstance(r.exception, ParameterError) and "--format 'xml'" in str(r.exception)
+
+
+# -- hotspots: a generated command whose category is an argument or an option, with aliases, an on/off
+# flag, one format (no --format), its --out and --map, and --from-csv reading no store
+MARCH = ["--from", "2016-03-01", "--to", "2016-03-31"]
+
+
+def _hotspots(store_path, *args):
+    return CliRunner().invoke(_app(), ["--store", str(store_path), "hotspots", *args])
+
+
+def test_hotspots_counts_the_events_per_unit_and_writes_them(store_path, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "gi.csv"
+    r = _hotspots(store_path, "homicide", *MARCH, "--units", "district", "--knn", "4", "--out", str(out))
+    assert r.exit_code == 0, r.output
+    # first what the figures count, then the units per bin, then the file
+    assert r.stdout.startswith("# Homicide") and "\n# rule: homicide: iucr in" in r.stdout
+    assert "; 10 events, 0 without coordinates, 0 outside the units." in r.stdout.replace("\n  ", " ")
+    assert r.stdout.rstrip().endswith(f"written {out}")
+    rows = pd.read_csv(out, comment="#")
+    by_unit = dict(zip(rows["unit"].astype(int), rows["count"]))
+    assert by_unit[7] == 6 and by_unit[11] == 4 and rows["count"].sum() == 10  # each record in its own district
+    # the same command with the category as --category and the dates by their other names
+    again = _hotspots(store_path, "-c", "homicide", "--start", "2016-03-01", "--end", "2016-03-31",
+                      "--units", "district", "--knn", "4")
+    assert again.exit_code == 0 and again.stdout == r.stdout.rsplit("written", 1)[0]
+
+
+def test_hotspots_passes_its_options_on_and_reads_no_store_for_csv_extracts(store_path, tmp_path, monkeypatch):
+    from crimescope.spatial import gistar, sample
+
+    seen = {}
+    real = gistar.hotspots
+
+    def spy(ev, units, **kw):
+        seen.update(kw)
+        return real(ev, units, **kw)
+
+    monkeypatch.setattr(gistar, "hotspots", spy)
+    r = _hotspots(store_path, "homicide", *MARCH, "--units", "district", "--knn", "4", "--no-fdr")
+    assert r.exit_code == 0, r.output
+    assert seen["fdr"] is False and seen["knn"] == 4 and seen["band"] is None and seen["ring"] is None
+    assert seen["label"] == "homicide, 2016-03-01 to 2016-03-31"
+
+    def from_store_csv(category, start=None, end=None, *, store=None, from_csv=False, **kw):
+        assert from_csv and store is None and (start, end) == ("2016-03-01", "2016-03-31")
+        from crimescope.stats.events import load_events
+        from crimescope.store import Store
+
+        with Store(store_path, read_only=True) as s:  # stands in for the shared extracts
+            return load_events(s, category, start, end)
+
+    monkeypatch.setattr(sample, "category_events", from_store_csv)
+    missing = tmp_path / "no-store.duckdb"
+    r = _hotspots(missing, "homicide", *MARCH, "--units", "district", "--knn", "4", "--from-csv")
+    assert r.exit_code == 0, r.output
+    assert "10 events" in r.stdout and not missing.exists()  # the store was never opened
+
+
+def test_hotspots_refuses_a_category_given_twice_or_not_at_all(store_path):
+    from crimescope.errors import ParameterError
+
+    r = _hotspots(store_path, "homicide", "-c", "shooting")
+    assert isinstance(r.exception, ParameterError) and "category given twice: 'homicide' and --category" in str(
+        r.exception)
+    r = _hotspots(store_path, *MARCH)
+    assert isinstance(r.exception, ParameterError) and str(r.exception).startswith("a category is needed: --category")
+    r = _hotspots(store_path, "homicide", "--format", "csv")  # one format: there is no --format
+    assert r.exit_code == 2 and "No such option" in r.output

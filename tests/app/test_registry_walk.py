@@ -55,12 +55,18 @@ def test_every_analysis_has_a_cli_command(name):
         if offered:
             q = p.on("cli")
             opt = next(o for o in commands[name].params if o.name == p.name)
-            if q.positional:  # an argument (claim's sentence), not an option
-                assert opt.param_type_name == "argument", (name, p.name)
-            else:
+            if q.positional and q.kind == "category":  # an optional argument, or its option (checked once given)
+                arg = next(o for o in commands[name].params if o.name == f"{p.name}_arg")
+                assert arg.param_type_name == "argument" and not arg.required and not opt.required, (name, p.name)
                 assert q.option in opts and (q.short is None or q.short in opts), (name, q.option)
-            assert opt.required == q.required, (name, p.name)
-    assert {"--format", *a.output_flags} <= opts
+            elif q.positional:  # an argument (claim's sentence), not an option
+                assert opt.param_type_name == "argument", (name, p.name)
+                assert opt.required == q.required, (name, p.name)
+            else:
+                assert {q.option, *q.aliases} <= opts and (q.short is None or q.short in opts), (name, q.option)
+                assert opt.required == q.required, (name, p.name)
+    assert set(a.output_flags) <= opts
+    assert ("--format" in opts) == (len(a.formats) > 1), name  # one format (hotspots' table): no --format
     for o in a.writes:  # the files it also writes, each behind its own option, with that output's options
         assert o.flag in opts and {q.on("cli").option for q in o.options} <= opts, (name, o.flag)
     assert ("--categories-file" in opts) == (a.taxonomy and a.store)

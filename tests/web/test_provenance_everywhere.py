@@ -47,8 +47,9 @@ CLI_RUNS: dict[str, list[tuple[list[str], str]]] = {
                for f in ("table", "csv", "json")],
     "cell-counts": [(["cell-counts", *GV, *PERIOD, "--format", f], f"stdout:{f}") for f in ("table", "csv", "json")],
     "rejected": [(["rejected", "--format", f], f"stdout:{f}") for f in ("table", "csv", "json")],
-    "hotspots": [(["hotspots", *GV, *PERIOD, "--cell", "2000", "--out", "{out}"], s)
-                 for s in (".csv", ".geojson", ".parquet", ".json")],
+    "hotspots": [(["hotspots", *GV, *PERIOD, "--cell", "2000"], "stdout:table")]
+                + [(["hotspots", *GV, *PERIOD, "--cell", "2000", "--out", "{out}"], s)
+                   for s in (".csv", ".geojson", ".parquet", ".json")],
     "concentration": [(["concentration", *GV, *PERIOD, "--units", "district", "--out", "{out}"], s)
                       for s in (".csv", ".parquet", ".json")],
     "emerging": [(["emerging", *GV, *PERIOD, "--cell", "2000", "--out", "{out}"], s)

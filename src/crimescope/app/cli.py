@@ -18,12 +18,16 @@ MASTER_HELP = "Spark master URL (default local[*])."
 def _option(p):
     """(annotation, default) of the Typer parameter for a declared Param (as the CLI offers it)."""
     p = p.on("cli")
-    names = [p.option] + ([p.short] if p.short else [])
+    names = [p.option, *p.aliases] + ([p.short] if p.short else [])
     default = ... if p.required else p.default
+    if p.positional and p.kind == "category":  # the option beside its argument (see _category_argument)
+        return Annotated[Optional[str], typer.Option(*names, help=p.help)], None
     if p.positional:  # an argument (claim's sentence)
         if p.kind != "text":
-            raise ValueError(f"param {p.name}: only a text is taken as a positional argument")
+            raise ValueError(f"param {p.name}: only a text or a category is taken as a positional argument")
         return Annotated[str if p.required else Optional[str], typer.Argument(help=p.help)], default
+    if p.kind == "bool" and p.default:  # on unless turned off
+        return Annotated[bool, typer.Option(f"{p.option}/--no-{p.option[2:]}", help=p.help)], True
     if p.kind in ("by", "categories", "list"):
         return Annotated[Optional[List[str]], typer.Option(*names, help=p.help)], (list(p.default or ()) or None)
     if p.kind == "bool":
@@ -35,6 +39,25 @@ def _option(p):
     if p.kind == "path":
         return Annotated[Optional[Path] if not p.required else Path, typer.Option(*names, help=p.help)], default
     return Annotated[Optional[str] if not p.required else str, typer.Option(*names, help=p.help)], default
+
+
+def _category_argument(p):
+    """(name, annotation) of the optional argument a positional ``category`` also takes."""
+    p = p.on("cli")
+    return f"{p.name}_arg", Annotated[Optional[str], typer.Argument(metavar=f"[{p.name.upper()}]", help=p.help)]
+
+
+def _one_category(p, values: dict) -> None:
+    """A positional category's value from its argument or its option (not two different ones)."""
+    from ..errors import ParameterError
+
+    q = p.on("cli")
+    arg, opt = values.pop(f"{p.name}_arg"), values.get(p.name)
+    if arg and opt and arg != opt:
+        raise ParameterError(f"{p.name} given twice: {arg!r} and {q.option} {opt!r}")
+    values[p.name] = arg or opt
+    if q.required and not values[p.name]:
+        raise ParameterError(f"a {p.name} is needed: {q.option} NAME (see `crimescope categories`)")
 
 
 def _keyword(name, annotation, default):
@@ -66,7 +89,8 @@ def open_dataset(ctx: typer.Context, engine: str = "duckdb", data=None, master=N
 
 
 def command_for(analysis):
-    """A Typer command function for ``analysis``: its params, then --format, the output file
+    """A Typer command function for ``analysis``: its params (a positional category's argument first),
+    then --format (when it has more than one format), the output file
     (--output, or the declared ``output_flags``), --categories-file (and --engine/--data/--spark-master
     when it declares ``engines``), and one option per declared :class:`~crimescope.app.registry.Output`
     with that output's own options."""
@@ -79,7 +103,9 @@ def command_for(analysis):
         from ..cli.context import load_user_taxonomy, state
         from ..cli.counting import emit
 
-        fmt = values.pop("fmt")
+        for p in both:
+            _one_category(p, values)
+        fmt = values.pop("fmt", analysis.formats[0])
         output = values.pop("output")
         files = values.pop("categories_file", None)
         engine = values.pop("engine", "duckdb"), values.pop("data", None), values.pop("spark_master", None)
@@ -95,8 +121,13 @@ def command_for(analysis):
             res = analysis.run(None, taxonomy=None, **parsed)
         else:
             tax = load_user_taxonomy(files, *analysis.category_names(values, on="cli"), source=st.source)
-            with open_dataset(ctx, *engine) as ds:
-                res = analysis.run(ds, taxonomy=tax, **parsed)
+            if analysis.store_unless and parsed[analysis.store_unless]:  # the city without its store
+                from ..datasets import Dataset
+
+                res = analysis.run(Dataset(None, st.source), taxonomy=tax, **parsed)
+            else:
+                with open_dataset(ctx, *engine) as ds:
+                    res = analysis.run(ds, taxonomy=tax, **parsed)
         if analysis.emit is not None:
             resolve(analysis.emit)(res, fmt, output, parsed)
         elif fmt == "table" and output is None and analysis.table is not None:
@@ -116,13 +147,18 @@ def command_for(analysis):
                     typer.echo(line, err=outputs[name].err)
 
     params = [inspect.Parameter("ctx", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=typer.Context)]
+    both = [p for p in analysis.params if p.offered("cli") and p.on("cli").positional and p.kind == "category"]
+    for p in both:  # the argument first, then the options
+        name, ann = _category_argument(p)
+        params.append(_keyword(name, ann, None))
     for p in analysis.params:
         if p.offered("cli"):
             ann, default = _option(p)
             params.append(_keyword(p.name, ann, default))
-    params.append(_keyword("fmt", Annotated[Optional[str] if analysis.format_from_output else str,
-                                            typer.Option("--format", help=analysis.format_help)],
-                           None if analysis.format_from_output else "table"))
+    if len(analysis.formats) > 1:
+        params.append(_keyword("fmt", Annotated[Optional[str] if analysis.format_from_output else str,
+                                                typer.Option("--format", help=analysis.format_help)],
+                               None if analysis.format_from_output else "table"))
     if analysis.taxonomy and analysis.store:
         params.append(_keyword("categories_file", Annotated[Optional[List[Path]],
                                                              typer.Option("--categories-file", help=CATEGORIES_FILE_HELP)],

@@ -159,12 +159,55 @@ MAP = register(Analysis(
     cli=False,  # `crimescope map` draws maps; `count --by community_area` gives these figures
 ))
 
+def _hotspots(ds, *, taxonomy, **params):
+    from .spatial import hotspots
+
+    return hotspots(ds, taxonomy=taxonomy, **params)
+
+
+def _hotspots_web(ctx, *, category, start, end, cell, **cli_only):
+    """The dashboard's layer: significant cells of a web-sized grid (``cli_only``: the command line's
+    units, weights and CSV reading, at their defaults here)."""
+    from ..web import views
+
+    return views.hotspots(ctx, category, start, end, cell)
+
+
+SPATIAL_CATEGORY_HELP = "Offense category (see `crimescope categories`), e.g. gun_violence."
+FROM_CSV_HELP = ("Instead of the store, import the shared Chicago CSV extracts of the period into a temporary "
+             "store (the same importer as `ingest chicago`) and read the events from it.")
+SPATIAL_START_HELP = "First local date (YYYY-MM-DD), inclusive."
+SPATIAL_END_HELP = "Last local date (YYYY-MM-DD), inclusive."
+UNITS_HELP = ("Spatial units: grid, beat, district, ward, community_area, or h3:RES for H3 hexagons "
+              "of resolution RES clipped to the city (e.g. h3:8, about 0.74 km²; h3:9, about 0.1 km²).")
+CELL_HELP = ("Grid cell size in the city CRS's unit (US feet for Chicago's EPSG:3435 and NYC's EPSG:2263). "
+             "(default: the cell_size_ft setting, 500 ft)")
+RING_HELP = ("Use contiguity rings as weights: the unit and its neighbours up to this order (H3 grid_disk for "
+             "hexagons). [default for h3 units: 1]")
+
 HOTSPOTS = register(Analysis(
     name="hotspots",
-    summary="Significant Gi* hot and cold grid cells over the period.",
-    params=(MAP_CATEGORY, MAP_START, MAP_END, CELL),
-    run=_d.hotspots, web="crimescope.web.views:hotspots", tags=("map",),
-    cli=False,  # `crimescope hotspots` (cli/spatial.py) takes any units and writes files
+    summary="Getis-Ord Gi* hot spots of event counts per unit, with ArcGIS -3..3 confidence bins.",
+    api_summary="Significant Gi* hot and cold grid cells over the period.",
+    params=(Param("category", "category", MAP_CATEGORY.help, flag="--category", short="-c", positional=True,
+                  cli={"help": SPATIAL_CATEGORY_HELP, "required": True}),
+            Param("start", "date", MAP_START.help, flag="--from",
+                  cli={"kind": "text", "aliases": ("--start",), "help": SPATIAL_START_HELP}),
+            Param("end", "date", MAP_END.help, flag="--to",
+                  cli={"kind": "text", "aliases": ("--end",), "help": SPATIAL_END_HELP}),
+            Param("units", "text", UNITS_HELP, default="grid", api=False),
+            Param("cell", "int", CELL.help, default=1000, cli={"kind": "float", "default": None, "help": CELL_HELP}),
+            Param("band", "float", "Distance band in feet (binary weights, self included). "
+                  "[default: 3 cell sizes for the grid]", api=False),
+            Param("knn", "int", "Use the k nearest units instead of a distance band.", api=False),
+            Param("ring", "int", RING_HELP, api=False),
+            Param("fdr", "bool", "Benjamini-Hochberg correction of the bins.", default=True, api=False),
+            Param("from_csv", "bool", FROM_CSV_HELP, default=False, flag="--from-csv", api=False)),
+    run=_hotspots, web=_hotspots_web, tags=("map",),
+    store_unless="from_csv",
+    formats=("table",), output_flags=("--out",), output_help="Write units with z, p, bin (.geojson/.csv/.parquet).",
+    emit="crimescope.cli.spatial:emit_hotspots",
+    writes=(Output("map_path", "--map", "Draw the bins (.png/.svg/.html).", write="crimescope.cli.spatial:write_map"),),
 ))
 
 FORECAST = register(Analysis(

@@ -30,7 +30,10 @@ class Param:
     values are kept as given, not split at commas) or ``path`` (a file or folder). ``flag`` is
     the CLI option (default ``--name``); ``required`` params have no default. ``ge``/``gt``/``le``
     bound a number, ``pattern``/``max_length`` a text on the API (its schema states them).
-    ``positional``: the CLI takes it as an argument, not an option (claim's sentence).
+    ``positional``: the CLI takes it as an argument (claim's sentence); a ``category`` as an optional
+    argument *or* its option (``crimescope hotspots homicide`` or ``-c homicide``: not both, and when
+    ``required``, one of them). ``aliases``: more CLI names of its option (``--start`` for ``--from``).
+    A ``bool`` defaulting to True is a ``--name/--no-name`` flag.
     ``cli=False`` / ``api=False``: a parameter one interface does not offer (it takes its
     default there), e.g. CompStat's ``--all`` (how the terminal table is cut) or its API
     ``category`` filter (one category's rows for the dashboard). ``cli={...}`` / ``api={...}``:
@@ -56,6 +59,7 @@ class Param:
     cli: bool | dict = True
     api: bool | dict = True
     positional: bool = False
+    aliases: tuple[str, ...] = ()
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -183,7 +187,10 @@ class Analysis:
     ``to_geojson()``). ``emit``, ``web`` and ``Output.write`` may be ``"module:function"``, so
     the application layer does not import the interfaces. ``api_summary``/``api_description``:
     the twins' documentation when the web answers differently (evaluate's twins answer the SDSC
-    case study; the command evaluates any treated areas).
+    case study; the command evaluates any treated areas). One format only (``formats=("table",)``): no
+    ``--format`` option. ``store_unless``: a bool parameter that, when set, makes the command read no
+    store: ``run`` gets a Dataset without one (the city only; hotspots' ``--from-csv`` reads the shared
+    CSV extracts).
     """
 
     name: str
@@ -210,6 +217,7 @@ class Analysis:
     api_files: dict = field(default_factory=dict)
     api_summary: str | None = None
     api_description: str | None = None
+    store_unless: str | None = None
     extra: dict = field(default_factory=dict)
 
     @property

@@ -1,4 +1,4 @@
-"""Spatial commands: hotspots, concentration, emerging, near-repeat, map.
+"""Spatial commands: hotspots (generated from its declaration), concentration, emerging, near-repeat, map.
 
 Each command loads the category's events (from the store, or with ``--from-csv``
 from the shared CSV extracts through the importer and a temporary store), calls one analysis of
@@ -13,22 +13,12 @@ from typing import Annotated, List, Optional
 
 import typer
 
+from ..app.declared import CELL_HELP, FROM_CSV_HELP as CSV_HELP, SPATIAL_CATEGORY_HELP as CAT_HELP, UNITS_HELP
+from ..app.declared import SPATIAL_END_HELP as END_HELP, SPATIAL_START_HELP as START_HELP
 from ..errors import ParameterError
 from .context import CategoriesFileOpt, resolve_category, say_meta, state
 
-CAT_HELP = "Offense category (see `crimescope categories`), e.g. gun_violence."
-START_HELP = "First local date (YYYY-MM-DD), inclusive."
-END_HELP = "Last local date (YYYY-MM-DD), inclusive."
-CSV_HELP = ("Instead of the store, import the shared Chicago CSV extracts of the period into a temporary "
-            "store (the same importer as `ingest chicago`) and read the events from it.")
-CELL_HELP = ("Grid cell size in the city CRS's unit (US feet for Chicago's EPSG:3435 and NYC's EPSG:2263). "
-             "(default: the cell_size_ft setting, 500 ft)")
-UNITS_HELP = ("Spatial units: grid, beat, district, ward, community_area, or h3:RES for H3 hexagons "
-              "of resolution RES clipped to the city (e.g. h3:8, about 0.74 km²; h3:9, about 0.1 km²).")
-RING_HELP = ("Use contiguity rings as weights: the unit and its neighbours up to this order (H3 grid_disk for "
-             "hexagons). [default for h3 units: 1]")
-
-# options shared by the spatial commands, declared once
+# options shared by the spatial commands, declared once (their help with hotspots' declaration)
 CategoryArg = Annotated[Optional[str], typer.Argument(metavar="[CATEGORY]", help=CAT_HELP)]
 CategoryOpt = Annotated[Optional[str], typer.Option("--category", "-c", help=CAT_HELP)]
 FromOpt = Annotated[Optional[str], typer.Option("--from", "--start", help=START_HELP)]
@@ -41,32 +31,23 @@ def _events(ctx: typer.Context, category: str, start: Optional[str], end: Option
             categories_file: Optional[List[Path]] = None):
     """The category's events (user category files included); first prints what they are:
     unit, rule, source and vintage (the provenance the events carry in ``attrs``)."""
-    from ..spatial.sample import category_events
+    from ..app.spatial import events
+    from ..datasets import Dataset
 
     category = resolve_category(categories_file, category, state(ctx).source)
     if from_csv:
-        if state(ctx).profile.key != "chicago":
-            raise ParameterError("--from-csv reads the shared Chicago extracts: use the store for other cities")
-        ev = category_events(category, start, end, from_csv=True)
+        ev = events(Dataset(None, state(ctx).source), category, start, end, from_csv=True)
     else:
-        store = state(ctx).open_dataset()
-        try:
-            ev = category_events(category, start, end, store=store)
-        finally:
-            close = getattr(store, "close", None)
-            if close:
-                close()
+        with state(ctx).open_dataset() as ds:
+            ev = events(ds, category, start, end)
     say_meta(ev.attrs.get("provenance") or {})
     return ev
 
 
 def _units(kind: str, cell: Optional[float], source: Optional[str] = None):
-    from ..spatial.units import load_units
+    from ..app.spatial import units_of
 
-    try:
-        return load_units(kind, cell, profile=source)
-    except ParameterError as exc:
-        raise ParameterError(f"--units: {exc}") from exc
+    return units_of(kind, cell, source)
 
 
 def _category(positional: Optional[str], option: Optional[str]) -> str:
@@ -170,7 +151,7 @@ def _stability_table(st):
     return t, notes
 
 
-def _draw(res, path: Optional[Path]) -> None:
+def _draw(res, path: Optional[Path], say: bool = True) -> None:
     if path is None:
         return
     if path.suffix.lower() in (".html", ".htm"):
@@ -179,43 +160,33 @@ def _draw(res, path: Optional[Path]) -> None:
         html_map(res, path)
     else:
         res.plot(path)
-    typer.echo(f"map written to {path}")
+    if say:
+        typer.echo(f"map written to {path}")
+
+
+def emit_hotspots(res, fmt: str, output: Optional[Path], params: dict) -> None:
+    """What ``crimescope hotspots`` prints: the events' provenance, the units per bin and how the
+    weights were made; ``--out`` also writes the units with z, p and bin (by its suffix)."""
+    say_meta(getattr(res, "events_provenance", None) or {})
+    _print_df(res.bin_counts(), f"Gi* on {len(res.z):,} {params['units']} units; weights: {res.weights}; "
+                                f"{int(res.values.sum()):,} events, {res.n_no_location:,} without coordinates, "
+                                f"{res.n_outside:,} outside the units.")
+    if output:
+        res.write(output)
+        typer.echo(f"written {output}")
+
+
+def write_map(res, path: Path, params: dict) -> str:
+    """``--map``: the result drawn to .png/.svg, or an offline .html map."""
+    _draw(res, path, say=False)
+    return f"map written to {path}"
 
 
 def register(app: typer.Typer) -> None:
-    @app.command("hotspots")
-    def hotspots_cmd(
-        ctx: typer.Context,
-        category_arg: CategoryArg = None,
-        category_opt: CategoryOpt = None,
-        categories_file: CategoriesFileOpt = None,
-        start: FromOpt = None,
-        end: ToOpt = None,
-        units: str = typer.Option("grid", help=UNITS_HELP),
-        cell: CellOpt = None,
-        band: Optional[float] = typer.Option(None, help="Distance band in feet (binary weights, self included). "
-                                             "[default: 3 cell sizes for the grid]"),
-        knn: Optional[int] = typer.Option(None, help="Use the k nearest units instead of a distance band."),
-        ring: Optional[int] = typer.Option(None, help=RING_HELP),
-        fdr: bool = typer.Option(True, "--fdr/--no-fdr", help="Benjamini-Hochberg correction of the bins."),
-        out: Optional[Path] = typer.Option(None, help="Write units with z, p, bin (.geojson/.csv/.parquet)."),
-        map_: Optional[Path] = typer.Option(None, "--map", help="Draw the bins (.png/.svg/.html)."),
-        from_csv: FromCsvOpt = False,
-    ) -> None:
-        """Getis-Ord Gi* hot spots of event counts per unit, with ArcGIS -3..3 confidence bins."""
-        category = _category(category_arg, category_opt)
-        from ..spatial.gistar import hotspots
+    # declared once in crimescope.app.declared (its /api/ twin answers the dashboard's grid layer)
+    from ..app.cli import add_commands
 
-        ev = _events(ctx, category, start, end, from_csv, categories_file)
-        res = hotspots(ev, _units(units, cell, state(ctx).source), band=band, knn=knn, ring=ring, fdr=fdr,
-                                  label=_label(category, start, end))
-        _print_df(res.bin_counts(), f"Gi* on {len(res.z):,} {units} units; weights: {res.weights}; "
-                                    f"{int(res.values.sum()):,} events, {res.n_no_location:,} without coordinates, "
-                                    f"{res.n_outside:,} outside the units.")
-        if out:
-            res.write(out)
-            typer.echo(f"written {out}")
-        _draw(res, map_)
+    add_commands(app, "hotspots")
 
     @app.command("concentration")
     def concentration_cmd(
