@@ -174,10 +174,14 @@ def published_years(city: str, *, shared_dir=None) -> list[dict]:
     manslaughter"). Both are kept where both give a year (2014: 415 and 411 for Chicago). The
     2016 preliminary table is a partial year and is left out. Raises :class:`CrimescopeError`
     when the tables are not found."""
+    return [dict(r) for r in _published_years(_city_key(city), str(_dir(shared_dir)))]
+
+
+@lru_cache(maxsize=8)
+def _published_years(key: str, d: str) -> tuple:
     import pandas as pd
 
-    d = _dir(shared_dir)
-    key = _city_key(city)
+    d = Path(d)
     m = _marshall(str(d))
     m = m[(m["key"] == key) & m["homs_sum"].notna() & (m["months_reported"].isna() | (m["months_reported"] >= 12))]
     out = [{"year": int(y), "count": int(n), "source": MARSHALL} for y, n in zip(m["year"], m["homs_sum"])]
@@ -190,4 +194,4 @@ def published_years(city: str, *, shared_dir=None) -> list[dict]:
         if (r["year"], r["count"]) not in seen:  # the same figure from both tables once (Marshall's)
             seen.add((r["year"], r["count"]))
             rows.append(r)
-    return rows
+    return tuple(rows)
