@@ -111,3 +111,17 @@ def test_the_claims_own_published_year_is_a_reading_and_left_out_of_the_range(ch
 def test_no_published_reading_where_none_was_measured(chicago_full_store, claim):
     chk = check_claim(chicago_full_store, claim)
     assert not [r for r in chk.reasons if r["reason"] == PUBLISHED]
+
+
+def test_without_the_city_tables_the_reading_says_so_and_explains_nothing(chicago_full_store, monkeypatch):
+    from crimescope.errors import CrimescopeError
+    from crimescope.stats import cities
+
+    def missing(shared_dir=None):
+        raise CrimescopeError("city tables not found: set CRIMESCOPE_SHARED_DATA to the shared data folder")
+
+    monkeypatch.setattr(cities, "_dir", missing)
+    chk = check_claim(chicago_full_store, parse_claim("762 murders in 2016"))
+    (r,) = [r for r in chk.reasons if r["reason"] == PUBLISHED]
+    assert r["value"] is None and not r["matches_claim"] and r["detail"].startswith("not available: city tables")
+    assert chk.verdict == VERDICTS[2]  # no measured gap, no explanation
