@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from crimescope.errors import NotFittedError, ParameterError
-from crimescope.evaluate.base import EffectResult, Method, make_method, registry
+from crimescope.evaluate.base import EffectResult, Method, labels, make_method, registry
 
 from evaluate_fixtures import synthetic_panel
 
@@ -37,6 +37,13 @@ def cohorts(panel, start=40):
 
 def test_registry_has_every_method():
     assert {"did", "cs", "synth", "wdd", "its"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_method_has_a_plain_name_besides_its_code(name):
+    """A page shows a method's label, not its code: a few words with a capital, not the code again."""
+    label = labels()[name]
+    assert label == registry()[name].label and label != name and label[0].isupper() and len(label) >= 10
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -59,7 +59,9 @@ def _both(pair, claims):
 
 
 SENTENCES = [  # the load benchmark's kinds (benchmarks/bench_web.py CLAIM_NOUNS) and more
-    ("762 murders in 2016", None),
+    ("762 murders in 2016", None),  # inside the published police count's range (test_published_gap.py)
+    ("500 murders in 2016", None),  # outside it
+    ("478 murders in 2015", None),  # the published figure of the claim's own year
     ("431 homicides in 2013", None),
     ("3,550 shootings in 2016", None),
     ("9,800 robberies in 2014", None),

@@ -54,3 +54,23 @@ def test_page_and_bad_input(client):
     # a span the store does not cover is refused as not in the store (404), never run on zeros
     assert bad.status_code == 404 and "not covered" in bad.json()["error"]["message"]
     assert client.get("/api/evaluate.json?methods=nope").status_code == 400
+
+
+def test_page_names_methods_in_plain_words_with_the_code_as_a_tooltip(client):
+    """The methods table shows "Difference in differences", not "did"; the code stays in the row's
+    data-method, the cell's tooltip and the API (whose results are keyed by code)."""
+    import re
+
+    r = client.get("/evaluate?category=shooting&methods=did,cs,synth,wdd,its")
+    assert r.status_code == 200
+    table = r.text[r.text.index('id="methods-table"'):r.text.index("</table>", r.text.index('id="methods-table"'))]
+    cells = dict(re.findall(r'<tr data-method="(\w+)">\s*<td title="[^"]*">([^<]+)</td>', table))
+    assert cells == {"did": "Difference in differences", "cs": "Callaway-Sant'Anna".replace("'", "&#39;"),
+                     "synth": "Synthetic control", "wdd": "Weighted displacement difference",
+                     "its": "Interrupted time series"}
+    assert 'title="code did (methods=did in the API)"' in table
+    for code in ("did", "cs", "synth", "wdd", "its"):  # no cell reads as a bare code
+        assert f"<td>{code}</td>" not in r.text and f"<b>{code}</b>" not in r.text
+    assert "TWFE" not in r.text
+    charts = client.get("/api/evaluate.json?category=shooting&methods=did,cs").json()
+    assert set(charts["evaluations"]["shooting"]["results"]) == {"did", "cs"}

@@ -246,3 +246,37 @@ def test_no_half_empty_pages(city, one_district, tmp_path):
     _b, _pdf, pages = one_district
     (hot_page,) = [i for i, t in enumerate(pages) if "Hot spots: where shootings concentrated" in t]
     assert "Next week's places" in pages[hot_page]
+
+
+def test_hot_spot_map_draws_the_dashboards_strongest_cells_and_says_so(city, one_district):
+    """Both briefs draw the dashboard map's default hot spot rule, not every significant cell: the
+    hot cells at 99% confidence with the largest Gi* z, at most 1% of the city's cells (counted
+    here by hand from the brief's own Gi* table), and state the rule under the map."""
+    import math
+
+    for b, _pdf, pages in (city, one_district):
+        t, cells = b.hotspots.table, b.hotspots.meta["cells"]
+        hot99 = t[t["gi_bin"] == 3].sort_values(["gi_z", "cell_id"], ascending=[False, True])
+        n = min(len(hot99), max(1, math.ceil(0.01 * cells)))
+        assert list(b.hotspots_drawn["cell_id"]) == list(hot99["cell_id"][:n])
+        assert len(b.hotspots_drawn) < (t["gi_bin"] > 0).sum()  # fewer than every hot cell
+        assert (b.hotspots_drawn["gi_z"].min() >= t.loc[t["gi_bin"] == 3, "gi_z"].iloc[n:].max()
+                if len(hot99) > n else True)
+        text = re.sub(r"\s+", " ", "\n".join(pages))
+        shown = f"Shown: the strongest hot cells at 99% confidence, at most 1% of the city's cells ({n:,} of {cells:,} cells)."
+        assert shown in text and "The rule of the dashboard's map." in text
+
+
+def test_the_map_page_and_the_brief_keep_the_same_cells(city, web_store_path):
+    """The dashboard's hot spot layer (rule "top") and the city brief draw the same cells: one function."""
+    from fastapi.testclient import TestClient
+
+    from crimescope.web import create_app
+
+    b = city[0]
+    s, e = b.notes["hotspot_period"]
+    with TestClient(create_app(web_store_path), raise_server_exceptions=False) as c:
+        r = c.get("/map", params={"category": "shooting", "start": str(s), "end": str(e), "hot": "true",
+                                  "cell": 1000, "spots": "top"})
+    assert r.status_code == 200
+    assert b.hotspots_shown in r.text.replace("&#39;", "'")

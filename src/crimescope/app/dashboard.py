@@ -15,7 +15,7 @@ import json
 
 from ..errors import CoverageError, ParameterError
 
-__all__ = ["overview", "trends", "first_day", "area_kinds", "area_ids", "check_area", "map_counts", "citywide_total", "grid",
+__all__ = ["SPOT_RULES", "hot_spot_cells", "overview", "trends", "first_day", "area_kinds", "area_ids", "check_area", "map_counts", "citywide_total", "grid",
            "hotspots", "forecast", "claim", "CELL_SIZES", "FORECAST_MODELS", "FORECAST_HORIZON_DAYS",
            "FORECAST_COVERAGE"]
 
@@ -354,6 +354,40 @@ def _hotspots_from_cell_days(ds, cat, s, e, g, label: str):
     res.n_no_location = n_no_loc
     res.n_outside = n_outside
     return res, n_records
+
+
+#: hot spot rules of the map and the brief: (words, minimum |Gi* bin|, keep only the strongest hot
+#: cells, at most this share of the city's cells; None: every cell the bin keeps, hot and cold)
+SPOT_RULES = {
+    "top": ("the strongest hot cells at 99% confidence, at most 1% of the city's cells", 3, 0.01),
+    "99": ("every cell hot or cold at 99% confidence", 3, None),
+    "95": ("every cell hot or cold at 95% confidence or more", 2, None),
+    "90": ("every cell hot or cold at 90% confidence or more", 1, None),
+}
+
+
+def hot_spot_cells(hs, rule: str = "top"):
+    """The cells of a :func:`hotspots` result that ``rule`` (a key of :data:`SPOT_RULES`) keeps,
+    as the dashboard's map draws them and the brief's map does, and the rule in words.
+
+    Returns ``(table, shown, by_bin)``: the kept rows of ``hs.table`` (for ``top``: the hot cells
+    at 99% confidence with the largest Gi* z, ties by cell id, at most ``ceil(share * cells)`` and
+    at least one), the sentence "Shown: <rule> (N of M cells). Hot at 99%: ...; cold: ...", and
+    the number of cells of each bin.
+    """
+    if rule not in SPOT_RULES:
+        raise ParameterError(f"hot spot rule {rule!r} is not one of {', '.join(SPOT_RULES)}")
+    label, level, share = SPOT_RULES[rule]
+    t = hs.table
+    by_bin = {b: int((t["gi_bin"] == b).sum()) for b in (3, 2, 1, -1, -2, -3)}
+    keep = t[t["gi_bin"].abs() >= level]
+    if share is not None:
+        n = max(1, int(share * hs.meta["cells"] + 0.999999))
+        keep = keep[keep["gi_bin"] > 0].sort_values(["gi_z", "cell_id"], ascending=[False, True],
+                                                     kind="mergesort").head(n)
+    shown = (f"Shown: {label} ({len(keep):,} of {hs.meta['cells']:,} cells). Hot at 99%: {by_bin[3]:,}; "
+             f"at 95%: {by_bin[2]:,}; at 90%: {by_bin[1]:,}; cold: {hs.meta['cold_cells']:,}.")
+    return keep, shown, by_bin
 
 
 def hotspots(ds, *, taxonomy=None, category: str | None = None, start=None, end=None, cell: int = 1000, max_rows: int = 20_000,

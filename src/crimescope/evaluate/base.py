@@ -27,7 +27,7 @@ import numpy as np
 
 from ..errors import NotFittedError, ParameterError
 
-__all__ = ["EffectResult", "Method", "register", "registry", "make_method", "summaries", "treatment_index"]
+__all__ = ["EffectResult", "Method", "register", "registry", "make_method", "summaries", "labels", "treatment_index"]
 
 
 @dataclass
@@ -173,6 +173,8 @@ class Method:
     """
 
     name: ClassVar[str] = ""
+    #: the plain name a page shows (``name`` is the code the API and the CLI take)
+    label: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     #: what the method assumes (copied into every result)
     assumptions: ClassVar[tuple[str, ...]] = ()
@@ -315,6 +317,12 @@ def registry() -> dict[str, Callable[[], Method]]:
 def summaries() -> dict[str, str]:
     registry()
     return dict(_SUMMARIES)
+
+
+def labels() -> dict[str, str]:
+    """The plain name of each registered method by its code (``did`` -> "Difference in
+    differences"); a method without a ``label`` shows its code."""
+    return {name: getattr(factory, "label", "") or name for name, factory in registry().items()}
 
 
 def make_method(name: str, **params: Any) -> Method:

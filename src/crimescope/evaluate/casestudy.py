@@ -42,9 +42,10 @@ HOW_TO_READ = [
     "10% fewer than expected.",
     "The interval is the range of effects consistent with the data (95%). If it includes 0, the data cannot "
     "tell a real change from normal ups and downs.",
-    "The methods differ in how they build the 'what would have happened': DiD and CS use the other districts' "
-    "change, synthetic control a weighted mix of districts that tracked each treated one before, WDD a "
-    "scaled control area, ITS only the treated districts' own past (so a citywide drop counts as an effect).",
+    "The methods differ in how they build the 'what would have happened': difference in differences and "
+    "Callaway-Sant'Anna use the other districts' change, synthetic control a weighted mix of districts that "
+    "tracked each treated one before, weighted displacement difference a scaled control area, interrupted "
+    "time series only the treated districts' own past (so a citywide drop counts as an effect).",
     "When the methods disagree, or warnings say a check failed, trust none of them on its own.",
 ]
 

@@ -348,6 +348,7 @@ class TwoWayFE(Method):
     """Difference-in-differences with area and period fixed effects, errors clustered by area."""
 
     name = "did"
+    label = "Difference in differences"
     scale_dependent = True
     summary = "Difference-in-differences (two-way fixed effects, area-clustered errors)"
     assumptions = (
@@ -406,7 +407,8 @@ class TwoWayFE(Method):
             warns.append(f"only {n_treated} treated areas: cluster-robust errors with few treated clusters "
                          "understate the uncertainty (see the planted-effect rates in docs/benchmarks/evaluate.md)")
         if len(set(g[g >= 0].tolist())) > 1:
-            warns.append("staggered starts: TWFE also compares later- with earlier-treated areas; read cs")
+            warns.append("staggered starts: two-way fixed effects also compares later- with earlier-treated areas; "
+                         "read Callaway-Sant'Anna (cs)")
         table = pd.DataFrame([{"term": "treated x post", "coef": r["coef"], "ci_low": lo, "ci_high": hi,
                                "p_value": p, "cluster_se": r["se"], "cluster_ci_low": lo_c, "cluster_ci_high": hi_c,
                                "cluster_p_value": p_c, "df": r["df"], "clusters": r["n_clusters"],
@@ -494,6 +496,7 @@ class CallawaySantAnna(Method):
     """Callaway & Sant'Anna group-time ATT with simple, dynamic and group aggregations."""
 
     name = "cs"
+    label = "Callaway-Sant'Anna"
     scale_dependent = True
     summary = "Callaway-Sant'Anna group-time ATT (staggered difference-in-differences)"
     assumptions = (

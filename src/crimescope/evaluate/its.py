@@ -68,6 +68,7 @@ class InterruptedTimeSeries(Method):
     """Poisson (HAC) or negative binomial segmented regression on the treated areas' series."""
 
     name = "its"
+    label = "Interrupted time series"
     summary = "Interrupted time series (Poisson GLM with trend, seasonality and the rest of the city, HAC errors)"
     assumptions = (
         "the pre-period trend and seasonal pattern would have continued without the intervention",

@@ -172,10 +172,15 @@ def gap_plotly(result) -> dict:
 
 
 def methods_plotly(evaluation) -> dict:
+    """Each method's effect by its plain name (``base.labels``); the code is in ``customdata``."""
+    from .base import labels
+
     rs = list(evaluation.results.values())
+    names = labels()
     return {"data": [{
         "x": [100 * r.relative if np.isfinite(r.relative) else None for r in rs],
-        "y": [r.method for r in rs], "type": "scatter", "mode": "markers",
+        "y": [names.get(r.method, r.method) for r in rs], "customdata": [r.method for r in rs],
+        "type": "scatter", "mode": "markers",
         "error_x": {"type": "data", "symmetric": False,
                     "array": [100 * (r.relative_high - r.relative) if np.isfinite(r.relative_high) else None
                               for r in rs],

@@ -110,6 +110,7 @@ class SyntheticControl(Method):
     """ADH synthetic control per treated area, pooled, with placebo-in-space and placebo-in-time."""
 
     name = "synth"
+    label = "Synthetic control"
     summary = "Synthetic control (ADH weights over never-treated donors, permutation inference)"
     assumptions = (
         "a weighted average of donor areas that tracks the treated area before the start would have "

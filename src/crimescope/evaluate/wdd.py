@@ -113,6 +113,7 @@ class WeightedDisplacement(Method):
     """WDD for target, buffer and control areas; placebo-target randomization test, W&R's test beside it."""
 
     name = "wdd"
+    label = "Weighted displacement difference"
     uses_buffer_units = True
     summary = "Weighted displacement difference (target, buffer, control; placebo-target randomization test)"
     assumptions = (

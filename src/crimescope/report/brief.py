@@ -123,6 +123,10 @@ class Brief:
         Weekly series with the year before, one per category in ``TREND_CATEGORIES``.
     hotspots, forecast : StatResult or None
         Map layers; None with the reason in ``unavailable`` when they could not be computed.
+    hotspots_drawn, hotspots_shown : pandas.DataFrame or None, str
+        The hot spot cells the map draws and the rule in words: the dashboard map's default rule
+        (``app.dashboard.hot_spot_cells(hotspots, "top")``: the strongest hot cells at 99%
+        confidence, at most 1% of the city's cells).
     places : list of dict
         Next week's places listed under the forecast map (rank, district, community area, expected).
     charts : dict
@@ -141,6 +145,8 @@ class Brief:
     numbers: list = field(default_factory=list)
     district_tables: list = field(default_factory=list)
     hotspots: Any = None
+    hotspots_drawn: Any = None
+    hotspots_shown: str = ""
     forecast: Any = None
     places: list = field(default_factory=list)
     charts: dict = field(default_factory=dict)
@@ -395,10 +401,17 @@ def build_brief(store_path, as_of=None, *, shared_dir=None, source=None, distric
         try:
             hs = views.hotspots(ctx, map_category, hs_start, a, 1000)
             brief.hotspots = hs
-            present = sorted({int(b) for b in hs.table["gi_bin"]}, reverse=True)
+            # the dashboard map's default rule, the same function: the strongest hot cells, at most 1%
+            from ..app.dashboard import hot_spot_cells
+
+            drawn, brief.hotspots_shown, _ = hot_spot_cells(hs, "top")
+            brief.hotspots_drawn = drawn
+            present = sorted({int(b) for b in drawn["gi_bin"]}, reverse=True)
             brief.charts["hotspots"] = charts.cell_map(
-                outlines, hs.table, lambda r: charts.HOT_COLOURS[int(r.gi_bin)],
-                [(charts.HOT_COLOURS[b], charts.HOT_LABELS[b]) for b in present], district=code, edge="#6b0f0f")
+                outlines, drawn, lambda r: charts.HOT_COLOURS[int(r.gi_bin)],
+                [(charts.HOT_COLOURS[b], charts.HOT_LABELS[b]) for b in present], district=code, edge="#6b0f0f",
+                title=f"The strongest hot cells: {len(drawn):,} of {hs.meta['cells']:,} (99% confidence, "
+                      "at most 1% of the city's cells)")
         except CrimescopeError as exc:
             brief.unavailable["hotspots"] = f"not available: {exc}"
         try:

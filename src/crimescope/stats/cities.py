@@ -22,7 +22,7 @@ from pathlib import Path
 from ..errors import CrimescopeError, ParameterError
 from .provenance import StatResult
 
-__all__ = ["city_counts", "cities", "METRICS"]
+__all__ = ["city_counts", "cities", "published_years", "METRICS"]
 
 #: metric -> Marshall column
 METRICS = {
@@ -165,3 +165,33 @@ def cities(metric: str = "homicides", year: int = 2015, *, top: int | None = Non
 
 #: package-level name (``crimescope.stats.city_counts``)
 city_counts = cities
+
+
+def published_years(city: str, *, shared_dir=None) -> list[dict]:
+    """The city's published **full-year** murder counts in the city tables: ``year``, ``count``,
+    ``source`` - The Marshall Project's UCR extract (years with 12 months reported, or months not
+    given) and FiveThirtyEight's 2014-2015 finals (FBI UCR "murder and non-negligent
+    manslaughter"). Both are kept where both give a year (2014: 415 and 411 for Chicago). The
+    2016 preliminary table is a partial year and is left out. Raises :class:`CrimescopeError`
+    when the tables are not found."""
+    return [dict(r) for r in _published_years(_city_key(city), str(_dir(shared_dir)))]
+
+
+@lru_cache(maxsize=8)
+def _published_years(key: str, d: str) -> tuple:
+    import pandas as pd
+
+    d = Path(d)
+    m = _marshall(str(d))
+    m = m[(m["key"] == key) & m["homs_sum"].notna() & (m["months_reported"].isna() | (m["months_reported"] >= 12))]
+    out = [{"year": int(y), "count": int(n), "source": MARSHALL} for y, n in zip(m["year"], m["homs_sum"])]
+    f = pd.read_csv(d / "fivethirtyeight_murder_2015_final.csv")
+    f = f[f["city"].map(_city_key) == key]
+    for year in (2014, 2015):
+        out += [{"year": year, "count": int(n), "source": F38_FINAL} for n in f[f"{year}_murders"].dropna()]
+    seen, rows = set(), []
+    for r in sorted(out, key=lambda r: (r["year"], r["count"], r["source"])):
+        if (r["year"], r["count"]) not in seen:  # the same figure from both tables once (Marshall's)
+            seen.add((r["year"], r["count"]))
+            rows.append(r)
+    return tuple(rows)

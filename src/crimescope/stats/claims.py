@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from ..categories import Taxonomy, get_category, load_taxonomy
-from ..errors import ParameterError
+from ..errors import CrimescopeError, ParameterError
 from ..store import coverage as _coverage
 from ..result import Result, provenance
 from .counts import rule_text, unit_text
@@ -219,6 +219,14 @@ class ClaimCheck(Result):
                 if r["matches_claim"] and r["reason"] != "as computed"]
         if best and self.verdict != VERDICTS[0]:
             out.append("  the claimed value is explained by: " + "; ".join(best))
+        band = next((r for r in self.reasons if r["reason"] == PUBLISHED and "low" in r and r["matches_claim"]), None)
+        if band is not None and self.verdict == VERDICTS[1]:
+            d = float(self.claim.value) - float(self.computed)
+            out.append(f"  close: the store counts {self.computed} by the rule {self.rule}; the published "
+                       f"{_num(self.claim.value)} is {_num(abs(d))} {'below' if d < 0 else 'above'} it "
+                       f"({100 * abs(d) / self.computed:.1f}%), within the range the police's published counts "
+                       f"take ({band['low']} to {band['high']}): they use a different definition (UCR murder: "
+                       "no justifiable homicides, no expressway killings) and an earlier vintage")
         if self.verdict == VERDICTS[2]:
             near = self.nearest()
             if near is not None:
@@ -442,11 +450,13 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
         hb = facts.homicide_iucr
         breakdown = ("all HOMICIDE rows in the period: " + ", ".join(f"{k}: {hb.get(k, 0)}" for k in sorted(HOMICIDE_CODES))
                      + " (0141 involuntary manslaughter and 0142 reckless homicide are excluded by the police)")
+        n_murder = None  # the claim's murder count (0110, 0130), for a homicide or murder claim
         if set(cat.iucr) <= HOMICIDE_CODES and not cat.fbi:
             other = "murder" if set(cat.iucr) != {"0110", "0130"} else "homicide"
             t_other = _total(store, source, tax[other], s, e, claim)
             add("murder vs all homicides", f"{other} ({tax[other].rule})", t_other,
                 "the police count murders (0110, 0130) only; " + breakdown)
+            n_murder = t_other if other == "murder" else computed
         # categories the police exclude: 0141/0142, expressway killings (State Police)
         excl = sum(by_iucr.get(k, 0) for k in POLICE_EXCLUDED)
         n_expr = facts.n_expressway
@@ -454,7 +464,9 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
             "without 0141/0142 and murders at EXPRESSWAY locations (State Police jurisdiction)",
             computed - excl - n_expr,
             f"{excl} rows are 0141/0142; {n_expr} murder rows have an expressway location; justifiable "
-            "homicides are not identifiable in the portal data (not coded as murder); " + breakdown)
+            "homicides are not identifiable in the portal data (no code marks them); " + breakdown)
+        if n_murder is not None:
+            reasons += _published(store, source, tax["murder"], claim, s, e, n_murder)
 
     vintages, changes = facts.vintages, facts.changes
 
@@ -486,6 +498,88 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
     return ClaimCheck(claim=claim, computed=computed, difference=diff, verdict=verdict, reasons=reasons,
                       changes=changes, vintages=vintages, unit=unit_text(cat), rule=cat.rule,
                       vintage=data_vintage(store, source), category_file=cat.origin, coverage=cov.as_dict())
+
+
+#: the reason a published police count is set beside the store's murder count under
+PUBLISHED = "published police count"
+
+
+def _year_totals(store, source: str, cat, years: list[int]) -> dict[int, int]:
+    """The category's citywide count in each calendar year of ``years``: from the count table
+    (``stats._aggregate``) when the store has one, else one store query grouped by year."""
+    from ._aggregate import span_counter
+
+    counter = span_counter(_plain(store), source, cat)
+    if counter is not None:
+        return {y: int(counter.count(dt.date(y, 1, 1), dt.date(y, 12, 31))) for y in years}
+    t = incidents_table(store.ibis(), source=source)
+    df = to_pandas(count_expr(t, cat, dt.date(min(years), 1, 1), dt.date(max(years), 12, 31), by=["year"]))
+    got = {int(y): int(n) for y, n in zip(df["year"], df["count"])}
+    return {y: got.get(y, 0) for y in years}
+
+
+def _published(store, source: str, mcat, claim: Claim, s: dt.date, e: dt.date, n_murder: int) -> list[dict]:
+    """Readings "published police count" of a murder or homicide claim that is citywide and covers
+    whole calendar years: the range the police's published full-year murder counts have had below
+    the store's murder count (``mcat``; ``n_murder`` in the claim's period), and the published
+    figure of the claim's own year when the city tables have one.
+
+    The published counts (UCR murder and non-negligent manslaughter, ``cities.published_years``)
+    leave out what no code of the portal marks - justifiable homicides, expressway killings the
+    State Police investigate - and are made weeks after the year ends, while the portal goes on
+    adding delayed deaths and late classifications to the year of the injury. So they run below
+    the store's murder count by an amount the data cannot itemise. Its size is measured on the
+    years where a published figure and a fully covered year of the store meet (the claim's own
+    years left out): the largest share seen below, ``g``, gives the range
+    ``ceil(n_murder * (1 - g)) .. n_murder`` (a published figure above the store's count would
+    widen it upwards the same way). No reading when the source's city has no published figure or
+    the claim is not citywide whole years; one without a value when the city tables are not found.
+    """
+    import math
+
+    from ..datasets import get_profile
+    from .cities import published_years
+
+    if claim.district is not None or claim.community_area is not None \
+            or (s.month, s.day, e.month, e.day) != (1, 1, 12, 31):
+        return []
+    try:
+        pub = published_years(get_profile(source).name)
+    except CrimescopeError as exc:
+        return [{"reason": PUBLISHED, "reading": "the police's published murder counts", "value": None,
+                 "detail": f"not available: {exc}", "matches_claim": False}]
+    claimed, tol = float(claim.value), float(claim.tolerance)
+    own = set(range(s.year, e.year + 1))
+    out = []
+    held = [y for y in sorted({r["year"] for r in pub} - own)
+            if _coverage.check(_plain(store), source, mcat, dt.date(y, 1, 1), dt.date(y, 12, 31)).full]
+    store_n = _year_totals(store, source, mcat, held) if held else {}
+    seen = [(r["year"], r["count"], store_n[r["year"]], r["source"]) for r in pub if store_n.get(r["year"], 0) > 0]
+    if seen:
+        shares = [(n - p) / n for _, p, n, _ in seen]
+        below, above = max(max(shares), 0.0), max(-min(shares), 0.0)
+        lo, hi = math.ceil(n_murder * (1 - below) - 1e-9), math.floor(n_murder * (1 + above) + 1e-9)
+        years = f"{seen[0][0]}-{seen[-1][0]}" if len(seen) > 1 else str(seen[0][0])
+        pct = f"0% to {100 * below:.1f}% below" + (f", up to {100 * above:.1f}% above" if above else "")
+        per_year = ", ".join(f"{y}: {p} vs {n}" for y, p, n, _ in seen)
+        out.append({
+            "reason": PUBLISHED,
+            "reading": (f"the police's published murder count: {lo} to {hi} (the store's {n_murder} murders, "
+                        f"{pct}: the gap of the {len(seen)} published full-year figures of {years})"),
+            "value": None, "low": lo, "high": hi,
+            "detail": (f"published full-year murder counts (UCR murder and non-negligent manslaughter; "
+                       f"{'; '.join(sorted({src for *_, src in seen}))}) vs the store's murder count, per year: "
+                       f"{per_year}: from {100 * min(shares):.1f}% to {100 * max(shares):.1f}% below the store. "
+                       "The police's count leaves out what no code of the portal marks (justifiable homicides, "
+                       "killings on expressways investigated by the State Police) and is made weeks after the "
+                       "year ends, while the portal adds later deaths and classifications to the year of the "
+                       "injury: a different definition and vintage, not itemised in the data"),
+            "matches_claim": lo - tol <= claimed <= hi + tol})
+    if len(own) == 1:  # the claim's own year is published: each figure is a reading too
+        out += [{"reason": PUBLISHED, "reading": f"published for {r['year']} ({r['source']})", "value": r["count"],
+                 "detail": "UCR murder and non-negligent manslaughter, as the city tables give it",
+                 "matches_claim": abs(r["count"] - claimed) <= tol} for r in pub if r["year"] in own]
+    return out
 
 
 def _store_facts(store, source: str, cat, hcat, claim: Claim, s, e, hom_codes: set[str]) -> _Facts:

@@ -80,7 +80,9 @@ def _page(request: Request, answer: CaseAnswer, values: dict):
     summary = case.summary()
     sens = case.sensitivity()
     polygon = values["polygon"]
-    return render(request, "evaluate.html", page="evaluate", case=case, ev=ev, summary=summary,
+    from ...evaluate.base import labels
+
+    return render(request, "evaluate.html", page="evaluate", case=case, ev=ev, summary=summary, labels=labels(),
                   rows=jsonable(summary.to_dict()["rows"]),
                   sensitivity=[] if sens is None else jsonable(sens.to_dict(orient="records")),
                   charts=jsonable(charts), cohorts=case.cohorts.to_frame().to_dict(orient="records"),

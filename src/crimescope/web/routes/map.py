@@ -8,6 +8,7 @@ from typing import Optional
 from fastapi import Query, Request
 from fastapi.responses import Response
 
+from ...app import dashboard
 from ...errors import CrimescopeError
 from ...stats.provenance import jsonable
 from .. import views
@@ -44,26 +45,17 @@ def api_geometry(request: Request, kind: AreaKind):
                     headers={"Cache-Control": "public, max-age=86400"})
 
 
-#: hot spot rules the map page offers: (label, minimum |Gi* bin|, keep only the strongest cells)
-SPOT_RULES = {
-    "top": ("the strongest hot cells at 99% confidence, at most 1% of the city's cells", 3, 0.01),
-    "99": ("every cell hot or cold at 99% confidence", 3, None),
-    "95": ("every cell hot or cold at 95% confidence or more", 2, None),
-    "90": ("every cell hot or cold at 90% confidence or more", 1, None),
-}
+#: hot spot rules the map page offers (declared once, with the brief's: ``app.dashboard.SPOT_RULES``)
+SPOT_RULES = dashboard.SPOT_RULES
 
 
 def _spot_layer(r, rule: str) -> dict:
-    """The hot spot layer as the page draws it: the rows the rule keeps and the rule in words."""
-    label, level, share = SPOT_RULES[rule]
+    """The hot spot layer as the page draws it: the rows the rule keeps (``app.dashboard.hot_spot_cells``,
+    which the brief's map uses too) and the rule in words."""
+    kept, shown, by_bin = dashboard.hot_spot_cells(r, rule)
     rows = result_doc(r)["rows"]
-    by_bin = {b: sum(1 for x in rows if x["gi_bin"] == b) for b in (3, 2, 1, -1, -2, -3)}
-    keep = [x for x in rows if abs(x["gi_bin"]) >= level]
-    if share is not None:
-        n = max(1, int(share * r.meta["cells"] + 0.999999))
-        keep = sorted((x for x in keep if x["gi_bin"] > 0), key=lambda x: (-x["gi_z"], x["cell_id"]))[:n]
-    shown = (f"Shown: {label} ({len(keep):,} of {r.meta['cells']:,} cells). Hot at 99%: {by_bin[3]:,}; "
-             f"at 95%: {by_bin[2]:,}; at 90%: {by_bin[1]:,}; cold: {r.meta['cold_cells']:,}.")
+    at = {x["cell_id"]: x for x in rows}
+    keep = [at[c] for c in kept["cell_id"].tolist()]
     return {"meta": jsonable(r.meta), "rows": keep, "rule": rule, "shown": shown, "by_bin": by_bin}
 
 
