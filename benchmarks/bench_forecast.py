@@ -4,6 +4,7 @@
     python benchmarks/bench_forecast.py sepp       # SEPP on a year of citywide gun violence: time, memory
     python benchmarks/bench_forecast.py leading    # leading_indicators with its six related categories
     python benchmarks/bench_forecast.py backtest   # 52 Mondays of 2017, every model, table + HTML report
+    python benchmarks/bench_forecast.py backtest --weeks 8 --jobs 2   # the first 8, in two worker processes
     python benchmarks/bench_forecast.py windows --plan 2015:2:1 --out DIR   # window by window, appended
 
 Events are read straight from ``../shared/data/chicago/crimes/*.csv.gz`` with
@@ -197,7 +198,14 @@ def cmd_backtest(args) -> None:
     names = args.models.split(",") if args.models else sorted(registry())
     models = {n: _make(n).for_target("gun_violence") for n in names}
     related = [c for c in dict.fromkeys(c for m in models.values() for c in m.related_categories())]
-    data = load_categories(["gun_violence", *related]) if related else gun_violence()
+    cache = Path(args.events_cache) if args.events_cache else None
+    if cache is not None and cache.is_file():
+        data = pd.read_pickle(cache)
+        assert set(related) <= set(data["category"]), "the cached events lack a related category"
+    else:
+        data = load_categories(["gun_violence", *related]) if related else gun_violence()
+        if cache is not None:
+            data.to_pickle(cache)
     ev = split_target(data, "gun_violence")
     grid = Grid.chicago(500.0)
     origins = weekly_origins(f"{args.year}-01-01", f"{args.year + 1}-01-01")[: args.weeks]
@@ -216,10 +224,16 @@ def cmd_backtest(args) -> None:
                                              f"{time.perf_counter() - t0:.0f} s]", flush=True))
                    if args.verbose else None,
                    target_category="gun_violence",
-                   keep_forecasts=args.keep_forecasts.split(",") if args.keep_forecasts else False)
+                   keep_forecasts=args.keep_forecasts.split(",") if args.keep_forecasts else False,
+                   jobs=args.jobs)
     secs = time.perf_counter() - t0
     cpu = time.process_time() - c0
-    print(f"backtest: {secs:.0f} s wall, {cpu:.0f} s CPU (this process); load average "
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"backtest --jobs {args.jobs}: {secs:.0f} s wall, {cpu:.0f} s CPU (this process), "
+          f"{kids.ru_utime + kids.ru_stime:.0f} s CPU (worker processes); peak RSS {own.ru_maxrss / 2**20:.1f} GiB "
+          f"(this process), {kids.ru_maxrss / 2**20:.1f} GiB (largest worker); load average "
           f"{' '.join(f'{v:.1f}' for v in __import__('os').getloadavg())}", flush=True)
     res.records.to_csv(out / "records.csv", index=False)
     res.to_csv(out / "summary.csv")
@@ -573,6 +587,9 @@ def main() -> None:
     bp.add_argument("--offset-models", default="naive_all,naive_52w,grid_hawkes,stkde")
     bp.add_argument("--verbose", action="store_true")
     bp.add_argument("--keep-forecasts", default="", help="models whose per-cell forecasts go to forecasts.npz")
+    bp.add_argument("--jobs", type=int, default=1, help="worker processes scoring origins (backtest(jobs=...))")
+    bp.add_argument("--events-cache", default="", help="a pickle of load_categories' frame: read if it exists, "
+                    "else written (skips the CSVs on a second run)")
     wp = sub.add_parser("windows", help="score windows one by one, appending records as each completes")
     wp.add_argument("--plan", required=True, help="YEAR:EVERY:FIRST chunks, comma-separated")
     wp.add_argument("--models", default="naive_all,naive_52w,leading_bagged")
