@@ -81,7 +81,7 @@ def decayed_cell_counts(t: np.ndarray, cell: np.ndarray, origins: np.ndarray, n_
     ``origins`` increasing; one pass over the events: each column is the previous
     one decayed by the gap plus the events in between. Computed by a Numba kernel
     (:mod:`crimescope.forecast._leading_kernels`) when Numba is installed, giving the values of
-    :func:`decayed_cell_counts_numpy` bit for bit at about a third of its cost.
+    :func:`decayed_cell_counts_numpy` bit for bit at about half its cost.
     """
     try:
         from ._leading_kernels import decayed_counts
