@@ -81,3 +81,34 @@ def test_resolve_jobs():
     for bad in (-1, 1.5, "2", True, None):
         with pytest.raises(ParameterError, match="invalid jobs="):
             resolve_jobs(bad, 10)
+
+
+def test_cli_backtest_jobs_gives_the_serial_files(chicago_store_path, tmp_path):
+    from typer.testing import CliRunner
+
+    from crimescope.cli.main import app, main
+    from crimescope.forecast.backtest import ranking_path
+
+    rp = ranking_path(chicago_store_path, "gun_violence")
+    before = rp.read_text() if rp.exists() else None
+    args = ["--store", str(chicago_store_path), "backtest", "--category", "gun_violence",
+            "--models", "naive_all,smooth_counts", "--start", "2016-06-06", "--end", "2016-06-27",
+            "--horizons", "7", "--coverage", "1%,5%", "--cell", "2000ft"]
+    try:
+        runs = {j: CliRunner().invoke(app, [*args, "--out", str(tmp_path / f"j{j}"), "--jobs", str(j)])
+                for j in (1, 2)}
+        assert main([*args, "--out", str(tmp_path / "bad"), "--jobs", "-1"]) == 2  # refused: a ParameterError
+    finally:
+        if before is None:
+            rp.unlink(missing_ok=True)
+        else:
+            rp.write_text(before)
+    for r in runs.values():
+        assert r.exit_code == 0, r.output
+    a, b = (pd.read_csv(tmp_path / f"j{j}" / "records.csv", comment="#") for j in (1, 2))
+    assert len(a) == 3 * 2 * 2
+    cols = [c for c in a.columns if c not in TIMINGS]
+    pd.testing.assert_frame_equal(a[cols], b[cols], check_exact=True)
+    for name in ("calibration.csv", "reliability.csv"):
+        assert (tmp_path / "j1" / name).read_text() == (tmp_path / "j2" / name).read_text()
+    assert not (tmp_path / "bad").exists()
