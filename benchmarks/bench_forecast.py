@@ -4,6 +4,7 @@
     python benchmarks/bench_forecast.py sepp       # SEPP on a year of citywide gun violence: time, memory
     python benchmarks/bench_forecast.py leading    # leading_indicators with its six related categories
     python benchmarks/bench_forecast.py backtest   # 52 Mondays of 2017, every model, table + HTML report
+    python benchmarks/bench_forecast.py backtest --weeks 8 --jobs 2   # the first 8, in two worker processes
     python benchmarks/bench_forecast.py windows --plan 2015:2:1 --out DIR   # window by window, appended
 
 Events are read straight from ``../shared/data/chicago/crimes/*.csv.gz`` with
@@ -142,7 +143,14 @@ def cmd_leading(args) -> None:
     from crimescope.spatial.grid import Grid
 
     model = _make(args.model).for_target("gun_violence")  # a registry model or a written-down candidate
-    data = load_categories(["gun_violence", *model.related_categories()])
+    cache = Path(args.events_cache) if args.events_cache else None
+    if cache is not None and cache.is_file():
+        data = pd.read_pickle(cache)
+        assert set(model.related_categories()) <= set(data["category"]), "the cached events lack a category"
+    else:
+        data = load_categories(["gun_violence", *model.related_categories()])
+        if cache is not None:
+            data.to_pickle(cache)
     grid = Grid.chicago(500.0)
     as_of = pd.Timestamp(args.as_of)
     before = data[data.occurred_local < as_of]
@@ -150,13 +158,16 @@ def cmd_leading(args) -> None:
           f"{int((before.category != 'gun_violence').sum())} related rows before {as_of.date()}; "
           f"grid {grid.n_cells} cells of 500 ft")
     model.clone().fit(data, as_of, grid=grid)  # first fit builds the cached kernel maps
-    times, cpus = [], []
+    lgb_cpu = _time_lightgbm()  # CPU inside LightGBM's fit (its Dataset too) and predict, per fit
+    times, cpus, in_lgb = [], [], []
     for _ in range(args.repeat):
+        lgb_cpu["fit"] = lgb_cpu["predict"] = 0.0
         t0, c0 = time.perf_counter(), time.process_time()
         m = model.clone().fit(data, as_of, grid=grid)
         m.predict(7)
         times.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
+        in_lgb.append((lgb_cpu["fit"], lgb_cpu["predict"]))
     tracemalloc.start()
     model.clone().fit(data, as_of, grid=grid).predict(7)
     _, peak = tracemalloc.get_traced_memory()
@@ -165,6 +176,29 @@ def cmd_leading(args) -> None:
           f"load average {' '.join(f'{v:.1f}' for v in __import__('os').getloadavg())}")
     print(f"fit + predict: wall median {statistics.median(times):.2f} s, min {min(times):.2f} s over {args.repeat}; "
           f"{m.n_train_rows_} training rows; traced peak {peak / 2**20:.0f} MiB")
+    k = cpus.index(statistics.median(cpus)) if args.repeat % 2 else int(np.argsort(cpus)[args.repeat // 2])
+    lf, lp = in_lgb[k]
+    print(f"split of the median fit (CPU): LightGBM training {lf:.2f} s (Dataset binning included), LightGBM "
+          f"predict {lp:.2f} s, everything else (events, features, training rows) {cpus[k] - lf - lp:.2f} s")
+
+
+def _time_lightgbm() -> dict:
+    """Count this process's CPU inside ``LGBMRegressor.fit`` and ``.predict`` (the bench's split)."""
+    import lightgbm as lgb
+
+    acc = {"fit": 0.0, "predict": 0.0}
+    for name in ("fit", "predict"):
+        real = getattr(lgb.LGBMRegressor, name)
+
+        def timed(self, *a, _real=real, _name=name, **k):
+            c = time.process_time()
+            try:
+                return _real(self, *a, **k)
+            finally:
+                acc[_name] += time.process_time() - c
+
+        setattr(lgb.LGBMRegressor, name, timed)
+    return acc
 
 
 #: pre-registered candidates that are not (yet) registry models (docs/forecasting.md, round five)
@@ -197,7 +231,14 @@ def cmd_backtest(args) -> None:
     names = args.models.split(",") if args.models else sorted(registry())
     models = {n: _make(n).for_target("gun_violence") for n in names}
     related = [c for c in dict.fromkeys(c for m in models.values() for c in m.related_categories())]
-    data = load_categories(["gun_violence", *related]) if related else gun_violence()
+    cache = Path(args.events_cache) if args.events_cache else None
+    if cache is not None and cache.is_file():
+        data = pd.read_pickle(cache)
+        assert set(related) <= set(data["category"]), "the cached events lack a related category"
+    else:
+        data = load_categories(["gun_violence", *related]) if related else gun_violence()
+        if cache is not None:
+            data.to_pickle(cache)
     ev = split_target(data, "gun_violence")
     grid = Grid.chicago(500.0)
     origins = weekly_origins(f"{args.year}-01-01", f"{args.year + 1}-01-01")[: args.weeks]
@@ -216,10 +257,16 @@ def cmd_backtest(args) -> None:
                                              f"{time.perf_counter() - t0:.0f} s]", flush=True))
                    if args.verbose else None,
                    target_category="gun_violence",
-                   keep_forecasts=args.keep_forecasts.split(",") if args.keep_forecasts else False)
+                   keep_forecasts=args.keep_forecasts.split(",") if args.keep_forecasts else False,
+                   jobs=args.jobs)
     secs = time.perf_counter() - t0
     cpu = time.process_time() - c0
-    print(f"backtest: {secs:.0f} s wall, {cpu:.0f} s CPU (this process); load average "
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"backtest --jobs {args.jobs}: {secs:.0f} s wall, {cpu:.0f} s CPU (this process), "
+          f"{kids.ru_utime + kids.ru_stime:.0f} s CPU (worker processes); peak RSS {own.ru_maxrss / 2**20:.1f} GiB "
+          f"(this process), {kids.ru_maxrss / 2**20:.1f} GiB (largest worker); load average "
           f"{' '.join(f'{v:.1f}' for v in __import__('os').getloadavg())}", flush=True)
     res.records.to_csv(out / "records.csv", index=False)
     res.to_csv(out / "summary.csv")
@@ -562,6 +609,7 @@ def main() -> None:
     lp.add_argument("--as-of", default="2017-01-02")
     lp.add_argument("--model", default="leading_indicators")
     lp.add_argument("--repeat", type=int, default=5)
+    lp.add_argument("--events-cache", default="", help="a pickle of the events frame: read if it exists, else written")
     bp = sub.add_parser("backtest")
     bp.add_argument("--year", type=int, default=2017)
     bp.add_argument("--weeks", type=int, default=52)
@@ -573,6 +621,9 @@ def main() -> None:
     bp.add_argument("--offset-models", default="naive_all,naive_52w,grid_hawkes,stkde")
     bp.add_argument("--verbose", action="store_true")
     bp.add_argument("--keep-forecasts", default="", help="models whose per-cell forecasts go to forecasts.npz")
+    bp.add_argument("--jobs", type=int, default=1, help="worker processes scoring origins (backtest(jobs=...))")
+    bp.add_argument("--events-cache", default="", help="a pickle of load_categories' frame: read if it exists, "
+                    "else written (skips the CSVs on a second run)")
     wp = sub.add_parser("windows", help="score windows one by one, appending records as each completes")
     wp.add_argument("--plan", required=True, help="YEAR:EVERY:FIRST chunks, comma-separated")
     wp.add_argument("--models", default="naive_all,naive_52w,leading_bagged")

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from crimescope.errors import ParameterError
 from crimescope.forecast.backtest import backtest, split_target, weekly_origins
 from crimescope.forecast.base import make_model
-from crimescope.forecast.leading import LeadingIndicators, cell_kernel, decayed_cell_counts
+from crimescope.forecast.leading import (LeadingIndicators, cell_kernel, decayed_cell_counts,
+                                         decayed_cell_counts_numpy)
 from crimescope.spatial.grid import Grid
 
 from forecast_synth import START
@@ -43,6 +44,41 @@ def test_decayed_counts_match_the_direct_sum(evs, origins, hl):
         w = np.ones(before.sum()) if hl is None else np.exp2(-(ok - t[before]) / hl)
         np.testing.assert_allclose(got[:, k], np.bincount(cell[before], weights=w, minlength=5),
                                    rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.floats(0, 400), st.integers(0, 6)), max_size=300),
+       st.lists(st.floats(-5, 450), min_size=0, max_size=30), st.sampled_from([None, 0.5, 7.0, 30.0, 365.0]),
+       st.booleans())
+def test_decayed_counts_kernel_equals_the_numpy_loop_bit_for_bit(evs, origins, hl, on_origins):
+    # the Numba kernel against the NumPy loop it replaces: ties, events exactly at origins, empty
+    # segments, origins before any event, empty inputs
+    t = np.array(sorted(e[0] for e in evs), dtype=float)
+    cell = np.array([e[1] for e in sorted(evs, key=lambda e: e[0])], dtype=np.int64)
+    o = np.array(sorted(origins), dtype=float)
+    if on_origins and t.size:
+        o = np.unique(np.r_[o, t[:: max(1, t.size // 5)]])
+    got = decayed_cell_counts(t, cell, o, 7, hl)
+    ref = decayed_cell_counts_numpy(t, cell, o, 7, hl)
+    assert got.shape == ref.shape == (7, o.size) and got.flags.c_contiguous
+    np.testing.assert_array_equal(got, ref)
+
+
+def test_decayed_counts_kernel_on_long_histories_equals_the_numpy_loop():
+    rng = np.random.default_rng(4)
+    t = np.sort(rng.uniform(0, 2000, 50_000))
+    cell = rng.integers(0, 3000, t.size)
+    o = np.arange(1200.0, 2001.0, 7.0)
+    for hl in (None, 7, 14, 30, 90, 365):
+        np.testing.assert_array_equal(decayed_cell_counts(t, cell, o, 3000, hl),
+                                      decayed_cell_counts_numpy(t, cell, o, 3000, hl))
+
+
+def test_decayed_counts_refuse_a_cell_outside_the_grid():
+    with pytest.raises(ParameterError, match="invalid cell="):
+        decayed_cell_counts(np.array([1.0, 2.0]), np.array([0, 3]), np.array([5.0]), 3, 7.0)
+    with pytest.raises(ParameterError, match="invalid cell="):
+        decayed_cell_counts(np.array([1.0]), np.array([-1]), np.array([5.0]), 3, None)
 
 
 def test_cell_kernel_shares_each_cell_within_the_bandwidth():

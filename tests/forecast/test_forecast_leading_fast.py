@@ -184,3 +184,25 @@ def test_binary_objective_learns_the_chance_of_any_event():
     assert 0.0 <= hit.inactive_rate_ < 1.0 and len(target) > 0
     with pytest.raises(ParameterError, match="invalid objective"):
         LeadingIndicators(objective="lambdarank", **kw).fit(ev, as_of, grid=grid)
+
+
+def test_prepared_categories_are_factorised_once_with_the_column_values():
+    grid = Grid.regular(0.0, 0.0, 25, 25, 400.0)
+    ev = _events(4)
+    as_of = START + pd.Timedelta(days=650)
+    got = prepare_events(ev, as_of, grid)
+    kept = ev[ev.x.notna() & (ev.occurred_local < as_of)].sort_values("occurred_local", kind="stable")
+    assert got.category.dtype == object and list(got.category) == list(kept["category"])
+    assert list(got.category_names[got.category_codes]) == list(got.category)
+    sub = got.subset(got.cell % 2 == 0).since(got.t[len(got.t) // 2])
+    assert list(sub.category_names[sub.category_codes]) == list(sub.category)
+    # a missing category: no codes, the column's values as before (the fit factorises them itself)
+    ev.loc[ev.index[:5], "category"] = None
+    miss = prepare_events(ev, as_of, grid)
+    assert miss.category_codes is None and miss.category_names is None
+    ref = ev["category"].to_numpy(object)[(ev.x.notna() & (ev.occurred_local < as_of)).to_numpy()]
+    assert sorted(map(str, miss.category)) == sorted(map(str, ref))
+    kw = dict(related=("drugs", "fights"), target_category="target", n_origins=20, max_iter=8, min_samples_leaf=20)
+    a = LeadingIndicators(**kw).fit(ev, as_of, grid=grid).predict(7).expected
+    b = LeadingIndicators(**kw).fit(ev.dropna(subset=["category"]), as_of, grid=grid).predict(7).expected
+    np.testing.assert_array_equal(a, b)  # rows without a category are neither the target nor an indicator

@@ -140,9 +140,11 @@ def register(app: typer.Typer) -> None:
         cell: str = typer.Option("500ft", "--cell", help="Grid cell size in feet."),
         offsets: bool = typer.Option(False, "--offsets", help="Also rerun the best model and baseline on shifted grids."),
         out: Path = typer.Option(Path("backtest"), "--out", help="Folder for summary.csv, records.csv, report.html."),
+        jobs: int = typer.Option(1, "--jobs", help="Worker processes scoring origins in parallel (0 = one per core); "
+                                 "the same results as 1, about N times the memory."),
     ) -> None:
         """Rolling-origin backtest: every model refitted each week; table + HTML report."""
-        from ..forecast.backtest import backtest, offset_sensitivity, ranking_path, weekly_origins
+        from ..forecast.backtest import backtest, offset_sensitivity, ranking_path, resolve_jobs, weekly_origins
         from ..forecast.base import make_model, registry
         from ..errors import CrimescopeError
         from ..forecast.report import equity_frame, write_report
@@ -153,6 +155,7 @@ def register(app: typer.Typer) -> None:
         size = _cell(cell)
         grid = Grid.for_profile(st.source, size)
         origins = weekly_origins(start, end)
+        resolve_jobs(jobs, len(origins))  # a bad --jobs is refused before the events are read
         names = sorted(registry()) if models == "all" else _split(models)
         instances = {n: make_model(n).for_target(category) for n in names}
         cat = resolve_category(categories_file, category, state(ctx).source)
@@ -166,7 +169,7 @@ def register(app: typer.Typer) -> None:
         with progress("backtest", len(origins) * len(instances), quiet=st.quiet) as step:
             res = backtest(events, grid, instances, origins, horizons=_split(horizons), coverages=_split(coverage),
                            settings={"category": category, "cell": f"{size:g}ft", "start": start, "end": end},
-                           target_category=category, progress=step)
+                           target_category=category, progress=step, jobs=jobs)
         meta.update(title=f"Backtest of {category}: weekly origins {start} to {end}, {size:g} ft cells",
                     unit=f"scores of forecasts of {meta['unit']} per {grid.unit_label} (mean over windows)",
                     models=names, horizons=res.horizons, coverages=res.coverages)

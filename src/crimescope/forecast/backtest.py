@@ -21,12 +21,12 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 from ..result import Result
-from .base import (Forecaster, invalid, make_model, parse_horizon, parse_time, prepare_events, shared_fit_work,
-                   to_days)
+from .base import (Forecaster, check_number, invalid, make_model, parse_horizon, parse_time, prepare_events,
+                   shared_fit_work, to_days)
 from .metrics import parse_coverage, poisson_loglik, score_coverage, score_coverages  # noqa: F401
 
 __all__ = ["backtest", "BacktestResult", "weekly_origins", "offset_sensitivity", "split_target", "DEFAULT_COVERAGES",
-           "reliability_bins", "RELIABILITY_BINS"]
+           "reliability_bins", "RELIABILITY_BINS", "resolve_jobs"]
 
 DEFAULT_COVERAGES = ("0.5%", "1%", "5%")
 #: bins of the reliability table (deciles of expected mass)
@@ -335,7 +335,7 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
              horizons: Sequence[Any] = (7,), coverages: Sequence[Any] = DEFAULT_COVERAGES,
              equity_coverage: Any = "1%", progress: Callable[[str], None] | None = None,
              settings: dict | None = None, target_category: str | None = None,
-             keep_forecasts: Sequence[str] | bool = False) -> BacktestResult:
+             keep_forecasts: Sequence[str] | bool = False, jobs: int = 1) -> BacktestResult:
     """Rolling-origin backtest of ``models`` (names, instances or a name->instance mapping).
 
     With ``target_category``, ``events`` may also hold related categories' rows,
@@ -349,6 +349,15 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
     the reliability bins of every forecast (:meth:`BacktestResult.reliability_table`).
     ``keep_forecasts`` (True or model names) keeps those models' expected counts per
     window and cell as float32 arrays in ``result.forecasts`` (with ``result.observed``).
+
+    ``jobs`` worker processes score the origins in parallel (0 = one per core; never more than
+    the origins; default 1: in this process, no workers). The result is the same, bit for bit and
+    in the same order, as with ``jobs=1`` (only ``fit_seconds`` and ``fit_cpu_seconds`` are timings
+    of the run); ``progress`` is then called as each origin completes. Each worker holds a copy of
+    ``events`` and its own fitting memory, so the peak memory is about ``jobs`` times the serial
+    run's (docs/benchmarks/forecast.md). An error in a worker is raised here as it was raised
+    there, with a note naming the origin and model; a worker that dies (out of memory) raises
+    :class:`~crimescope.errors.EngineError`.
     """
     import pandas as pd
 
@@ -362,10 +371,16 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
     orig = [parse_time(o, "origin") for o in origins]
     if not orig:
         raise invalid("origins", origins, "at least one origin")
-    with shared_fit_work():  # each frame validated, located and sorted once; per-origin model work shared
-        allev = prepare_events(target_events, np.datetime64("2262-01-01"), grid)
-        rows, rel_rows, kept, kept_obs, totals = _run_origins(
-            events, target_events, grid, mods, orig, hs, covs, eq, allev, keep_forecasts, target_category, progress)
+    n_jobs = resolve_jobs(jobs, len(orig))
+    if n_jobs > 1:
+        rows, rel_rows, kept, kept_obs, totals = _run_origins_parallel(
+            events, grid, mods, orig, hs, covs, eq, keep_forecasts, target_category, progress, n_jobs)
+    else:
+        with shared_fit_work():  # each frame validated, located and sorted once; per-origin model work shared
+            allev = prepare_events(target_events, np.datetime64("2262-01-01"), grid)
+            rows, rel_rows, kept, kept_obs, totals = _run_origins(
+                events, target_events, grid, mods, orig, hs, covs, eq, allev, keep_forecasts, target_category,
+                progress)
     return BacktestResult(records=pd.DataFrame(rows), models=list(mods), horizons=hs,
                           coverages=[c.label for c in covs], cell_totals=totals,
                           equity_coverage=eq.label, grid=grid, settings=dict(settings or {}),
@@ -376,69 +391,200 @@ def backtest(events: Any, grid: Any, models: Any, origins: Iterable[Any],
 
 def _run_origins(events, target_events, grid, mods, orig, hs, covs, eq, allev, keep_forecasts, target_category,
                  progress):
-    """The backtest's loop over origins and models (see :func:`backtest`)."""
+    """The backtest's loop over origins and models (see :func:`backtest`), in this process."""
+    located = allev.subset(allev.cell >= 0)
+    keep = _kept_models(mods, keep_forecasts)
+    acc = _Accumulator(grid, mods, hs, keep)
+    for o in orig:
+        acc.add(_score_origin(events, target_events, grid, mods, o, hs, covs, eq, located, keep, target_category,
+                              progress))
+    return acc.rows, acc.rel_rows, acc.kept, acc.kept_obs, acc.totals
+
+
+def _kept_models(mods, keep_forecasts) -> set:
+    return set(mods) if keep_forecasts is True else set(keep_forecasts or ())
+
+
+class _Accumulator:
+    """Collects the parts of :func:`_score_origin` origin after origin, in the order of the origins.
+
+    The serial and the parallel backtest both add the same parts in the same order, so the
+    records, reliability rows, kept forecasts and per-cell totals are the same bit for bit."""
+
+    def __init__(self, grid, mods, hs, keep):
+        self.area = grid.area
+        self.totals = {(m, h): {"flagged_area": np.zeros(grid.n_cells), "hits": np.zeros(grid.n_cells),
+                                "events": np.zeros(grid.n_cells)} for m in mods for h in hs}
+        self.kept = {(m, h): [] for m in mods if m in keep for h in hs}
+        self.kept_obs = {h: [] for h in hs} if keep else {}
+        self.rows: list = []
+        self.rel_rows: list = []
+
+    def add(self, part: dict) -> None:
+        self.rows.extend(part["rows"])
+        self.rel_rows.extend(part["rel_rows"])
+        for h, obs in part["observed"].items():
+            if h in self.kept_obs:
+                self.kept_obs[h].append(obs.astype(np.float32))
+        for (name, h), f in part["fractions"].items():  # the flagged fraction of each cell at equity_coverage
+            obs = part["observed"][h]
+            tot = self.totals[(name, h)]
+            tot["flagged_area"] += f * self.area
+            tot["hits"] += f * obs
+            tot["events"] += obs
+        for k, exp in part["kept"].items():
+            self.kept[k].append(exp)
+
+
+def _score_origin(events, target_events, grid, mods, o, hs, covs, eq, located, keep, target_category, progress,
+                  where: dict | None = None) -> dict:
+    """Every model fitted at origin ``o`` and scored: the records, reliability rows, flagged fractions
+    at the equity coverage and kept forecasts of this origin (added up by :class:`_Accumulator`).
+    ``where`` (if given) is told which model is being fitted, for error reports from a worker."""
     import pandas as pd
 
     from .metrics import FlagOrder
 
-    located = allev.subset(allev.cell >= 0)
     area = grid.area
     total = float(area.sum())
-    totals = {(m, h): {"flagged_area": np.zeros(grid.n_cells), "hits": np.zeros(grid.n_cells),
-                       "events": np.zeros(grid.n_cells)} for m in mods for h in hs}
-    keep = set(mods) if keep_forecasts is True else set(keep_forecasts or ())
-    kept = {(m, h): [] for m in mods if m in keep for h in hs}
-    kept_obs = {h: [] for h in hs} if keep else {}
-    rel_rows = []
-    rows = []
-    for o in orig:
-        od = float(to_days(o))
-        observed, best_order = {}, {}
+    od = float(to_days(o))
+    observed, best_order = {}, {}
+    for h in hs:
+        i0, i1 = np.searchsorted(located.t, [od, od + h], side="left")
+        observed[h] = np.bincount(located.cell[i0:i1], minlength=grid.n_cells).astype(float)
+        # the best selection of each coverage (PEI*'s hits*) is the same for every model: sorted once
+        best_order[h] = FlagOrder(observed[h] / area, area)
+    rows, rel_rows, fractions, kept, messages = [], [], {}, {}, []
+    for name, proto in mods.items():
+        if where is not None:
+            where["model"] = name
+        model = proto.clone()
+        model.name = name
+        if target_category is not None:
+            model.for_target(target_category)
+        data = events if model.related_categories() else target_events
+        t0, c0 = time.perf_counter(), time.process_time()
+        model.fit(data, o, grid=grid)
+        fc = {h: model.predict(h) for h in hs}
+        secs, cpu = time.perf_counter() - t0, time.process_time() - c0
         for h in hs:
-            i0, i1 = np.searchsorted(located.t, [od, od + h], side="left")
-            observed[h] = np.bincount(located.cell[i0:i1], minlength=grid.n_cells).astype(float)
-            # the best selection of each coverage (PEI*'s hits*) is the same for every model: sorted once
-            best_order[h] = FlagOrder(observed[h] / area, area)
-            if keep:
-                kept_obs[h].append(observed[h].astype(np.float32))
-        for name, proto in mods.items():
-            model = proto.clone()
-            model.name = name
-            if target_category is not None:
-                model.for_target(target_category)
-            data = events if model.related_categories() else target_events
-            t0, c0 = time.perf_counter(), time.process_time()
-            model.fit(data, o, grid=grid)
-            fc = {h: model.predict(h) for h in hs}
-            secs, cpu = time.perf_counter() - t0, time.process_time() - c0
-            for h in hs:
-                exp, obs = fc[h].expected, observed[h]
-                ll = poisson_loglik(exp, obs)
-                etot = float(exp.sum())
-                if (name, h) in kept:
-                    kept[(name, h)].append(exp.astype(np.float32))
-                bc, be, bo = reliability_bins(exp, obs)
-                for b in range(bc.size):
-                    rel_rows.append({"model": name, "origin": pd.Timestamp(o), "horizon_days": h, "bin": b + 1,
-                                     "cells": bc[b], "expected": be[b], "observed": bo[b]})
-                # one sort of the forecast serves every coverage and the equity view
-                # (score_coverage and flag_fraction at each, bit for bit)
-                order = FlagOrder(exp / area, area)
-                for cov, s in zip(covs, score_coverages(exp, obs, area, covs, best_order[h], order)):
-                    rows.append({"model": name, "origin": pd.Timestamp(o), "horizon_days": h,
-                                 "coverage": cov.label, "n_events": s.n_events, "hits": s.hits,
-                                 "best_hits": s.best_hits, "flagged_area": s.flagged_area,
-                                 "hit_rate": s.hit_rate, "pai": s.pai, "pei_star": s.pei_star,
-                                 "loglik": ll, "expected": etot, "fit_seconds": secs,
-                                 "fit_cpu_seconds": cpu})
-                f = order.fraction(eq.area_of(total))
-                tot = totals[(name, h)]
-                tot["flagged_area"] += f * area
-                tot["hits"] += f * obs
-                tot["events"] += obs
+            exp, obs = fc[h].expected, observed[h]
+            ll = poisson_loglik(exp, obs)
+            etot = float(exp.sum())
+            if name in keep:
+                kept[(name, h)] = exp.astype(np.float32)
+            bc, be, bo = reliability_bins(exp, obs)
+            for b in range(bc.size):
+                rel_rows.append({"model": name, "origin": pd.Timestamp(o), "horizon_days": h, "bin": b + 1,
+                                 "cells": bc[b], "expected": be[b], "observed": bo[b]})
+            # one sort of the forecast serves every coverage and the equity view
+            # (score_coverage and flag_fraction at each, bit for bit)
+            order = FlagOrder(exp / area, area)
+            for cov, s in zip(covs, score_coverages(exp, obs, area, covs, best_order[h], order)):
+                rows.append({"model": name, "origin": pd.Timestamp(o), "horizon_days": h,
+                             "coverage": cov.label, "n_events": s.n_events, "hits": s.hits,
+                             "best_hits": s.best_hits, "flagged_area": s.flagged_area,
+                             "hit_rate": s.hit_rate, "pai": s.pai, "pei_star": s.pei_star,
+                             "loglik": ll, "expected": etot, "fit_seconds": secs,
+                             "fit_cpu_seconds": cpu})
+            fractions[(name, h)] = order.fraction(eq.area_of(total))
+        msg = f"{pd.Timestamp(o).date()} {name} {secs:.2f}s"
+        messages.append(msg)
+        if progress:
+            progress(msg)
+    return {"rows": rows, "rel_rows": rel_rows, "observed": observed, "fractions": fractions, "kept": kept,
+            "messages": messages}
+
+
+# ----------------------------------------------------------------- worker processes
+#: what a worker process of :func:`_run_origins_parallel` scores with (set once per worker by
+#: :func:`_worker_init`; only ever set inside those processes, never in the caller's)
+_WORKER: dict = {}
+
+
+def _worker_init(events, grid, mods, hs, covs, eq, keep, target_category) -> None:
+    """Set up one worker: the events and settings once, and a :func:`shared_fit_work` block kept
+    open for the worker's life, so its origins share prepared frames as the serial loop's do."""
+    block = shared_fit_work()
+    block.__enter__()
+    target_events = split_target(events, target_category)
+    allev = prepare_events(target_events, np.datetime64("2262-01-01"), grid)
+    _WORKER.update(events=events, target_events=target_events, grid=grid, mods=mods, hs=hs, covs=covs, eq=eq,
+                   keep=keep, target_category=target_category, located=allev.subset(allev.cell >= 0),
+                   block=block)
+
+
+def _worker_origin(o) -> dict:
+    """Score one origin in a worker (see :func:`_score_origin`); an error names its origin and model."""
+    import pandas as pd
+
+    w, where = _WORKER, {"model": None}
+    try:
+        return _score_origin(w["events"], w["target_events"], w["grid"], w["mods"], o, w["hs"], w["covs"], w["eq"],
+                             w["located"], w["keep"], w["target_category"], None, where)
+    except Exception as exc:
+        exc.add_note(f"in a backtest worker process at origin {pd.Timestamp(o).date()}, model {where['model']}")
+        raise
+
+
+def _run_origins_parallel(events, grid, mods, orig, hs, covs, eq, keep_forecasts, target_category, progress,
+                          jobs: int):
+    """:func:`_run_origins` with the origins spread over ``jobs`` worker processes (one origin per task).
+
+    Workers are started with ``spawn`` (a fresh interpreter: no OpenMP or thread state copied
+    from this process) and each receives the events once. Progress is reported as each origin
+    completes; the parts are added in the order of the origins, so the result is the serial one.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    import pandas as pd
+
+    from ..errors import EngineError
+
+    keep = _kept_models(mods, keep_forecasts)
+    acc = _Accumulator(grid, mods, hs, keep)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init,
+                               initargs=(events, grid, mods, hs, covs, eq, keep, target_category))
+    futures = {}
+    try:
+        futures = {pool.submit(_worker_origin, o): i for i, o in enumerate(orig)}
+        done: dict[int, dict] = {}
+        nxt = 0
+        from concurrent.futures import as_completed
+
+        for fut in as_completed(futures):
+            i = futures[fut]
+            try:
+                part = fut.result()
+            except BrokenProcessPool as exc:
+                raise EngineError(f"a backtest worker process died while scoring origin "
+                                  f"{pd.Timestamp(orig[i]).date()} (out of memory?): run it again with fewer "
+                                  f"jobs (--jobs) or fewer models") from exc
             if progress:
-                progress(f"{pd.Timestamp(o).date()} {name} {secs:.2f}s")
-    return rows, rel_rows, kept, kept_obs, totals
+                for msg in part["messages"]:
+                    progress(msg)
+            done[i] = part
+            while nxt in done:  # in the order of the origins, as the serial loop adds them
+                acc.add(done.pop(nxt))
+                nxt += 1
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+    return acc.rows, acc.rel_rows, acc.kept, acc.kept_obs, acc.totals
+
+
+def resolve_jobs(jobs: Any, n_origins: int) -> int:
+    """The number of worker processes a backtest uses: ``jobs`` (an integer >= 0; 0 = one per
+    core), at most one per origin; 1 means no worker processes (the loop runs in the caller)."""
+    import os
+
+    check_number("jobs", jobs, low=0, integer=True)
+    n = int(jobs) or (os.cpu_count() or 1)
+    return max(1, min(n, int(n_origins)))
 
 
 def offset_sensitivity(events: Any, grid_for_offset: Callable[[tuple[float, float]], Any], models: Any,

@@ -142,7 +142,9 @@ class EventArrays:
     Attributes: ``t`` (float days, sorted increasing), ``x``, ``y`` (grid CRS),
     ``cell`` (kept-cell index or -1 outside the grid), ``category`` (object array
     or None), ``as_of`` (float days), ``start`` (float days of the first event, or
-    ``as_of`` when there is none).
+    ``as_of`` when there is none). ``category_codes`` (int64) and ``category_names``
+    (object array), when set, are the same categories factorised:
+    ``category == category_names[category_codes]``.
     """
 
     t: np.ndarray
@@ -151,6 +153,8 @@ class EventArrays:
     cell: np.ndarray
     as_of: float
     category: np.ndarray | None = None
+    category_codes: np.ndarray | None = None
+    category_names: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -162,12 +166,16 @@ class EventArrays:
 
     def since(self, t0: float) -> "EventArrays":
         i = int(np.searchsorted(self.t, t0, side="left"))
-        cat = None if self.category is None else self.category[i:]
-        return EventArrays(self.t[i:], self.x[i:], self.y[i:], self.cell[i:], self.as_of, cat)
+        return self._take(slice(i, None))
 
     def subset(self, mask: np.ndarray) -> "EventArrays":
-        cat = None if self.category is None else self.category[mask]
-        return EventArrays(self.t[mask], self.x[mask], self.y[mask], self.cell[mask], self.as_of, cat)
+        return self._take(mask)
+
+    def _take(self, sel) -> "EventArrays":
+        cat = None if self.category is None else self.category[sel]
+        codes = None if self.category_codes is None else self.category_codes[sel]
+        return EventArrays(self.t[sel], self.x[sel], self.y[sel], self.cell[sel], self.as_of, cat, codes,
+                           self.category_names)
 
 
 def prepare_events(events: Any, as_of: Any, grid: Any) -> EventArrays:
@@ -190,7 +198,7 @@ def prepare_events(events: Any, as_of: Any, grid: Any) -> EventArrays:
     hit = shared.get(key)
     if hit is None or hit[0] is not events or hit[1] is not grid:
         full, when = _prepare(events, None, grid)
-        for a in (full.t, full.x, full.y, full.cell, full.category, when):
+        for a in (full.t, full.x, full.y, full.cell, full.category, full.category_codes, when):
             if a is not None:
                 a.flags.writeable = False
         hit = shared[key] = (events, grid, full, when)
@@ -208,7 +216,9 @@ def prepare_events(events: Any, as_of: Any, grid: Any) -> EventArrays:
     else:  # pragma: no cover - rows within the same float day value on both sides of the cut
         return _prepare(events, cut, grid)[0]
     cat = None if full.category is None else full.category[:k]
-    return EventArrays(t=full.t[:k], x=full.x[:k], y=full.y[:k], cell=full.cell[:k], as_of=tc, category=cat)
+    codes = None if full.category_codes is None else full.category_codes[:k]
+    return EventArrays(t=full.t[:k], x=full.x[:k], y=full.y[:k], cell=full.cell[:k], as_of=tc, category=cat,
+                       category_codes=codes, category_names=full.category_names)
 
 
 def _prepare(events: Any, as_of: Any, grid: Any) -> tuple[EventArrays, np.ndarray]:
@@ -240,13 +250,21 @@ def _prepare(events: Any, as_of: Any, grid: Any) -> tuple[EventArrays, np.ndarra
     t = np.atleast_1d(np.asarray(t, dtype=np.float64))
     order = np.argsort(t, kind="stable")
     x, y, t = x[keep][order], y[keep][order], t[order]
-    cat = None
+    cat = codes = names = None
     if "category" in events.columns:
-        cat = events["category"].to_numpy(object)[keep][order]
+        # factorised on the column's own type (much cheaper than making every row a Python object
+        # first); the object array is rebuilt from the few names, so its values are the column's
+        all_codes, uniques = pd.factorize(events["category"])
+        if (all_codes < 0).any():  # missing categories: kept as the column holds them
+            cat = events["category"].to_numpy(object)[keep][order]
+        else:
+            names = np.asarray(uniques, dtype=object)
+            codes = all_codes.astype(np.int64, copy=False)[keep][order]
+            cat = names[codes]
     cell = grid.locate(x, y) if t.size else np.empty(0, np.int64)
     as_of = np.inf if cut is None else to_days(cut)
-    return (EventArrays(t=t, x=x, y=y, cell=np.asarray(cell, np.int64), as_of=as_of, category=cat),
-            when[keep][order])
+    return (EventArrays(t=t, x=x, y=y, cell=np.asarray(cell, np.int64), as_of=as_of, category=cat,
+                        category_codes=codes, category_names=names), when[keep][order])
 
 
 #: the work shared by fits inside :func:`shared_fit_work` (None outside)

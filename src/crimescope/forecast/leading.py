@@ -37,7 +37,8 @@ import numpy as np
 
 from .base import EventArrays, Forecaster, check_number, grid_key, invalid, shared_store
 
-__all__ = ["LeadingIndicators", "OBJECTIVES", "decayed_cell_counts", "cell_kernel", "INDICATORS", "REPORTED_INDICATORS"]
+__all__ = ["LeadingIndicators", "OBJECTIVES", "decayed_cell_counts", "cell_kernel", "INDICATORS",
+           "REPORTED_INDICATORS"]
 
 #: the default leading indicators of gun violence
 INDICATORS = ("weapons_violation", "gun_assault", "narcotics", "violent_index", "battery", "armed_robbery")
@@ -78,8 +79,35 @@ def decayed_cell_counts(t: np.ndarray, cell: np.ndarray, origins: np.ndarray, n_
     Column ``k`` is ``sum over events with t < origins[k] of 2 ** (-(origins[k] - t) / half_life)``
     per cell (plain counts when ``half_life_days`` is None). ``t`` must be sorted and
     ``origins`` increasing; one pass over the events: each column is the previous
-    one decayed by the gap plus the events in between.
+    one decayed by the gap plus the events in between. Computed by a Numba kernel
+    (:mod:`crimescope.forecast._leading_kernels`) when Numba is installed, giving the values of
+    :func:`decayed_cell_counts_numpy` bit for bit at about half its cost.
     """
+    try:
+        from ._leading_kernels import decayed_counts
+    except ImportError:  # pragma: no cover - numba comes with the [models] extra, as lightgbm does
+        return decayed_cell_counts_numpy(t, cell, origins, n_cells, half_life_days)
+    origins = np.asarray(origins, dtype=float)
+    t = np.asarray(t, dtype=float)
+    cut = np.searchsorted(t, origins, side="left").astype(np.int64)
+    cell = np.asarray(cell, dtype=np.int64)
+    if cell.size and (cell.min() < 0 or cell.max() >= n_cells):
+        raise invalid("cell", f"<indices {cell.min()}..{cell.max()}>", f"kept-cell indices in 0..{int(n_cells) - 1}")
+    if half_life_days is None:
+        return decayed_counts(cell, np.empty(0), np.empty(0), cut, int(n_cells), True)
+    hl = float(half_life_days)
+    # the weights as the NumPy loop computes them (its exp2, elementwise the same operations): each
+    # event's age at the first origin after it, and each origin's decay since the one before
+    at = np.repeat(origins, np.diff(cut, prepend=0))
+    weight = np.exp2(-(at - t[:cut[-1] if cut.size else 0]) / hl)
+    decay = np.ones(origins.size)
+    decay[1:] = np.exp2(-(origins[1:] - origins[:-1]) / hl)
+    return decayed_counts(cell, weight, decay, cut, int(n_cells), False)
+
+
+def decayed_cell_counts_numpy(t: np.ndarray, cell: np.ndarray, origins: np.ndarray, n_cells: int,
+                              half_life_days: float | None) -> np.ndarray:
+    """:func:`decayed_cell_counts` in NumPy (the reference the Numba kernel is checked against)."""
     origins = np.asarray(origins, dtype=float)
     out = np.empty((origins.size, n_cells))  # one row per origin (contiguous writes), transposed at the end
     cut = np.searchsorted(t, origins, side="left")
@@ -303,7 +331,10 @@ class LeadingIndicators(Forecaster):
         else:
             import pandas as pd
 
-            codes, names = pd.factorize(ev.category[ok])
+            if ev.category_codes is not None:  # factorised once when the events were prepared
+                codes, names = ev.category_codes[ok], ev.category_names
+            else:
+                codes, names = pd.factorize(ev.category[ok])
             t, x, y, cell = ev.t[ok], ev.x[ok], ev.y[ok], ev.cell[ok]
             code = {c: i for i, c in enumerate(names)}
 
