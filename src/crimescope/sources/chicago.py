@@ -463,7 +463,9 @@ def ingest_files(
     (gzip streams decompress on separate threads), then each file's rows are
     upserted in a transaction of its own. If the joint read fails (a truncated
     gzip, say), the files are read one by one so that only the bad file is
-    refused. Returns, per path in order, its Batch or the IngestError.
+    refused. Into a store without incidents, a scan's files are read straight into
+    ``incidents`` and committed together (:func:`_ingest_once`). Returns, per path in
+    order, its Batch or the IngestError.
     """
     paths = [Path(p) for p in paths]
     results: dict[int, Batch | IngestError] = {}
