@@ -56,6 +56,7 @@ def ingest_both(tmp_path, monkeypatch, steps):
     for fast in (True, False):
         with monkeypatch.context() as m:
             m.setattr(chicago, "insert_new", counting_insert_new)
+            m.setattr(chicago, "WRITE_ONCE", False)  # a scan into an empty store: tests/store/test_write_once.py
             if not fast:
                 m.setattr(chicago, "all_new", lambda *a, **k: False)
             with Store(tmp_path / f"{'fast' if fast else 'upsert'}.duckdb") as s:

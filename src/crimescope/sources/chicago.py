@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover - only a type: pyarrow (0.5 s to import) i
 from ..errors import IngestError
 from ..store import Batch, Store
 from ..store.sqltext import bind
-from ..store.upsert import all_new, insert_new, upsert_staged
+from ..store.upsert import all_new, finish_new, insert_new, upsert_staged
 from ._files import gzip_problem, is_gzip, read_header
 
 SOURCE = "chicago"
@@ -229,12 +229,16 @@ def _stage(store: Store, paths: list[Path], header: list[str], tag: str) -> None
     text column's, which the paths share, so a filter on the path would scan every row).
     The path itself is not staged (1.7 million copies of it cost more than the lookup).
     """
+    store.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged_all AS {_scan_sql(paths, header, tag)}")
+
+
+def _scan_sql(paths: list[Path], header: list[str], tag: str) -> str:
+    """SELECT reading ``paths`` into staged rows (:func:`_parse_sql`'s columns and ``_fidx``)."""
     fields = [_CSV_NAMES[h] for h in header]
     raw_text = "to_json(struct_pack(" + ", ".join(f"{c} := {c}" for c in fields) + "))::VARCHAR"
     sql = _parse_sql(_read_csv_sql(paths, header, tag), raw_text=raw_text, line="NULL::BIGINT")
-    sql = sql.replace("        _reason\n    FROM (",
-                      f"        _reason,\n        {_fidx_sql('_file', paths)} AS _fidx\n    FROM (", 1)
-    store.con.execute(f"CREATE OR REPLACE TEMP TABLE _staged_all AS {sql}")
+    return sql.replace("        _reason\n    FROM (",
+                       f"        _reason,\n        {_fidx_sql('_file', paths)} AS _fidx\n    FROM (", 1)
 
 
 def _fidx_sql(col: str, paths: list[Path]) -> str:
@@ -243,8 +247,9 @@ def _fidx_sql(col: str, paths: list[Path]) -> str:
             + " END)::INTEGER")
 
 
-def _fix_reject_lines(con: duckdb.DuckDBPyConnection, tag: str, paths: list[Path]) -> dict[int, tuple[int, int]]:
-    """Give each rejected staged row its line and gather the structural rejects.
+def _fix_reject_lines(con: duckdb.DuckDBPyConnection, tag: str, paths: list[Path],
+                      staged: str = "_staged_all") -> dict[int, tuple[int, int]]:
+    """Give each rejected staged row (in table ``staged``) its line and gather the structural rejects.
 
     A record's line is its record number in its file + 1 (the header) + the
     number of structural rejects (rows DuckDB could not split) before it.
@@ -261,22 +266,22 @@ def _fix_reject_lines(con: duckdb.DuckDBPyConnection, tag: str, paths: list[Path
                   GROUP BY ALL)"""
     )
     counts = {int(k): (int(n), int(b)) for k, n, b in con.execute(
-        "SELECT _fidx, count(*), count(*) FILTER (WHERE _reason IS NOT NULL) FROM _staged_all GROUP BY _fidx"
+        f"SELECT _fidx, count(*), count(*) FILTER (WHERE _reason IS NOT NULL) FROM {staged} GROUP BY _fidx"
     ).fetchall()}
     if not any(b for _, b in counts.values()):
         return counts
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _file_start AS
-           SELECT _fidx, min(rowid) AS first FROM _staged_all GROUP BY _fidx"""
+        f"""CREATE OR REPLACE TEMP TABLE _file_start AS
+           SELECT _fidx, min(rowid) AS first FROM {staged} GROUP BY _fidx"""
     )
     con.execute(
-        """UPDATE _staged_all SET _line = rowid + 2 - (
-               SELECT f.first FROM _file_start f WHERE f._fidx = _staged_all._fidx)
+        f"""UPDATE {staged} SET _line = rowid + 2 - (
+               SELECT f.first FROM _file_start f WHERE f._fidx = {staged}._fidx)
            WHERE _reason IS NOT NULL"""
     )
     con.execute(
-        """UPDATE _staged_all SET _line = _line + (
-               SELECT count(*) FROM _rej_all r WHERE r._fidx = _staged_all._fidx AND r.adj <= _staged_all._line - 1)
+        f"""UPDATE {staged} SET _line = _line + (
+               SELECT count(*) FROM _rej_all r WHERE r._fidx = {staged}._fidx AND r.adj <= {staged}._line - 1)
            WHERE _reason IS NOT NULL"""
     )
     return counts
@@ -322,6 +327,108 @@ def _commit_file(store: Store, path: Path, fidx: int, counts: tuple[int, int] | 
     return batch
 
 
+#: the write-once path for a scan into a store without incidents (a switch for the tests)
+WRITE_ONCE = True
+_NEW = "_incidents_new"
+
+
+def _incidents_empty(store: Store) -> bool:
+    return store.con.execute("SELECT count(*) FROM (SELECT 1 FROM incidents LIMIT 1)").fetchone()[0] == 0
+
+
+def _next_batch_ids(con: duckdb.DuckDBPyConnection, n: int) -> list[int]:
+    """The ids the next ``n`` calls of ``nextval('batch_seq')`` will return."""
+    start, inc, last = con.execute(
+        "SELECT start_value, increment_by, last_value FROM duckdb_sequences() WHERE sequence_name = 'batch_seq'"
+    ).fetchone()
+    first = int(start) if last is None else int(last) + int(inc)
+    return [first + k * int(inc) for k in range(n)]
+
+
+def _ingest_once(store: Store, paths: list[Path], header: list[str], tag: str, checks: dict) -> list[Batch] | None:
+    """Read one scan's files straight into a new ``incidents`` table, writing each row once.
+
+    Only for a store whose ``incidents`` is empty. The scan is inserted into a table of the
+    store (``incidents``' columns and the staging columns ``_line``, ``_raw``, ``_reason``,
+    ``_fidx``); in the same transaction each file gets its batch, its structural and value
+    rejects go to ``rejected`` (with their lines, as :func:`_commit_file` writes them), its
+    coverage is recorded from its good rows, the rejected rows are deleted, the staging
+    columns dropped (no rewrite: DuckDB drops their column data) and the table takes the
+    place of the empty ``incidents``. This is the general path's result (same rows, batches,
+    counts, rejects, coverage; tests/store/test_write_once.py), but the rows are written
+    once instead of staged and copied, and all files commit together.
+
+    Returns None, with nothing committed, when the result would differ from the general path:
+    the read fails, a gzip file is incomplete (that file alone must be refused), or an id
+    occurs twice among the good rows (versions to order). The caller then takes that path.
+    """
+    con = store.con
+    with store._lock:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            ok = _write_once(store, paths, header, tag, checks)
+        except duckdb.Error:
+            ok = None
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        if ok is None:
+            con.execute("ROLLBACK")
+            return None
+        con.execute("COMMIT")
+    return ok
+
+
+def _write_once(store: Store, paths: list[Path], header: list[str], tag: str, checks: dict) -> list[Batch] | None:
+    from ..store.schema import INCIDENT_COLUMNS
+
+    con = store.con
+    bids = _next_batch_ids(con, len(paths))
+    cols = ", ".join(f"{n} {t}" for n, t, _ in INCIDENT_COLUMNS)
+    con.execute(f"CREATE TABLE {_NEW} ({cols}, _line BIGINT, _raw VARCHAR, _reason VARCHAR, _fidx INTEGER)")
+    sql = _scan_sql(paths, header, tag)
+    # the id of a rejected row may be missing (NOT NULL in incidents); only its raw text is kept
+    sql = sql.replace("        id,\n", "        coalesce(id, '') AS id,\n", 1)
+    bid_case = "(CASE _fidx " + " ".join(f"WHEN {k} THEN {b}" for k, b in enumerate(bids)) + " END)::INTEGER"
+    sql = sql.replace("        NULL::INTEGER AS batch_id,\n        NULL::TIMESTAMPTZ AS loaded_at,\n",
+                      "        NULL::INTEGER AS batch_id,\n        now() AS loaded_at,\n", 1)
+    con.execute(f"INSERT INTO {_NEW} SELECT * REPLACE ({bid_case} AS batch_id) FROM ({sql})")
+    counts = _fix_reject_lines(con, tag, paths, staged=_NEW)
+    if any(checks[i].result() for i in checks):
+        return None  # the incomplete file is refused by the general path, the others committed
+    if not all_new(store, _NEW, int_key="CAST(id AS BIGINT)"):
+        return None
+    batches = []
+    for k, path in enumerate(paths):
+        origin = str(path.resolve())
+        batch = store.new_batch(SOURCE, "file", origin)
+        if batch.batch_id != bids[k]:  # pragma: no cover - nothing else draws batch ids meanwhile
+            raise duckdb.Error("batch ids drawn out of order")
+        n_rows, n_bad = counts.get(k, (0, 0))
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW _staged AS SELECT * EXCLUDE (_fidx) FROM {_NEW} WHERE _fidx = {k}")
+        con.execute(bind(
+            """INSERT INTO rejected SELECT ?, ?, ?, line,
+                   'malformed CSV row (' || error_type || '): ' || error_message, csv_line, now()
+               FROM _rej_all WHERE _file = ?""",
+            [SOURCE, int(batch.batch_id), origin, str(path)],
+        ))
+        (n_struct,) = con.execute(bind("SELECT count(*) FROM _rej_all WHERE _file = ?", [str(path)])).fetchone()
+        finish_new(store, "_staged", batch, origin, n_rows=n_rows, n_rejected=n_bad)
+        batch.rows_read += n_struct
+        batch.rejected += n_struct
+        store.finish_batch(batch)
+        con.execute("DROP VIEW _staged")
+        batches.append(batch)
+    if any(n_bad for _, n_bad in counts.values()):
+        con.execute(f"DELETE FROM {_NEW} WHERE _reason IS NOT NULL")
+    for c in ("_line", "_raw", "_reason", "_fidx"):
+        con.execute(f"ALTER TABLE {_NEW} DROP COLUMN {c}")
+    con.execute("DROP TABLE incidents")
+    con.execute(f"ALTER TABLE {_NEW} RENAME TO incidents")
+    return batches
+
+
 def ingest_file(store: Store, path: str | Path) -> Batch:
     """Load one CSV export (plain or gzip) in one transaction; refused whole on a bad file.
 
@@ -356,7 +463,9 @@ def ingest_files(
     (gzip streams decompress on separate threads), then each file's rows are
     upserted in a transaction of its own. If the joint read fails (a truncated
     gzip, say), the files are read one by one so that only the bad file is
-    refused. Returns, per path in order, its Batch or the IngestError.
+    refused. Into a store without incidents, a scan's files are read straight into
+    ``incidents`` and committed together (:func:`_ingest_once`). Returns, per path in
+    order, its Batch or the IngestError.
     """
     paths = [Path(p) for p in paths]
     results: dict[int, Batch | IngestError] = {}
@@ -378,6 +487,17 @@ def ingest_files(
                 tag = f"{n_group}_{chunk[0]}_{len(chunk)}"
                 # gzip integrity is checked on a thread while DuckDB reads
                 checks = {i: pool.submit(gzip_problem, paths[i]) for i in chunk if is_gzip(paths[i])}
+                if WRITE_ONCE and _incidents_empty(store):
+                    try:
+                        done = _ingest_once(store, [paths[i] for i in chunk], list(header), tag, checks)
+                    finally:
+                        _drop_stage(con, tag)
+                    if done is not None:
+                        for i, b in zip(chunk, done):
+                            results[i] = b
+                            if on_file:
+                                on_file(paths[i], b)
+                        continue
                 try:
                     _stage(store, [paths[i] for i in chunk], list(header), tag)
                 except duckdb.Error as exc:

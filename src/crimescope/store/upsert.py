@@ -108,6 +108,16 @@ def insert_new(store: Store, staged: str, batch: Batch, origin: str, *,
     go to ``rejected``, the good ones are inserted, the coverage recorded; returns the batch with
     counts. ``n_rows`` and ``n_rejected`` (the staged rows and those with a ``_reason``) save two
     scans when the caller has counted them. Must run inside ``store.transaction()``."""
+    store.con.execute(
+        f"INSERT INTO incidents SELECT {_select_new(batch.batch_id)} FROM {staged} WHERE _reason IS NULL")
+    return finish_new(store, staged, batch, origin, n_rows=n_rows, n_rejected=n_rejected)
+
+
+def finish_new(store: Store, staged: str, batch: Batch, origin: str, *,
+               n_rows: int | None = None, n_rejected: int | None = None) -> Batch:
+    """:func:`insert_new` for good rows that are already in ``incidents`` (the write-once path of
+    an importer, which read them there itself): the rejected rows go to ``rejected``, the
+    coverage is recorded from the good rows, the counts added to the batch."""
     con = store.con
     if n_rows is None:
         (n_rows,) = con.execute(f"SELECT count(*) FROM {staged}").fetchone()
@@ -115,7 +125,6 @@ def insert_new(store: Store, staged: str, batch: Batch, origin: str, *,
         n_rej = _reject(con, staged, batch.batch_id, origin)
     else:
         n_rej = 0
-    con.execute(f"INSERT INTO incidents SELECT {_select_new(batch.batch_id)} FROM {staged} WHERE _reason IS NULL")
     return _finish(store, staged, batch, n_rows, n_rej, n_rows - n_rej, 0)
 
 
