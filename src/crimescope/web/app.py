@@ -168,14 +168,19 @@ def _warm_snapshot_structures(ctx, gen) -> None:
     burst: its daily counts per area (trends), its records' grid cells by day on each of
     :data:`WARM_CELLS` (hot spots; one read of its records for the three grids), and, for the
     Overview's categories and the city's default one, the event history the forecast layer cuts
-    its spans from and the records per case a pace's dispersion needs. On the 1.7M-row store
+    its spans from, the records per case a pace's dispersion needs and (in the city claims are
+    checked against) the claim check's current rows and revised ids. Each category's record
+    types (coverage's ``category_spans``: a scan of the store) are memoised too. On the 1.7M-row store
     about 150 MiB for 44 categories besides the 65 MiB of count tables (docs/benchmarks/web.md)."""
     import datetime as dt
 
     from . import views
     from ..spatial.cell_days import warm_cell_days
+    from ..stats import _claim_index
+    from ..stats.claims import CLAIM_SOURCE
     from ..stats.events import _from_snapshot
     from ..stats.pace import _dispersion
+    from ..store.coverage import category_spans
 
     if gen.aggregates is None:
         return
@@ -185,15 +190,23 @@ def _warm_snapshot_structures(ctx, gen) -> None:
         if ctx.closing:  # the server is stopping: the rest is built on first use, if ever
             return
         views.daily_counts(ctx, cat.name)
+        category_spans(ctx.view(), ctx.source, cat)  # the record types it counts: one scan, memoised
         if grids and not ctx.closing:
             warm_cell_days(ctx.view(), ctx.source, cat, grids)  # the view carries the aggregate
     ds = ctx.dataset()
-    for name in dict.fromkeys([*views._default_categories(ctx), ctx.profile.default_category]):
-        if ctx.closing or name is None:
+    headline = [n for n in dict.fromkeys([*views._default_categories(ctx), ctx.profile.default_category]) if n]
+    for name in headline:
+        if ctx.closing:
             continue
         cat = ds.category(name)
         _from_snapshot(ds, cat, dt.date(2000, 1, 1), dt.date(2000, 1, 1))  # builds the whole history once
         _dispersion(ds.store, cat, ds.key, [], None)  # builds the per-case counts once
+    if ctx.source == CLAIM_SOURCE and not ctx.closing:  # what a claim about a headline category reads
+        agg = gen.aggregates
+        _claim_index._batches(agg, ds.store, ds.key)
+        for name in headline:
+            if not ctx.closing:
+                _claim_index.category_rows(agg, ds.store, ds.key, ds.category(name))  # and the revised ids
 
 
 class PinGeneration:
