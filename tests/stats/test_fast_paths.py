@@ -327,3 +327,25 @@ def test_compstat_tests_equal_the_per_cell_tests(pair, a, cats):
         assert got[col].tolist() == values, col
     assert summary["tested"] == sum(p is not None for p in want["p_value"])
     assert summary["flagged"] == sum(want["flagged"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(a=st.dates(dt.date(2001, 2, 1), dt.date(2018, 3, 31)), cat=st.sampled_from(OVERVIEW_CATS))
+def test_pace_columns_equal_the_pace_table(pair, a, cat):
+    """The Overview's pace columns (``pace_columns``: the figures without pace's one-row table and
+    provenance) equal ``pace``'s table row and sentence, on both stores; refusals give the same reason."""
+    from crimescope.errors import CoverageError, ParameterError
+    from crimescope.stats.pace import pace, pace_columns
+
+    for store in pair:
+        cols, why = pace_columns(store, cat, a, source="chicago")
+        try:
+            r = pace(store, cat, a, source="chicago")
+        except (CoverageError, ParameterError) as exc:
+            assert why == f"{cat}: no pace ({exc})" and set(cols.values()) == {None}
+            continue
+        t = r.table.iloc[0]
+        assert why is None
+        assert cols == {"pace": t["pace"], "pace_low_80": t["low_80"], "pace_high_80": t["high_80"],
+                        "pace_low_95": t["low_95"], "pace_high_95": t["high_95"], "pace_sentence": r.meta["sentence"]}
+        assert all(type(v) in (float, str) for v in cols.values())
