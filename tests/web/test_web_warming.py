@@ -59,6 +59,13 @@ def test_warming_builds_cell_days_events_and_case_counts(warmed):
     assert {k[3] for k in kinds["coverage"] if k[1] == "types"} >= {cat.rule for cat in cats}
     assert {k[2] for k in kinds["claim_rows"]} >= {"murder", "homicide", "shooting", "robbery", "violent_index"}
     assert kinds["claim_revisions"] and kinds["claim_batches"]
+    # the pickers' area lists (claim, trends and map forms) and the trends' STL module
+    import sys
+
+    from crimescope.web.geometry import _choices
+
+    assert _choices.cache_info().currsize >= len(ctx.profile.mapped_kinds())
+    assert "statsmodels.tsa.seasonal" in sys.modules
 
 
 @pytest.mark.parametrize("url", [

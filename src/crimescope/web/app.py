@@ -123,6 +123,10 @@ def _warm(ctx) -> None:
         except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
             log.warning("warming the overview failed", exc_info=True)
         try:
+            _warm_first_use(ctx)
+        except Exception:  # noqa: BLE001 - as above: the first request that needs them pays for them
+            log.warning("warming the pickers' area lists failed", exc_info=True)
+        try:
             _warm_aggregates(ctx, gen)
         except Exception:  # noqa: BLE001 - as above: a request builds a table it needs on first use
             log.warning("building the count tables failed", exc_info=True)
@@ -134,6 +138,21 @@ def _warm(ctx) -> None:
         ctx.unpin(token)
         ctx.release(gen)
         ctx.warming = False
+
+
+def _warm_first_use(ctx) -> None:
+    """What the first request of a kind pays once per process: the pickers' area lists of every
+    mapped kind (the claim, trends and map forms: the simplified GeoJSON of each kind, about 1 s
+    of CPU on Chicago's four), and statsmodels' STL, imported by the first trend (about 0.7 s)."""
+    from .routes._common import area_options
+
+    area_options(ctx)
+    import importlib
+
+    try:  # the import is the cost; stl_expected imports it by name
+        importlib.import_module("statsmodels.tsa.seasonal")
+    except ImportError:  # without the extra, trends say so on request
+        pass
 
 
 def _warm_aggregates(ctx, gen) -> None:
