@@ -191,3 +191,68 @@ def test_average_test_extreme_dispersion_is_unbounded_not_an_error():
     assert t.rate_ratio == 0 and t.ci_low == 0 and t.ci_high == math.inf
     assert t.p_value is not None and 0 < t.p_value <= 1
     assert t.label == sg.LABEL_WITHIN
+
+
+def _scan_pvalues(k, n, p):
+    """The former ``_exact_cond_pvalues``: ``y`` counted over every outcome of the other side of
+    the mode (one pmf call over all of them), the reference the binary search must equal."""
+    import numpy as np
+    from scipy.stats import binom
+
+    k, n, p = np.asarray(k, dtype="int64"), np.asarray(n, dtype="int64"), np.asarray(p, dtype="float64")
+    rerr = 1 + 1e-7
+    ok = n > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = binom.pmf(k, n, p)
+    below = k < p * n
+    cells = np.flatnonzero(ok & (k != p * n))
+    lo = np.where(below, np.ceil(p * n), 0).astype("int64")[cells]
+    hi = np.where(below, n, np.floor(p * n)).astype("int64")[cells]
+    lens = hi - lo + 1
+    owner = np.repeat(np.arange(len(cells)), lens)
+    x = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens) + lo[owner]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hit = binom.pmf(x, n[cells][owner], p[cells][owner]) <= (d[cells] * rerr)[owner]
+    y = np.zeros(len(k), dtype="int64")
+    y[cells] = np.bincount(owner, weights=hit, minlength=len(cells)).astype("int64")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        low_side = binom.cdf(k, n, p) + binom.sf(n - y, n, p)
+        high_side = binom.cdf(y - 1, n, p) + binom.sf(k - 1, n, p)
+    out = np.minimum(1.0, np.where(below, low_side, high_side))
+    out[k == p * n] = 1.0
+    out[~ok] = np.nan
+    return out
+
+
+@pytest.mark.parametrize("top", [3, 40, 600, 8000, 40000])
+@pytest.mark.parametrize("ties", [False, True])
+def test_binary_search_pvalues_equal_the_full_scan(top, ties):
+    """The p-values' binary search gives the full scan's p-values bit for bit: counts of CompStat's
+    sizes (a week to a year of a category), day exposures, near-ties and exact ties at the mean."""
+    import numpy as np
+
+    rng = np.random.default_rng(top + ties)
+    m = 2000
+    c1 = rng.integers(0, top, m)
+    e1 = rng.integers(1, 370, m).astype(float)
+    if ties:  # equal spans, counts a few apart: k near (and at) the mean, both sides of the mode
+        e2 = e1.copy()
+        c2 = np.maximum(c1 + rng.integers(-3, 4, m), 0)
+    else:
+        c2, e2 = rng.integers(0, top, m), rng.integers(1, 370, m).astype(float)
+    n, p = c1 + c2, e1 / (e1 + e2)
+    fast, ref = sg._exact_cond_pvalues(c1, n, p), _scan_pvalues(c1, n, p)
+    assert np.array_equal(fast, ref, equal_nan=True)
+
+
+def test_rate_tests_refuse_a_bad_entry_with_the_scalar_message():
+    """The vectorised check refuses what ``_check`` refuses, with its message (the first bad entry)."""
+    with pytest.raises(ParameterError, match="a count is a whole number"):
+        sg.rate_tests([3, 2.5], [7, 7], [4, 4], [7, 7])
+    with pytest.raises(ParameterError, match="reference: the exposure must be > 0"):
+        sg.rate_tests([3, 2], [7, 7], [4, 4], [7, 0])
+    with pytest.raises(ParameterError, match="a count and an exposure are needed"):
+        sg.rate_tests([3, None], [7, 7], [4, 4], [7, 7])
+    assert sg.rate_tests([], [], [], []) == []
+    # counts as floats of whole numbers and numpy integers are counts
+    assert sg.rate_tests([3.0], [7], [4], [7.0]) == [sg.rate_test(3, 7, 4, 7)]

@@ -41,9 +41,20 @@ def test_awkward_values():
         "d": [dt.date(2017, 1, 1), None, dt.date(2016, 2, 29), pd.NaT, dt.date(2015, 3, 1)],
         "ts": pd.to_datetime(["2017-01-01 10:00", None, "2016-02-29 00:00", "2015-01-01 23:59", "2014-12-31 00:00"]),
         "s": pd.array(["a", None, "c", "d", "e"], dtype="string"),
+        "s2": pd.Series(["a", None, "c", float("nan"), "e"], dtype="str"),
+        "f32": np.array([1.25, np.nan, np.inf, 2.0, -0.5], dtype="float32"),
+        "u8": np.arange(5, dtype="uint8"),
     })
     doc = _same(Result(t, {"title": "x", "value": float("nan"), "when": dt.date(2017, 1, 1), "n": np.int64(3)}))
     assert doc["rows"][1]["f"] is None and doc["rows"][2]["f"] is None and doc["rows"][0]["o"] == 7
+    assert doc["rows"][1]["s2"] is None and doc["rows"][3]["s2"] is None and doc["rows"][2]["f32"] is None
+
+
+def test_an_empty_table_and_a_table_without_columns():
+    from crimescope.result import Result
+
+    _same(Result(pd.DataFrame({"a": pd.Series([], dtype="int64"), "b": pd.Series([], dtype="str")}), {"t": 1}))
+    _same(Result(pd.DataFrame(index=range(3)), {"t": 1}))
 
 
 @requires_shared

@@ -55,6 +55,17 @@ def test_warming_builds_cell_days_events_and_case_counts(warmed):
     assert len(kinds["cell_days"]) == len(cats) * len(WARM_CELLS)
     assert {k[2] for k in kinds["events"]} >= {"murder", "homicide", "shooting", "robbery", "violent_index"}
     assert {k[2] for k in kinds["cases"]} >= {"murder", "homicide", "shooting", "robbery", "violent_index"}
+    # every category's record types (coverage), and what a claim about a headline category reads
+    assert {k[3] for k in kinds["coverage"] if k[1] == "types"} >= {cat.rule for cat in cats}
+    assert {k[2] for k in kinds["claim_rows"]} >= {"murder", "homicide", "shooting", "robbery", "violent_index"}
+    assert kinds["claim_revisions"] and kinds["claim_batches"]
+    # the pickers' area lists (claim, trends and map forms) and the trends' STL module
+    import sys
+
+    from crimescope.web.geometry import _choices
+
+    assert _choices.cache_info().currsize >= len(ctx.profile.mapped_kinds())
+    assert "statsmodels.tsa.seasonal" in sys.modules
 
 
 @pytest.mark.parametrize("url", [
@@ -64,6 +75,8 @@ def test_warming_builds_cell_days_events_and_case_counts(warmed):
     "/api/trends.json?category=assault&area_kind=ward&area=7&end=2017-10-01&interval=month",
     "/api/forecast.json?category=shooting&as_of=2017-06-05&model=naive_52w",
     "/api/overview.json?as_of=2017-04-30",
+    "/api/claim.json?text=512+murders+in+2016",
+    "/api/claim.json?text=2100+robberies+in+2017&district=11",
 ])
 def test_views_after_warming_build_nothing_and_equal_the_store(warmed, web_store_path, url):
     from crimescope.web import create_app
@@ -73,7 +86,7 @@ def test_views_after_warming_build_nothing_and_equal_the_store(warmed, web_store
     r = c.get(url)
     assert r.status_code == 200, r.text
     after = _kinds(app.state.ctx)
-    for kind in ("counts", "cell_days", "events", "cases"):
+    for kind in ("counts", "cell_days", "events", "cases", "coverage", "claim_rows", "claim_revisions"):
         assert after.get(kind, set()) == before.get(kind, set()), (kind, after.get(kind, set()) - before.get(kind, set()))
     with TestClient(create_app(web_store_path, aggregates=False, response_cache_mb=0)) as plain:
         want = plain.get(url)

@@ -48,6 +48,9 @@ from .query import (as_date, category_predicate, count_expr, date_predicate, inc
 __all__ = ["Claim", "ClaimCheck", "ClaimReport", "check_claim", "check_claims", "parse_claim",
            "claims_from_yaml", "VERDICTS"]
 
+#: the source whose records a claim is checked against (the web's claim page and ``crimescope claim``)
+CLAIM_SOURCE = "chicago"
+
 VERDICTS = ("matches", "within a known definitional gap", "contradicts", "cannot be checked with this data")
 
 #: what a claim counts, as read from its words (None: the category's own unit)
@@ -326,7 +329,7 @@ def _short(origin: str) -> str:
     return Path(str(origin)).name or str(origin)
 
 
-def check_claim(store, claim: Claim, *, source: str = "chicago",
+def check_claim(store, claim: Claim, *, source: str = CLAIM_SOURCE,
                 taxonomy: Taxonomy | None = None) -> ClaimCheck:
     """Recompute ``claim`` and explain the gap; see the module docstring.
 
@@ -744,7 +747,7 @@ def _second_source(store, claim: Claim, s, e):
     return victims_count(store, claim.unit, s, e, district=claim.district)
 
 
-def check_claims(store, claims: list[Claim], *, source: str = "chicago",
+def check_claims(store, claims: list[Claim], *, source: str = CLAIM_SOURCE,
                  taxonomy: Taxonomy | None = None) -> ClaimReport:
     """Check several claims; the report's ``table`` has one row per claim.
 

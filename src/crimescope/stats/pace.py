@@ -224,17 +224,9 @@ def _dispersion_query(store, cat, source, years, district) -> float:
     return max(1.0, float(row["s2"]) / float(row["s1"]))
 
 
-def pace(store, category, as_of=None, district: int | None = None, max_years: int = 10, *,
-         source: str | None = None, taxonomy: Taxonomy | None = None) -> StatResult:
-    """Year-end count implied by the year to date (:func:`seasonal_pace`) from the store.
-
-    Prior years: the up to ``max_years`` years before the as-of year that the store covers
-    (:func:`~crimescope.stats.significance._covered_years`); at least three are needed.
-    ``table``: one row with ``category``, ``district``, ``as_of``, ``ytd``, ``prior_years``,
-    ``seasonal_share``, ``pace``, ``low_80``, ``high_80``, ``low_95``, ``high_95``,
-    ``straight_line``, ``sd``, ``sd_counting``, ``sd_seasonal``, ``dispersion``.
-    ``meta["prior"]``: per prior year its YTD, total and share.
-    """
+def _pace_parts(store, category, as_of, district, max_years, *, source, taxonomy):
+    """What :func:`pace` computes before it builds its table and metadata: ``(store, source, cat,
+    as_of, prior rows, ytd, dispersion, SeasonalPace, days elapsed, days in the year)``."""
     import pandas as pd
 
     from ..datasets import as_dataset
@@ -286,6 +278,24 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
     elapsed = (a - dt.date(a.year, 1, 1)).days + 1
     p = seasonal_pace(ytd, [r["ytd"] for r in rows], [r["total"] for r in rows], phi,
                       days_elapsed=elapsed, days_in_year=days_in_year)
+    return store, source, cat, a, rows, ytd, phi, p, elapsed, days_in_year
+
+
+def pace(store, category, as_of=None, district: int | None = None, max_years: int = 10, *,
+         source: str | None = None, taxonomy: Taxonomy | None = None) -> StatResult:
+    """Year-end count implied by the year to date (:func:`seasonal_pace`) from the store.
+
+    Prior years: the up to ``max_years`` years before the as-of year that the store covers
+    (:func:`~crimescope.stats.significance._covered_years`); at least three are needed.
+    ``table``: one row with ``category``, ``district``, ``as_of``, ``ytd``, ``prior_years``,
+    ``seasonal_share``, ``pace``, ``low_80``, ``high_80``, ``low_95``, ``high_95``,
+    ``straight_line``, ``sd``, ``sd_counting``, ``sd_seasonal``, ``dispersion``.
+    ``meta["prior"]``: per prior year its YTD, total and share.
+    """
+    import pandas as pd
+
+    store, source, cat, a, rows, ytd, phi, p, elapsed, days_in_year = _pace_parts(
+        store, category, as_of, district, max_years, source=source, taxonomy=taxonomy)
     used = [r["year"] for r in rows if r["total"] > 0]
     table = pd.DataFrame([{
         "category": cat.name, "district": district, "as_of": a, "ytd": ytd,
@@ -328,11 +338,14 @@ def pace_columns(store, category, as_of, *, source: str | None = None, taxonomy=
     Refusals (fewer than three prior covered years, no prior record by the date) leave the
     columns empty with the reason: never a pace from zeros.
     """
-    try:
-        r = pace(store, category, as_of, source=source, taxonomy=taxonomy)
+    try:  # pace()'s figures, without building its one-row table and its provenance
+        _, _, cat, _, _, _, _, p, _, _ = _pace_parts(store, category, as_of, None, 10, source=source,
+                                                       taxonomy=taxonomy)
     except (ParameterError, CoverageError) as exc:
         name = category if isinstance(category, str) else category.name
         return {c: None for c in PACE_COLUMNS}, f"{name}: no pace ({exc})"
-    t = r.table.iloc[0]
-    return ({"pace": t["pace"], "pace_low_80": t["low_80"], "pace_high_80": t["high_80"],
-             "pace_low_95": t["low_95"], "pace_high_95": t["high_95"], "pace_sentence": r.meta["sentence"]}, None)
+    noun = cat.unit if cat.unit != "records" else "records"
+    return ({"pace": round(p.estimate, 1), "pace_low_80": round(p.intervals[0.8][0], 1),
+             "pace_high_80": round(p.intervals[0.8][1], 1), "pace_low_95": round(p.intervals[0.95][0], 1),
+             "pace_high_95": round(p.intervals[0.95][1], 1),
+             "pace_sentence": pace_sentence(p, f"{cat.label.split(' (')[0].lower()} {noun}")}, None)

@@ -303,7 +303,11 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     if by_district:
         wide["district"] = pd.to_numeric(wide["district"]).astype("Int64")
         wide = wide.sort_values("district", na_position="last")
-        for r in wide.to_dict(orient="records"):  # plain dicts: a Series lookup per cell costs more
+        # plain dicts from column lists: a Series lookup per cell, or to_dict's per-column iloc over
+        # the Arrow-backed column index, costs more than the rest of the table
+        names = list(wide.columns)
+        for values in zip(*(wide[c].tolist() for c in names)):
+            r = dict(zip(names, values))
             d = r["district"]
             emit("district", None if pd.isna(d) else int(d), r)
     df = pd.DataFrame(rows)

@@ -132,14 +132,10 @@ def rate_tests(counts, exposures, ref_counts, ref_exposures, alpha: float = ALPH
     import numpy as np
     from scipy import stats as st
 
-    checked = [(_check(c, e, "count"), _check(rc, re, "reference"))
-               for c, e, rc, re in zip(counts, exposures, ref_counts, ref_exposures)]
-    if not checked:
+    checked = _checked_arrays(counts, exposures, ref_counts, ref_exposures)
+    if checked is None:
         return []
-    c1 = np.array([a[0] for a, _ in checked], dtype="int64")
-    e1 = np.array([a[1] for a, _ in checked], dtype="float64")
-    c2 = np.array([b[0] for _, b in checked], dtype="int64")
-    e2 = np.array([b[1] for _, b in checked], dtype="float64")
+    c1, e1, c2, e2 = checked
     n = c1 + c2
     p0 = e1 / (e1 + e2)
     pvals = _exact_cond_pvalues(c1, n, p0)
@@ -152,24 +148,54 @@ def rate_tests(counts, exposures, ref_counts, ref_exposures, alpha: float = ALPH
         scale = e2 / e1
         lo = lo_p / (1 - lo_p) * scale
         hi = np.where(hi_p >= 1.0, np.inf, hi_p / (1 - hi_p) * scale)
+        ratio = (c1 / e1) / (c2 / e2)
     out = []
-    for i in range(len(c1)):
-        if n[i] == 0:
+    for n_i, c2_i, rr, p, lo_i, hi_i in zip(n.tolist(), c2.tolist(), ratio.tolist(), pvals.tolist(), lo.tolist(),
+                                            hi.tolist()):
+        if n_i == 0:
             out.append(RateTest(None, None, None, None, LABEL_WITHIN, TWO_COUNT_METHOD))
             continue
-        rr = math.inf if c2[i] == 0 else float((c1[i] / e1[i]) / (c2[i] / e2[i]))
-        p = float(pvals[i])
-        out.append(RateTest(rr, float(lo[i]), float(hi[i]), p, change_label(rr, p, alpha), TWO_COUNT_METHOD))
+        rr = math.inf if c2_i == 0 else rr
+        out.append(RateTest(rr, lo_i, hi_i, p, change_label(rr, p, alpha), TWO_COUNT_METHOD))
     return out
+
+
+def _checked_arrays(counts, exposures, ref_counts, ref_exposures):
+    """``(c1, e1, c2, e2)`` as int64 / float64 arrays, each entry as :func:`_check` returns it
+    (None when there are no entries). Whole arrays are checked at once; unless every entry passes,
+    the entries are checked one by one (:func:`_check`: its error for the first bad one)."""
+    import numpy as np
+
+    cols = [list(x) for x in (counts, exposures, ref_counts, ref_exposures)]
+    if cols[0] and len({len(x) for x in cols}) == 1:
+        try:
+            c1, e1, c2, e2 = (np.array(x, dtype="float64") for x in cols)
+        except (TypeError, ValueError):
+            c1 = None
+        if c1 is not None and all(x.ndim == 1 for x in (c1, e1, c2, e2)):
+            with np.errstate(invalid="ignore"):
+                whole = all(bool(np.all(np.isfinite(c) & (c >= 0) & (c == np.floor(c)) & (c < 2.0 ** 53)))
+                            for c in (c1, c2))
+                positive = all(bool(np.all((e > 0) & ~np.isinf(e))) for e in (e1, e2))
+            if whole and positive:
+                return c1.astype("int64"), e1, c2.astype("int64"), e2
+    checked = [(_check(c, e, "count"), _check(rc, re, "reference")) for c, e, rc, re in zip(*cols)]
+    if not checked:
+        return None
+    return (np.array([x[0] for x, _ in checked], dtype="int64"), np.array([x[1] for x, _ in checked], dtype="float64"),
+            np.array([y[0] for _, y in checked], dtype="int64"), np.array([y[1] for _, y in checked], dtype="float64"))
 
 
 def _exact_cond_pvalues(k, n, p):
     """Two-sided minimum-likelihood binomial p-values, as ``scipy.stats.binomtest`` computes them.
 
     For each cell: ``d = pmf(k)``; the tail on the other side of the mode counts the ``y``
-    outcomes with ``pmf <= d * (1 + 1e-7)`` (the pmf is monotone on each side, so SciPy's
-    binary search and this count agree); ``p = cdf(k) + sf(n - y)`` (``k`` below the mean)
-    or ``cdf(y - 1) + sf(k - 1)`` (above). ``n = 0``: NaN.
+    outcomes with ``pmf <= d * (1 + 1e-7)``; ``p = cdf(k) + sf(n - y)`` (``k`` below the mean)
+    or ``cdf(y - 1) + sf(k - 1)`` (above). ``n = 0``: NaN. The pmf is monotone on each side of
+    the mode, so ``y`` is found, as SciPy finds it, by a binary search: here one search for all
+    cells at once, a pmf call over the cells still searching per step (about log2(n) steps)
+    instead of one over every outcome of the other side (the former code, kept in
+    tests/stats/test_significance.py as the reference this one equals).
     """
     import numpy as np
     from scipy.stats import binom
@@ -180,17 +206,25 @@ def _exact_cond_pvalues(k, n, p):
     with np.errstate(invalid="ignore", divide="ignore"):
         d = binom.pmf(k, n, p)
     below = k < p * n
-    # the other side of the mode of every cell, concatenated: one pmf call for the table
     cells = np.flatnonzero(ok & (k != p * n))
-    lo = np.where(below, np.ceil(p * n), 0).astype("int64")[cells]
-    hi = np.where(below, n, np.floor(p * n)).astype("int64")[cells]
-    lens = hi - lo + 1
-    owner = np.repeat(np.arange(len(cells)), lens)
-    x = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens) + lo[owner]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        hit = binom.pmf(x, n[cells][owner], p[cells][owner]) <= (d[cells] * rerr)[owner]
+    b = below[cells]
+    lo = np.where(b, np.ceil(p[cells] * n[cells]), 0).astype("int64")
+    hi = np.where(b, n[cells], np.floor(p[cells] * n[cells])).astype("int64")
+    nc, pc, thr = n[cells], p[cells], d[cells] * rerr
+    # the first x of lo..hi+1 where "pmf(x) <= thr" (below: pmf falls) or "pmf(x) > thr" (above:
+    # pmf rises) holds; every x before it fails the test and every one from it passes
+    left, right = lo.copy(), hi + 1
+    todo = np.flatnonzero(left < right)
+    while len(todo):
+        mid = (left[todo] + right[todo]) // 2
+        with np.errstate(invalid="ignore", divide="ignore"):
+            hit = binom.pmf(mid, nc[todo], pc[todo]) <= thr[todo]
+        past = np.where(b[todo], hit, ~hit)
+        right[todo[past]] = mid[past]
+        left[todo[~past]] = mid[~past] + 1
+        todo = todo[left[todo] < right[todo]]
     y = np.zeros(len(k), dtype="int64")
-    y[cells] = np.bincount(owner, weights=hit, minlength=len(cells)).astype("int64")
+    y[cells] = np.where(b, hi - left + 1, left - lo)
     with np.errstate(invalid="ignore", divide="ignore"):
         low_side = binom.cdf(k, n, p) + binom.sf(n - y, n, p)
         high_side = binom.cdf(y - 1, n, p) + binom.sf(k - 1, n, p)
@@ -445,29 +479,40 @@ def compstat_tests(df, covered_years, level: float = FDR_LEVEL, alpha: float = A
     One exact test per cell (exposure = days in each span), then Benjamini-Hochberg at
     ``level`` across the tested cells; the label follows the flag. A cell whose spans fall
     in a year not in ``covered_years`` is not tested. Returns ``(df, summary)``.
+
+    The cells are read as column lists (``itertuples`` over the table's Arrow-backed columns cost
+    about a third of a CompStat); each (category, years of the spans) is looked up once.
     """
     import pandas as pd
 
+    cols = {c: df[c].tolist() for c in ("category", "start", "end", "prev_start", "prev_end", "count", "prev_count")}
+    per_cat = isinstance(covered_years, dict)
+    missing_of: dict = {}
     res, todo = [], []
-    for r in df.itertuples(index=False):
-        covered = covered_years.get(r.category, ()) if isinstance(covered_years, dict) else covered_years
-        missing = {d.year for d in (r.start, r.end, r.prev_start, r.prev_end)} - set(covered)
+    for i, (cat, s, e, ps, pe) in enumerate(zip(cols["category"], cols["start"], cols["end"], cols["prev_start"],
+                                               cols["prev_end"])):
+        key = (cat, s.year, e.year, ps.year, pe.year)
+        missing = missing_of.get(key)
+        if missing is None:
+            covered = covered_years.get(cat, ()) if per_cat else covered_years
+            missing = missing_of[key] = set(key[1:]) - set(covered)
         res.append({"rate_ratio": None, "ci_low": None, "ci_high": None, "p_value": None,
                     "label": _not_covered(missing)} if missing else None)
         if not missing:
-            todo.append((len(res) - 1, r.count, _span_days(r.start, r.end), r.prev_count,
-                         _span_days(r.prev_start, r.prev_end)))
+            todo.append((i, cols["count"][i], _span_days(s, e), cols["prev_count"][i], _span_days(ps, pe)))
     tests = rate_tests(*[[t[j] for t in todo] for j in range(1, 5)], alpha=alpha) if todo else []
     for t, test in zip(todo, tests):
         res[t[0]] = test.as_dict()
     q = bh_qvalues([x["p_value"] for x in res])
+    rounded = {c: [_round(c, x[c]) for x in res] for c in TEST_COLUMNS}
     for c in TEST_COLUMNS:
-        df[c] = pd.Series([_round(c, x[c]) for x in res], index=df.index, dtype="object")
+        df[c] = pd.Series(rounded[c], index=df.index, dtype="object")
     df["q_value"] = pd.Series([_round("q_value", v) for v in q], index=df.index, dtype="object")
-    df["flagged"] = [v is not None and v <= level for v in q]
+    flagged = [v is not None and v <= level for v in q]
+    df["flagged"] = flagged
     df["label"] = [lab if p is None else change_label(rr, None, flagged=f)
-                   for lab, p, rr, f in zip(df["label"], df["p_value"], df["rate_ratio"], df["flagged"])]
-    summary = {"tested": sum(v is not None for v in q), "flagged": int(sum(df["flagged"])), "level": level,
+                   for lab, p, rr, f in zip(rounded["label"], rounded["p_value"], rounded["rate_ratio"], flagged)]
+    summary = {"tested": sum(v is not None for v in q), "flagged": int(sum(flagged)), "level": level,
                "cells": len(df)}
     return df, summary
 

@@ -123,6 +123,10 @@ def _warm(ctx) -> None:
         except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
             log.warning("warming the overview failed", exc_info=True)
         try:
+            _warm_first_use(ctx)
+        except Exception:  # noqa: BLE001 - as above: the first request that needs them pays for them
+            log.warning("warming the pickers' area lists failed", exc_info=True)
+        try:
             _warm_aggregates(ctx, gen)
         except Exception:  # noqa: BLE001 - as above: a request builds a table it needs on first use
             log.warning("building the count tables failed", exc_info=True)
@@ -134,6 +138,21 @@ def _warm(ctx) -> None:
         ctx.unpin(token)
         ctx.release(gen)
         ctx.warming = False
+
+
+def _warm_first_use(ctx) -> None:
+    """What the first request of a kind pays once per process: the pickers' area lists of every
+    mapped kind (the claim, trends and map forms: the simplified GeoJSON of each kind, about 1 s
+    of CPU on Chicago's four), and statsmodels' STL, imported by the first trend (about 0.7 s)."""
+    from .routes._common import area_options
+
+    area_options(ctx)
+    import importlib
+
+    try:  # the import is the cost; stl_expected imports it by name
+        importlib.import_module("statsmodels.tsa.seasonal")
+    except ImportError:  # without the extra, trends say so on request
+        pass
 
 
 def _warm_aggregates(ctx, gen) -> None:
@@ -168,14 +187,19 @@ def _warm_snapshot_structures(ctx, gen) -> None:
     burst: its daily counts per area (trends), its records' grid cells by day on each of
     :data:`WARM_CELLS` (hot spots; one read of its records for the three grids), and, for the
     Overview's categories and the city's default one, the event history the forecast layer cuts
-    its spans from and the records per case a pace's dispersion needs. On the 1.7M-row store
+    its spans from, the records per case a pace's dispersion needs and (in the city claims are
+    checked against) the claim check's current rows and revised ids. Each category's record
+    types (coverage's ``category_spans``: a scan of the store) are memoised too. On the 1.7M-row store
     about 150 MiB for 44 categories besides the 65 MiB of count tables (docs/benchmarks/web.md)."""
     import datetime as dt
 
     from . import views
     from ..spatial.cell_days import warm_cell_days
+    from ..stats import _claim_index
+    from ..stats.claims import CLAIM_SOURCE
     from ..stats.events import _from_snapshot
     from ..stats.pace import _dispersion
+    from ..store.coverage import category_spans
 
     if gen.aggregates is None:
         return
@@ -185,15 +209,23 @@ def _warm_snapshot_structures(ctx, gen) -> None:
         if ctx.closing:  # the server is stopping: the rest is built on first use, if ever
             return
         views.daily_counts(ctx, cat.name)
+        category_spans(ctx.view(), ctx.source, cat)  # the record types it counts: one scan, memoised
         if grids and not ctx.closing:
             warm_cell_days(ctx.view(), ctx.source, cat, grids)  # the view carries the aggregate
     ds = ctx.dataset()
-    for name in dict.fromkeys([*views._default_categories(ctx), ctx.profile.default_category]):
-        if ctx.closing or name is None:
+    headline = [n for n in dict.fromkeys([*views._default_categories(ctx), ctx.profile.default_category]) if n]
+    for name in headline:
+        if ctx.closing:
             continue
         cat = ds.category(name)
         _from_snapshot(ds, cat, dt.date(2000, 1, 1), dt.date(2000, 1, 1))  # builds the whole history once
         _dispersion(ds.store, cat, ds.key, [], None)  # builds the per-case counts once
+    if ctx.source == CLAIM_SOURCE and not ctx.closing:  # what a claim about a headline category reads
+        agg = gen.aggregates
+        _claim_index._batches(agg, ds.store, ds.key)
+        for name in headline:
+            if not ctx.closing:
+                _claim_index.category_rows(agg, ds.store, ds.key, ds.category(name))  # and the revised ids
 
 
 class PinGeneration:

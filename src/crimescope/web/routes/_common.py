@@ -61,8 +61,50 @@ def result_doc(result) -> dict:
 
     if not isinstance(result, Result) or type(result).to_dict is not Result.to_dict:
         return result.to_dict()
-    rows = [{k: _cell(v) for k, v in r.items()} for r in result.frame().to_dict(orient="records")]
+    frame = result.frame()
+    names = list(frame.columns)
+    if len(set(names)) != len(names):  # duplicate names: to_dict's records, as before
+        rows = [{k: _cell(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
+        return {"meta": jsonable(result.meta), "rows": rows}
+    cols: dict = {}
+    rest = []
+    for name in names:
+        values = _column_cells(frame[name])
+        if values is None:
+            rest.append(name)
+        else:
+            cols[name] = values
+    if rest:  # other dtypes (NA-masked, dates, objects): to_dict's boxing, then _cell per value
+        records = frame[rest].to_dict(orient="records")
+        for name in rest:
+            cols[name] = [_cell(r[name]) for r in records]
+    rows = [dict(zip(names, values)) for values in zip(*(cols[n] for n in names))] if names else \
+        [{} for _ in range(len(frame))]
     return {"meta": jsonable(result.meta), "rows": rows}
+
+
+def _column_cells(col):
+    """A column's cells as ``_cell`` gives them from ``to_dict(orient="records")``, read with one
+    ``tolist`` for the NumPy int, float and bool dtypes and the NaN-missing string dtype; None for
+    another dtype (the caller boxes it as ``to_dict`` does)."""
+    import numpy as np
+    import pandas as pd
+
+    dt_ = col.dtype
+    if isinstance(dt_, np.dtype):
+        if dt_.kind in "iub":
+            return col.tolist()
+        if dt_.kind == "f":
+            values = col.tolist()
+            finite = np.isfinite(col.to_numpy())
+            if not finite.all():
+                for i in np.flatnonzero(~finite).tolist():
+                    values[i] = None
+            return values
+        return None
+    if isinstance(dt_, pd.StringDtype) and dt_.na_value is np.nan:
+        return [v if type(v) is str else _cell(v) for v in col.tolist()]
+    return None
 
 
 def respond(result, fmt: Fmt, filename: str) -> Response:
