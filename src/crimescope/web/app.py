@@ -294,7 +294,8 @@ def _source_dependency():
 
 
 def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_cache_mb: int = 64,
-               warm: bool = False, worker_threads: int = 8, snapshot_check_seconds: float = 2.0,
+               warm: bool = False, heavy_workers: int | None = None, light_workers: int | None = None,
+               snapshot_check_seconds: float = 2.0,
                source: str | None = None, aggregates: bool = True):
     """The dashboard + API over the store at ``store_path``, read through its published snapshot.
 
@@ -302,7 +303,10 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     ``crimescope.settings.shared_data_dir()``. ``cache_size`` bounds the cached
     results, ``response_cache_mb`` the cached 200 answers (0 turns that cache off);
     ``warm`` computes the default Overview in a background thread at startup;
-    ``worker_threads`` bounds the threads that run request handlers;
+    ``heavy_workers`` bounds the expensive views computed at once and ``light_workers`` the cheap
+    requests (claims, boundaries, files) answered beside them (:mod:`crimescope.web.admission`;
+    default: the settings ``web_heavy_workers`` and ``web_light_workers``); the threads that run
+    request handlers number their sum;
     ``snapshot_check_seconds`` is the longest time between two looks for a newer
     snapshot. When the store has no snapshot (or one older than the store), one is
     published first, so the server never holds the store's lock
@@ -321,16 +325,21 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     from fastapi.responses import FileResponse
     from fastapi.staticfiles import StaticFiles
 
+    from .. import settings
+    from .admission import Admission, Lanes
+
+    lanes = Lanes(settings.get("web_heavy_workers", heavy_workers), settings.get("web_light_workers", light_workers))
     ctx = WebContext(store_path, shared_dir=shared_dir, cache_size=cache_size, publish=True,
                      check_interval=snapshot_check_seconds, source=source, aggregates=aggregates)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         # handlers run on AnyIO's worker threads, each with its own store cursor; on a small
-        # machine a few warm threads answer a burst faster than 40 cold ones (its default)
+        # machine a few warm threads answer a burst faster than 40 cold ones (its default).
+        # As many as the lanes admit together: a light request always finds one
         import anyio.to_thread
 
-        anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
+        anyio.to_thread.current_default_thread_limiter().total_tokens = lanes.threads
         if warm:
             def start_warming():
                 if ctx.closing:
@@ -348,6 +357,9 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
                               "as JSON and CSV. Errors: `{\"error\": {\"status\", \"type\", \"message\"}}`.",
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
+    app.state.lanes = lanes
+    # innermost: a request waits for room in its lane (heavy views / light ones) after the cache missed
+    app.add_middleware(Admission, lanes=lanes)
     if response_cache_mb > 0:
         app.add_middleware(GenerationResponseCache, ctx=ctx, max_bytes=int(response_cache_mb) * 2**20)
     app.add_middleware(DropEmptyQueryValues)
