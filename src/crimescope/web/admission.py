@@ -45,8 +45,8 @@ def lane_of(path: str) -> str:
 
 
 class _Lane:
-    """A first-come-first-served cap on requests running at once, with what it saw (for tests and
-    ``/api/snapshot.json``): ``running`` now, ``waiting`` now, ``peak`` running, ``admitted`` in all."""
+    """A first-come-first-served cap on requests running at once, with what it saw: ``running``
+    now, ``waiting`` now, ``peak`` running, ``admitted`` in all."""
 
     def __init__(self, cap: int):
         self.cap = cap

@@ -102,9 +102,11 @@ def _templates():
     return env
 
 
-def _warm(ctx) -> None:
+def _warm(ctx, templates=None) -> None:
     """Compute the default Overview (YTD boxes, CompStat), the daily counts behind the trends of its
-    categories, and the area codes of each area kind, so the first visitors do not wait."""
+    categories, and the area codes of each area kind, so the first visitors do not wait; compile the
+    page ``templates`` (a Jinja2 environment) and the first views of each page
+    (:func:`_warm_first_views`)."""
     from . import views
     from ._daily import AREA_KINDS
 
@@ -123,6 +125,13 @@ def _warm(ctx) -> None:
         except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
             log.warning("warming the overview failed", exc_info=True)
         try:
+            if templates is not None:  # compiled once here, not by several threads of the first burst at once
+                for name in templates.list_templates(filter_func=lambda n: n.endswith(".html")):
+                    templates.get_template(name)
+            _warm_first_views(ctx)
+        except Exception:  # noqa: BLE001 - as above
+            log.warning("warming the first views failed", exc_info=True)
+        try:
             _warm_aggregates(ctx, gen)
         except Exception:  # noqa: BLE001 - as above: a request builds a table it needs on first use
             log.warning("building the count tables failed", exc_info=True)
@@ -134,6 +143,32 @@ def _warm(ctx) -> None:
         ctx.unpin(token)
         ctx.release(gen)
         ctx.warming = False
+
+
+def _warm_first_views(ctx) -> None:
+    """What the first request of each page pays once per process, paid at start instead: the area
+    pickers' labels (the boundaries as GeoJSON, which every page's form lists; the claim page among
+    them), and one default view per route kind (a trend, map counts, hot spots, a forecast), whose
+    first call imports its libraries (statsmodels, pyarrow's compute engine, the models). In a
+    burst those first calls otherwise run many times at once, each thread building or importing
+    the same things under the interpreter lock, and the cheap requests wait behind them."""
+    import datetime as dt
+
+    from . import views
+    from .routes._common import area_options
+
+    area_options(ctx)
+    if ctx.closing:
+        return
+    end = views.as_of_default(ctx)
+    start = end - dt.timedelta(days=27)
+    name = ctx.profile.default_category
+    views.trends(ctx, name, "citywide", None, None, end, "week")
+    mapped = ctx.profile.mapped_kinds()
+    if mapped and not ctx.closing:
+        views.map_counts(ctx, name, mapped[0], start, end, "count")
+        views.hotspots(ctx, name, start, end, 1000)
+        views.forecast(ctx, name, end + dt.timedelta(days=1), 1000, "best")
 
 
 def _warm_aggregates(ctx, gen) -> None:
@@ -194,6 +229,23 @@ def _warm_snapshot_structures(ctx, gen) -> None:
         cat = ds.category(name)
         _from_snapshot(ds, cat, dt.date(2000, 1, 1), dt.date(2000, 1, 1))  # builds the whole history once
         _dispersion(ds.store, cat, ds.key, [], None)  # builds the per-case counts once
+    _warm_claims(ctx, ds)
+
+
+def _warm_claims(ctx, ds) -> None:
+    """One claim check per Overview category (the categories a claim's sentence names: murders,
+    homicides, shootings, robberies, violent crimes), so the claim structures of the snapshot (its
+    revised ids' versions, each category's current rows: ``stats._claim_index``) are built before
+    the first claim, not by the first claims of a burst (about 1 s of CPU for four categories)."""
+    from ..app import dashboard
+    from ..stats.claims import Claim
+    from . import views
+
+    end = views.as_of_default(ctx)
+    for name in views._default_categories(ctx):
+        if ctx.closing:
+            return
+        dashboard.claim(ds, claims=[Claim(name, 0, start=end.replace(month=1, day=1), end=end)])
 
 
 class PinGeneration:
@@ -345,7 +397,7 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
                 if ctx.closing:
                     return
                 ctx.warming = True
-                ctx.start_background(_warm, "crimescope-warm", ctx)
+                ctx.start_background(_warm, "crimescope-warm", ctx, app.state.templates)
 
             start_warming()
             ctx.on_swap(start_warming)  # a newer snapshot: its Overview and count tables, in the background
