@@ -57,6 +57,12 @@ SETTINGS: dict[str, Setting] = {
                 "More city profile YAML files to register (separated by the path separator, ':' on Linux)."),
         Setting("shared_data", None, "CRIMESCOPE_SHARED_DATA",
                 "Folder holding the shared public data (default: ../shared/data when present)."),
+        Setting("web_heavy_workers", min(8, max(2, os.cpu_count() or 2)), "CRIMESCOPE_WEB_HEAVY",
+                "Expensive views (Overview, CompStat, trends, maps, hot spots, ...) `serve` computes at once; "
+                "more wait their turn (default: the machine's cores, at least 2 and at most 8).", int),
+        Setting("web_light_workers", 4, "CRIMESCOPE_WEB_LIGHT",
+                "Cheap requests (claim checks, boundaries, static files, ...) `serve` answers at once, "
+                "beside the expensive views.", int),
     ]
 }
 

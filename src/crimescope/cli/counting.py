@@ -19,14 +19,6 @@ from .context import state
 FORMAT_HELP = "Output format: table, csv or json."
 # options shared by the hand-written counting commands, declared once
 FormatOpt = Annotated[str, typer.Option("--format", help=FORMAT_HELP)]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Write to this file instead of stdout.")]
-
-
-def _by(values: Optional[List[str]]) -> list[str]:
-    out: list[str] = []
-    for v in values or []:
-        out += [x.strip() for x in v.split(",") if x.strip()]
-    return out
 
 
 def _wrap(line: str, width: Optional[int]) -> str:

@@ -9,6 +9,14 @@ import typer
 from .context import state
 
 
+def _by(values: Optional[List[str]]) -> list[str]:
+    """``--by`` given repeatedly or comma-separated, as one list."""
+    out: list[str] = []
+    for v in values or []:
+        out += [x.strip() for x in v.split(",") if x.strip()]
+    return out
+
+
 def register(app: typer.Typer) -> None:
     @app.command("reconcile")
     def reconcile_cmd(
@@ -26,7 +34,6 @@ def register(app: typer.Typer) -> None:
         """
         from ..stats.reconcile import reconcile
         from .context import emit
-        from .counting import _by
 
         with state(ctx).open_store(read_only=True) as store:
             emit(reconcile(store, start, end, _by(by) or ["month"]), fmt)

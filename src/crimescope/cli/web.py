@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from .. import settings
 from .context import state
 
 __all__ = ["register"]
@@ -20,17 +21,26 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback by default)."),
         port: int = typer.Option(8000, "--port", min=1, max=65535, help="TCP port."),
+        heavy_workers: Optional[int] = typer.Option(
+            None, "--heavy-workers", min=1, max=256, envvar=settings.SETTINGS["web_heavy_workers"].env,
+            help=f"{settings.SETTINGS['web_heavy_workers'].help} (here: {settings.SETTINGS['web_heavy_workers'].default})"),
+        light_workers: Optional[int] = typer.Option(
+            None, "--light-workers", min=1, max=256, envvar=settings.SETTINGS["web_light_workers"].env,
+            help=f"{settings.SETTINGS['web_light_workers'].help} (default: {settings.SETTINGS['web_light_workers'].default})"),
     ) -> None:
         """Serve the dashboard and the JSON/CSV API from the store's read snapshot.
 
         `ingest` and `sync` can write the store meanwhile: each publishes a new snapshot
         when it finishes, and the server switches to it within seconds, without a restart.
+        Claim checks and other cheap requests are answered beside the expensive views, never
+        behind them (--light-workers, --heavy-workers; docs/web.md).
         """
         from ..web import create_app
         from ..web._server import run
 
         st = state(ctx)
-        app = create_app(st.store_path, warm=True, source=st.source)
+        app = create_app(st.store_path, warm=True, source=st.source, heavy_workers=heavy_workers,
+                         light_workers=light_workers)
         d = app.state.ctx.generation.describe()
         what = (f"snapshot {d['file']} of {st.store_path} (published {d['published_at']}; newer snapshots "
                 f"are picked up without a restart)" if d["reads"] == "snapshot"

@@ -102,9 +102,11 @@ def _templates():
     return env
 
 
-def _warm(ctx) -> None:
+def _warm(ctx, templates=None) -> None:
     """Compute the default Overview (YTD boxes, CompStat), the daily counts behind the trends of its
-    categories, and the area codes of each area kind, so the first visitors do not wait."""
+    categories, and the area codes of each area kind, so the first visitors do not wait; compile the
+    page ``templates`` (a Jinja2 environment) and the first views of each page
+    (:func:`_warm_first_views`)."""
     from . import views
     from ._daily import AREA_KINDS
 
@@ -123,9 +125,12 @@ def _warm(ctx) -> None:
         except Exception:  # noqa: BLE001 - warming is an optimisation; the request path reports errors
             log.warning("warming the overview failed", exc_info=True)
         try:
-            _warm_first_use(ctx)
-        except Exception:  # noqa: BLE001 - as above: the first request that needs them pays for them
-            log.warning("warming the pickers' area lists failed", exc_info=True)
+            if templates is not None:  # compiled once here, not by several threads of the first burst at once
+                for name in templates.list_templates(filter_func=lambda n: n.endswith(".html")):
+                    templates.get_template(name)
+            _warm_first_views(ctx)
+        except Exception:  # noqa: BLE001 - as above
+            log.warning("warming the first views failed", exc_info=True)
         try:
             _warm_aggregates(ctx, gen)
         except Exception:  # noqa: BLE001 - as above: a request builds a table it needs on first use
@@ -140,19 +145,30 @@ def _warm(ctx) -> None:
         ctx.warming = False
 
 
-def _warm_first_use(ctx) -> None:
-    """What the first request of a kind pays once per process: the pickers' area lists of every
-    mapped kind (the claim, trends and map forms: the simplified GeoJSON of each kind, about 1 s
-    of CPU on Chicago's four), and statsmodels' STL, imported by the first trend (about 0.7 s)."""
+def _warm_first_views(ctx) -> None:
+    """What the first request of each page pays once per process, paid at start instead: the area
+    pickers' labels (the boundaries as GeoJSON, which every page's form lists; the claim page among
+    them), and one default view per route kind (a trend, map counts, hot spots, a forecast), whose
+    first call imports its libraries (statsmodels, pyarrow's compute engine, the models). In a
+    burst those first calls otherwise run many times at once, each thread building or importing
+    the same things under the interpreter lock, and the cheap requests wait behind them."""
+    import datetime as dt
+
+    from . import views
     from .routes._common import area_options
 
     area_options(ctx)
-    import importlib
-
-    try:  # the import is the cost; stl_expected imports it by name
-        importlib.import_module("statsmodels.tsa.seasonal")
-    except ImportError:  # without the extra, trends say so on request
-        pass
+    if ctx.closing:
+        return
+    end = views.as_of_default(ctx)
+    start = end - dt.timedelta(days=27)
+    name = ctx.profile.default_category
+    views.trends(ctx, name, "citywide", None, None, end, "week")
+    mapped = ctx.profile.mapped_kinds()
+    if mapped and not ctx.closing:
+        views.map_counts(ctx, name, mapped[0], start, end, "count")
+        views.hotspots(ctx, name, start, end, 1000)
+        views.forecast(ctx, name, end + dt.timedelta(days=1), 1000, "best")
 
 
 def _warm_aggregates(ctx, gen) -> None:
@@ -226,6 +242,23 @@ def _warm_snapshot_structures(ctx, gen) -> None:
         for name in headline:
             if not ctx.closing:
                 _claim_index.category_rows(agg, ds.store, ds.key, ds.category(name))  # and the revised ids
+        _warm_claims(ctx, ds)  # and the rest a first claim check builds (published figures, ...)
+
+
+def _warm_claims(ctx, ds) -> None:
+    """One claim check per Overview category (the categories a claim's sentence names: murders,
+    homicides, shootings, robberies, violent crimes), so the claim structures of the snapshot (its
+    revised ids' versions, each category's current rows: ``stats._claim_index``) are built before
+    the first claim, not by the first claims of a burst (about 1 s of CPU for four categories)."""
+    from ..app import dashboard
+    from ..stats.claims import Claim
+    from . import views
+
+    end = views.as_of_default(ctx)
+    for name in views._default_categories(ctx):
+        if ctx.closing:
+            return
+        dashboard.claim(ds, claims=[Claim(name, 0, start=end.replace(month=1, day=1), end=end)])
 
 
 class PinGeneration:
@@ -326,7 +359,8 @@ def _source_dependency():
 
 
 def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_cache_mb: int = 64,
-               warm: bool = False, worker_threads: int = 8, snapshot_check_seconds: float = 2.0,
+               warm: bool = False, heavy_workers: int | None = None, light_workers: int | None = None,
+               snapshot_check_seconds: float = 2.0,
                source: str | None = None, aggregates: bool = True):
     """The dashboard + API over the store at ``store_path``, read through its published snapshot.
 
@@ -334,7 +368,10 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     ``crimescope.settings.shared_data_dir()``. ``cache_size`` bounds the cached
     results, ``response_cache_mb`` the cached 200 answers (0 turns that cache off);
     ``warm`` computes the default Overview in a background thread at startup;
-    ``worker_threads`` bounds the threads that run request handlers;
+    ``heavy_workers`` bounds the expensive views computed at once and ``light_workers`` the cheap
+    requests (claims, boundaries, files) answered beside them (:mod:`crimescope.web.admission`;
+    default: the settings ``web_heavy_workers`` and ``web_light_workers``); the threads that run
+    request handlers number their sum;
     ``snapshot_check_seconds`` is the longest time between two looks for a newer
     snapshot. When the store has no snapshot (or one older than the store), one is
     published first, so the server never holds the store's lock
@@ -353,22 +390,27 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     from fastapi.responses import FileResponse
     from fastapi.staticfiles import StaticFiles
 
+    from .. import settings
+    from .admission import Admission, Lanes
+
+    lanes = Lanes(settings.get("web_heavy_workers", heavy_workers), settings.get("web_light_workers", light_workers))
     ctx = WebContext(store_path, shared_dir=shared_dir, cache_size=cache_size, publish=True,
                      check_interval=snapshot_check_seconds, source=source, aggregates=aggregates)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         # handlers run on AnyIO's worker threads, each with its own store cursor; on a small
-        # machine a few warm threads answer a burst faster than 40 cold ones (its default)
+        # machine a few warm threads answer a burst faster than 40 cold ones (its default).
+        # As many as the lanes admit together: a light request always finds one
         import anyio.to_thread
 
-        anyio.to_thread.current_default_thread_limiter().total_tokens = worker_threads
+        anyio.to_thread.current_default_thread_limiter().total_tokens = lanes.threads
         if warm:
             def start_warming():
                 if ctx.closing:
                     return
                 ctx.warming = True
-                ctx.start_background(_warm, "crimescope-warm", ctx)
+                ctx.start_background(_warm, "crimescope-warm", ctx, app.state.templates)
 
             start_warming()
             ctx.on_swap(start_warming)  # a newer snapshot: its Overview and count tables, in the background
@@ -380,6 +422,9 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
                               "as JSON and CSV. Errors: `{\"error\": {\"status\", \"type\", \"message\"}}`.",
                   openapi_url="/api/openapi.json", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx
+    app.state.lanes = lanes
+    # innermost: a request waits for room in its lane (heavy views / light ones) after the cache missed
+    app.add_middleware(Admission, lanes=lanes)
     if response_cache_mb > 0:
         app.add_middleware(GenerationResponseCache, ctx=ctx, max_bytes=int(response_cache_mb) * 2**20)
     app.add_middleware(DropEmptyQueryValues)
