@@ -48,6 +48,8 @@ INTENTIONAL = {
     r"expected at most 100%": "a plan budget over 100% of the city",
     r"claim period ends \S+ before it starts": "a claim period's end before its start",
     r"the FiveThirtyEight tables cover": "the city tables' years differ by metric and table",
+    r"no population table is shipped, so no rates": "rates only for a city with a population table",
+    r"a drawn area \(polygon\) needs area_start": "an evaluation's drawn area needs its start date",
 }
 #: schema-violating requests the server answers on purpose: empty values mean "not given"
 INTENTIONAL_ACCEPTED = "an empty query value (an HTML form's empty field) means the parameter is not given"
@@ -155,6 +157,7 @@ def test_schema_states_the_enforced_limits(schema_app):
     cats = schema("/api/trends.{fmt}", "category")["enum"]
     assert {"homicide", "shooting", "robbery"} <= set(cats)
     assert schema("/api/hotspots.{fmt}", "cell")["enum"] == [500, 1000, 2000]
+    assert schema("/api/rates.{fmt}", "census")["enum"] == [2010, 2020]
     assert schema("/api/rejected.{fmt}", "limit")["maximum"] == 500
     assert "best" in schema("/api/forecast.{fmt}", "model")["enum"]
     assert re.match(schema("/api/overview.{fmt}", "categories")["pattern"], "homicide,robbery")

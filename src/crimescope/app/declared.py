@@ -15,7 +15,8 @@ BY = Param("by", "by", "Group by (repeatable or comma-separated): year, month, m
 AS_OF = Param("as_of", "date", "Last day counted (default: last complete day in the store).", flag="--as-of")
 VINTAGE = Param("vintage", "text", "Count the records as they stood at this update time (YYYY-MM-DD[THH:MM]): per "
                 "record, the latest version with updated_at <= it, from current and superseded versions.",
-                pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?)?$")
+                pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+                        r"([T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?)?$")
 
 
 def _arrests(ds, *, taxonomy, category, start, end, by):
@@ -35,7 +36,7 @@ YTD = register(Analysis(
     name="ytd",
     summary="Year to date (Jan 1 to the as-of date) vs the same span in previous years.",
     description="The as-of year's rows carry avg_previous_years, the mean of the --years previous years.",
-    params=(CATEGORY, AS_OF, Param("years", "int", "Number of previous years to compare with.", default=5),
+    params=(CATEGORY, AS_OF, Param("years", "int", "Number of previous years to compare with.", default=5, ge=0, le=100),
             BY, VINTAGE),
     run=_c.ytd, engines=True, tags=("counting",),
 ))

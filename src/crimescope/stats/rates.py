@@ -23,7 +23,11 @@ from .counts import base_meta
 from .provenance import StatResult
 from .query import as_date, count_expr, incidents_table, to_pandas
 
-__all__ = ["rates_per_100k", "community_area_population", "district_population", "rates", "APPORTION_METHOD"]
+__all__ = ["rates_per_100k", "community_area_population", "district_population", "rates", "APPORTION_METHOD",
+           "CENSUS_YEARS"]
+
+#: the census years whose populations ship with the package (``census=`` takes one of them)
+CENSUS_YEARS = (2010, 2020)
 
 APPORTION_METHOD = (
     "district population apportioned from community-area census counts by area overlap: "
@@ -65,7 +69,7 @@ def community_area_population(census: int, shared_dir=None):
         df = df.rename(columns={"community_area_name": "name", "population_2020": "population"})
         df["community_area"] = df["community_area_id"].str.strip().astype("int64")
     else:
-        raise ParameterError(f"--census must be 2010 or 2020, not {census}")
+        raise ParameterError(f"--census must be {' or '.join(map(str, CENSUS_YEARS))}, not {census}")
     df = df[["community_area", "name", "population"]].sort_values("community_area").reset_index(drop=True)
     df["population"] = df["population"].astype("int64")
     return df

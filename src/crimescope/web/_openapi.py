@@ -10,7 +10,8 @@ handlers check against:
 - ``source``: the registered cities (an ``enum``);
 - ``category``: the categories of the shipped cities (an ``enum``; a category the asked
   city does not define is a 404); ``categories``: a comma list of them;
-- ``cell``: the grid cell sizes (``views.CELL_SIZES``); the forecast layer's ``model``:
+- ``cell``: the grid cell sizes (``views.CELL_SIZES``); ``census``: the shipped census years
+  (``stats.rates.CENSUS_YEARS``); the forecast layer's ``model``:
   ``best`` or one of ``views.FORECAST_MODELS``; the plan's ``model`` (``PLAN_MODELS``),
   ``budget`` (places are whole), evaluation ``methods`` (the registered methods) and the
   analyses' ``by`` (``stats.query.GROUPINGS``).
@@ -44,8 +45,11 @@ DEPENDENT_RULES = {
     "/api/plan.geojson": "weights and quotas in their small languages (see the parameters); a % budget at most 100; "
                          "as_of after the store's first record of the mix",
     "/api/arrests.{fmt}": "end not before start",
+    "/api/rates.{fmt}": "end not before start; a city with a shipped population table (not New York City's "
+                        "shootings)",
     "/api/hotspots.{fmt}": "end not before start; at most 1,098 days",
-    "/api/evaluate.{fmt}": "end not before start; the period inside the span the store covers",
+    "/api/evaluate.{fmt}": "end not before start; the period inside the span the store covers; a drawn "
+                           "area (polygon) needs area_start, the date the strategy began there",
 }
 
 
@@ -102,6 +106,7 @@ def refine_schema(schema: dict[str, Any]) -> dict[str, Any]:
     from .params import LIMITS
     from ..evaluate import registry as evaluation_methods
     from ..stats.query import GROUPINGS
+    from ..stats.rates import CENSUS_YEARS
     from .routes.plan import PLAN_MODELS
     from .views import CELL_SIZES, FORECAST_MODELS
 
@@ -130,6 +135,8 @@ def refine_schema(schema: dict[str, Any]) -> dict[str, Any]:
                         s["pattern"] = rf"^({alt})(,({alt})){{0,{n - 1}}}$"
                     elif name == "cell" and s.get("type") == "integer":
                         s["enum"] = list(CELL_SIZES)
+                    elif name == "census" and s.get("type") == "integer":
+                        s["enum"] = list(CENSUS_YEARS)
                     elif name == "model" and path.startswith("/api/forecast") and s.get("type") == "string":
                         s.pop("pattern", None)
                         s["enum"] = ["best", *FORECAST_MODELS]
