@@ -16,8 +16,8 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
-from ..categories import Taxonomy, get_category
-from ..errors import CrimescopeError, ParameterError
+from ..categories import Taxonomy
+from ..errors import ParameterError
 from ._coverage import attach, covered, restrict
 from .counts import base_meta
 from .provenance import StatResult
