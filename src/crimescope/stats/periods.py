@@ -238,7 +238,9 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
     # (a category the store does not hold this year at all leaves the table, said in a note;
     # when none is held, the table is refused)
     from ..errors import CoverageError
+    from ..store.coverage import prefetch_category_types
 
+    prefetch_category_types(store, source, cats)  # the categories' record types in one scan, not one each
     wcov, lacking, held_cats = {}, [], []
     for c in cats:
         try:
