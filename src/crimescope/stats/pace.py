@@ -35,7 +35,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 
-from ..categories import Taxonomy, get_category
+from ..categories import Taxonomy
 from ..errors import CoverageError, ParameterError
 from .counts import base_meta, last_complete_day
 from .provenance import StatResult

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..categories import Taxonomy, get_category, load_taxonomy
+from ..categories import Taxonomy, get_category
 from ..errors import ParameterError
 from . import significance as sig
 from ..store import coverage as _coverage
