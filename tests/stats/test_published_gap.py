@@ -70,6 +70,11 @@ def test_the_range_is_the_largest_published_gap_measured_on_the_store(chicago_fu
     assert (b["low"], b["high"]) == (math.ceil(n16 * (1 - worst)), n16) == (757, 786)
     assert b["matches_claim"] and b["value"] is None
     assert chk.verdict == VERDICTS[1]
+    # each year once, with every figure published for it (2014: FiveThirtyEight's and Marshall's)
+    years = sorted({y for y, _ in pub})
+    for y in years:
+        figs = " and ".join(str(n) for yy, n in pub if yy == y)
+        assert b["detail"].count(f"{y}: ") == 1 and f"{y}: {figs} vs {store[y]}" in b["detail"], y
 
 
 @pytest.mark.parametrize("value, verdict", [

@@ -564,7 +564,12 @@ def _published(store, source: str, mcat, claim: Claim, s: dt.date, e: dt.date, n
         lo, hi = math.ceil(n_murder * (1 - below) - 1e-9), math.floor(n_murder * (1 + above) + 1e-9)
         years = f"{seen[0][0]}-{seen[-1][0]}" if len(seen) > 1 else str(seen[0][0])
         pct = f"0% to {100 * below:.1f}% below" + (f", up to {100 * above:.1f}% above" if above else "")
-        per_year = ", ".join(f"{y}: {p} vs {n}" for y, p, n, _ in seen)
+        by_year: dict[int, tuple[int, list[int]]] = {}
+        for y, p, n, _ in seen:  # a year two tables publish (2014: 411 and 415) is listed once
+            ps = by_year.setdefault(y, (n, []))[1]
+            if p not in ps:
+                ps.append(p)
+        per_year = ", ".join(f"{y}: {' and '.join(map(str, ps))} vs {n}" for y, (n, ps) in by_year.items())
         out.append({
             "reason": PUBLISHED,
             "reading": (f"the police's published murder count: {lo} to {hi} (the store's {n_murder} murders, "
