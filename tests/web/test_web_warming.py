@@ -30,7 +30,9 @@ def _kinds(ctx) -> dict[str, set]:
 @pytest.fixture(scope="module")
 def warmed(web_store_path):
     from crimescope.web import create_app
+    from crimescope.web.geometry import _choices
 
+    _choices.cache_clear()  # so that the area lists found below were built by this app's warming
     app = create_app(web_store_path, warm=True, response_cache_mb=0)
     with TestClient(app, raise_server_exceptions=False) as c:
         deadline = time.monotonic() + 600
@@ -65,7 +67,7 @@ def test_warming_builds_cell_days_events_and_case_counts(warmed):
     from crimescope.web.geometry import _choices
 
     assert _choices.cache_info().currsize >= len(ctx.profile.mapped_kinds())
-    assert "statsmodels.tsa.seasonal" in sys.modules
+    assert "statsmodels.tsa.seasonal" in sys.modules  # (run alone, this file fails without the warming's import)
 
 
 @pytest.mark.parametrize("url", [

@@ -158,6 +158,12 @@ def _warm_first_views(ctx) -> None:
     from .routes._common import area_options
 
     area_options(ctx)
+    import importlib
+
+    try:  # statsmodels' STL (about 0.7 s): stl_expected imports it by name on a trend's first expected series
+        importlib.import_module("statsmodels.tsa.seasonal")
+    except ImportError:  # without the extra, trends say so on request
+        pass
     if ctx.closing:
         return
     end = views.as_of_default(ctx)
