@@ -76,3 +76,32 @@ def test_compstat_is_unchanged_by_the_prefetch(chicago_store, n, monkeypatch):
     monkeypatch.setattr(coverage, "prefetch_category_types", lambda *a, **k: None)
     without = compstat(chicago_store, "2017-03-08", categories=names).table
     assert with_prefetch.equals(without)
+
+
+def test_prefetch_scans_nothing_when_the_types_are_held(tiny, monkeypatch):
+    # a served snapshot warms every category's types: CompStat's prefetch must not scan again
+    cats = _categories()[:4]
+    coverage._CACHE.pop(tiny, None)
+    prefetch_category_types(tiny, "chicago", cats)
+    before = {c.rule: coverage._category_types(tiny, "chicago", c) for c in cats}
+
+    def no_scan(_cats):
+        raise AssertionError("scanned for types already held")
+
+    monkeypatch.setattr(coverage, "_codes_where", no_scan)
+    prefetch_category_types(tiny, "chicago", cats)
+    assert {c.rule: coverage._category_types(tiny, "chicago", c) for c in cats} == before
+
+
+def test_prefetch_on_a_snapshot_aggregate_skips_held_types(chicago_store, monkeypatch):
+    from crimescope.stats._aggregate import Aggregates
+
+    cats = _categories()[:3]
+    agg = Aggregates(chicago_store)
+    monkeypatch.setattr("crimescope.stats._aggregate.aggregates_of", lambda store: agg)
+    for c in cats:  # what the server's warming memoises
+        coverage._category_types(chicago_store, "chicago", c)
+    assert all(agg.has(("coverage", "types", "chicago", c.rule)) for c in cats)
+    monkeypatch.setattr(coverage, "_codes_where", lambda _cats: (_ for _ in ()).throw(AssertionError("scanned")))
+    prefetch_category_types(chicago_store, "chicago", cats)
+

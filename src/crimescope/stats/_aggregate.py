@@ -67,6 +67,11 @@ class Aggregates:
                 self._locks.pop(key, None)
             return value
 
+    def has(self, key: Hashable) -> bool:
+        """Whether :meth:`memo` holds ``key`` already (nothing is computed)."""
+        with self._lock:
+            return key in self._values
+
     def table(self, source: str, cat):
         """The category's counts by date and area kind (a pyarrow Table sorted by date)."""
         return self.memo(("counts", source, cat.name, cat.rule), lambda: self._build(source, cat))

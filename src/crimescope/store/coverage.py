@@ -283,6 +283,24 @@ def _memo(store, key, fn):
     return per[key]
 
 
+def _memo_has(store, key) -> bool:
+    """Whether :func:`_memo` holds ``key`` for ``store`` (a stale answer only costs a query: the
+    caller then computes what :func:`_memo` would have)."""
+    from ..datasets import Dataset
+    from ..stats._aggregate import aggregates_of
+
+    if isinstance(store, Dataset):
+        store = store.store
+    agg = aggregates_of(store)
+    if agg is not None:
+        return agg.has(("coverage", *key))
+    try:
+        per = _CACHE.get(store)
+    except TypeError:
+        return False
+    return per is not None and key in per
+
+
 def _all_rows(store) -> list[tuple]:
     con = store.con
     has = _has_table(con)
@@ -359,7 +377,8 @@ def prefetch_category_types(store, source: str, cats) -> None:
     of the stored versions instead of one scan each: a table of many categories (CompStat's seven)
     in a fresh process pays about one category's cost. The same sets as one query per category
     (tests/store/test_coverage_prefetch.py)."""
-    cats = [c for c in cats if (c.iucr or c.fbi) and not (getattr(c, "sources", ()) and source not in c.sources)]
+    cats = [c for c in cats if (c.iucr or c.fbi) and not (getattr(c, "sources", ()) and source not in c.sources)
+            and not _memo_has(store, ("types", source, c.rule))]  # a served snapshot has them all: no scan
     if len(cats) < 2:
         return
     where, params = _codes_where(cats)
