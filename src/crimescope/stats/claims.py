@@ -483,12 +483,14 @@ def _check_claim(store, claim: Claim, *, source: str, taxonomy: Taxonomy) -> Cla
         if hom_codes else "records re-dated by revisions are listed below")
     # earlier vintages: only batches that delivered rows of the claim, once the store
     # covered every month of it (otherwise a partial count, e.g. one year of two)
-    for row in vintages[(vintages["delivered"] > 0) & vintages["covers_period"]].itertuples(index=False):
-        add("revised records", f"as the store stood after batch {row.batch_id} ({_short(row.origin)})",
-            row.as_of_batch)
-        if row.complete_extract and row.delivered != row.as_of_batch:
-            add("revised records", f"counting only the rows delivered by batch {row.batch_id} "
-                f"({_short(row.origin)}) on its own", row.delivered,
+    sel = vintages[(vintages["delivered"] > 0) & vintages["covers_period"]]
+    # the columns zipped, not itertuples: that builds a namedtuple class per call (~15 ms a claim in a burst)
+    for batch_id, origin, as_of_batch, complete, delivered in zip(
+            sel["batch_id"], sel["origin"], sel["as_of_batch"], sel["complete_extract"], sel["delivered"]):
+        add("revised records", f"as the store stood after batch {batch_id} ({_short(origin)})", as_of_batch)
+        if complete and delivered != as_of_batch:
+            add("revised records", f"counting only the rows delivered by batch {batch_id} "
+                f"({_short(origin)}) on its own", delivered,
                 "what that extract alone says for this category and period")
 
     diff = _intish(claimed - computed)
