@@ -301,9 +301,7 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
         "category": cat.name, "district": district, "as_of": a, "ytd": ytd,
         "prior_years": f"{used[0]}-{used[-1]}" if used == list(range(used[0], used[-1] + 1)) else
         ",".join(map(str, used)),
-        "seasonal_share": round(p.share, 4), "pace": round(p.estimate, 1),
-        "low_80": round(p.intervals[0.8][0], 1), "high_80": round(p.intervals[0.8][1], 1),
-        "low_95": round(p.intervals[0.95][0], 1), "high_95": round(p.intervals[0.95][1], 1),
+        "seasonal_share": round(p.share, 4), **_figures(p),
         "straight_line": None if p.straight_line is None else round(p.straight_line, 1),
         "sd": round(p.sd, 2), "sd_counting": round(p.sd_counting, 2), "sd_seasonal": round(p.sd_seasonal, 2),
         "dispersion": round(p.dispersion, 3),
@@ -311,14 +309,14 @@ def pace(store, category, as_of=None, district: int | None = None, max_years: in
     table["district"] = table["district"].astype("Int64")
     meta = base_meta(store, cat, source)
     where = "citywide" if district is None else f"district {district}"
-    noun = cat.unit if cat.unit != "records" else "records"
+    sentence = _sentence(p, cat)
     meta.update(
         title=f"{cat.label}: on pace for, {where}, as of {a}",
         as_of=a, district=district,
         period=f"Jan 1 to {a} ({elapsed} of {days_in_year} days); prior years {table.at[0, 'prior_years']}",
         method=METHOD, prior=[{k: v for k, v in r.items()} for r in rows],
-        sentence=pace_sentence(p, f"{cat.label.split(' (')[0].lower()} {noun}"),
-        notes=[pace_sentence(p, f"{cat.label.split(' (')[0].lower()} {noun}"),
+        sentence=sentence,
+        notes=[sentence,
                "method: " + METHOD,
                f"assumes {a.year} follows the seasonal pattern of the prior years, counting noise compound "
                f"Poisson (dispersion {p.dispersion:.3f} = records per case, squared-weighted); prior years "
@@ -344,8 +342,18 @@ def pace_columns(store, category, as_of, *, source: str | None = None, taxonomy=
     except (ParameterError, CoverageError) as exc:
         name = category if isinstance(category, str) else category.name
         return {c: None for c in PACE_COLUMNS}, f"{name}: no pace ({exc})"
-    noun = cat.unit if cat.unit != "records" else "records"
-    return ({"pace": round(p.estimate, 1), "pace_low_80": round(p.intervals[0.8][0], 1),
-             "pace_high_80": round(p.intervals[0.8][1], 1), "pace_low_95": round(p.intervals[0.95][0], 1),
-             "pace_high_95": round(p.intervals[0.95][1], 1),
-             "pace_sentence": pace_sentence(p, f"{cat.label.split(' (')[0].lower()} {noun}")}, None)
+    f = _figures(p)
+    return ({"pace": f["pace"], **{f"pace_{k}": f[k] for k in ("low_80", "high_80", "low_95", "high_95")},
+             "pace_sentence": _sentence(p, cat)}, None)
+
+
+def _figures(p) -> dict:
+    """The pace and its intervals as :func:`pace`'s table and :func:`pace_columns` give them."""
+    return {"pace": round(p.estimate, 1),
+            "low_80": round(p.intervals[0.8][0], 1), "high_80": round(p.intervals[0.8][1], 1),
+            "low_95": round(p.intervals[0.95][0], 1), "high_95": round(p.intervals[0.95][1], 1)}
+
+
+def _sentence(p, cat) -> str:
+    """"On pace for ..." in the category's words (its label without the parenthesis, its unit)."""
+    return pace_sentence(p, f"{cat.label.split(' (')[0].lower()} {cat.unit}")
