@@ -104,12 +104,25 @@ def _free_port() -> int:
 
 
 def _cpu(pid: int) -> float:
-    """CPU seconds (user + system) used so far by process ``pid`` (Linux /proc)."""
+    """CPU seconds (user + system) used so far by process ``pid`` and the processes it started
+    (a server of several processes: all of them; Linux /proc)."""
+    def stat(p):
+        return open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+
     try:
-        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        fields = stat(pid)
     except (OSError, IndexError, ValueError):
         return float("nan")
+    total = int(fields[11]) + int(fields[12])
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) != pid:
+            try:
+                f = stat(d)
+                if int(f[1]) == pid:
+                    total += int(f[11]) + int(f[12])
+            except (OSError, IndexError, ValueError):
+                continue
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _pct(xs, q):
@@ -256,28 +269,35 @@ def _summary(name: str, lat: list[float], wall: float | None, statuses: list[int
             f"{rate}  {bad or '-'}")
 
 
-def _start_server(store: Path, env: dict, aggregates: bool = True):
+def _start_server(store: Path, env: dict, aggregates: bool = True, processes: int = 1):
+    """``crimescope serve`` as it runs (uvicorn with its config; ``processes`` server processes on one
+    port), warming at start, in a subprocess on a free port."""
     port = _free_port()
-    launcher = ("import sys, uvicorn; from crimescope.web import create_app; "
-                "uvicorn.run(create_app(sys.argv[1], aggregates=sys.argv[3] == '1', warm=True), host='127.0.0.1', "
-                "port=int(sys.argv[2]), log_level='warning')")
-    proc = subprocess.Popen([sys.executable, "-c", launcher, str(store), str(port), "1" if aggregates else "0"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    launcher = ("import sys; from crimescope.web import create_app; from crimescope.web._server import run; "
+                "from crimescope.web._processes import serve_processes; "
+                "store, port, agg, n = sys.argv[1], int(sys.argv[2]), sys.argv[3] == '1', int(sys.argv[4]); "
+                "sys.exit(serve_processes(store, port=port, processes=n, warm=True, aggregates=agg)) if n > 1 else "
+                "run(create_app(store, aggregates=agg, warm=True), port=port)")
+    proc = subprocess.Popen([sys.executable, "-c", launcher, str(store), str(port), "1" if aggregates else "0",
+                             str(processes)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return proc, port
 
 
 def _wait_up(proc, base: str) -> float:
     """Seconds until the server answers and has finished warming (as ``serve`` warms: the default
-    Overview, the area codes, and the snapshot's count tables)."""
+    Overview, the area codes, and the snapshot's count tables), in every one of its processes."""
     import httpx
 
     t0 = time.perf_counter()
+    warm: dict[int, bool] = {}
     while True:
         try:
-            doc = httpx.get(base + "/api/snapshot.json", timeout=30).json()
-            if not doc.get("warming"):
+            doc = httpx.get(base + "/api/snapshot.json", timeout=30).json()  # a new connection each time
+            server = doc.get("server", {"process": 0, "processes": 1})
+            warm[server["process"]] = not doc.get("warming")
+            if len(warm) == server["processes"] and all(warm.values()):
                 return time.perf_counter() - t0
-            time.sleep(0.5)
+            time.sleep(0.2)
         except httpx.TransportError:
             if proc.poll() is not None or time.perf_counter() - t0 > 180:
                 raise RuntimeError(proc.stderr.read().decode()[-2000:])
@@ -287,7 +307,7 @@ def _wait_up(proc, base: str) -> float:
 def _stop(proc) -> None:
     proc.terminate()
     try:
-        proc.wait(timeout=10)
+        proc.wait(timeout=40)
     except subprocess.TimeoutExpired:
         proc.kill()
 
@@ -304,6 +324,8 @@ def load_main(argv: list[str]) -> int:
                     help="then the same repeated views from this many minimal asyncio clients (the issue 6 "
                          "setting: the server's cached latency, not the httpx clients' CPU)")
     ap.add_argument("--compare", action="store_true", help="first the same URLs without the aggregate")
+    ap.add_argument("--processes", type=int, default=None,
+                    help="server processes (default: as `serve` starts, the setting web_processes)")
     args = ap.parse_args(argv)
     import random
 
@@ -311,6 +333,10 @@ def load_main(argv: list[str]) -> int:
 
     print(f"command: {command()}")
     print(f"machine: {describe()}")
+    from crimescope import settings
+
+    processes = settings.get("web_processes", args.processes)
+    print(f"server processes: {processes}")
     urls = load_urls(args.seed, args.clients * args.per_client)
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     runs = [("store queries (no aggregate)", False)] if args.compare else []
@@ -319,7 +345,7 @@ def load_main(argv: list[str]) -> int:
         print(f"\n== {label}: {args.clients} clients, {len(urls)} distinct views never asked before "
               f"(seed {args.seed}), then {args.clients * args.cached_per_client} repeated ones")
         print(f"load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
-        proc, port = _start_server(args.store, env, agg)
+        proc, port = _start_server(args.store, env, agg, processes)
         base = f"http://127.0.0.1:{port}"
         try:
             print(f"server up in {_wait_up(proc, base):.1f} s")

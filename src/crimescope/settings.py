@@ -30,6 +30,14 @@ class Setting:
         return self.default
 
 
+def _cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells, else all)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in [
@@ -60,6 +68,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("web_heavy_workers", min(8, max(2, os.cpu_count() or 2)), "CRIMESCOPE_WEB_HEAVY",
                 "Expensive views (Overview, CompStat, trends, maps, hot spots, ...) `serve` computes at once; "
                 "more wait their turn (default: the machine's cores, at least 2 and at most 8).", int),
+        Setting("web_processes", min(4, _cores()), "CRIMESCOPE_WEB_PROCESSES",
+                "Server processes `serve` starts, on one port, sharing one response cache; each computes "
+                "views on its own core (default: the machine's cores, at most 4).", int),
         Setting("web_light_workers", 4, "CRIMESCOPE_WEB_LIGHT",
                 "Cheap requests (claim checks, boundaries, static files, ...) `serve` answers at once, "
                 "beside the expensive views.", int),

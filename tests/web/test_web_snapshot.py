@@ -67,7 +67,8 @@ def store_and_app(tmp_path):
 
 
 #: fields of /api/snapshot.json that change while the same snapshot is served (tests/web/test_web_stale.py)
-LIVE_FIELDS = ("behind_store", "data_status", "warming", "count_tables_bytes", "snapshot_structures_bytes")
+LIVE_FIELDS = ("behind_store", "data_status", "warming", "count_tables_bytes", "snapshot_structures_bytes",
+               "response_cache")
 
 
 def incidents(client) -> tuple[int, dict, str]:

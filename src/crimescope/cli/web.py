@@ -27,18 +27,37 @@ def register(app: typer.Typer) -> None:
         light_workers: Optional[int] = typer.Option(
             None, "--light-workers", min=1, max=256, envvar=settings.SETTINGS["web_light_workers"].env,
             help=f"{settings.SETTINGS['web_light_workers'].help} (default: {settings.SETTINGS['web_light_workers'].default})"),
+        processes: Optional[int] = typer.Option(
+            None, "--processes", min=1, max=64, envvar=settings.SETTINGS["web_processes"].env,
+            help=f"{settings.SETTINGS['web_processes'].help} (here: {settings.SETTINGS['web_processes'].default})"),
     ) -> None:
         """Serve the dashboard and the JSON/CSV API from the store's read snapshot.
 
         `ingest` and `sync` can write the store meanwhile: each publishes a new snapshot
         when it finishes, and the server switches to it within seconds, without a restart.
         Claim checks and other cheap requests are answered beside the expensive views, never
-        behind them (--light-workers, --heavy-workers; docs/web.md).
+        behind them (--light-workers, --heavy-workers; docs/web.md). Several processes share the
+        port and one response cache, each computing views on its own core (--processes).
         """
         from ..web import create_app
+        from ..web._processes import reuse_port_supported, serve_processes
         from ..web._server import run
 
         st = state(ctx)
+        n = settings.get("web_processes", processes)
+        if n > 1 and not reuse_port_supported():
+            typer.echo("crimescope: this system cannot share a port among processes (SO_REUSEPORT); "
+                       "serving from one process", err=True)
+            n = 1
+        if n > 1:
+            def ready(bound: int) -> None:
+                typer.echo(f"crimescope: serving {st.store_path} from {n} processes (one per core, one response "
+                           f"cache; newer snapshots are picked up without a restart) on http://{host}:{bound}/",
+                           err=True)
+
+            status = serve_processes(st.store_path, host=host, port=port, processes=n, ready=ready, warm=True,
+                                     source=st.source, heavy_workers=heavy_workers, light_workers=light_workers)
+            raise typer.Exit(status)
         app = create_app(st.store_path, warm=True, source=st.source, heavy_workers=heavy_workers,
                          light_workers=light_workers)
         d = app.state.ctx.generation.describe()

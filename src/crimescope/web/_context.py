@@ -101,6 +101,14 @@ class Generation:
         #: per-category counts by day and area of this file, shared by its threads (built on first use)
         self.aggregates = Aggregates(store) if aggregates else None
 
+    @property
+    def identity(self) -> tuple:
+        """What identifies the file read, the same in every process that opens it (the snapshot's
+        device, inode, modification time and size; the store's path when it is read itself)."""
+        if self.snapshot is not None:
+            return ("snapshot", *self.snapshot.identity)
+        return ("store", str(Path(self.store.path).resolve()))
+
     def describe(self) -> dict:
         """What is served, for the ``/api/snapshot.json`` answer and the ``X-Crimescope-Data`` header."""
         if self.snapshot is None:

@@ -328,6 +328,9 @@ class GenerationResponseCache(ResponseCache):
     def _key(self, scope) -> tuple:
         return (self.ctx.generation.id, _STATUS.get(), *ResponseCache._key(scope))
 
+    def _shared_key(self, scope, key: tuple) -> tuple:
+        return (self.ctx.generation.identity, *key[1:])  # the file read, not this process's number for it
+
 
 class DropEmptyQueryValues:
     """ASGI middleware: ``?district=&start=`` means "not given" (what an HTML form sends for empty
@@ -367,7 +370,8 @@ def _source_dependency():
 def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_cache_mb: int = 64,
                warm: bool = False, heavy_workers: int | None = None, light_workers: int | None = None,
                snapshot_check_seconds: float = 2.0,
-               source: str | None = None, aggregates: bool = True):
+               source: str | None = None, aggregates: bool = True,
+               shared_responses=None, process: tuple[int, int] | None = None):
     """The dashboard + API over the store at ``store_path``, read through its published snapshot.
 
     ``shared_dir`` is the shared data folder (boundaries, population); default:
@@ -385,7 +389,10 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     reads when it gives no ``source`` parameter (default Chicago). A reference file a
     city profile declares that is missing stops the start with SetupError. ``aggregates``:
     answer counts from per-snapshot count tables (``crimescope.stats._aggregate``; False
-    queries the store for each, as the benchmark's comparison does).
+    queries the store for each, as the benchmark's comparison does). ``shared_responses``: a
+    folder of answers shared with the other processes of one server, and ``process`` this
+    process's ``(index, count)`` among them (both set by ``serve --processes``,
+    :mod:`crimescope.web._processes`).
     """
     from ..reference import require_reference
 
@@ -431,8 +438,20 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
     app.state.lanes = lanes
     # innermost: a request waits for room in its lane (heavy views / light ones) after the cache missed
     app.add_middleware(Admission, lanes=lanes)
+    response_cache: list = []
     if response_cache_mb > 0:
-        app.add_middleware(GenerationResponseCache, ctx=ctx, max_bytes=int(response_cache_mb) * 2**20)
+        from ._cache import SharedResponses
+
+        shared = (SharedResponses(shared_responses, max_bytes=int(response_cache_mb) * 2**20)
+                  if shared_responses is not None else None)
+
+        def response_cache_middleware(inner, **kw):
+            cache = GenerationResponseCache(inner, **kw)
+            response_cache.append(cache)
+            return cache
+
+        app.add_middleware(response_cache_middleware, ctx=ctx, max_bytes=int(response_cache_mb) * 2**20,
+                           shared=shared)
     app.add_middleware(DropEmptyQueryValues)
     app.add_middleware(PinGeneration, ctx=ctx)  # the response cache is keyed by its generation
     from ._server import LimitRequestSize
@@ -485,8 +504,17 @@ def create_app(store_path, *, shared_dir=None, cache_size: int = 512, response_c
                "count_tables_bytes": gen.aggregates.nbytes if gen.aggregates is not None else None,
                "snapshot_structures_bytes": gen.aggregates.held_bytes() if gen.aggregates is not None else None,
                "vintage": ctx.cached(("snapshot_vintage",), lambda: data_vintage(ctx.dataset())),
-               "check_interval_seconds": ctx.check_interval}
+               "check_interval_seconds": ctx.check_interval,
+               "server": {"process": process[0] if process else 0, "processes": process[1] if process else 1},
+               "response_cache": _response_cache_doc()}
         return respond_dict(doc)
+
+    def _response_cache_doc() -> dict | None:
+        """How this server process's response cache was used (None: no cache)."""
+        for cache in response_cache[-1:]:  # the stack Starlette built last
+            return {"hits": cache.hits, "misses": cache.misses,
+                    "shared_hits": cache.shared.hits if cache.shared is not None else None}
+        return None
 
     from .routes import ROUTE_MODULES
 
