@@ -32,6 +32,7 @@ the counting noise is (compound) Poisson; the prior years are covered by the sto
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 
@@ -92,10 +93,20 @@ class Pace:
     n_years: int
 
 
+@functools.lru_cache(maxsize=1024)
 def _z(level: float, df=None) -> float:
-    from scipy import stats
+    """The two-sided ``level`` quantile of Student's t with ``df`` degrees of freedom (None: the
+    normal's). ``scipy.special.stdtrit`` is what ``scipy.stats.t.ppf`` calls after checking its
+    arguments (the same value, a tenth of the time); the few (level, df) pairs are kept."""
+    if df is None:
+        from scipy import stats
 
-    return float(stats.norm.ppf(0.5 + level / 2) if df is None else stats.t.ppf(0.5 + level / 2, df))
+        return float(stats.norm.ppf(0.5 + level / 2))
+    from scipy.special import stdtrit
+
+    if not df > 0:  # what t.ppf answers outside its domain
+        return float("nan")
+    return float(stdtrit(df, 0.5 + level / 2))
 
 
 def seasonal_pace(ytd: int, prior_ytd, prior_totals, dispersion: float = 1.0, levels=LEVELS,
