@@ -207,11 +207,19 @@ class _SpanCounter:
         self.cum = np.concatenate([[0], np.cumsum(np.add.reduceat(counts, first) if len(counts) else counts)])
 
     def count(self, start: dt.date, end: dt.date) -> int:
+        lo = int(self.days.searchsorted((start - _EPOCH).days, side="left"))
+        hi = int(self.days.searchsorted((end - _EPOCH).days, side="right"))
+        return int(self.cum[hi] - self.cum[lo]) if hi > lo else 0
+
+    def counts(self, spans) -> list[int]:
+        """``[count(a, b) for a, b in spans]`` in two searches (0 for an empty span)."""
         import numpy as np
 
-        lo = int(np.searchsorted(self.days, (start - _EPOCH).days, side="left"))
-        hi = int(np.searchsorted(self.days, (end - _EPOCH).days, side="right"))
-        return int(self.cum[hi] - self.cum[lo]) if hi > lo else 0
+        if not spans:
+            return []
+        lo = self.days.searchsorted(np.array([(a - _EPOCH).days for a, _ in spans]), side="left")
+        hi = self.days.searchsorted(np.array([(b - _EPOCH).days for _, b in spans]), side="right")
+        return np.where(hi > lo, self.cum[hi] - self.cum[lo], 0).tolist()
 
 
 def span_counter(store, source: str, cat, district: int | None = None) -> _SpanCounter | None:

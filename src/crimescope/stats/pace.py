@@ -264,8 +264,8 @@ def _pace_parts(store, category, as_of, district, max_years, *, source, taxonomy
     if counter is not None:
         lo_day = dt.date(prior[0], 1, 1)
 
-        def span(y0, y1):  # the store path reads days prior[0]-01-01 .. as-of only
-            return counter.count(max(y0, lo_day), min(y1, a))
+        def spans(pairs):  # the store path reads days prior[0]-01-01 .. as-of only
+            return counter.counts([(max(y0, lo_day), min(y1, a)) for y0, y1 in pairs])
     else:
         by = ["date"] + (["district"] if district is not None else [])
         t = incidents_table(store.ibis(), source=source)
@@ -275,15 +275,14 @@ def _pace_parts(store, category, as_of, district, max_years, *, source, taxonomy
         df["date"] = pd.to_datetime(df["date"]).dt.date
         daily = df.groupby("date")["count"].sum()
 
-        def span(y0, y1):
-            return int(daily[(daily.index >= y0) & (daily.index <= y1)].sum())
+        def spans(pairs):
+            return [int(daily[(daily.index >= y0) & (daily.index <= y1)].sum()) for y0, y1 in pairs]
 
-    rows = []
-    for y in prior:
-        e = same_day_year_ago(a, a.year - y)
-        rows.append({"year": y, "ytd": span(dt.date(y, 1, 1), e), "total": span(dt.date(y, 1, 1), dt.date(y, 12, 31)),
-                     "ytd_end": e})
-    ytd = span(dt.date(a.year, 1, 1), a)
+    ends = [same_day_year_ago(a, a.year - y) for y in prior]
+    pairs = [p for y, e in zip(prior, ends) for p in ((dt.date(y, 1, 1), e), (dt.date(y, 1, 1), dt.date(y, 12, 31)))]
+    *counts, ytd = spans(pairs + [(dt.date(a.year, 1, 1), a)])
+    rows = [{"year": y, "ytd": counts[2 * i], "total": counts[2 * i + 1], "ytd_end": e}
+            for i, (y, e) in enumerate(zip(prior, ends))]
     phi = _dispersion(store, cat, source, prior, district)
     days_in_year = (dt.date(a.year, 12, 31) - dt.date(a.year, 1, 1)).days + 1
     elapsed = (a - dt.date(a.year, 1, 1)).days + 1

@@ -578,36 +578,37 @@ def compstat_test_columns(category, start, end, prev_start, prev_end, count, pre
     values those of :func:`rate_tests` (the same arrays); Benjamini-Hochberg over every tested cell.
     """
     per_cat = isinstance(covered_years, dict)
-    missing_of: dict = {}
+    spans_of: dict = {}  # (category, spans) -> (not-tested label or None, days, reference days)
     n_cells = len(category)
     untested: dict[int, str] = {}  # cell -> the "not tested" label
     slot: dict[tuple, int] = {}  # distinct test -> its index
     which = [-1] * n_cells  # cell -> index of its test (-1: not tested)
-    for i, (cat, s, e, ps, pe) in enumerate(zip(category, start, end, prev_start, prev_end)):
-        key = (cat, s.year, e.year, ps.year, pe.year)
-        missing = missing_of.get(key)
-        if missing is None:
+    for i, key in enumerate(zip(category, start, end, prev_start, prev_end)):
+        got = spans_of.get(key)
+        if got is None:
+            cat, s, e, ps, pe = key
             covered = covered_years.get(cat, ()) if per_cat else covered_years
-            missing = missing_of[key] = set(key[1:]) - set(covered)
-        if missing:
-            untested[i] = _not_covered(missing)
+            missing = {s.year, e.year, ps.year, pe.year} - set(covered)
+            got = spans_of[key] = (_not_covered(missing) if missing else None, _span_days(s, e), _span_days(ps, pe))
+        if got[0] is not None:
+            untested[i] = got[0]
             continue
-        t = (count[i], _span_days(s, e), prev_count[i], _span_days(ps, pe))
-        which[i] = slot.setdefault(t, len(slot))
+        which[i] = slot.setdefault((count[i], got[1], prev_count[i], got[2]), len(slot))
     keys = list(slot)
     checked = _checked_arrays(*zip(*keys)) if keys else None
     if checked is not None:
         c1, _, c2, _ = checked
         ratio, lo, hi, pv = _rate_arrays(*checked)
         n_t = (c1 + c2).tolist()
-        # what each distinct test puts in its cells: rate_tests' values (an infinite ratio or upper
-        # limit is empty in the table), rounded by _round
-        rr = [None if n == 0 else (None if r2 == 0 else _round("rate_ratio", r))
+        # what each distinct test puts in its cells: rate_tests' values rounded as _round rounds
+        # them (ratios and limits to 4 decimals, an infinite one empty; p to 4 significant digits)
+        isinf = math.isinf
+        rr = [None if n == 0 or r2 == 0 or isinf(r) else round(r, 4)
               for n, r2, r in zip(n_t, c2.tolist(), ratio.tolist())]
-        lo_r = [None if n == 0 else _round("ci_low", v) for n, v in zip(n_t, lo.tolist())]
-        hi_r = [None if n == 0 else _round("ci_high", v) for n, v in zip(n_t, hi.tolist())]
+        lo_r = [None if n == 0 or isinf(v) else round(v, 4) for n, v in zip(n_t, lo.tolist())]
+        hi_r = [None if n == 0 or isinf(v) else round(v, 4) for n, v in zip(n_t, hi.tolist())]
         p_raw = [None if n == 0 else v for n, v in zip(n_t, pv.tolist())]
-        p_r = [None if v is None else _round("p_value", v) for v in p_raw]
+        p_r = [None if v is None or isinf(v) else float(f"{v:.4g}") for v in p_raw]
     else:
         rr = lo_r = hi_r = p_raw = p_r = []
     q = bh_qvalues([None if j < 0 else p_raw[j] for j in which])
@@ -626,7 +627,7 @@ def compstat_test_columns(category, start, end, prev_start, prev_end, count, pre
             labels[i] = LABEL_WITHIN
         else:
             labels[i] = change_label(rr[j], None, flagged=flagged[i])
-    out["q_value"] = [None if v is None else _round("q_value", v) for v in q]
+    out["q_value"] = [None if v is None or math.isinf(v) else float(f"{v:.4g}") for v in q]
     out["flagged"] = flagged
     summary = {"tested": sum(v is not None for v in q), "flagged": int(sum(flagged)), "level": level,
                "cells": n_cells}
