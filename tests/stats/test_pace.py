@@ -164,3 +164,15 @@ def test_pace_cli_refusal_is_one_line(tmp_path):
         rc = main(["--store", str(path), "pace", "-c", "homicide", "--as-of", "2015-03-01"])
     assert rc == 2
     assert err.getvalue().count("\n") == 1 and err.getvalue().startswith("error: pace needs at least 3")
+
+
+def test_pace_quantile_is_student_t_ppf():
+    """``_z`` (scipy.special.stdtrit, kept per level and df) equals ``scipy.stats.t.ppf`` bit for bit."""
+    from scipy import stats
+
+    from crimescope.stats import pace as pc
+
+    for df in range(1, 60):
+        for level in (0.8, 0.95):
+            assert pc._z(level, df) == float(stats.t.ppf(0.5 + level / 2, df))
+    assert pc._z(0.95) == float(stats.norm.ppf(0.975))

@@ -256,3 +256,71 @@ def test_rate_tests_refuse_a_bad_entry_with_the_scalar_message():
     assert sg.rate_tests([], [], [], []) == []
     # counts as floats of whole numbers and numpy integers are counts
     assert sg.rate_tests([3.0], [7], [4], [7.0]) == [sg.rate_test(3, 7, 4, 7)]
+
+
+def test_the_binomial_and_beta_ufuncs_equal_scipy_stats_value_for_value():
+    """``_pmf``, ``_cdf``, ``_sf`` and ``_beta_ppf`` (the ufuncs behind scipy.stats' objects, called
+    without their argument checks) give the objects' values bit for bit, at the ends of the support
+    and beyond them (k = -1 and k = n, where the tests' tails reach) as inside."""
+    import numpy as np
+    from scipy.stats import beta, binom
+
+    rng = np.random.default_rng(7)
+    n = np.concatenate([rng.integers(0, 60, 3000), rng.integers(60, 40000, 3000)])
+    p = rng.uniform(0.001, 0.999, len(n))
+    for k in (np.minimum((rng.random(len(n)) * (n + 1)).astype("int64"), n), n, n - 1, np.zeros_like(n),
+              np.full_like(n, -1), n + 1):
+        if (k <= n).all() and (k >= 0).all():
+            assert np.array_equal(sg._pmf(k, n, p), binom.pmf(k, n, p))
+        assert np.array_equal(sg._cdf(k, n, p), binom.cdf(k, n, p))
+        assert np.array_equal(sg._sf(k, n, p), binom.sf(k, n, p))
+    c1 = np.minimum((rng.random(len(n)) * (n + 1)).astype("int64"), n)
+    for q, a, b in ((0.025, np.maximum(c1, 1), n - c1 + 1), (0.975, c1 + 1, np.maximum(n - c1, 1)),
+                    ((1 - 0.95) / 2, np.maximum(c1, 1), n - c1 + 1)):
+        assert np.array_equal(sg._beta_ppf(q, a, b), beta.ppf(q, a, b))
+
+
+def test_rate_tests_intervals_equal_the_scipy_stats_formula():
+    """The Clopper-Pearson limits of ``rate_tests`` are those of ``scipy.stats.beta.ppf`` (the code
+    before the ufuncs), bit for bit."""
+    import numpy as np
+    from scipy import stats as st
+
+    rng = np.random.default_rng(3)
+    c1, c2 = rng.integers(0, 900, 500), rng.integers(0, 900, 500)
+    e1, e2 = rng.integers(1, 366, 500).astype(float), rng.integers(1, 366, 500).astype(float)
+    n, half = c1 + c2, (1 - 0.95) / 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo_p = np.where((c1 == 0) | (n == 0), 0.0, st.beta.ppf(half, np.maximum(c1, 1), n - c1 + 1))
+        hi_p = np.where((c1 == n) | (n == 0), 1.0, st.beta.ppf(1 - half, c1 + 1, np.maximum(n - c1, 1)))
+        lo, hi = lo_p / (1 - lo_p) * (e2 / e1), np.where(hi_p >= 1.0, np.inf, hi_p / (1 - hi_p) * (e2 / e1))
+    got = sg.rate_tests(c1.tolist(), e1.tolist(), c2.tolist(), e2.tolist())
+    for t, n_i, lo_i, hi_i in zip(got, n.tolist(), lo.tolist(), hi.tolist()):
+        if n_i:
+            assert (t.ci_low, t.ci_high) == (lo_i, hi_i)
+
+
+def test_compstat_test_columns_equal_compstat_tests_on_a_frame():
+    """The column form (what ``periods.compstat`` calls) and the frame form give the same columns."""
+    import datetime as dt
+    import random
+
+    import pandas as pd
+
+    def year_before(d):
+        return dt.date(d.year - 1, 2, 28) if (d.month, d.day) == (2, 29) else d.replace(year=d.year - 1)
+
+    rng = random.Random(4)
+    rows = []
+    for i in range(300):
+        e = dt.date(2013, 1, 1) + dt.timedelta(days=rng.randint(0, 1800))
+        s = e - dt.timedelta(days=rng.choice([6, 27, 200]))
+        rows.append({"category": rng.choice(["a", "b"]), "start": s, "end": e, "prev_start": year_before(s),
+                     "prev_end": year_before(e), "count": rng.randint(0, 30), "prev_count": rng.randint(0, 30)})
+    df = pd.DataFrame(rows)
+    covered = {"a": range(2012, 2019), "b": range(2014, 2019)}
+    got, summary = sg.compstat_tests(df.copy(), covered)
+    cols, summary2 = sg.compstat_test_columns(*(df[c].tolist() for c in df.columns), covered)
+    assert summary == summary2 and summary["tested"] > 100 and summary["tested"] < 300
+    for c in (*sg.TEST_COLUMNS, "q_value", "flagged"):
+        assert got[c].tolist() == cols[c], c

@@ -51,8 +51,6 @@ def overview(ds, *, taxonomy=None, as_of: dt.date | None = None, categories=()):
 
     The figures are ``stats.ytd``'s, read through :func:`crimescope.stats.ytd_summary.ytd_vs_last_year`
     (from the per-snapshot count tables in one pass when the store carries them)."""
-    import pandas as pd
-
     from ..stats.pace import METHOD as PACE_METHOD, pace_columns
     from ..stats.significance import ALPHA, TWO_COUNT_METHOD
     from ..stats.ytd_summary import ytd_vs_last_year
@@ -101,10 +99,21 @@ def overview(ds, *, taxonomy=None, as_of: dt.date | None = None, categories=()):
                       *no_pace, *lacking]}
     if len(lacking) == len(cats):
         raise CoverageError(f"no data for {a.year} year to date as of {a}: " + "; ".join(lacking))
-    df = pd.DataFrame(rows)
-    for col in ("count", "prev_count", "change"):
-        df[col] = df[col].astype("Int64")
-    return _sr(df, meta)
+    return _sr(_frame_of_rows(rows, int_columns=("count", "prev_count", "change")), meta)
+
+
+def _frame_of_rows(rows: list[dict], int_columns=()):
+    """``pd.DataFrame(rows)`` with ``int_columns`` as Int64, built from columns: the columns in the
+    order the rows first name them, a key a row lacks as NaN (as pandas fills it), the same dtypes."""
+    import numpy as np
+    import pandas as pd
+
+    names = list(dict.fromkeys(k for r in rows for k in r))
+    nan = np.nan
+    data = {c: [r.get(c, nan) for r in rows] for c in names}
+    for c in int_columns:
+        data[c] = pd.array([None if v is nan else v for v in data[c]], dtype="Int64")
+    return pd.DataFrame(data)
 
 
 # ---------------------------------------------------------------------- trends

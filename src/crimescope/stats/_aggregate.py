@@ -28,6 +28,7 @@ import threading
 from typing import Any, Callable, Hashable, Sequence
 
 __all__ = ["Aggregates", "aggregates_of", "count_frame", "ytd_frame", "daily_frame", "district_window_sums",
+           "district_window_counts",
            "span_counter",
            "AREA_KINDS", "TIME_GROUPS"]
 
@@ -206,11 +207,19 @@ class _SpanCounter:
         self.cum = np.concatenate([[0], np.cumsum(np.add.reduceat(counts, first) if len(counts) else counts)])
 
     def count(self, start: dt.date, end: dt.date) -> int:
+        lo = int(self.days.searchsorted((start - _EPOCH).days, side="left"))
+        hi = int(self.days.searchsorted((end - _EPOCH).days, side="right"))
+        return int(self.cum[hi] - self.cum[lo]) if hi > lo else 0
+
+    def counts(self, spans) -> list[int]:
+        """``[count(a, b) for a, b in spans]`` in two searches (0 for an empty span)."""
         import numpy as np
 
-        lo = int(np.searchsorted(self.days, (start - _EPOCH).days, side="left"))
-        hi = int(np.searchsorted(self.days, (end - _EPOCH).days, side="right"))
-        return int(self.cum[hi] - self.cum[lo]) if hi > lo else 0
+        if not spans:
+            return []
+        lo = self.days.searchsorted(np.array([(a - _EPOCH).days for a, _ in spans]), side="left")
+        hi = self.days.searchsorted(np.array([(b - _EPOCH).days for _, b in spans]), side="right")
+        return np.where(hi > lo, self.cum[hi] - self.cum[lo], 0).tolist()
 
 
 def span_counter(store, source: str, cat, district: int | None = None) -> _SpanCounter | None:
@@ -296,53 +305,113 @@ def ytd_frame(store, source: str, cat, as_of: dt.date, years: int, by: Sequence[
     return _group(_with_groups(t, ["year", *by]), ["year", *by])
 
 
-def district_window_sums(store, source: str, cats, windows, ranges, held=None, *, vintage=None, batch=None):
-    """``window_sums(daily, cats, windows, ["district"])`` of CompStat's daily rows (``daily_frame`` over
-    ``ranges``, category ``i`` restricted to the days of ``held[i]`` when given) from the count
-    tables with NumPy, or None without an aggregate (or with a vintage or batch). The same frame
-    up to its row order: a district (or the empty district) is a row when any category has a
-    record in ``ranges``; the sums per category and window are the same integers."""
+class _DistrictCum:
+    """One category's counts per day and district as cumulative sums (built once per snapshot): the
+    sum of any span in every district is two row look-ups. ``districts``: the category's district
+    codes, ascending, the empty district (``_NO_DISTRICT``) first; ``cum[i]`` / ``rows[i]``: the
+    records / count-table rows of the days before ``days[i]`` per district (``days``: the days the
+    category has rows, ascending)."""
+
+    def __init__(self, ix: "_Indexed"):
+        import numpy as np
+
+        dist = ix.column("district")
+        dist = np.where(np.isnan(dist), _NO_DISTRICT, dist)
+        n = np.nan_to_num(ix.column("count")).astype("int64")
+        self.days, day_i = np.unique(ix.days, return_inverse=True)
+        self.districts, dist_i = np.unique(dist, return_inverse=True)
+        shape = (len(self.days) + 1, len(self.districts))
+        cum, rows = np.zeros(shape, "int64"), np.zeros(shape, "int64")
+        np.add.at(cum, (day_i + 1, dist_i), n)
+        np.add.at(rows, (day_i + 1, dist_i), 1)
+        self.cum, self.rows = np.cumsum(cum, axis=0), np.cumsum(rows, axis=0)
+        self.nbytes = int(self.cum.nbytes + self.rows.nbytes + self.days.nbytes + self.districts.nbytes)
+
+    def bounds(self, spans):
+        """Row indexes ``(lo, hi)`` of the day spans ``[(first, last), ...]`` (day numbers, inclusive)."""
+        import numpy as np
+
+        a = np.asarray([x for x, _ in spans], "int64")
+        b = np.asarray([y for _, y in spans], "int64")
+        return np.searchsorted(self.days, a, side="left"), np.searchsorted(self.days, b, side="right")
+
+
+#: the empty district in :class:`_DistrictCum` (a number that sorts first; NaN does not compare)
+_NO_DISTRICT = -1.0e18
+
+
+def _merged(spans):
+    """Day-number spans sorted and merged where they overlap or touch (the same set of days)."""
+    out = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def district_window_counts(store, source: str, cats, windows, ranges, held=None, *, vintage=None, batch=None):
+    """What :func:`district_window_sums` sums, as arrays: ``(districts, counts)`` with ``districts``
+    ascending float codes (NaN, the empty district, first) and ``counts[d, c, w]`` the records of
+    category ``c`` in window ``w`` in district ``d`` (int64), or None without an aggregate (or with a
+    vintage or batch). From each category's cumulative counts per day and district (``_DistrictCum``,
+    memoised per snapshot): the same districts and integers as the sums over the count table's rows."""
     import numpy as np
-    import pandas as pd
 
     from .query import as_date
 
     agg = _usable(store, ["district"], vintage, batch)
     if agg is None:
         return None
-    names = [f"{c.name}|{w}" for c in cats for w in windows]
     rng = [((as_date(s) - _EPOCH).days, (as_date(e) - _EPOCH).days) for s, e in ranges]
     wins = [((as_date(s) - _EPOCH).days, (as_date(e) - _EPOCH).days) for s, e in windows.values()]
-    lo_day, hi_day = min(a for a, _ in rng), max(b for _, b in rng)
-    none = -1.0e18  # the empty district, as a number that sorts first (NaN does not compare)
+    in_ranges = _merged(rng)
     parts = []
-    for c in cats:
-        ix = agg.table(source, c)
-        lo = int(np.searchsorted(ix.days, lo_day, side="left"))
-        hi = int(np.searchsorted(ix.days, hi_day, side="right"))
-        d = ix.days[lo:hi]
-        keep = np.zeros(len(d), bool)
-        for a, b in rng:
-            keep |= (d >= a) & (d <= b)
-        dist = ix.column("district")[lo:hi][keep]
-        parts.append((d[keep], np.where(np.isnan(dist), none, dist),
-                      np.nan_to_num(ix.column("count")[lo:hi][keep]).astype("int64")))
-    if not any(len(p[0]) for p in parts):
-        return pd.DataFrame(columns=["district", *names])
-    uniq = np.unique(np.concatenate([p[1] for p in parts]))
-    cols = {}
-    for i, (c, (d, dist, n)) in enumerate(zip(cats, parts)):
-        idx = np.searchsorted(uniq, dist)
+    for i, c in enumerate(cats):
+        dc = agg.memo(("district_cum", source, c.name, c.rule), lambda c=c: _DistrictCum(agg.table(source, c)))
+        lo, hi = dc.bounds(rng)
+        present = (dc.rows[hi] - dc.rows[lo]).sum(axis=0) > 0  # a row in the ranges
+        allowed = in_ranges  # the days counted: in the ranges, and those the store wholly holds
         if held is not None and held.get(i) is not None:
-            ok = np.zeros(len(d), bool)
-            for a, b in held[i]:
-                ok |= (d >= (a - _EPOCH).days) & (d <= (b - _EPOCH).days)
-            n = n * ok
-        for w, (a, b) in zip(windows, wins):
-            cols[f"{c.name}|{w}"] = np.bincount(idx, weights=n * ((d >= a) & (d <= b)),
-                                                minlength=len(uniq)).astype("int64")
-    out = pd.DataFrame({"district": np.where(uniq == none, np.nan, uniq)})
-    return pd.concat([out, pd.DataFrame(cols)], axis=1)
+            hs = _merged([((a - _EPOCH).days, (b - _EPOCH).days) for a, b in held[i]])
+            allowed = [(max(a, h0), min(b, h1)) for a, b in in_ranges for h0, h1 in hs if max(a, h0) <= min(b, h1)]
+        pieces = [(w, (max(a, x), min(b, y))) for w, (a, b) in enumerate(wins) for x, y in allowed
+                  if max(a, x) <= min(b, y)]
+        sums = np.zeros((len(dc.districts), len(wins)), "int64")
+        if pieces:
+            lo, hi = dc.bounds([sp for _, sp in pieces])
+            diff = dc.cum[hi] - dc.cum[lo]  # (pieces, districts): disjoint pieces per window
+            for k, (w, _) in enumerate(pieces):
+                sums[:, w] += diff[k]
+        parts.append((dc.districts, present, sums))
+    keep = [d[p] for d, p, _ in parts]
+    uniq = np.unique(np.concatenate(keep)) if keep else np.zeros(0)
+    counts = np.zeros((len(uniq), len(cats), len(wins)), "int64")
+    for i, (d, p, sums) in enumerate(parts):
+        # a category's districts without a record in the ranges add 0 (their sums are 0)
+        idx = np.searchsorted(uniq, d[p])
+        counts[idx, i, :] = sums[p]
+    return np.where(uniq == _NO_DISTRICT, np.nan, uniq), counts
+
+
+def district_window_sums(store, source: str, cats, windows, ranges, held=None, *, vintage=None, batch=None):
+    """``window_sums(daily, cats, windows, ["district"])`` of CompStat's daily rows (``daily_frame`` over
+    ``ranges``, category ``i`` restricted to the days of ``held[i]`` when given) from the count
+    tables (:func:`district_window_counts`), or None without an aggregate (or with a vintage or
+    batch). The same frame up to its row order: a district (or the empty district) is a row when any
+    category has a record in ``ranges``; the sums per category and window are the same integers."""
+    import pandas as pd
+
+    got = district_window_counts(store, source, cats, windows, ranges, held, vintage=vintage, batch=batch)
+    if got is None:
+        return None
+    districts, counts = got
+    names = [f"{c.name}|{w}" for c in cats for w in windows]
+    if not len(districts):
+        return pd.DataFrame(columns=["district", *names])
+    cols = {f"{c.name}|{w}": counts[:, i, k] for i, c in enumerate(cats) for k, w in enumerate(windows)}
+    return pd.concat([pd.DataFrame({"district": districts}), pd.DataFrame(cols)], axis=1)
 
 
 def daily_frame(store, source: str, cats, ranges, by: Sequence[str], *, vintage=None, batch=None):

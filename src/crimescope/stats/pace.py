@@ -32,6 +32,7 @@ the counting noise is (compound) Poisson; the prior years are covered by the sto
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 
@@ -92,10 +93,20 @@ class Pace:
     n_years: int
 
 
+@functools.lru_cache(maxsize=1024)
 def _z(level: float, df=None) -> float:
-    from scipy import stats
+    """The two-sided ``level`` quantile of Student's t with ``df`` degrees of freedom (None: the
+    normal's). ``scipy.special.stdtrit`` is what ``scipy.stats.t.ppf`` calls after checking its
+    arguments (the same value, a tenth of the time); the few (level, df) pairs are kept."""
+    if df is None:
+        from scipy import stats
 
-    return float(stats.norm.ppf(0.5 + level / 2) if df is None else stats.t.ppf(0.5 + level / 2, df))
+        return float(stats.norm.ppf(0.5 + level / 2))
+    from scipy.special import stdtrit
+
+    if not df > 0:  # what t.ppf answers outside its domain
+        return float("nan")
+    return float(stdtrit(df, 0.5 + level / 2))
 
 
 def seasonal_pace(ytd: int, prior_ytd, prior_totals, dispersion: float = 1.0, levels=LEVELS,
@@ -253,8 +264,8 @@ def _pace_parts(store, category, as_of, district, max_years, *, source, taxonomy
     if counter is not None:
         lo_day = dt.date(prior[0], 1, 1)
 
-        def span(y0, y1):  # the store path reads days prior[0]-01-01 .. as-of only
-            return counter.count(max(y0, lo_day), min(y1, a))
+        def spans(pairs):  # the store path reads days prior[0]-01-01 .. as-of only
+            return counter.counts([(max(y0, lo_day), min(y1, a)) for y0, y1 in pairs])
     else:
         by = ["date"] + (["district"] if district is not None else [])
         t = incidents_table(store.ibis(), source=source)
@@ -264,15 +275,14 @@ def _pace_parts(store, category, as_of, district, max_years, *, source, taxonomy
         df["date"] = pd.to_datetime(df["date"]).dt.date
         daily = df.groupby("date")["count"].sum()
 
-        def span(y0, y1):
-            return int(daily[(daily.index >= y0) & (daily.index <= y1)].sum())
+        def spans(pairs):
+            return [int(daily[(daily.index >= y0) & (daily.index <= y1)].sum()) for y0, y1 in pairs]
 
-    rows = []
-    for y in prior:
-        e = same_day_year_ago(a, a.year - y)
-        rows.append({"year": y, "ytd": span(dt.date(y, 1, 1), e), "total": span(dt.date(y, 1, 1), dt.date(y, 12, 31)),
-                     "ytd_end": e})
-    ytd = span(dt.date(a.year, 1, 1), a)
+    ends = [same_day_year_ago(a, a.year - y) for y in prior]
+    pairs = [p for y, e in zip(prior, ends) for p in ((dt.date(y, 1, 1), e), (dt.date(y, 1, 1), dt.date(y, 12, 31)))]
+    *counts, ytd = spans(pairs + [(dt.date(a.year, 1, 1), a)])
+    rows = [{"year": y, "ytd": counts[2 * i], "total": counts[2 * i + 1], "ytd_end": e}
+            for i, (y, e) in enumerate(zip(prior, ends))]
     phi = _dispersion(store, cat, source, prior, district)
     days_in_year = (dt.date(a.year, 12, 31) - dt.date(a.year, 1, 1)).days + 1
     elapsed = (a - dt.date(a.year, 1, 1)).days + 1

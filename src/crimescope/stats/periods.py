@@ -265,13 +265,13 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
         flat[f"{period}:prev"] = prev
     # two date ranges: this year's spans and last year's (28 days can reach into December)
     ranges = [(min(wins[p][k][0] for p in wins), max(wins[p][k][1] for p in wins)) for k in (0, 1)]
-    from ._aggregate import district_window_sums
+    from ._aggregate import district_window_counts
 
     # a category counts only the days the store wholly holds it
     partly = {i: wcov[c.name, "ytd", "cur"].holds for i, c in enumerate(cats)
               if not all(wcov[c.name, p, w].full for p in wins for w in ("cur", "prev"))}
-    wide = district_window_sums(store, source, cats, flat, ranges, partly, vintage=vintage, batch=batch)
-    if wide is None:  # no per-snapshot aggregate, or a vintage/batch
+    got = district_window_counts(store, source, cats, flat, ranges, partly, vintage=vintage, batch=batch)
+    if got is None:  # no per-snapshot aggregate, or a vintage/batch
         t = incidents_table(store.ibis(), source=source, vintage=vintage, batch=batch)
         daily = to_pandas(daily_expr(t, cats, ranges, ["district"]))
         for i, spans in partly.items():
@@ -281,50 +281,19 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
                 for lo, hi in spans:
                     held |= (days >= lo) & (days <= hi)
                 daily.loc[~held, "mask"] = daily.loc[~held, "mask"] & ~(1 << i)
-        wide = window_sums(daily, cats, flat, ["district"])
-    value_cols = [c for c in wide.columns if "|" in c]
-
-    rows = []
-    citywide = wide[value_cols].sum()
-
-    def emit(area, district, values):
-        for c in cats:
-            for period, ((s, e), (ps, pe)) in wins.items():
-                cur = int(values[f"{c.name}|{period}:cur"])
-                prev = int(values[f"{c.name}|{period}:prev"])
-                cc, pc = wcov[c.name, period, "cur"], wcov[c.name, period, "prev"]
-                ok = cc.full and pc.full
-                rows.append(dict(category=c.name, unit=c.unit, area=area, district=district,
-                                 period=period, start=s, end=e, count=cur, prev_start=ps,
-                                 prev_end=pe, prev_count=prev if pc.status != "none" else None,
-                                 change=cur - prev if ok else None,
-                                 pct_change=pct_change(cur, prev) if ok else None,
-                                 coverage="full" if ok else f"current {cc.status}, previous {pc.status}"))
-
-    emit("citywide", None, citywide.to_dict())
-    if by_district:
-        wide["district"] = pd.to_numeric(wide["district"]).astype("Int64")
-        wide = wide.sort_values("district", na_position="last")
-        # plain dicts from column lists: a Series lookup per cell, or to_dict's per-column iloc over
-        # the Arrow-backed column index, costs more than the rest of the table
-        names = list(wide.columns)
-        for values in zip(*(wide[c].tolist() for c in names)):
-            r = dict(zip(names, values))
-            d = r["district"]
-            emit("district", None if pd.isna(d) else int(d), r)
-    df = pd.DataFrame(rows)
-    df["district"] = df["district"].astype("Int64")
-    for col in ("prev_count", "change"):
-        df[col] = df[col].astype("Int64")
+        got = _window_counts(window_sums(daily, cats, flat, ["district"]), cats, flat)
+    districts, counts = got
+    cols, all_full = _compstat_frame(cats, wins, wcov, districts, counts, by_district)
     short: dict[str, list[str]] = {}
     for (name, period, which), v in wcov.items():
         if not v.full:
             short.setdefault(name, []).append(
                 f"{period} {'this year' if which == 'cur' else 'a year earlier'} ({v.status})")
-    if (df["coverage"] == "full").all():  # the column appears only when a span is not wholly held
-        df = df.drop(columns="coverage")
     span_years = sorted({d.year for w in wins.values() for span in w for d in span})
-    df, tested = sig.compstat_tests(df, {c.name: sig._covered_years(store, source, c, span_years) for c in cats})
+    test_cols, tested = sig.compstat_test_columns(
+        *(cols[k] for k in ("category", "start", "end", "prev_start", "prev_end", "count", "prev_count")),
+        {c.name: sig._covered_years(store, source, c, span_years) for c in cats})
+    df = _table(cols, test_cols, all_full)
     tests, test_notes = sig.compstat_meta(tested, {c.unit for c in cats})
     meta = provenance(
         store, source=source, vintage=vintage, batch=batch,
@@ -346,3 +315,87 @@ def compstat(store, as_of=None, categories=DEFAULT_COMPSTAT_CATEGORIES, by_distr
         meta["notes"].append(f"{name}: the store holds it for {v.spans_text(v.holds)}; not wholly held: "
                              f"{', '.join(spans_short)}, so those counts are partial or empty and no change is given")
     return StatResult(df, meta)
+
+
+def _window_counts(wide, cats, windows):
+    """``(districts, counts)`` of a ``window_sums`` frame by district, as
+    :func:`~crimescope.stats._aggregate.district_window_counts` gives them (NaN: the empty district)."""
+    import numpy as np
+    import pandas as pd
+
+    districts = pd.to_numeric(wide["district"]).astype("float64").to_numpy() if len(wide) else np.zeros(0)
+    counts = np.zeros((len(wide), len(cats), len(windows)), "int64")
+    for i, c in enumerate(cats):
+        for k, w in enumerate(windows):
+            counts[:, i, k] = wide[f"{c.name}|{w}"].to_numpy("int64")
+    return districts, counts
+
+
+def _compstat_frame(cats, wins, wcov, districts, counts, by_district: bool):
+    """The CompStat cells as columns (lists, a row per area, category and period: citywide first,
+    then the districts ascending, the empty district last) and whether every span is wholly held.
+
+    ``counts[d, c, w]``: district ``d``'s records of category ``c`` in window ``w`` (the windows
+    ``period:cur``, ``period:prev`` in the order of ``wins``); citywide is their sum."""
+    import numpy as np
+
+    order = np.argsort(np.where(np.isnan(districts), np.inf, districts), kind="stable")
+    citywide = counts.sum(axis=0)[None] if len(counts) else np.zeros((1, len(cats), 2 * len(wins)), "int64")
+    per_area = np.concatenate([citywide, counts[order]]) if by_district else citywide
+    n_areas = len(per_area)
+    cur = per_area[:, :, 0::2].reshape(-1).tolist()
+    prev = per_area[:, :, 1::2].reshape(-1).tolist()
+    # what is the same in every area: one entry per (category, period)
+    cells = []
+    for c in cats:
+        for period, ((s, e), (ps, pe)) in wins.items():
+            cc, pc = wcov[c.name, period, "cur"], wcov[c.name, period, "prev"]
+            ok = cc.full and pc.full
+            cells.append((c.name, c.unit, period, s, e, ps, pe, ok, pc.status != "none",
+                          "full" if ok else f"current {cc.status}, previous {pc.status}"))
+    n = len(cells)
+    const = {k: [x[j] for x in cells] * n_areas for j, k in enumerate(
+        ("category", "unit", "period", "start", "end", "prev_start", "prev_end", "_ok", "_held", "coverage"))}
+    ok, held = const.pop("_ok"), const.pop("_held")
+    names = [None if d != d else int(d) for d in districts[order].tolist()] if by_district else []
+    cols = {
+        "category": const["category"], "unit": const["unit"],
+        "area": ["citywide"] * n + ["district"] * (n * len(names)),
+        "district": [None] * n + [d for d in names for _ in range(n)],
+        "period": const["period"], "start": const["start"], "end": const["end"], "count": cur,
+        "prev_start": const["prev_start"], "prev_end": const["prev_end"],
+        "prev_count": [p if h else None for p, h in zip(prev, held)],
+        "change": [c - p if o else None for c, p, o in zip(cur, prev, ok)],
+        "pct_change": [pct_change(c, p) if o else None for c, p, o in zip(cur, prev, ok)],
+        "coverage": const["coverage"],
+    }
+    return cols, all(x[7] for x in cells)
+
+
+def _table(cols: dict, test_cols: dict, all_full: bool):
+    """The CompStat DataFrame from its columns (:func:`_compstat_frame`) and the test columns
+    (``significance.compstat_test_columns``), built once; the dtypes those of the table built row by
+    row and extended column by column (Int64 districts and previous counts, object test values)."""
+    import numpy as np
+    import pandas as pd
+
+    data = dict(cols)
+    for k in ("district", "prev_count", "change"):
+        data[k] = pd.array(data[k], dtype="Int64")
+    if all_full:  # the column appears only when a span is not wholly held
+        del data["coverage"]
+    for k in ("rate_ratio", "ci_low", "ci_high", "p_value"):
+        data[k] = _objects(test_cols[k])
+    data["label"] = test_cols["label"]
+    data["q_value"] = _objects(test_cols["q_value"])
+    data["flagged"] = np.asarray(test_cols["flagged"], dtype=bool)
+    return pd.DataFrame(data)
+
+
+def _objects(values):
+    """A 1-d object array of ``values`` (Python floats and None, as they are)."""
+    import numpy as np
+
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out

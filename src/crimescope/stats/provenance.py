@@ -142,8 +142,15 @@ def _data_vintage(store, source: str = "chicago", vintage=None, batch: int | Non
 def jsonable(v):
     """A JSON-safe version of a scalar (NaN/NA and +-inf -> None, since strict JSON has no
     Infinity; dates -> ISO strings)."""
-    if v is None:
-        return None
+    t = type(v)  # the plain types first (a meta holds thousands of them): themselves, as below
+    if v is None or t is str or t is int or t is bool:
+        return v
+    if t is float:
+        return v if math.isfinite(v) else None
+    if t is dict:
+        return {k: jsonable(x) for k, x in v.items()}
+    if t is list or t is tuple:
+        return [jsonable(x) for x in v]
     try:
         import pandas as pd
 

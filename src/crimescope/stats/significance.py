@@ -129,13 +129,28 @@ def rate_tests(counts, exposures, ref_counts, ref_exposures, alpha: float = ALPH
     SciPy's ``binomtest`` two-sided (minimum likelihood, relative tolerance 1e-7), vectorised;
     the parity test in tests/stats/test_significance.py pins it to 1e-10.
     """
-    import numpy as np
-    from scipy import stats as st
-
     checked = _checked_arrays(counts, exposures, ref_counts, ref_exposures)
     if checked is None:
         return []
-    c1, e1, c2, e2 = checked
+    c1, _, c2, _ = checked
+    ratio, lo, hi, pvals = _rate_arrays(*checked)
+    out = []
+    for n_i, c2_i, rr, p, lo_i, hi_i in zip((c1 + c2).tolist(), c2.tolist(), ratio.tolist(), pvals.tolist(),
+                                            lo.tolist(), hi.tolist()):
+        if n_i == 0:
+            out.append(RateTest(None, None, None, None, LABEL_WITHIN, TWO_COUNT_METHOD))
+            continue
+        rr = math.inf if c2_i == 0 else rr
+        out.append(RateTest(rr, lo_i, hi_i, p, change_label(rr, p, alpha), TWO_COUNT_METHOD))
+    return out
+
+
+def _rate_arrays(c1, e1, c2, e2):
+    """``(rate ratio, ci_low, ci_high, p_value)`` arrays of the exact conditional tests of checked
+    arrays (:func:`_checked_arrays`): what :func:`rate_tests` puts in its RateTests (a cell with no
+    record in either span has NaN p; the ratio of a zero reference is inf or NaN there)."""
+    import numpy as np
+
     n = c1 + c2
     p0 = e1 / (e1 + e2)
     pvals = _exact_cond_pvalues(c1, n, p0)
@@ -143,20 +158,76 @@ def rate_tests(counts, exposures, ref_counts, ref_exposures, alpha: float = ALPH
     half = (1 - 0.95) / 2
     ok = n > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        lo_p = np.where((c1 == 0) | ~ok, 0.0, st.beta.ppf(half, np.maximum(c1, 1), n - c1 + 1))
-        hi_p = np.where((c1 == n) | ~ok, 1.0, st.beta.ppf(1 - half, c1 + 1, np.maximum(n - c1, 1)))
+        lo_p = np.where((c1 == 0) | ~ok, 0.0, _beta_ppf(half, np.maximum(c1, 1), n - c1 + 1))
+        hi_p = np.where((c1 == n) | ~ok, 1.0, _beta_ppf(1 - half, c1 + 1, np.maximum(n - c1, 1)))
         scale = e2 / e1
         lo = lo_p / (1 - lo_p) * scale
         hi = np.where(hi_p >= 1.0, np.inf, hi_p / (1 - hi_p) * scale)
         ratio = (c1 / e1) / (c2 / e2)
-    out = []
-    for n_i, c2_i, rr, p, lo_i, hi_i in zip(n.tolist(), c2.tolist(), ratio.tolist(), pvals.tolist(), lo.tolist(),
-                                            hi.tolist()):
-        if n_i == 0:
-            out.append(RateTest(None, None, None, None, LABEL_WITHIN, TWO_COUNT_METHOD))
-            continue
-        rr = math.inf if c2_i == 0 else rr
-        out.append(RateTest(rr, lo_i, hi_i, p, change_label(rr, p, alpha), TWO_COUNT_METHOD))
+    return ratio, lo, hi, pvals
+
+
+# The binomial and beta functions of scipy.stats' distribution objects, called as the ufuncs they
+# wrap: ``binom.pmf`` / ``cdf`` / ``sf`` and ``beta.ppf`` check their arguments, reduce them and place
+# the results per call (about 0.1 ms each, ~20 calls per table: a third of a CompStat's tests). The
+# arguments here are always valid (whole n >= 0, 0 < p < 1, beta shapes >= 1, 0 < q < 1), so the
+# values are the ufuncs' (clipped to [0, 1] as the objects clip them), the outcomes outside the
+# support as the objects set them; tests/stats/test_significance.py pins them to scipy.stats,
+# value for value. Without the ufuncs (another SciPy), the objects themselves.
+try:
+    from scipy.special import betaincinv as _betaincinv
+    from scipy.special._ufuncs import _binom_cdf, _binom_pmf, _binom_sf
+except ImportError:  # pragma: no cover - a SciPy without them
+    _binom_pmf = None
+
+
+def _beta_ppf(q, a, b):
+    """``scipy.stats.beta.ppf(q, a, b)`` for 0 < q < 1 and shapes > 0."""
+    if _binom_pmf is None:  # pragma: no cover
+        from scipy.stats import beta
+
+        return beta.ppf(q, a, b)
+    return _betaincinv(a, b, q)
+
+
+def _pmf(k, n, p):
+    """``scipy.stats.binom.pmf(k, n, p)`` for whole ``0 <= k <= n`` (arrays of one shape)."""
+    import numpy as np
+
+    if _binom_pmf is None:  # pragma: no cover
+        from scipy.stats import binom
+
+        return binom.pmf(k, n, p)
+    return np.clip(_binom_pmf(k, n, p), 0, 1)
+
+
+def _cdf(k, n, p):
+    """``scipy.stats.binom.cdf(k, n, p)`` for whole ``k`` (1 from ``k >= n``, 0 below 0)."""
+    import numpy as np
+
+    if _binom_pmf is None:  # pragma: no cover
+        from scipy.stats import binom
+
+        return binom.cdf(k, n, p)
+    out = np.where(k >= n, 1.0, 0.0)
+    inside = (k >= 0) & (k < n)
+    if inside.any():
+        out[inside] = np.clip(_binom_cdf(k[inside], n[inside], p[inside]), 0, 1)
+    return out
+
+
+def _sf(k, n, p):
+    """``scipy.stats.binom.sf(k, n, p)`` for whole ``k`` (1 below 0, 0 from ``k >= n``)."""
+    import numpy as np
+
+    if _binom_pmf is None:  # pragma: no cover
+        from scipy.stats import binom
+
+        return binom.sf(k, n, p)
+    out = np.where(k < 0, 1.0, 0.0)
+    inside = (k >= 0) & (k < n)
+    if inside.any():
+        out[inside] = np.clip(_binom_sf(k[inside], n[inside], p[inside]), 0, 1)
     return out
 
 
@@ -198,13 +269,12 @@ def _exact_cond_pvalues(k, n, p):
     tests/stats/test_significance.py as the reference this one equals).
     """
     import numpy as np
-    from scipy.stats import binom
 
     k, n, p = np.asarray(k, dtype="int64"), np.asarray(n, dtype="int64"), np.asarray(p, dtype="float64")
     rerr = 1 + 1e-7
     ok = n > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        d = binom.pmf(k, n, p)
+        d = _pmf(k, n, p)
     below = k < p * n
     cells = np.flatnonzero(ok & (k != p * n))
     b = below[cells]
@@ -218,7 +288,7 @@ def _exact_cond_pvalues(k, n, p):
     while len(todo):
         mid = (left[todo] + right[todo]) // 2
         with np.errstate(invalid="ignore", divide="ignore"):
-            hit = binom.pmf(mid, nc[todo], pc[todo]) <= thr[todo]
+            hit = _pmf(mid, nc[todo], pc[todo]) <= thr[todo]
         past = np.where(b[todo], hit, ~hit)
         right[todo[past]] = mid[past]
         left[todo[~past]] = mid[~past] + 1
@@ -226,8 +296,8 @@ def _exact_cond_pvalues(k, n, p):
     y = np.zeros(len(k), dtype="int64")
     y[cells] = np.where(b, hi - left + 1, left - lo)
     with np.errstate(invalid="ignore", divide="ignore"):
-        low_side = binom.cdf(k, n, p) + binom.sf(n - y, n, p)
-        high_side = binom.cdf(y - 1, n, p) + binom.sf(k - 1, n, p)
+        low_side = _cdf(k, n, p) + _sf(n - y, n, p)
+        high_side = _cdf(y - 1, n, p) + _sf(k - 1, n, p)
     out = np.minimum(1.0, np.where(below, low_side, high_side))
     out[k == p * n] = 1.0
     out[~ok] = np.nan
@@ -480,41 +550,88 @@ def compstat_tests(df, covered_years, level: float = FDR_LEVEL, alpha: float = A
     ``level`` across the tested cells; the label follows the flag. A cell whose spans fall
     in a year not in ``covered_years`` is not tested. Returns ``(df, summary)``.
 
-    The cells are read as column lists (``itertuples`` over the table's Arrow-backed columns cost
-    about a third of a CompStat); each (category, years of the spans) is looked up once.
+    The columns are :func:`compstat_test_columns` of the table's cells.
     """
     import pandas as pd
 
-    cols = {c: df[c].tolist() for c in ("category", "start", "end", "prev_start", "prev_end", "count", "prev_count")}
-    per_cat = isinstance(covered_years, dict)
-    missing_of: dict = {}
-    res, todo = [], []
-    for i, (cat, s, e, ps, pe) in enumerate(zip(cols["category"], cols["start"], cols["end"], cols["prev_start"],
-                                               cols["prev_end"])):
-        key = (cat, s.year, e.year, ps.year, pe.year)
-        missing = missing_of.get(key)
-        if missing is None:
-            covered = covered_years.get(cat, ()) if per_cat else covered_years
-            missing = missing_of[key] = set(key[1:]) - set(covered)
-        res.append({"rate_ratio": None, "ci_low": None, "ci_high": None, "p_value": None,
-                    "label": _not_covered(missing)} if missing else None)
-        if not missing:
-            todo.append((i, cols["count"][i], _span_days(s, e), cols["prev_count"][i], _span_days(ps, pe)))
-    tests = rate_tests(*[[t[j] for t in todo] for j in range(1, 5)], alpha=alpha) if todo else []
-    for t, test in zip(todo, tests):
-        res[t[0]] = test.as_dict()
-    q = bh_qvalues([x["p_value"] for x in res])
-    rounded = {c: [_round(c, x[c]) for x in res] for c in TEST_COLUMNS}
-    for c in TEST_COLUMNS:
-        df[c] = pd.Series(rounded[c], index=df.index, dtype="object")
-    df["q_value"] = pd.Series([_round("q_value", v) for v in q], index=df.index, dtype="object")
-    flagged = [v is not None and v <= level for v in q]
-    df["flagged"] = flagged
-    df["label"] = [lab if p is None else change_label(rr, None, flagged=f)
-                   for lab, p, rr, f in zip(rounded["label"], rounded["p_value"], rounded["rate_ratio"], flagged)]
-    summary = {"tested": sum(v is not None for v in q), "flagged": int(sum(flagged)), "level": level,
-               "cells": len(df)}
+    cols, summary = compstat_test_columns(*(df[c].tolist() for c in ("category", "start", "end", "prev_start",
+                                                                       "prev_end", "count", "prev_count")),
+                                          covered_years, level, alpha)
+    for c in (*TEST_COLUMNS, "q_value"):
+        if c != "label":
+            df[c] = pd.Series(cols[c], index=df.index, dtype="object")
+        else:  # placed where the column goes (as an object column first), then the labels
+            df[c] = pd.Series([None] * len(df), index=df.index, dtype="object")
+    df["flagged"] = cols["flagged"]
+    df["label"] = cols["label"]
     return df, summary
+
+
+def compstat_test_columns(category, start, end, prev_start, prev_end, count, prev_count, covered_years,
+                          level: float = FDR_LEVEL, alpha: float = ALPHA) -> tuple[dict, dict]:
+    """The test columns of CompStat cells given as parallel sequences: ``{rate_ratio, ci_low,
+    ci_high, p_value, label, q_value, flagged}`` (lists, one entry per cell, rounded as a table
+    shows them) and the summary ``{tested, flagged, level, cells}``.
+
+    Each (category, years of the spans) is looked up once; each distinct (count, days, reference,
+    days) is tested and rounded once (a table repeats many: small counts over the same spans), its
+    values those of :func:`rate_tests` (the same arrays); Benjamini-Hochberg over every tested cell.
+    """
+    per_cat = isinstance(covered_years, dict)
+    spans_of: dict = {}  # (category, spans) -> (not-tested label or None, days, reference days)
+    n_cells = len(category)
+    untested: dict[int, str] = {}  # cell -> the "not tested" label
+    slot: dict[tuple, int] = {}  # distinct test -> its index
+    which = [-1] * n_cells  # cell -> index of its test (-1: not tested)
+    for i, key in enumerate(zip(category, start, end, prev_start, prev_end)):
+        got = spans_of.get(key)
+        if got is None:
+            cat, s, e, ps, pe = key
+            covered = covered_years.get(cat, ()) if per_cat else covered_years
+            missing = {s.year, e.year, ps.year, pe.year} - set(covered)
+            got = spans_of[key] = (_not_covered(missing) if missing else None, _span_days(s, e), _span_days(ps, pe))
+        if got[0] is not None:
+            untested[i] = got[0]
+            continue
+        which[i] = slot.setdefault((count[i], got[1], prev_count[i], got[2]), len(slot))
+    keys = list(slot)
+    checked = _checked_arrays(*zip(*keys)) if keys else None
+    if checked is not None:
+        c1, _, c2, _ = checked
+        ratio, lo, hi, pv = _rate_arrays(*checked)
+        n_t = (c1 + c2).tolist()
+        # what each distinct test puts in its cells: rate_tests' values rounded as _round rounds
+        # them (ratios and limits to 4 decimals, an infinite one empty; p to 4 significant digits)
+        isinf = math.isinf
+        rr = [None if n == 0 or r2 == 0 or isinf(r) else round(r, 4)
+              for n, r2, r in zip(n_t, c2.tolist(), ratio.tolist())]
+        lo_r = [None if n == 0 or isinf(v) else round(v, 4) for n, v in zip(n_t, lo.tolist())]
+        hi_r = [None if n == 0 or isinf(v) else round(v, 4) for n, v in zip(n_t, hi.tolist())]
+        p_raw = [None if n == 0 else v for n, v in zip(n_t, pv.tolist())]
+        p_r = [None if v is None or isinf(v) else float(f"{v:.4g}") for v in p_raw]
+    else:
+        rr = lo_r = hi_r = p_raw = p_r = []
+    q = bh_qvalues([None if j < 0 else p_raw[j] for j in which])
+    flagged = [v is not None and v <= level for v in q]
+    out = {c: [None] * n_cells for c in TEST_COLUMNS}
+    labels = out["label"]
+    for col, vals in (("rate_ratio", rr), ("ci_low", lo_r), ("ci_high", hi_r), ("p_value", p_r)):
+        o = out[col]
+        for i, j in enumerate(which):
+            if j >= 0:
+                o[i] = vals[j]
+    for i, j in enumerate(which):
+        if j < 0:
+            labels[i] = untested[i]
+        elif p_r[j] is None:  # no record in either span
+            labels[i] = LABEL_WITHIN
+        else:
+            labels[i] = change_label(rr[j], None, flagged=flagged[i])
+    out["q_value"] = [None if v is None or math.isinf(v) else float(f"{v:.4g}") for v in q]
+    out["flagged"] = flagged
+    summary = {"tested": sum(v is not None for v in q), "flagged": int(sum(flagged)), "level": level,
+               "cells": n_cells}
+    return out, summary
 
 
 def compstat_meta(summary: dict, units=()) -> tuple[dict, list[str]]:

@@ -342,11 +342,13 @@ def spans(store, source: str, *, vintage=None, batch: int | None = None) -> dict
 
 def describe(store, source: str) -> str:
     """One line: ``all types 2012-01-01..2017-12-31; HOMICIDE 2001-01-01..2017-12-31``."""
-    parts = []
-    for scope, ss in spans(store, source).items():
-        name = "all types" if scope == ALL_TYPES else scope
-        parts.append(f"{name} " + ", ".join(f"{a}..{b}" for a, b in ss))
-    return "; ".join(parts) if parts else "nothing"
+    def compute():
+        parts = []
+        for scope, ss in spans(store, source).items():
+            name = "all types" if scope == ALL_TYPES else scope
+            parts.append(f"{name} " + ", ".join(f"{a}..{b}" for a, b in ss))
+        return "; ".join(parts) if parts else "nothing"
+    return _memo(store, ("describe", source), compute)  # every coverage check states it
 
 
 def _codes_where(cats) -> tuple[str, list]:
@@ -395,15 +397,19 @@ def category_spans(store, source: str, cat, *, vintage=None, batch: int | None =
     vintage or batch: from the batches extracted by then)."""
     if getattr(cat, "sources", ()) and source not in cat.sources:
         return []  # a category of another source's records (e.g. GVA victims): never held here
-    sp = spans(store, source, vintage=vintage, batch=batch)
-    out = list(sp.get(ALL_TYPES, []))
-    types = _category_types(store, source, cat)
-    if types:
-        acc = None
-        for t in sorted(types):
-            acc = list(sp.get(t, [])) if acc is None else _intersect(acc, sp.get(t, []))
-        out += acc or []
-    return merge_spans(out)
+
+    def compute():
+        sp = spans(store, source, vintage=vintage, batch=batch)
+        out = list(sp.get(ALL_TYPES, []))
+        types = _category_types(store, source, cat)
+        if types:
+            acc = None
+            for t in sorted(types):
+                acc = list(sp.get(t, [])) if acc is None else _intersect(acc, sp.get(t, []))
+            out += acc or []
+        return tuple(merge_spans(out))
+    # kept with the spans and the record types it is made of (a CompStat checks 42 spans)
+    return list(_memo(store, ("category_spans", source, cat.rule, str(vintage), batch), compute))
 
 
 @dataclass

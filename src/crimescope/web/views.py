@@ -105,9 +105,12 @@ def compstat_wide(res, category: str):
 
     Read from plain column lists (the table's Arrow-backed columns cost a lookup per cell in
     ``itertuples``); areas in the order they first appear, periods in the table's order."""
-    t = res.table[res.table["category"] == category]
-    cols = {c: t[c].tolist() for c in ("area", "district", "period", "count", "prev_count", "pct_change",
-                                       "flagged", "label")}
+    t = res.table
+    keep = [i for i, c in enumerate(t["category"].tolist()) if c == category]  # no frame of the rows
+    cols = {}
+    for c in ("area", "district", "period", "count", "prev_count", "pct_change", "flagged", "label"):
+        values = t[c].tolist()
+        cols[c] = [values[i] for i in keep]
     out, rows = [], {}
     for i, (area, district) in enumerate(zip(cols["area"], cols["district"])):
         d = None if district is None or str(district) == "<NA>" else district
