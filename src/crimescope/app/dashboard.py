@@ -268,17 +268,7 @@ def map_counts(ds, *, taxonomy=None, category: str | None = None, kind: str = "c
         r = rates_per_100k(ds, cat, s, e, by=kind, shared_dir=shared_dir)
     else:
         r = count(ds, cat, s, e, by=[col])
-    t = r.table.copy()
-    key = col if col in t.columns else kind  # rates name the column by the kind
-    codes = [None if pd.isna(v) else str(int(v)) for v in t[key]]
-    t.insert(0, "unit", codes)
-    t = t.drop(columns=[key])
-    known = pd.DataFrame({"unit": list(ids)})
-    placed = known.merge(t[t["unit"].notna()], on="unit", how="left")
-    placed["count"] = placed["count"].fillna(0).astype("int64")
-    other = t[t["unit"].isna() | ~t["unit"].isin(ids)]
-    table = pd.concat([placed, other], ignore_index=True)
-    table.insert(0, "kind", kind)
+    table = _units_table(r.table, col if col in r.table.columns else kind, kind, ids)  # rates name it by kind
     meta = dict(r.meta)
     meta.update(title=(f"{cat.label} per 100,000 residents" if measure == "rate" else f"{cat.label}")
                 + f" by {kind.replace('_', ' ')}, {s} to {e}", measure=measure, kind=kind,
@@ -288,6 +278,38 @@ def map_counts(ds, *, taxonomy=None, category: str | None = None, kind: str = "c
                  "without one (kept so the counts sum to the total)")
     meta["notes"] = notes
     return _sr(table, meta)
+
+
+def _units_table(t, key: str, kind: str, ids):
+    """The map's table of a count (or rate) table by area column ``key``: ``kind``, ``unit`` (the
+    code as text) and the other columns, every unit of ``ids`` first in their order (0 when it has
+    no record), then the rows without a unit or with a code ``ids`` lacks, in the table's order."""
+    import numpy as np
+    import pandas as pd
+
+    missing = t[key].isna().to_numpy()
+    codes = [None if m else str(int(v)) for v, m in zip(t[key].tolist(), missing)]
+    at = {c: i for i, c in enumerate(codes) if c is not None}
+    if at and list(t.columns) == [key, "count"] and len(at) == len(codes) - int(missing.sum()):
+        # a count by one area column (codes distinct, at least one: an empty table keeps its
+        # dtypes as the pandas path gives them): the table from NumPy arrays, built once
+        n = t["count"].to_numpy()
+        idx = np.array([at.get(u, -1) for u in ids], dtype="int64")
+        placed = np.where(idx >= 0, n[np.maximum(idx, 0)] if len(n) else 0, 0)
+        known = set(ids)
+        other = [i for i, c in enumerate(codes) if c is None or c not in known]
+        return pd.DataFrame({"kind": kind, "unit": [*ids, *(codes[i] for i in other)],
+                             "count": np.concatenate([placed, n[other]]).astype("int64")})
+    t = t.copy()
+    t.insert(0, "unit", codes)
+    t = t.drop(columns=[key])
+    known = pd.DataFrame({"unit": list(ids)})
+    placed = known.merge(t[t["unit"].notna()], on="unit", how="left")
+    placed["count"] = placed["count"].fillna(0).astype("int64")
+    other = t[t["unit"].isna() | ~t["unit"].isin(ids)]
+    table = pd.concat([placed, other], ignore_index=True)
+    table.insert(0, "kind", kind)
+    return table
 
 
 def citywide_total(ds, *, taxonomy=None, category: str | None = None, start=None, end=None):
