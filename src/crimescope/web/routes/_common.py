@@ -363,10 +363,17 @@ def page_router() -> APIRouter:
 # ------------------------------------------------------------------ forms built from what exists
 def category_choices(ctx) -> list[dict]:
     """The categories of the request's city (its taxonomy): ``{name, label, unit}`` per category."""
+    return [{"name": r["name"], "label": r["label"], "unit": r["unit"]} for r in category_records(ctx)]
+
+
+def category_records(ctx, of_context: bool = True) -> list[dict]:
+    """``views.categories(ctx).table.to_dict(orient="records")`` (``of_context=False``:
+    ``views.categories()``, the request's ``source`` parameter alone), once per city and snapshot
+    (the taxonomy does not change while a server runs; the pickers of every page read it)."""
     from .. import views
 
-    return [{"name": r["name"], "label": r["label"], "unit": r["unit"]}
-            for r in views.categories(ctx).table.to_dict(orient="records")]
+    return ctx.cached(("category_records", of_context), lambda: views.categories(
+        ctx if of_context else None).table.to_dict(orient="records"))
 
 
 def area_options(ctx) -> dict[str, dict]:
