@@ -247,3 +247,24 @@ def test_units_table_is_the_merge_table(case):
     got, want = _units_table(t, "beat", "beat", ids), _units_table_by_merge(t, "beat", "beat", ids)
     pd.testing.assert_frame_equal(got, want, check_exact=True)
     assert json.dumps(got.to_dict(orient="records")) == json.dumps(want.to_dict(orient="records"))
+
+
+def test_kept_cell_boxes_and_band_weights_are_those_computed_each_time():
+    """The grid's WGS84 boxes and centroids (converted once, kept on the grid) are pyproj's of the
+    cells asked for; the band weights kept per band are grid_band_weights' matrix."""
+    from crimescope.app.dashboard import _cell_boxes, _lonlat
+    from crimescope.spatial.gistar import grid_band_weights
+    from crimescope.spatial.grid import LONLAT_CRS, Grid, transform_xy
+
+    g = Grid.regular(1_100_000.0, 1_830_000.0, 40, 30, 1000.0)
+    idx = np.array([0, 7, 599, 1199])
+    x0, y0, x1, y1 = (np.asarray(b)[idx] for b in g.bounds())
+    want = transform_xy(x0, y0, g.crs, LONLAT_CRS) + transform_xy(x1, y1, g.crs, LONLAT_CRS)
+    for _ in range(2):
+        assert all(np.array_equal(a, b) for a, b in zip(_cell_boxes(g, idx), want))
+    lon, lat = g.centroids_lonlat()
+    assert np.array_equal(_lonlat(g)[0], lon) and np.array_equal(_lonlat(g)[1], lat)
+    w = g.band_weights(3000.0)
+    assert g.band_weights(3000) is w
+    assert (w != grid_band_weights(g, 3000.0)).nnz == 0 and w.nnz == grid_band_weights(g, 3000.0).nnz
+    assert (g.band_weights(2000.0) != grid_band_weights(g, 2000.0)).nnz == 0

@@ -359,14 +359,25 @@ def grid(ds, cell: int, shared_dir=None):
 
 def _cell_boxes(g, index):
     """WGS84 bounding boxes (lon_min, lat_min, lon_max, lat_max) of grid cells ``index``."""
+    return tuple(a[index] for a in _lonlat(g)[2:])
+
+
+def _lonlat(g):
+    """``(lon, lat, lon_min, lat_min, lon_max, lat_max)`` of every cell of grid ``g`` (its centroids'
+    and its squares' corners in WGS84, pyproj point by point), converted once and kept on the grid:
+    the hot spot and forecast layers read their cells' rows of them."""
     import numpy as np
 
     from ..spatial.grid import LONLAT_CRS, transform_xy
 
-    x0, y0, x1, y1 = (np.asarray(b)[index] for b in g.bounds())
-    lo0, la0 = transform_xy(x0, y0, g.crs, LONLAT_CRS)
-    lo1, la1 = transform_xy(x1, y1, g.crs, LONLAT_CRS)
-    return lo0, la0, lo1, la1
+    kept = g.__dict__.get("_lonlat_cells")
+    if kept is None:
+        x0, y0, x1, y1 = (np.asarray(b) for b in g.bounds())
+        lo0, la0 = transform_xy(x0, y0, g.crs, LONLAT_CRS)
+        lo1, la1 = transform_xy(x1, y1, g.crs, LONLAT_CRS)
+        lon, lat = g.centroids_lonlat()
+        kept = g.__dict__["_lonlat_cells"] = tuple(np.asarray(a) for a in (lon, lat, lo0, la0, lo1, la1))
+    return kept
 
 
 def _hotspots_from_cell_days(ds, cat, s, e, g, label: str):
@@ -453,7 +464,7 @@ def hotspots(ds, *, taxonomy=None, category: str | None = None, start=None, end=
         n_records = int(len(ev))
     idx = np.flatnonzero(res.bins != 0)
     lo0, la0, lo1, la1 = _cell_boxes(g, idx)
-    lon, lat = g.centroids_lonlat()
+    lon, lat = _lonlat(g)[:2]
     t = pd.DataFrame({
         "cell_id": np.asarray(g.cell_ids)[idx], "count": res.values[idx].astype("int64"),
         "gi_z": np.round(res.z[idx], 3), "gi_p": res.p[idx], "gi_bin": res.bins[idx].astype(int),
@@ -556,7 +567,7 @@ def forecast(ds, *, taxonomy=None, category: str | None = None, as_of: dt.date |
     flagged = np.flatnonzero((frac > 0) & (fc.expected > 0))  # a tie group of zeros is not listed
     keep = flagged[np.lexsort((np.asarray(g.cell_ids)[flagged], np.asarray(fc.rank)[flagged]))]
     lo0, la0, lo1, la1 = _cell_boxes(g, keep)
-    lon, lat = g.centroids_lonlat()
+    lon, lat = _lonlat(g)[:2]
     t = pd.DataFrame({
         "cell_id": np.asarray(g.cell_ids)[keep], "rank": fc.rank[keep],
         "expected": np.round(fc.expected[keep], 4),

@@ -168,19 +168,18 @@ def _float_texts(values) -> list[str]:
     memo = _FLOAT_TEXT
     if len(memo) > _FLOAT_TEXT_MAX:
         memo.clear()
-    get, rep = memo.get, float.__repr__
-    out = []
-    add = out.append
-    for v in values:
-        if v is None:
-            add(_NULL)
-            continue
-        t = get(v)
-        if t is None:
-            t = rep(v)
-            if v:
-                memo[v] = t
-        add(t)
+    out = list(map(memo.get, values))  # None: not kept yet (or a zero, or a missing value)
+    if None in out:
+        rep = float.__repr__
+        for i, t in enumerate(out):
+            if t is None:
+                v = values[i]
+                if v is None:
+                    out[i] = _NULL
+                else:
+                    out[i] = t = rep(v)
+                    if v:
+                        memo[v] = t
     return out
 
 
