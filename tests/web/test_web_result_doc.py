@@ -86,6 +86,25 @@ def test_doc_json_writes_what_json_dumps_writes():
     assert doc_json(Own(t, {})) == '{"meta": {}, "rows": [{"own": true}]}'
 
 
+def test_texts_written_ahead_change_no_answer(monkeypatch):
+    """keep_float_texts (the server's warming) and the bound on the kept texts: the answers' text is
+    json.dumps' before, after and across a clearing; zeros keep their sign."""
+    from crimescope.result import Result
+    from crimescope.web.routes import _common
+
+    monkeypatch.setattr(_common, "_FLOAT_TEXT", {})
+    monkeypatch.setattr(_common, "_FLOAT_KEPT", {})
+    monkeypatch.setattr(_common, "_FLOAT_TEXT_MAX", 50)
+    rng = np.random.default_rng(3)
+    _common.keep_float_texts(np.round(rng.uniform(-88, -87, 40), 6), np.array([0.0, -0.0, 1e-7]))
+    assert 0.0 not in _common._FLOAT_KEPT and len(_common._FLOAT_KEPT) == 41
+    for _ in range(4):  # 60 new numbers each: the bound clears the others, the kept ones come back
+        t = pd.DataFrame({"x": np.round(rng.uniform(-88, -87, 60), 6), "z": [-0.0, 0.0] * 30})
+        r = Result(t, {})
+        assert _common.doc_json(r) == json.dumps(r.to_dict(), default=str, allow_nan=False)
+        assert set(_common._FLOAT_KEPT) <= set(_common._FLOAT_TEXT) or len(_common._FLOAT_TEXT) > 50
+
+
 def test_an_empty_table_and_a_table_without_columns():
     from crimescope.result import Result
 

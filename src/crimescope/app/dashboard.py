@@ -362,6 +362,11 @@ def _cell_boxes(g, index):
     return tuple(a[index] for a in _lonlat(g)[2:])
 
 
+def cell_lonlat(g):
+    """``(lon, lat, lon_min, lat_min, lon_max, lat_max)`` of every cell of grid ``g`` (see :func:`_lonlat`)."""
+    return _lonlat(g)
+
+
 def _lonlat(g):
     """``(lon, lat, lon_min, lat_min, lon_max, lat_max)`` of every cell of grid ``g`` (its centroids'
     and its squares' corners in WGS84, pyproj point by point), converted once and kept on the grid:

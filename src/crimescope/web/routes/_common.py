@@ -160,6 +160,8 @@ def _json_cell(v) -> str:
 #: cells' coordinates and z scores recur from answer to answer); cleared when it grows past the bound
 _FLOAT_TEXT: dict[float, str] = {}
 _FLOAT_TEXT_MAX = 400_000
+#: the texts written ahead by :func:`keep_float_texts` (put back when the bound clears the others)
+_FLOAT_KEPT: dict[float, str] = {}
 
 
 def _float_texts(values) -> list[str]:
@@ -168,6 +170,7 @@ def _float_texts(values) -> list[str]:
     memo = _FLOAT_TEXT
     if len(memo) > _FLOAT_TEXT_MAX:
         memo.clear()
+        memo.update(_FLOAT_KEPT)
     out = list(map(memo.get, values))  # None: not kept yet (or a zero, or a missing value)
     if None in out:
         rep = float.__repr__
@@ -181,6 +184,18 @@ def _float_texts(values) -> list[str]:
                     if v:
                         memo[v] = t
     return out
+
+
+def keep_float_texts(*arrays) -> None:
+    """Write the JSON texts of these floats into :data:`_FLOAT_TEXT` before the answers that hold them
+    (the server's warming: its grids' cell coordinates, the hot spot z scores); a text kept is
+    ``float.__repr__`` of its key, so this changes no answer, only when its texts are written."""
+    import numpy as np
+
+    for a in arrays:
+        values = np.asarray(a, dtype="float64").ravel().tolist()
+        _FLOAT_KEPT.update(zip(values, _float_texts(values)))
+    _FLOAT_KEPT.pop(0.0, None)  # zeros are written each time (0.0 and -0.0 are one key)
 
 
 def _json_column(values, kind) -> list[str]:
