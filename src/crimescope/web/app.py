@@ -139,10 +139,23 @@ def _warm(ctx, templates=None) -> None:
             _warm_snapshot_structures(ctx, gen)
         except Exception:  # noqa: BLE001 - as above: a request builds what it needs on first use
             log.warning("building the per-snapshot structures failed", exc_info=True)
+        if not ctx.closing:
+            _freeze_heap()
     finally:
         ctx.unpin(token)
         ctx.release(gen)
         ctx.warming = False
+
+
+def _freeze_heap() -> None:
+    """Move what start-up built (modules, templates, the snapshot's structures: some 300,000 objects)
+    out of the cyclic collector's passes (``gc.freeze``): a full collection otherwise walks them all,
+    about 200 ms of CPU that falls on whichever request is running, about once per 200 distinct
+    views in the load mix. They are still freed by reference counting when released."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
 
 
 def _warm_first_views(ctx) -> None:
