@@ -6,6 +6,7 @@
     python benchmarks/bench_web.py cpu --store PATH [--per-route 6]
     python benchmarks/bench_web.py claims --store PATH [--per-kind 5]
     python benchmarks/bench_web.py routes --store PATH [--per-route 8]
+    python benchmarks/bench_web.py mix --store PATH [--n 200] [--routes "API trends,API map"]
 
 ``routes``: CPU per distinct request through the whole application in this process (the app
 as ``serve`` builds it, warmed, without its response cache; middleware, handler, rendering and
@@ -633,7 +634,59 @@ def routes_main(argv: list[str]) -> int:
     return 0
 
 
+def mix_main(argv: list[str]) -> int:
+    """CPU of each request of the load mix (``load_urls(seed, n)``, the routes asked for), through the
+    whole application in this process, one at a time, cache off: per route the mean and total, and
+    the total (after three warm-up requests per route from further down the mix)."""
+    ap = argparse.ArgumentParser(prog="bench_web.py mix", description="CPU per request over the load mix")
+    ap.add_argument("--store", required=True, type=Path)
+    ap.add_argument("--n", type=int, default=200, help="the first N URLs of the mix")
+    ap.add_argument("--seed", type=int, default=16)
+    ap.add_argument("--routes", default=",".join(LOAD_WEIGHTS), help="comma list of load routes")
+    args = ap.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)
+    import crimescope
+    from crimescope.web import create_app
+
+    routes = [r for r in args.routes.split(",") if r]
+    urls = [(r, u) for r, u in load_urls(args.seed, args.n) if r in routes]
+    more = load_urls(args.seed, 4000)[args.n:]
+    warm = [(r, u) for r in routes for u in [u for rr, u in more if rr == r][:3]]
+    print(f"command: {command()}")
+    print(f"machine: {describe()}")
+    print(f"code: {Path(crimescope.__file__).parent}")
+    print(f"load average at start (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    app = create_app(args.store, warm=True, response_cache_mb=0)
+
+    async def run():
+        import contextlib
+
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            while app.state.ctx.warming:
+                await asyncio.sleep(0.2)
+            for _, u in warm:
+                await _asgi_get(app, u)
+            cpu: dict[str, list[float]] = {r: [] for r in routes}
+            for r, u in urls:
+                c0 = time.process_time()
+                await _asgi_get(app, u)
+                cpu[r].append(1000 * (time.process_time() - c0))
+            print(f"{'route':16s} {'n':>4s} {'CPU ms mean':>12s} {'median':>8s} {'total s':>8s}")
+            for r in routes:
+                if cpu[r]:
+                    print(f"{r:16s} {len(cpu[r]):4d} {statistics.mean(cpu[r]):12.2f} {statistics.median(cpu[r]):8.2f} "
+                          f"{sum(cpu[r]) / 1000:8.2f}")
+            print(f"{'all':16s} {len(urls):4d} {'':12s} {'':8s} {sum(map(sum, cpu.values())) / 1000:8.2f}")
+
+    asyncio.run(run())
+    print(f"load average at end (1/5/15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "mix":
+        return mix_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "routes":
         return routes_main(sys.argv[2:])
     if len(sys.argv) > 1 and sys.argv[1] == "load":

@@ -207,3 +207,64 @@ def test_backtest_headline_settings():
 
     assert res([1.0, 7.0, 28.0], ["0.5%", "1%", "5%"]).headline() == (7, "1%")
     assert res([28.0, 1.0], ["5%", "0.5%"]).headline() == (28.0, "5%")
+
+
+def _units_table_by_merge(t, key, kind, ids):
+    """The map's table as map_counts built it with pandas merge / isin / concat (the reference)."""
+    import pandas as pd
+
+    t = t.copy()
+    codes = [None if pd.isna(v) else str(int(v)) for v in t[key]]
+    t.insert(0, "unit", codes)
+    t = t.drop(columns=[key])
+    placed = pd.DataFrame({"unit": list(ids)}).merge(t[t["unit"].notna()], on="unit", how="left")
+    placed["count"] = placed["count"].fillna(0).astype("int64")
+    other = t[t["unit"].isna() | ~t["unit"].isin(ids)]
+    table = pd.concat([placed, other], ignore_index=True)
+    table.insert(0, "kind", kind)
+    return table
+
+
+@pytest.mark.parametrize("case", ["some", "empty", "no unit only", "unknown code", "masked", "every unit",
+                                  "with a rate"])
+def test_units_table_is_the_merge_table(case):
+    """map_counts' table (every known unit in order, 0 without records, then the rows without a unit
+    or with a code the boundaries lack) is the frame the pandas merge gave: values, dtypes, index."""
+    import pandas as pd
+
+    from crimescope.app.dashboard import _units_table
+
+    ids = ("111", "112", "113", "2535")
+    t = {"some": pd.DataFrame({"beat": [112.0, 2535.0, np.nan], "count": np.array([3, 7, 2], "int64")}),
+         "empty": pd.DataFrame({"beat": pd.Series([], dtype="int32"), "count": pd.Series([], dtype="int64")}),
+         "no unit only": pd.DataFrame({"beat": [np.nan], "count": np.array([4], "int64")}),
+         "unknown code": pd.DataFrame({"beat": [111.0, 9999.0], "count": np.array([1, 5], "int64")}),
+         "masked": pd.DataFrame({"beat": pd.array([113, None], dtype="Int64"), "count": np.array([2, 9], "int64")}),
+         "every unit": pd.DataFrame({"beat": np.array([111, 112, 113, 2535], "int32"),
+                                     "count": np.array([1, 2, 3, 4], "int64")}),
+         "with a rate": pd.DataFrame({"beat": [112.0], "count": np.array([3], "int64"), "rate": [1.5]}),
+         }[case]
+    got, want = _units_table(t, "beat", "beat", ids), _units_table_by_merge(t, "beat", "beat", ids)
+    pd.testing.assert_frame_equal(got, want, check_exact=True)
+    assert json.dumps(got.to_dict(orient="records")) == json.dumps(want.to_dict(orient="records"))
+
+
+def test_kept_cell_boxes_and_band_weights_are_those_computed_each_time():
+    """The grid's WGS84 boxes and centroids (converted once, kept on the grid) are pyproj's of the
+    cells asked for; the band weights kept per band are grid_band_weights' matrix."""
+    from crimescope.app.dashboard import _cell_boxes, _lonlat
+    from crimescope.spatial.gistar import grid_band_weights
+    from crimescope.spatial.grid import LONLAT_CRS, Grid, transform_xy
+
+    g = Grid.regular(1_100_000.0, 1_830_000.0, 40, 30, 1000.0)
+    idx = np.array([0, 7, 599, 1199])
+    x0, y0, x1, y1 = (np.asarray(b)[idx] for b in g.bounds())
+    want = transform_xy(x0, y0, g.crs, LONLAT_CRS) + transform_xy(x1, y1, g.crs, LONLAT_CRS)
+    for _ in range(2):
+        assert all(np.array_equal(a, b) for a, b in zip(_cell_boxes(g, idx), want))
+    lon, lat = g.centroids_lonlat()
+    assert np.array_equal(_lonlat(g)[0], lon) and np.array_equal(_lonlat(g)[1], lat)
+    w = g.band_weights(3000.0)
+    assert g.band_weights(3000) is w
+    assert (w != grid_band_weights(g, 3000.0)).nnz == 0 and w.nnz == grid_band_weights(g, 3000.0).nnz
+    assert (g.band_weights(2000.0) != grid_band_weights(g, 2000.0)).nnz == 0

@@ -183,3 +183,23 @@ def test_claim_check_equals_the_store(pair, text):
     from crimescope.stats.claims import VERDICTS
 
     assert got["checks"][0]["verdict"] in VERDICTS and got["checks"][0]["computed"] > 0
+
+
+@pytest.mark.parametrize("case", ["plain", "empty code", "empty table", "only the empty code", "int64 codes"])
+def test_group_by_one_area_is_the_arrow_group_by(case):
+    """``_group`` by one area column (NumPy sums) gives the frame of the Arrow group-by: codes
+    ascending, the empty code last (float64 with NaN then), counts int64."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from crimescope.stats._aggregate import _group
+    from crimescope.stats.query import to_pandas_arrow
+
+    col = {"plain": pa.array([3, 1, 3, 2], pa.int32()), "empty code": pa.array([3, None, 1, None], pa.int32()),
+           "empty table": pa.array([], pa.int32()), "only the empty code": pa.array([None, None], pa.int32()),
+           "int64 codes": pa.array([10, 7, 10], pa.int64())}[case]
+    t = pa.table({"date": pa.array(range(len(col)), pa.int32()).cast(pa.date32()), "beat": col,
+                  "count": pa.array([5, 1, 2, 7][:len(col)], pa.int64())})
+    g = t.group_by(["beat"], use_threads=False).aggregate([("count", "sum")]).rename_columns(["beat", "count"])
+    want = to_pandas_arrow(g.sort_by([("beat", "ascending", "at_end")]))
+    pd.testing.assert_frame_equal(_group(t, ["beat"]), want, check_exact=True)

@@ -94,3 +94,21 @@ def test_views_after_warming_build_nothing_and_equal_the_store(warmed, web_store
         want = plain.get(url)
     assert want.status_code == 200
     assert r.json() == want.json()
+
+
+def test_warming_writes_float_texts_ahead_and_freezes_the_heap(warmed):
+    """The warming keeps the JSON texts of the grids' cell coordinates and of rounded z scores
+    (routes._common.keep_float_texts), and moves what it built out of the collector's passes."""
+    import gc
+
+    import numpy as np
+
+    from crimescope.app.dashboard import cell_lonlat
+    from crimescope.web import views
+    from crimescope.web.routes import _common
+
+    app, c = warmed
+    lon = np.round(cell_lonlat(views._grid(app.state.ctx, 1000))[0], 6)
+    assert all(_common._FLOAT_KEPT.get(v) == repr(v) for v in lon[:50].tolist())
+    assert _common._FLOAT_KEPT.get(2.345) == "2.345"
+    assert gc.get_freeze_count() > 0

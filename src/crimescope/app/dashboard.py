@@ -124,6 +124,24 @@ def first_day(ds) -> dt.date | None:
 
 
 
+def _masked(values, dtype: str):
+    """``pd.array(values, dtype=dtype)`` of Python ints, floats or bools and None (NA), for the
+    ``Int64``, ``Float64`` and ``boolean`` dtypes, from the values and their mask directly."""
+    import numpy as np
+    import pandas as pd
+
+    mask = np.fromiter((v is None for v in values), bool, len(values))
+    kind, fill, array = {"Int64": ("int64", 0, pd.arrays.IntegerArray),
+                         "Float64": ("float64", 0.0, pd.arrays.FloatingArray),
+                         "boolean": ("bool", False, pd.arrays.BooleanArray)}[dtype]
+    data = np.array([fill if v is None else v for v in values], dtype=kind)
+    if dtype == "Float64":  # pd.array reads NaN as NA
+        nan = np.isnan(data)
+        if nan.any():
+            mask, data = mask | nan, np.where(nan, 0.0, data)
+    return array(data, mask)
+
+
 def _held_total(counts) -> int | None:
     """The sum of the periods the store holds; None (no data, not 0) when it holds none of them.
     Periods without a count are named in the result's notes."""
@@ -171,21 +189,20 @@ def trends(ds, *, taxonomy=None, category: str | None = None, area_kind: str = "
     def last_day(k):  # last date of a period key
         return period_of_group(interval, k)[1]
 
-    def span_of(k, lo, hi):  # the days of a period key, and those inside lo..hi
+    def cell(series_, k, lo, hi):  # (count, partial) of a period key within lo..hi
         a, b = period_of_group(interval, k)
-        return (a, b), (max(a, lo), min(b, hi))
+        cut = (max(a, lo), min(b, hi))
+        inside = _coverage._intersect([cut], held)
+        # None (no data), never 0, for a period the store does not hold; partial: cut by the span
+        # asked for, or by the store's coverage
+        return (int(series_.get(k, 0)) if inside else None), (cut != (a, b) or inside != [cut])
 
-    def value(series_, k, lo, hi):  # None (no data), never 0, for a period the store does not hold
-        _, cut = span_of(k, lo, hi)
-        return int(series_.get(k, 0)) if _coverage._intersect([cut], held) else None
-
-    def partial(k, lo, hi):  # cut by the span asked for, or by the store's coverage
-        whole, cut = span_of(k, lo, hi)
-        return cut != whole or _coverage._intersect([cut], held) != [cut]
-
-    rows = [{"period": k, "count": value(cur, k, s, e), "prior_period": prior_key[k],
-             "prior_count": value(prev, prior_key[k], ps, pe),
-             "partial": partial(k, s, e) or partial(prior_key[k], ps, pe)} for k in keys]
+    rows = []
+    for k in keys:
+        n, cut_now = cell(cur, k, s, e)
+        n_prior, cut_prior = cell(prev, prior_key[k], ps, pe)
+        rows.append({"period": k, "count": n, "prior_period": prior_key[k], "prior_count": n_prior,
+                     "partial": cut_now or cut_prior})
     meta = dict(daily.meta)  # what a library count says it counts (unit, rule, source, vintage)
     where = "citywide" if area_kind == "citywide" else f"{area_kind.replace('_', ' ')} {area}"
     meta.update(title=f"{cat.label} per {interval}, {where}, {s} to {e}, with the year before",
@@ -209,19 +226,18 @@ def trends(ds, *, taxonomy=None, category: str | None = None, area_kind: str = "
         f"months are calendar months; the first and last may be partial (only {s} to {e} counted)",
         "prior_period is 52 weeks earlier (weeks) or the same month a year earlier (months)",
     ]
-    # column by column: half the cost of DataFrame(rows) followed by astype("Int64")
-    df = pd.DataFrame({
-        "period": pd.Series([r["period"] for r in rows]),
-        "count": pd.array([r["count"] for r in rows], dtype="Int64"),
-        "prior_period": pd.Series([r["prior_period"] for r in rows]),
-        "prior_count": pd.array([r["prior_count"] for r in rows], dtype="Int64"),
-        "partial": pd.Series([r["partial"] for r in rows], dtype=bool),
-    })
     # expected vs observed: STL over the store's complete periods (stats.seasonal)
     cols, seasonal_note = expected_columns(
         lambda a, b: daily.period_counts(area_kind, area, a, b, interval), keys, interval, first, last_day, s, e)
-    for c, v in cols.items():
-        df[c] = pd.array(v, dtype="Float64" if c != "unusual" else "boolean")
+    # column by column, built once: a fraction of the cost of DataFrame(rows) and astype("Int64")
+    df = pd.DataFrame({
+        "period": pd.Series([r["period"] for r in rows]),
+        "count": _masked([r["count"] for r in rows], "Int64"),
+        "prior_period": pd.Series([r["prior_period"] for r in rows]),
+        "prior_count": _masked([r["prior_count"] for r in rows], "Int64"),
+        "partial": pd.Series([r["partial"] for r in rows], dtype=bool),
+        **{c: _masked(v, "Float64" if c != "unusual" else "boolean") for c, v in cols.items()},
+    })
     meta["notes"].append(seasonal_note)
     return _sr(df, meta)
 
@@ -277,17 +293,7 @@ def map_counts(ds, *, taxonomy=None, category: str | None = None, kind: str = "c
         r = rates_per_100k(ds, cat, s, e, by=kind, shared_dir=shared_dir)
     else:
         r = count(ds, cat, s, e, by=[col])
-    t = r.table.copy()
-    key = col if col in t.columns else kind  # rates name the column by the kind
-    codes = [None if pd.isna(v) else str(int(v)) for v in t[key]]
-    t.insert(0, "unit", codes)
-    t = t.drop(columns=[key])
-    known = pd.DataFrame({"unit": list(ids)})
-    placed = known.merge(t[t["unit"].notna()], on="unit", how="left")
-    placed["count"] = placed["count"].fillna(0).astype("int64")
-    other = t[t["unit"].isna() | ~t["unit"].isin(ids)]
-    table = pd.concat([placed, other], ignore_index=True)
-    table.insert(0, "kind", kind)
+    table = _units_table(r.table, col if col in r.table.columns else kind, kind, ids)  # rates name it by kind
     meta = dict(r.meta)
     meta.update(title=(f"{cat.label} per 100,000 residents" if measure == "rate" else f"{cat.label}")
                 + f" by {kind.replace('_', ' ')}, {s} to {e}", measure=measure, kind=kind,
@@ -297,6 +303,38 @@ def map_counts(ds, *, taxonomy=None, category: str | None = None, kind: str = "c
                  "without one (kept so the counts sum to the total)")
     meta["notes"] = notes
     return _sr(table, meta)
+
+
+def _units_table(t, key: str, kind: str, ids):
+    """The map's table of a count (or rate) table by area column ``key``: ``kind``, ``unit`` (the
+    code as text) and the other columns, every unit of ``ids`` first in their order (0 when it has
+    no record), then the rows without a unit or with a code ``ids`` lacks, in the table's order."""
+    import numpy as np
+    import pandas as pd
+
+    missing = t[key].isna().to_numpy()
+    codes = [None if m else str(int(v)) for v, m in zip(t[key].tolist(), missing)]
+    at = {c: i for i, c in enumerate(codes) if c is not None}
+    if at and list(t.columns) == [key, "count"] and len(at) == len(codes) - int(missing.sum()):
+        # a count by one area column (codes distinct, at least one: an empty table keeps its
+        # dtypes as the pandas path gives them): the table from NumPy arrays, built once
+        n = t["count"].to_numpy()
+        idx = np.array([at.get(u, -1) for u in ids], dtype="int64")
+        placed = np.where(idx >= 0, n[np.maximum(idx, 0)] if len(n) else 0, 0)
+        known = set(ids)
+        other = [i for i, c in enumerate(codes) if c is None or c not in known]
+        return pd.DataFrame({"kind": kind, "unit": [*ids, *(codes[i] for i in other)],
+                             "count": np.concatenate([placed, n[other]]).astype("int64")})
+    t = t.copy()
+    t.insert(0, "unit", codes)
+    t = t.drop(columns=[key])
+    known = pd.DataFrame({"unit": list(ids)})
+    placed = known.merge(t[t["unit"].notna()], on="unit", how="left")
+    placed["count"] = placed["count"].fillna(0).astype("int64")
+    other = t[t["unit"].isna() | ~t["unit"].isin(ids)]
+    table = pd.concat([placed, other], ignore_index=True)
+    table.insert(0, "kind", kind)
+    return table
 
 
 def citywide_total(ds, *, taxonomy=None, category: str | None = None, start=None, end=None):
@@ -330,14 +368,30 @@ def grid(ds, cell: int, shared_dir=None):
 
 def _cell_boxes(g, index):
     """WGS84 bounding boxes (lon_min, lat_min, lon_max, lat_max) of grid cells ``index``."""
+    return tuple(a[index] for a in _lonlat(g)[2:])
+
+
+def cell_lonlat(g):
+    """``(lon, lat, lon_min, lat_min, lon_max, lat_max)`` of every cell of grid ``g`` (see :func:`_lonlat`)."""
+    return _lonlat(g)
+
+
+def _lonlat(g):
+    """``(lon, lat, lon_min, lat_min, lon_max, lat_max)`` of every cell of grid ``g`` (its centroids'
+    and its squares' corners in WGS84, pyproj point by point), converted once and kept on the grid:
+    the hot spot and forecast layers read their cells' rows of them."""
     import numpy as np
 
     from ..spatial.grid import LONLAT_CRS, transform_xy
 
-    x0, y0, x1, y1 = (np.asarray(b)[index] for b in g.bounds())
-    lo0, la0 = transform_xy(x0, y0, g.crs, LONLAT_CRS)
-    lo1, la1 = transform_xy(x1, y1, g.crs, LONLAT_CRS)
-    return lo0, la0, lo1, la1
+    kept = g.__dict__.get("_lonlat_cells")
+    if kept is None:
+        x0, y0, x1, y1 = (np.asarray(b) for b in g.bounds())
+        lo0, la0 = transform_xy(x0, y0, g.crs, LONLAT_CRS)
+        lo1, la1 = transform_xy(x1, y1, g.crs, LONLAT_CRS)
+        lon, lat = g.centroids_lonlat()
+        kept = g.__dict__["_lonlat_cells"] = tuple(np.asarray(a) for a in (lon, lat, lo0, la0, lo1, la1))
+    return kept
 
 
 def _hotspots_from_cell_days(ds, cat, s, e, g, label: str):
@@ -424,7 +478,7 @@ def hotspots(ds, *, taxonomy=None, category: str | None = None, start=None, end=
         n_records = int(len(ev))
     idx = np.flatnonzero(res.bins != 0)
     lo0, la0, lo1, la1 = _cell_boxes(g, idx)
-    lon, lat = g.centroids_lonlat()
+    lon, lat = _lonlat(g)[:2]
     t = pd.DataFrame({
         "cell_id": np.asarray(g.cell_ids)[idx], "count": res.values[idx].astype("int64"),
         "gi_z": np.round(res.z[idx], 3), "gi_p": res.p[idx], "gi_bin": res.bins[idx].astype(int),
@@ -527,7 +581,7 @@ def forecast(ds, *, taxonomy=None, category: str | None = None, as_of: dt.date |
     flagged = np.flatnonzero((frac > 0) & (fc.expected > 0))  # a tie group of zeros is not listed
     keep = flagged[np.lexsort((np.asarray(g.cell_ids)[flagged], np.asarray(fc.rank)[flagged]))]
     lo0, la0, lo1, la1 = _cell_boxes(g, keep)
-    lon, lat = g.centroids_lonlat()
+    lon, lat = _lonlat(g)[:2]
     t = pd.DataFrame({
         "cell_id": np.asarray(g.cell_ids)[keep], "rank": fc.rank[keep],
         "expected": np.round(fc.expected[keep], 4),

@@ -166,10 +166,17 @@ class Grid:
         return 3 * self.cell_size
 
     def band_weights(self, band: float):
-        """Binary distance-band weights between cell centres (lattice fast path), self excluded."""
+        """Binary distance-band weights between cell centres (lattice fast path), self included (the
+        default of ``gistar.grid_band_weights``). Built once per band and kept on the grid (a hot spot
+        map reads the same matrix every time): shared, so a caller must not change it in place."""
         from .gistar import grid_band_weights
 
-        return grid_band_weights(self, band)
+        kept = self.__dict__.setdefault("_band_weights", {})
+        key = float(band)
+        w = kept.get(key)
+        if w is None:
+            w = kept[key] = grid_band_weights(self, band)
+        return w
 
     # ------------------------------------------------------------------ build
     @classmethod

@@ -48,17 +48,49 @@ def stl_expected(counts, interval: str):
     if len(y) < 2 * period + 1:
         raise ParameterError(f"seasonal adjustment needs at least {2 * period + 1} complete {interval}s "
                              f"(two seasonal cycles); the store has {len(y)}")
-    from statsmodels.tsa.seasonal import STL
-
     # robust, with one reweighting pass (outer_iter=2): most of the robustness at a fifth of the cost
-    fit = STL(y, period=period, robust=True).fit(outer_iter=2)
-    expected = np.maximum(fit.trend + fit.seasonal, 0.0)
+    seasonal, trend = _stl(y, period)
+    expected = np.maximum(trend + seasonal, 0.0)
     # quasi-Poisson scale: Pearson residuals, robust dispersion, at least Poisson
     mu = np.maximum(expected, 0.5)
     r = (y - expected) / np.sqrt(mu)
     phi = max(1.0, float((1.4826 * np.median(np.abs(r - np.median(r)))) ** 2))
     half = Z95 * np.sqrt(phi * mu)
     return expected, np.maximum(expected - half, 0.0), expected + half, phi
+
+
+def _stl(y, period: int):
+    """``(seasonal, trend)`` of ``statsmodels.tsa.seasonal.STL(y, period=period, robust=True).fit(outer_iter=2)``:
+    from the Numba port of its loops (:mod:`crimescope.stats._stl_kernels`, the same numbers bit for
+    bit at a fifth of the CPU) when Numba is installed, else from statsmodels."""
+    import numpy as np
+
+    try:
+        from ._stl_kernels import stl
+    except ImportError:  # pragma: no cover - numba comes with the [web], [spatial] and [models] extras
+        from statsmodels.tsa.seasonal import STL
+
+        fit = STL(y, period=period, robust=True).fit(outer_iter=2)
+        return np.asarray(fit.seasonal), np.asarray(fit.trend)
+    seasonal = 7  # statsmodels' defaults: seasonal window 7, trend and low-pass windows from the period
+    trend = int(np.ceil(1.5 * period / (1 - 1.5 / seasonal)))
+    trend += trend % 2 == 0
+    low_pass = period + 1
+    low_pass += low_pass % 2 == 0
+    return stl(np.ascontiguousarray(y, dtype=np.float64), period, seasonal, trend, low_pass, 2, 2)
+
+
+def _last_keys(interval: str, k0, k1, keep: int) -> list:
+    """The last ``keep`` period keys from ``k0`` to ``k1`` (inclusive; none when ``k1`` is before
+    ``k0``): weeks are Mondays (dates), months ``"YYYY-MM"``."""
+    import datetime as dt
+
+    if interval == "week":
+        n = (k1 - k0).days // 7 + 1
+        return [k0 + dt.timedelta(days=7 * i) for i in range(max(0, n - keep), max(0, n))]
+    m0 = int(k0[:4]) * 12 + int(k0[5:7]) - 1
+    m1 = int(k1[:4]) * 12 + int(k1[5:7]) - 1
+    return [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in range(max(m0, m1 - keep + 1), m1 + 1)]
 
 
 def expected_columns(period_counts, keys, interval: str, first_day, last_day_of, start, end):
@@ -99,13 +131,10 @@ def expected_columns(period_counts, keys, interval: str, first_day, last_day_of,
     complete = [k for k in keys if first_day_of(k) >= start and last_day_of(k) <= end]
     if not complete:
         return out, f"no seasonal adjustment: no complete {interval} in the span"
-    series_keys, k = [], k0
-    while first_day_of(k) <= first_day_of(complete[-1]):
-        series_keys.append(k)
-        k = next_key(k)
-    # at most HISTORY_CYCLES seasonal cycles (more when the span shown is longer): local and quick
+    # the periods k0 .. complete[-1], of which at most HISTORY_CYCLES seasonal cycles (more when the
+    # span shown is longer): local and quick; only the last `keep` keys are written
     keep = max(HISTORY_CYCLES * PERIODS[interval], len(complete) + 2 * PERIODS[interval])
-    series_keys = series_keys[-keep:]
+    series_keys = _last_keys(interval, k0, complete[-1], keep)
     counts = period_counts(first_day_of(series_keys[0]), last_day_of(series_keys[-1])) if series_keys else {}
     try:
         exp, lo, hi, phi = stl_expected([int(counts.get(k, 0)) for k in series_keys], interval)

@@ -57,54 +57,183 @@ def result_doc(result) -> dict:
     """``result.to_dict()`` (``{meta, rows}``, JSON-safe), built with :func:`_cell` per table cell:
     the same document, at a third of the cost on tables of thousands of cells (hot spots, CompStat).
     A result of another class, or with its own ``to_dict``, is asked for it."""
+    cells = _result_cells(result)
+    if cells is None:
+        return result.to_dict()
+    meta, names, cols, n = cells
+    if cols is None:  # duplicate names: to_dict's records, as before
+        rows = [{k: _cell(v) for k, v in r.items()} for r in result.frame().to_dict(orient="records")]
+        return {"meta": meta, "rows": rows}
+    rows = [dict(zip(names, values)) for values in zip(*(cols[k][0] for k in names))] if names else \
+        [{} for _ in range(n)]
+    return {"meta": meta, "rows": rows}
+
+
+def _result_cells(result):
+    """``(meta, names, {name: (cells, kind)}, rows)`` of a :class:`~crimescope.result.Result` whose
+    ``to_dict`` is the base class's: the JSON-safe meta and each column's cells as :func:`result_doc`
+    puts them in its rows (``kind``: "int", "float", "bool" when every cell is of that type or None,
+    else None); ``cols`` is None when column names repeat. None for another result class."""
     from ...result import Result
 
     if not isinstance(result, Result) or type(result).to_dict is not Result.to_dict:
-        return result.to_dict()
+        return None
     frame = result.frame()
     names = list(frame.columns)
-    if len(set(names)) != len(names):  # duplicate names: to_dict's records, as before
-        rows = [{k: _cell(v) for k, v in r.items()} for r in frame.to_dict(orient="records")]
-        return {"meta": jsonable(result.meta), "rows": rows}
+    meta = jsonable(result.meta)
+    if len(set(names)) != len(names):
+        return meta, names, None, len(frame)
     cols: dict = {}
-    rest = []
-    for name in names:
-        values = _column_cells(frame[name])
-        if values is None:
-            rest.append(name)
-        else:
-            cols[name] = values
-    if rest:  # other dtypes (NA-masked, dates, objects): to_dict's boxing, then _cell per value
-        records = frame[rest].to_dict(orient="records")
-        for name in rest:
-            cols[name] = [_cell(r[name]) for r in records]
-    rows = [dict(zip(names, values)) for values in zip(*(cols[n] for n in names))] if names else \
-        [{} for _ in range(len(frame))]
-    return {"meta": jsonable(result.meta), "rows": rows}
+    for name, col in frame.items():
+        got = _column_cells(col)
+        if got is None:  # other dtypes (dates, objects): the values to_dict's records hold, then _cell
+            values = list(col)  # what itertuples reads of a column
+            if col.dtype == object:  # to_dict boxes object columns' NumPy scalars
+                from pandas.core.dtypes.cast import maybe_box_native
+
+                values = [maybe_box_native(v) for v in values]
+            got = ([_cell(v) for v in values], None)
+        cols[name] = got
+    return meta, names, cols, len(frame)
 
 
 def _column_cells(col):
-    """A column's cells as ``_cell`` gives them from ``to_dict(orient="records")``, read with one
-    ``tolist`` for the NumPy int, float and bool dtypes and the NaN-missing string dtype; None for
-    another dtype (the caller boxes it as ``to_dict`` does)."""
+    """A column's cells as ``_cell`` gives them from ``to_dict(orient="records")``, and their kind
+    (see :func:`_result_cells`), read with one ``tolist`` for the NumPy int, float and bool dtypes,
+    the NaN-missing string dtype and the NA-masked Int, Float and boolean dtypes; None for another
+    dtype (the caller boxes it as ``to_dict`` does)."""
     import numpy as np
     import pandas as pd
 
     dt_ = col.dtype
     if isinstance(dt_, np.dtype):
-        if dt_.kind in "iub":
-            return col.tolist()
+        if dt_.kind in "iu":
+            return col.tolist(), "int"
+        if dt_.kind == "b":
+            return col.tolist(), "bool"
         if dt_.kind == "f":
             values = col.tolist()
             finite = np.isfinite(col.to_numpy())
             if not finite.all():
                 for i in np.flatnonzero(~finite).tolist():
                     values[i] = None
-            return values
+            return values, "float"
         return None
     if isinstance(dt_, pd.StringDtype) and dt_.na_value is np.nan:
-        return [v if type(v) is str else _cell(v) for v in col.tolist()]
+        return [v if type(v) is str else _cell(v) for v in col.tolist()], None
+    if isinstance(dt_, (pd.Int64Dtype, pd.Int32Dtype, pd.Float64Dtype, pd.BooleanDtype)):
+        # NA-masked: to_dict gives Python ints / floats / bools and pd.NA (None here)
+        arr = col.array
+        data, mask = arr._data, arr._mask  # noqa: SLF001 - the masked array's values and NA mask
+        values = data.tolist()
+        if dt_.kind == "f":
+            mask = mask | ~np.isfinite(data)
+        if mask.any():
+            for i in np.flatnonzero(mask).tolist():
+                values[i] = None
+        return values, ("float" if dt_.kind == "f" else "bool" if dt_.kind == "b" else "int")
     return None
+
+
+#: a JSON string literal as ``json.dumps`` writes it (``ensure_ascii``: the C function when available)
+_json_str = json.encoder.encode_basestring_ascii
+_NULL, _TRUE, _FALSE = "null", "true", "false"
+
+
+def _json_cell(v) -> str:
+    """One value as ``json.dumps(v, default=str, allow_nan=False)`` writes it (common types first)."""
+    t = type(v)
+    if v is None:
+        return _NULL
+    if t is str:
+        return _json_str(v)
+    if t is bool:
+        return _TRUE if v else _FALSE
+    if t is int:
+        return int.__repr__(v)
+    if t is float and math.isfinite(v):
+        return float.__repr__(v)
+    return json.dumps(v, default=str, allow_nan=False)
+
+
+#: JSON texts of floats already written (``float.__repr__`` is most of a large answer's encoding: hot spot
+#: cells' coordinates and z scores recur from answer to answer); cleared when it grows past the bound
+_FLOAT_TEXT: dict[float, str] = {}
+_FLOAT_TEXT_MAX = 400_000
+#: the texts written ahead by :func:`keep_float_texts` (put back when the bound clears the others)
+_FLOAT_KEPT: dict[float, str] = {}
+
+
+def _float_texts(values) -> list[str]:
+    """``float.__repr__`` of each value (None: null), the texts kept in :data:`_FLOAT_TEXT`. Zeros
+    are written each time (0.0 and -0.0 are one dictionary key, not one text)."""
+    memo = _FLOAT_TEXT
+    if len(memo) > _FLOAT_TEXT_MAX:
+        memo.clear()
+        memo.update(_FLOAT_KEPT)
+    out = list(map(memo.get, values))  # None: not kept yet (or a zero, or a missing value)
+    if None in out:
+        rep = float.__repr__
+        for i, t in enumerate(out):
+            if t is None:
+                v = values[i]
+                if v is None:
+                    out[i] = _NULL
+                else:
+                    out[i] = t = rep(v)
+                    if v:
+                        memo[v] = t
+    return out
+
+
+def keep_float_texts(*arrays) -> None:
+    """Write the JSON texts of these floats into :data:`_FLOAT_TEXT` before the answers that hold them
+    (the server's warming: its grids' cell coordinates, the hot spot z scores); a text kept is
+    ``float.__repr__`` of its key, so this changes no answer, only when its texts are written."""
+    import numpy as np
+
+    for a in arrays:
+        values = np.asarray(a, dtype="float64").ravel().tolist()
+        _FLOAT_KEPT.update(zip(values, _float_texts(values)))
+    _FLOAT_KEPT.pop(0.0, None)  # zeros are written each time (0.0 and -0.0 are one key)
+
+
+def _json_column(values, kind) -> list[str]:
+    """The JSON texts of a column's cells (``_json_cell`` of each, by the column's kind)."""
+    if kind == "int":
+        return [_NULL if v is None else int.__repr__(v) for v in values]
+    if kind == "float":
+        return _float_texts(values)
+    if kind == "bool":
+        return [_NULL if v is None else _TRUE if v else _FALSE for v in values]
+    return [_json_cell(v) for v in values]
+
+
+def doc_json(result, meta_hook=None) -> str:
+    """``json.dumps(result_doc(result), default=str, allow_nan=False)``, the same text, written column
+    by column (each cell encoded once by its column's type, no row dicts, one join): the standard
+    encoder was most of a hot spot answer's CPU (up to 1 MB of rows). ``meta_hook(meta)`` may change
+    the meta first (as ``respond`` adds the data status)."""
+    cells = _result_cells(result)
+    if cells is None or cells[2] is None or not all(type(k) is str for k in cells[1]):
+        doc = result_doc(result)
+        if meta_hook is not None:
+            meta_hook(doc.get("meta"))
+        return json.dumps(doc, default=str, allow_nan=False)
+    meta, names, cols, n = cells
+    if meta_hook is not None:
+        meta_hook(meta)
+    head = '{"meta": ' + json.dumps(meta, default=str, allow_nan=False) + ', "rows": ['
+    if not names or not n:
+        return head + ", ".join(["{}"] * (n if not names else 0)) + "]}"
+    # row-major fragments: per row '{' key0 value0 ', ' key1 value1 ... '}, ' (the last ', ' cut)
+    step = 2 * len(names) + 1
+    parts: list = [None] * (n * step)
+    for i, name in enumerate(names):
+        parts[2 * i::step] = [("{" if i == 0 else ", ") + _json_str(name) + ": "] * n
+        parts[2 * i + 1::step] = _json_column(*cols[name])
+    parts[step - 1::step] = ["}, "] * n
+    return head + "".join(parts)[:-2] + "]}"
 
 
 def respond(result, fmt: Fmt, filename: str) -> Response:
@@ -112,9 +241,7 @@ def respond(result, fmt: Fmt, filename: str) -> Response:
     if fmt == Fmt.csv:
         return Response(result.to_csv(), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'inline; filename="{filename}.csv"'})
-    doc = result_doc(result)
-    _add_data_status(doc.get("meta"))
-    return Response(json.dumps(doc, default=str, allow_nan=False), media_type="application/json")
+    return Response(doc_json(result, _add_data_status), media_type="application/json")
 
 
 def _add_data_status(meta) -> None:
@@ -250,10 +377,17 @@ def page_router() -> APIRouter:
 # ------------------------------------------------------------------ forms built from what exists
 def category_choices(ctx) -> list[dict]:
     """The categories of the request's city (its taxonomy): ``{name, label, unit}`` per category."""
+    return [{"name": r["name"], "label": r["label"], "unit": r["unit"]} for r in category_records(ctx)]
+
+
+def category_records(ctx, of_context: bool = True) -> list[dict]:
+    """``views.categories(ctx).table.to_dict(orient="records")`` (``of_context=False``:
+    ``views.categories()``, the request's ``source`` parameter alone), once per city and snapshot
+    (the taxonomy does not change while a server runs; the pickers of every page read it)."""
     from .. import views
 
-    return [{"name": r["name"], "label": r["label"], "unit": r["unit"]}
-            for r in views.categories(ctx).table.to_dict(orient="records")]
+    return ctx.cached(("category_records", of_context), lambda: views.categories(
+        ctx if of_context else None).table.to_dict(orient="records"))
 
 
 def area_options(ctx) -> dict[str, dict]:

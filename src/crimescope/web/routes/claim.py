@@ -10,7 +10,7 @@ from fastapi import Query, Request
 from ...stats.provenance import jsonable
 from .. import views
 from ..params import LIMITS
-from ._common import CATEGORY_PATTERN, ctx_of, dates, page_router, render
+from ._common import CATEGORY_PATTERN, category_records, ctx_of, dates, page_router, render
 
 router = page_router()
 
@@ -56,4 +56,4 @@ def page_claim(request: Request, text: Optional[str] = Q["text"], as_of: Optiona
                   districts=kinds["district"]["units"] if "district" in kinds else [],
                   doc=jsonable(res.to_dict()) if res is not None else None,
                   explanation=res.explain() if res is not None else "",
-                  categories=views.categories().table.to_dict(orient="records"), f=f)
+                  categories=category_records(ctx_of(request), of_context=False), f=f)
