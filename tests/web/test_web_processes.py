@@ -202,6 +202,37 @@ def _until(cond, what: str, timeout: float = 120.0, server=None):
 
 
 @needs_reuse_port
+def test_accepted_connections_send_without_nagle_delay():
+    """A server process's connections have TCP_NODELAY, as uvicorn's own sockets do: asyncio sets it
+    only where the socket's protocol says TCP. Without it an answer written as head then body
+    waited for the client's delayed ACK (cached answers at 44 ms instead of 6 ms on two processes)."""
+    import socket
+
+    from crimescope.web._processes import listening_socket
+
+    async def main():
+        sock = listening_socket("127.0.0.1", 0)
+        assert sock.proto == socket.IPPROTO_TCP
+        seen = asyncio.get_running_loop().create_future()
+
+        def accepted(reader, writer):
+            raw = writer.get_extra_info("socket")
+            seen.set_result(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(accepted, sock=sock)
+        try:
+            _, w = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+            assert await asyncio.wait_for(seen, 5) != 0
+            w.close()
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    asyncio.run(main())
+
+
+@needs_reuse_port
 def test_serve_with_two_processes(web_store_path):
     import httpx
 
