@@ -205,7 +205,7 @@ def _until(cond, what: str, timeout: float = 120.0, server=None):
 def test_accepted_connections_send_without_nagle_delay():
     """A server process's connections have TCP_NODELAY, as uvicorn's own sockets do: asyncio sets it
     only where the socket's protocol says TCP. Without it an answer written as head then body
-    waited for the client's delayed ACK (cached answers at 44 ms instead of 6 ms on two processes)."""
+    waited for the client's delayed ACK (cached answers at a median of 44 ms instead of 7 ms on two processes)."""
     import socket
 
     from crimescope.web._processes import listening_socket
